@@ -1,0 +1,116 @@
+/**
+ * Branded bigint address kinds.
+ *
+ * A guest-physical address (`Gpa`, QEMU's `hwaddr` in `address_space_memory`), a
+ * `ram_addr_t` (`RamAddr`, QEMU's private linear namespace of all RAMBlocks), a host
+ * virtual address (`Hva`), a guest frame number (`Gfn`, KVM's and Xen's page number), an
+ * address in a mirror VM (`MirrorGpa`) and a page index into a bitmap (`PageIndex`) are all
+ * 64-bit integers, and mixing them up is the classic bug this library exists to prevent.
+ * Each is a distinct brand over `bigint`: passing a `Gpa` where a `RamAddr` is wanted is a
+ * type error. `Size` is a byte count in [0, 2^64] (QEMU's `Int128` region sizes).
+ *
+ * @module
+ */
+import { either as E } from 'fp-ts'
+import { TWO_64, isSize, isU64 } from './u64.js'
+
+declare const kindTag: unique symbol
+
+/** A bigint tagged with the name of its address kind. */
+export type Kinded<K extends string> = bigint & { readonly [kindTag]: K }
+
+/** A guest-physical address: where the guest sees a byte (QEMU `hwaddr`). */
+export type Gpa = Kinded<'Gpa'>
+/** A `ram_addr_t`: QEMU's stable address of a RAMBlock byte (`block->offset + offset`). */
+export type RamAddr = Kinded<'RamAddr'>
+/** A host virtual address in the VMM process (`block->host + offset`). */
+export type Hva = Kinded<'Hva'>
+/** A guest frame number (GPA >> page shift), as KVM and Xen count pages. */
+export type Gfn = Kinded<'Gfn'>
+/** A guest-physical address in a mirror VM's own address space. */
+export type MirrorGpa = Kinded<'MirrorGpa'>
+/** A page index into a page bitmap (`ram_addr_t >> TARGET_PAGE_BITS`). */
+export type PageIndex = Kinded<'PageIndex'>
+/** A size in bytes, 0 to 2^64 inclusive (QEMU's `Int128` sizes). */
+export type Size = Kinded<'Size'>
+
+/** Every address kind name. */
+export type AddressKindName = 'Gpa' | 'RamAddr' | 'Hva' | 'Gfn' | 'MirrorGpa' | 'PageIndex'
+
+/** A value out of range for its kind. */
+export interface OutOfRange {
+  readonly _tag: 'OutOfRange'
+  readonly kind: AddressKindName | 'Size'
+  readonly value: bigint
+  readonly message: string
+}
+
+/** Constructors and a refinement for one kind. */
+export interface KindOps<T extends bigint> {
+  /** The kind's name, for messages. */
+  readonly name: AddressKindName | 'Size'
+  /** Whether `n` is in the kind's range. */
+  readonly is: (n: bigint) => n is T
+  /** `n` as this kind, or why not. */
+  readonly make: (n: bigint) => E.Either<OutOfRange, T>
+  /** `n` as this kind without a check: for values already known to be in range. */
+  readonly unsafe: (n: bigint) => T
+}
+
+const kindOps = <T extends bigint>(
+  name: AddressKindName | 'Size',
+  inRange: (n: bigint) => boolean,
+  bound: string,
+): KindOps<T> => {
+  const is = (n: bigint): n is T => inRange(n)
+  return {
+    name,
+    is,
+    make: (n) =>
+      is(n)
+        ? E.right(n)
+        : E.left({
+            _tag: 'OutOfRange',
+            kind: name,
+            value: n,
+            message: `${name} ${n < 0n ? '-0x' + (-n).toString(16) : '0x' + n.toString(16)} is out of range ${bound}`,
+          }),
+    unsafe: (n) => n as T,
+  }
+}
+
+const U64_BOUND = '[0, 2^64)'
+
+/**
+ * Guest-physical addresses.
+ *
+ * @example
+ * import { Gpa } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * assert.deepEqual(Gpa.make(0xfffc0000n), either.right(0xfffc0000n))
+ * assert.equal(either.isLeft(Gpa.make(1n << 64n)), true)
+ */
+export const Gpa: KindOps<Gpa> = kindOps('Gpa', isU64, U64_BOUND)
+/** `ram_addr_t` values. */
+export const RamAddr: KindOps<RamAddr> = kindOps('RamAddr', isU64, U64_BOUND)
+/** Host virtual addresses. */
+export const Hva: KindOps<Hva> = kindOps('Hva', isU64, U64_BOUND)
+/** Guest frame numbers. */
+export const Gfn: KindOps<Gfn> = kindOps('Gfn', isU64, U64_BOUND)
+/** Mirror-VM guest-physical addresses. */
+export const MirrorGpa: KindOps<MirrorGpa> = kindOps('MirrorGpa', isU64, U64_BOUND)
+/** Page indexes. */
+export const PageIndex: KindOps<PageIndex> = kindOps('PageIndex', isU64, U64_BOUND)
+/**
+ * Sizes: 0 to 2^64 inclusive.
+ *
+ * @example
+ * import { Size } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * assert.equal(either.isRight(Size.make(1n << 64n)), true)
+ * assert.equal(either.isLeft(Size.make((1n << 64n) + 1n)), true)
+ */
+export const Size: KindOps<Size> = kindOps('Size', isSize, '[0, 2^64]')
+
+/** The size of the whole 64-bit space, 2^64 bytes (QEMU's `int128_2_64()`). */
+export const SIZE_2_64: Size = Size.unsafe(TWO_64)

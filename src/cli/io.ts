@@ -1,0 +1,45 @@
+/**
+ * What the CLI needs from the outside world, so that commands stay testable in-process.
+ *
+ * @module
+ */
+import { either as E } from 'fp-ts'
+import { readFileSync } from 'node:fs'
+
+/** Input and output for a CLI run. */
+export interface Io {
+  /** A file's text, or a one-line reason it could not be read. */
+  readonly readFile: (path: string) => E.Either<string, string>
+  readonly stdout: (text: string) => void
+  readonly stderr: (text: string) => void
+}
+
+/** The process's own files and streams. */
+export const nodeIo: Io = {
+  readFile: (path) =>
+    E.tryCatch(
+      () => readFileSync(path === '-' ? 0 : path, 'utf8'),
+      (e) => `cannot read ${path}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`,
+    ),
+  stdout: (text) => {
+    process.stdout.write(text)
+  },
+  stderr: (text) => {
+    process.stderr.write(text)
+  },
+}
+
+/** Exit statuses: 0 success, 1 bad input, 2 bad usage. */
+export const EXIT_OK = 0
+export const EXIT_INPUT = 1
+export const EXIT_USAGE = 2
+
+/** A command's failure: bad input (exit 1) or bad usage (exit 2), with a one-line message. */
+export type Failure =
+  | { readonly _tag: 'Input'; readonly message: string }
+  | { readonly _tag: 'Usage'; readonly message: string }
+
+/** A bad-input failure. */
+export const inputError = (message: string): Failure => ({ _tag: 'Input', message })
+/** A bad-usage failure. */
+export const usageError = (message: string): Failure => ({ _tag: 'Usage', message })

@@ -1,0 +1,81 @@
+/**
+ * The `ramaddr` command line: subcommands over the library, `--json` where they print
+ * data; exit 0 on success, 1 on bad input (one line on stderr), 2 on bad usage.
+ *
+ * @module
+ */
+import { either as E } from 'fp-ts'
+import { EXIT_INPUT, EXIT_OK, EXIT_USAGE, type Failure, type Io } from './io.js'
+import { RAMBLOCK_USAGE, ramblockCommand } from './ramblock-cmd.js'
+
+/** The top-level help. */
+export const USAGE = `usage: ramaddr <command> [options]
+
+Commands:
+  ramblock FILE [--json]                 print an \`info ramblock\` dump as QEMU does
+  ramblock --allocate NAME:USED[:MAX]…   allocate RAMBlocks as QEMU 7.2 does
+
+Options:
+  -h, --help     this help (also: ramaddr <command> --help)
+  --version      the version
+
+Exit status: 0 success, 1 bad input, 2 bad usage.
+`
+
+type Command = {
+  readonly usage: string
+  readonly run: (argv: ReadonlyArray<string>, io: Io) => E.Either<Failure, string>
+}
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  ramblock: { usage: RAMBLOCK_USAGE, run: ramblockCommand },
+}
+
+const VERSION = '0.1.0'
+
+/**
+ * Runs the CLI on `argv` (without the node and script paths) and returns the exit status.
+ *
+ * @example
+ * import { cli } from 'ramaddr'
+ * let out = ''
+ * const io = { readFile: () => { throw new Error('unused') }, stdout: (s) => { out += s }, stderr: () => {} }
+ * assert.equal(cli.run(['ramblock', '--allocate', 'pc.ram:128M', '--json'], io), 0)
+ * assert.deepEqual(JSON.parse(out), [{ name: 'pc.ram', pageSize: '0x1000', offset: '0x0', used: '0x8000000', max: '0x8000000' }])
+ */
+export const run = (argv: ReadonlyArray<string>, io: Io): number => {
+  const [name, ...rest] = argv
+  if (name === undefined) {
+    io.stderr(USAGE)
+    return EXIT_USAGE
+  }
+  if (name === '-h' || name === '--help' || name === 'help') {
+    io.stdout(USAGE)
+    return EXIT_OK
+  }
+  if (name === '--version') {
+    io.stdout(VERSION + '\n')
+    return EXIT_OK
+  }
+  const command = COMMANDS[name]
+  if (command === undefined) {
+    io.stderr(`ramaddr: unknown command ${JSON.stringify(name)} (try ramaddr --help)\n`)
+    return EXIT_USAGE
+  }
+  if (rest.includes('-h') || rest.includes('--help')) {
+    io.stdout(command.usage)
+    return EXIT_OK
+  }
+  const result = command.run(rest, io)
+  if (E.isRight(result)) {
+    io.stdout(result.right)
+    return EXIT_OK
+  }
+  const oneLine = result.left.message.replace(/\s*\n\s*/g, ' ')
+  if (result.left._tag === 'Usage') {
+    io.stderr(`ramaddr ${name}: ${oneLine}\n${command.usage}`)
+    return EXIT_USAGE
+  }
+  io.stderr(`ramaddr ${name}: ${oneLine}\n`)
+  return EXIT_INPUT
+}

@@ -1,0 +1,46 @@
+/**
+ * JSON for RAMBlock tables, as the CLI prints them: an array of
+ * `{ "name", "pageSize", "offset", "used", "max" }` with hex-string numbers.
+ *
+ * @module
+ */
+import * as t from 'io-ts'
+import { PageSizeCodec, RamAddrFromHex, SizeFromHex } from '../addresses/codec.js'
+import type { RAMBlock } from './ramblock.js'
+
+/** One row of the JSON table. */
+export const RAMBlockRow = t.type({
+  name: t.string,
+  pageSize: PageSizeCodec,
+  offset: RamAddrFromHex,
+  used: SizeFromHex,
+  max: SizeFromHex,
+})
+
+/** The JSON table. */
+export const RAMBlockTable = t.readonlyArray(RAMBlockRow)
+
+/** A row's decoded form. */
+export type RAMBlockRow = t.TypeOf<typeof RAMBlockRow>
+
+/**
+ * A block as a JSON row.
+ *
+ * @example
+ * import { ramblock, ramList } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * const list = pipe(ramList.empty(), ramList.add({ idstr: 'pc.bios', usedLength: 0x40000n }))
+ * assert.ok(either.isRight(list))
+ * assert.deepEqual(ramblock.toJson(list.right.blocks[0]), {
+ *   name: 'pc.bios', pageSize: '0x1000', offset: '0x0', used: '0x40000', max: '0x40000',
+ * })
+ */
+export const toJson = (b: RAMBlock): t.OutputOf<typeof RAMBlockRow> =>
+  RAMBlockRow.encode({
+    name: b.idstr,
+    pageSize: b.pageSize,
+    offset: b.offset,
+    used: b.usedLength,
+    max: b.maxLength,
+  })

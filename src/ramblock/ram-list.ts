@@ -1,0 +1,250 @@
+/**
+ * The RAM list (QEMU `ram_list.blocks`): every RAMBlock, kept in QEMU's order —
+ * descending `max_length`, ties in insertion order (`ram_block_add`) — with the offset
+ * allocator, resize and removal as pure functions returning a new list.
+ *
+ * @module
+ */
+import { either as E, option as O } from 'fp-ts'
+import type { RamAddr, Size } from '../addresses/kinds.js'
+import { PAGE_4K, alignUp, pageShift, type PageSize } from '../addresses/page.js'
+import { TWO_64 } from '../addresses/u64.js'
+import type { RamListError } from './errors.js'
+import { findRamOffset } from './find-ram-offset.js'
+import { NO_FLAGS, regionNameOf, type RAMBlock, type RAMBlockFlags } from './ramblock.js'
+
+/** The RAM list and the page sizes its arithmetic depends on. */
+export interface RamList {
+  /** Blocks in QEMU's list order (descending max length; ties in insertion order). */
+  readonly blocks: ReadonlyArray<RAMBlock>
+  /** `TARGET_PAGE_SIZE`: the dirty-bitmap page (4 KiB on x86). */
+  readonly targetPageSize: PageSize
+  /** The host page size, to which sizes are aligned (`HOST_PAGE_ALIGN`). */
+  readonly hostPageSize: PageSize
+}
+
+/**
+ * An empty RAM list, by default with x86's 4 KiB target and host pages.
+ *
+ * @example
+ * import { ramList } from 'ramaddr'
+ * assert.equal(ramList.empty().blocks.length, 0)
+ */
+export const empty = (
+  targetPageSize: PageSize = PAGE_4K,
+  hostPageSize: PageSize = PAGE_4K,
+): RamList => ({ blocks: [], targetPageSize, hostPageSize })
+
+/** What a new block needs: sizes are rounded up to the block's page size, as QEMU does. */
+export interface RAMBlockSpec {
+  readonly idstr: string
+  readonly usedLength: bigint
+  /** Defaults to `usedLength`; giving it makes the block resizeable unless `flags` says. */
+  readonly maxLength?: bigint
+  /** Defaults to the list's host page size; a hugetlbfs backing has 2 MiB or 1 GiB. */
+  readonly pageSize?: PageSize
+  readonly flags?: Partial<RAMBlockFlags>
+  /** The region the block backs; defaults to the idstr's last path component. */
+  readonly mr?: string
+}
+
+/** The bitmap-word alignment of block offsets: 64 target pages (256 KiB for 4 KiB pages). */
+export const offsetAlignment = (list: RamList): bigint => 64n << pageShift(list.targetPageSize)
+
+/** QEMU's idstr buffer is 256 bytes including the terminating NUL. */
+const IDSTR_MAX = 255
+
+/**
+ * Adds a block as `ram_block_add` does: checks the spec, rounds its sizes up to its page
+ * size, finds its offset with {@link findRamOffset} (sized by max length), and inserts it
+ * before the first block with a strictly smaller max length.
+ *
+ * @example
+ * import { ramList } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * const list = pipe(
+ *   either.right(ramList.empty()),
+ *   either.chain(ramList.add({ idstr: 'pc.ram', usedLength: 0x8000000n })),
+ *   either.chain(ramList.add({ idstr: 'pc.bios', usedLength: 0x40000n })),
+ *   either.chain(ramList.add({ idstr: 'pc.rom', usedLength: 0x20000n })),
+ *   either.chain(ramList.add({ idstr: '/rom@etc/acpi/tables', usedLength: 0x20000n, maxLength: 0x200000n })),
+ * )
+ * assert.ok(either.isRight(list))
+ * assert.deepEqual(list.right.blocks.map((b) => [b.idstr, b.offset]), [
+ *   ['pc.ram', 0x0n],
+ *   ['/rom@etc/acpi/tables', 0x8080000n],
+ *   ['pc.bios', 0x8000000n],
+ *   ['pc.rom', 0x8040000n],
+ * ])
+ */
+export const add =
+  (spec: RAMBlockSpec) =>
+  (list: RamList): E.Either<RamListError, RamList> => {
+    const { idstr } = spec
+    if (idstr.length === 0 || idstr.length > IDSTR_MAX || idstr.includes('\0'))
+      return E.left({
+        _tag: 'InvalidIdstr',
+        idstr,
+        message: `RAMBlock idstr ${JSON.stringify(idstr)} must be 1 to ${IDSTR_MAX} characters with no NUL`,
+      })
+    if (list.blocks.some((b) => b.idstr === idstr))
+      return E.left({
+        _tag: 'DuplicateIdstr',
+        idstr,
+        message: `RAMBlock "${idstr}" already registered`,
+      })
+    const pageSize = spec.pageSize ?? list.hostPageSize
+    const used = alignUp(pageSize)(spec.usedLength)
+    const max = alignUp(pageSize)(spec.maxLength ?? spec.usedLength)
+    if (spec.usedLength <= 0n || max <= 0n)
+      return E.left({
+        _tag: 'ZeroSize',
+        idstr,
+        message: `RAMBlock "${idstr}" has ${spec.usedLength <= 0n ? 'used' : 'max'} length 0`,
+      })
+    if (used > max)
+      return E.left({
+        _tag: 'UsedExceedsMax',
+        idstr,
+        usedLength: used,
+        maxLength: max,
+        message: `RAMBlock "${idstr}": used length 0x${used.toString(16)} > max length 0x${max.toString(16)}`,
+      })
+    const offset = max > TWO_64 ? O.none : findRamOffset(offsetAlignment(list), max)(list.blocks)
+    if (O.isNone(offset))
+      return E.left({
+        _tag: 'RamAddrSpaceExhausted',
+        idstr,
+        size: max,
+        message: `RAMBlock "${idstr}": no gap of 0x${max.toString(16)} bytes left in ram_addr_t space`,
+      })
+    const block: RAMBlock = {
+      idstr,
+      offset: offset.value,
+      usedLength: used as Size,
+      maxLength: max as Size,
+      pageSize,
+      flags: {
+        ...NO_FLAGS,
+        resizeable: spec.maxLength !== undefined,
+        ...spec.flags,
+      },
+      mr: spec.mr ?? regionNameOf(idstr),
+      host: O.none,
+    }
+    const at = list.blocks.findIndex((b) => b.maxLength < max)
+    const blocks =
+      at < 0
+        ? [...list.blocks, block]
+        : [...list.blocks.slice(0, at), block, ...list.blocks.slice(at)]
+    return E.right({ ...list, blocks })
+  }
+
+/** Adds blocks one after another, stopping at the first error. */
+export const addAll =
+  (specs: ReadonlyArray<RAMBlockSpec>) =>
+  (list: RamList): E.Either<RamListError, RamList> =>
+    specs.reduce<E.Either<RamListError, RamList>>((acc, s) => E.chain(add(s))(acc), E.right(list))
+
+const noSuchBlock = (idstr: string): RamListError => ({
+  _tag: 'NoSuchBlock',
+  idstr,
+  message: `no RAMBlock named "${idstr}"`,
+})
+
+/** The block named `idstr` (QEMU `qemu_ram_block_by_name`). */
+export const byName =
+  (idstr: string) =>
+  (list: RamList): O.Option<RAMBlock> =>
+    O.fromNullable(list.blocks.find((b) => b.idstr === idstr))
+
+/**
+ * Changes a block's used length as `qemu_ram_resize` does: the new size is rounded up to
+ * the host page; an unchanged rounded size is a no-op; otherwise the block must be
+ * resizeable ("Size mismatch") and the size at most its max length ("Size too large").
+ * The offset never changes.
+ *
+ * @example
+ * import { ramList } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * const list = pipe(
+ *   ramList.empty(),
+ *   ramList.add({ idstr: '/rom@etc/acpi/tables', usedLength: 0x20000n, maxLength: 0x200000n }),
+ *   either.chain(ramList.resize('/rom@etc/acpi/tables', 0x21234n)),
+ * )
+ * assert.ok(either.isRight(list))
+ * assert.equal(list.right.blocks[0]?.usedLength, 0x22000n)
+ */
+export const resize =
+  (idstr: string, newSize: bigint) =>
+  (list: RamList): E.Either<RamListError, RamList> => {
+    const block = list.blocks.find((b) => b.idstr === idstr)
+    if (block === undefined) return E.left(noSuchBlock(idstr))
+    const size = alignUp(list.hostPageSize)(newSize)
+    if (size === block.usedLength) return E.right(list)
+    if (!block.flags.resizeable)
+      return E.left({
+        _tag: 'ResizeOfFixedBlock',
+        idstr,
+        newSize: size,
+        usedLength: block.usedLength,
+        message: `Size mismatch: ${idstr}: 0x${size.toString(16)} != 0x${block.usedLength.toString(16)} (block is not resizeable)`,
+      })
+    if (size > block.maxLength || newSize < 0n)
+      return E.left({
+        _tag: 'SizeTooLarge',
+        idstr,
+        newSize: size,
+        maxLength: block.maxLength,
+        message: `Size too large: ${idstr}: 0x${size.toString(16)} > 0x${block.maxLength.toString(16)}`,
+      })
+    return E.right({
+      ...list,
+      blocks: list.blocks.map((b) => (b === block ? { ...b, usedLength: size as Size } : b)),
+    })
+  }
+
+/**
+ * Removes a block (`qemu_ram_free`); its `ram_addr_t` range becomes a gap that later
+ * allocations may reuse (except below the lowest remaining block).
+ */
+export const remove =
+  (idstr: string) =>
+  (list: RamList): E.Either<RamListError, RamList> =>
+    list.blocks.some((b) => b.idstr === idstr)
+      ? E.right({ ...list, blocks: list.blocks.filter((b) => b.idstr !== idstr) })
+      : E.left(noSuchBlock(idstr))
+
+/**
+ * One past the last target page any block reserves (QEMU 7.2 `last_ram_page`): the
+ * dirty bitmaps must cover `[0, lastRamPage)`.
+ */
+export const lastRamPage = (list: RamList): bigint =>
+  list.blocks.reduce((m, b) => {
+    const end = (b.offset + b.maxLength) >> pageShift(list.targetPageSize)
+    return end > m ? end : m
+  }, 0n)
+
+/** A `ram_addr_t` resolved to its block. */
+export interface BlockOffset {
+  readonly block: RAMBlock
+  /** Offset of the address within the block. */
+  readonly offset: bigint
+}
+
+/**
+ * The block whose reserved range holds `addr` (`qemu_get_ram_block`: `addr - offset <
+ * max_length`), with the offset within it.
+ */
+export const blockAt =
+  (addr: RamAddr) =>
+  (list: RamList): O.Option<BlockOffset> => {
+    const block = list.blocks.find((b) => addr >= b.offset && addr - b.offset < b.maxLength)
+    return block === undefined ? O.none : O.some({ block, offset: addr - block.offset })
+  }
+
+/** Blocks in ascending `ram_addr_t` order (not QEMU's list order). */
+export const byOffset = (list: RamList): ReadonlyArray<RAMBlock> =>
+  [...list.blocks].sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0))

@@ -1,0 +1,92 @@
+// The CLI as users run it: the built bin/ramaddr under Node (this also proves the built
+// ESM entry imports fp-ts and io-ts correctly at run time).
+import { describe, expect, it } from 'vitest'
+import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { ROOT, scenarios, stateId } from '../helpers.js'
+
+const BIN = join(ROOT, 'bin', 'ramaddr')
+const ramaddr = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+describe('bin/ramaddr', () => {
+  it('prints help and exits 0', () => {
+    const r = ramaddr('--help')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('ramblock')
+    expect(ramaddr('ramblock', '--help').stdout).toContain('--allocate')
+  })
+  it('exits 2 on bad usage with the usage on stderr', () => {
+    expect(ramaddr().code).toBe(2)
+    expect(ramaddr('frobnicate').code).toBe(2)
+    const r = ramaddr('ramblock', '--nope')
+    expect(r.code).toBe(2)
+    expect(r.stderr.split('\n')[0]).toBe('ramaddr ramblock: unknown option --nope')
+    expect(ramaddr('ramblock').code).toBe(2)
+    expect(ramaddr('ramblock', '--allocate', 'nosize').code).toBe(2)
+  })
+  it('exits 1 on bad input with one line on stderr', () => {
+    const r = ramaddr('ramblock', join(ROOT, 'package.json'))
+    expect(r.code).toBe(1)
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1)
+    expect(r.stderr).toMatch(/package\.json: line 1, column 1: expected the info ramblock header/)
+    expect(ramaddr('ramblock', '/no/such/file').code).toBe(1)
+    const dup = ramaddr('ramblock', '--allocate', 'a:4K', '--allocate', 'a:4K')
+    expect(dup.code).toBe(1)
+    expect(dup.stderr).toContain('RAMBlock "a" already registered')
+  })
+  for (const s of scenarios().filter((x) => x.recording === 'qemu-7.2')) {
+    const file = join(s.dir, `${stateId(0)}-ramblock.txt`)
+    it(`reprints ${s.name} byte for byte and as JSON`, () => {
+      const text = readFileSync(file, 'utf8')
+      const r = ramaddr('ramblock', file)
+      expect(r.code).toBe(0)
+      expect(r.stdout).toBe(text)
+      const json = JSON.parse(ramaddr('ramblock', file, '--json').stdout) as Array<
+        Record<string, string>
+      >
+      const rows = text.split('\r\n').slice(1, -1)
+      expect(json).toHaveLength(rows.length)
+      for (const [i, row] of rows.entries()) {
+        const cols = row.trim().split(/\s+/)
+        const [max, used, offset] = [cols.at(-1), cols.at(-2), cols.at(-3)].map(
+          (h) => '0x' + BigInt(h ?? '').toString(16),
+        )
+        expect(json[i]).toEqual({ name: cols[0], pageSize: '0x1000', offset, used, max })
+      }
+    })
+  }
+  it('allocates as QEMU does (q35-512m-vga-net creation order)', () => {
+    const expected = readFileSync(
+      join(ROOT, 'test/fixtures/qemu-7.2/q35-512m-vga-net/00-ramblock.txt'),
+      'utf8',
+    )
+    const r = ramaddr(
+      'ramblock',
+      '--allocate',
+      'pc.ram:512M',
+      '--allocate',
+      'pc.bios:256K',
+      '--allocate',
+      'pc.rom:128K',
+      '--allocate',
+      '0000:00:02.0/vga.vram:16M',
+      '--allocate',
+      '0000:00:02.0/vga.rom:64K',
+      '--allocate',
+      '0000:00:03.0/virtio-net-pci.rom:0x40000',
+      '--allocate',
+      '/rom@etc/acpi/tables:128K:2M',
+      '--allocate',
+      '/rom@etc/table-loader:4K:64K',
+      '--allocate',
+      '/rom@etc/acpi/rsdp:4K:4K',
+    )
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe(expected)
+  })
+})
