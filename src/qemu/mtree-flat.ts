@@ -1,0 +1,231 @@
+/**
+ * `info mtree -f` (QEMU 7.2 `mtree_info_flatview`, `mtree_print_flatview`): one block per
+ * flat view, listing the address spaces that share it, the resolved root, and one line
+ * per flat range:
+ *
+ *     FlatView #N
+ *      AS "NAME", root: ROOT[, alias TARGET]
+ *      Root memory region: NAME | (none)
+ *       START-END (prio P, [nv-]TYPE): REGION[ @OFFSET][ KVM]…   | "  No rendered FlatView"
+ *
+ * TYPE is `rom` for a read-only range, else the region's type; P is the terminal region's
+ * own priority; ` @OFFSET` appears when the range starts inside its region. With KVM,
+ * ` KVM` follows a range once per listed address space whose KVM memory listener holds
+ * a slot of exactly that start and size (`kvm_accel_has_memory`): only page-aligned
+ * RAM, ROM, RAM-device and romd ranges get slots (`kvm_set_phys_mem`,
+ * `kvm_align_section`). QEMU prints views in hash order; this printer prints them in
+ * order of their first address space.
+ *
+ * @module
+ */
+import { either as E, option as O } from 'fp-ts'
+import { toHex16 } from '../addresses/hex.js'
+import type { FlatRange } from '../flatview/flat-range.js'
+import { renderAll, type SharedView } from '../flatview/flatview.js'
+import type { RenderOptions } from '../flatview/render.js'
+import { isRam, isRomd, type Region } from '../region/region.js'
+import type { Topology } from '../region/topology.js'
+import { regionType } from './mtree-print.js'
+import { at, splitLines, type TextError } from './text-error.js'
+
+/** Which accelerator's markers to print. */
+export type Accel = 'tcg' | 'kvm'
+
+/** How to print. */
+export interface FlatPrintOptions extends RenderOptions {
+  readonly accel?: Accel
+  /** Address spaces with a KVM memory listener (default `memory` and `KVM-SMRAM`). */
+  readonly kvmAddressSpaces?: ReadonlySet<string>
+  readonly eol?: '\r\n' | '\n'
+  /** The host page size KVM slots align to (default 4 KiB). */
+  readonly hostPageSize?: bigint
+}
+
+const DEFAULT_KVM_AS: ReadonlySet<string> = new Set(['memory', 'KVM-SMRAM'])
+
+/**
+ * Whether KVM backs a flat range with a memslot of exactly its extent
+ * (`kvm_set_phys_mem`: RAM, or a romd ROM device; `kvm_align_section`: whole host pages).
+ */
+export const hasKvmSlot = (r: FlatRange, mr: Region, hostPageSize = 0x1000n): boolean =>
+  (isRam(mr) || isRomd(mr)) &&
+  r.start % hostPageSize === 0n &&
+  (r.end - r.start) % hostPageSize === 0n &&
+  r.end > r.start
+
+/** One range line (without indentation or line ending). */
+export const rangeLine = (t: Topology, r: FlatRange, markers: string): string => {
+  const mr = t.regions.get(r.region)
+  const type = r.readonly ? 'rom' : mr === undefined ? 'i/o' : regionType(t, mr)
+  const size = r.end - r.start
+  const last = BigInt.asUintN(64, r.start + (size === 0n ? 0n : size - 1n))
+  return `${toHex16(r.start)}-${toHex16(last)} (prio ${mr?.priority ?? 0}, ${r.nonvolatile ? 'nv-' : ''}${type}): ${mr?.name ?? '(unknown)'}${r.offsetInRegion !== 0n ? ' @' + toHex16(r.offsetInRegion) : ''}${markers}`
+}
+
+/** The lines of one view block, without `FlatView #N` and the blank line after it. */
+export const viewLines = (t: Topology, shared: SharedView, options: FlatPrintOptions = {}): string[] => {
+  const lines: string[] = []
+  for (const as of shared.addressSpaces) {
+    const root = t.regions.get(as.root)
+    const target = root?.kind === 'alias' && root.aliasTarget !== undefined ? t.regions.get(root.aliasTarget) : undefined
+    lines.push(` AS "${as.name}", root: ${root?.name ?? ''}${target === undefined ? '' : `, alias ${target.name}`}`)
+  }
+  const rootName = O.isSome(shared.view.root) ? (t.regions.get(shared.view.root.value)?.name ?? '') : '(none)'
+  lines.push(` Root memory region: ${rootName}`)
+  if (shared.view.ranges.length === 0) {
+    lines.push('  No rendered FlatView')
+    return lines
+  }
+  const kvmAs = options.kvmAddressSpaces ?? DEFAULT_KVM_AS
+  const listeners = options.accel === 'kvm' ? shared.addressSpaces.filter((a) => kvmAs.has(a.name)).length : 0
+  for (const r of shared.view.ranges) {
+    const mr = t.regions.get(r.region)
+    const kvm = listeners > 0 && mr !== undefined && hasKvmSlot(r, mr, options.hostPageSize)
+    lines.push('  ' + rangeLine(t, r, kvm ? ' KVM'.repeat(listeners) : ''))
+  }
+  return lines
+}
+
+/**
+ * `info mtree -f` text for every address space of the topology.
+ *
+ * @example
+ * import { mtree, mtreeFlat } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * const t = mtree.parse([
+ *   'address-space: memory',
+ *   '  0000000000000000-ffffffffffffffff (prio 0, i/o): system',
+ *   '    0000000000000000-0000000007ffffff (prio 0, ram): pc.ram',
+ *   '    00000000000a0000-00000000000bffff (prio 1, i/o): vga-lowmem',
+ *   '',
+ * ].join('\n'))
+ * assert.ok(either.isRight(t))
+ * assert.equal(mtreeFlat.print({ accel: 'kvm', eol: '\n' })(t.right), [
+ *   'FlatView #0',
+ *   ' AS "memory", root: system',
+ *   ' Root memory region: system',
+ *   '  0000000000000000-000000000009ffff (prio 0, ram): pc.ram KVM',
+ *   '  00000000000a0000-00000000000bffff (prio 1, i/o): vga-lowmem',
+ *   '  00000000000c0000-0000000007ffffff (prio 0, ram): pc.ram @00000000000c0000 KVM',
+ *   '',
+ *   '',
+ * ].join('\n'))
+ */
+export const print =
+  (options: FlatPrintOptions = {}) =>
+  (t: Topology): string => {
+    const eol = options.eol ?? '\r\n'
+    const views = renderAll({ tcg: options.accel !== 'kvm', ...options })(t)
+    return views
+      .map((v, i) => [`FlatView #${i}`, ...viewLines(t, v, options), ''].map((l) => l + eol).join(''))
+      .join('')
+  }
+
+/** A parsed range line. */
+export interface FlatRangeLine {
+  readonly line: number
+  readonly text: string
+  readonly start: bigint
+  readonly end: bigint
+  readonly priority: number
+  readonly type: string
+  readonly region: string
+  readonly offset: bigint
+  readonly markers: ReadonlyArray<string>
+}
+
+/** A parsed view block. */
+export interface FlatViewBlock {
+  readonly line: number
+  readonly addressSpaces: ReadonlyArray<{ readonly name: string; readonly root: string }>
+  readonly root: string
+  readonly ranges: ReadonlyArray<FlatRangeLine>
+}
+
+const RANGE = /^ {2}([0-9a-f]{16})-([0-9a-f]{16}) \(prio (-?[0-9]{1,10}), ((?:nv-)?(?:ramd|romd|ram|rom|i\/o))\): (.*)$/
+
+const parseRangeLine = (lineNo: number, text: string): E.Either<TextError, FlatRangeLine> => {
+  const m = RANGE.exec(text)
+  if (m === null)
+    return E.left(at(lineNo, 1, 'a range line "  START-END (prio P, TYPE): NAME[ @OFFSET]"', text))
+  let rest = m[5] ?? ''
+  const markers: string[] = []
+  for (let k = /^(.*) (KVM|HVF|WHPX|NVMM|Xen)$/.exec(rest); k !== null; k = /^(.*) (KVM|HVF|WHPX|NVMM|Xen)$/.exec(rest)) {
+    markers.unshift(k[2] ?? '')
+    rest = k[1] ?? ''
+  }
+  const off = /^(.*) @([0-9a-f]{16})$/.exec(rest)
+  const start = BigInt('0x' + (m[1] ?? '0'))
+  return E.right({
+    line: lineNo,
+    text,
+    start,
+    end: BigInt('0x' + (m[2] ?? '0')) + 1n,
+    priority: Number(m[3]),
+    type: m[4] ?? '',
+    region: off === null ? rest : (off[1] ?? ''),
+    offset: off === null ? 0n : BigInt('0x' + (off[2] ?? '0')),
+    markers,
+  })
+}
+
+/**
+ * Parses `info mtree -f` text into its view blocks; errors give line and column.
+ *
+ * @example
+ * import { mtreeFlat } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * const v = mtreeFlat.parse('FlatView #0\n AS "memory", root: system\n Root memory region: system\n  0000000000000000-000000000009ffff (prio 0, ram): pc.ram KVM\n\n')
+ * assert.ok(either.isRight(v))
+ * assert.deepEqual(v.right[0]?.ranges[0]?.markers, ['KVM'])
+ */
+export const parse = (text: string): E.Either<TextError, ReadonlyArray<FlatViewBlock>> => {
+  const { lines } = splitLines(text)
+  const blocks: FlatViewBlock[] = []
+  let i = 0
+  while (i < lines.length) {
+    const head = lines[i] ?? ''
+    if (head === '') {
+      i++
+      continue
+    }
+    if (!/^FlatView #[0-9]+$/.test(head)) return E.left(at(i + 1, 1, '"FlatView #N"', head))
+    const line = i + 1
+    i++
+    const spaces: Array<{ name: string; root: string }> = []
+    for (let m = /^ AS "(.*)", root: (.*)$/.exec(lines[i] ?? ''); m !== null; m = /^ AS "(.*)", root: (.*)$/.exec(lines[i] ?? '')) {
+      spaces.push({ name: m[1] ?? '', root: m[2] ?? '' })
+      i++
+    }
+    if (spaces.length === 0) return E.left(at(i + 1, 1, '\' AS "NAME", root: ROOT\'', lines[i] ?? ''))
+    const rootLine = /^ Root memory region: (.*)$/.exec(lines[i] ?? '')
+    if (rootLine === null) return E.left(at(i + 1, 1, '" Root memory region: NAME"', lines[i] ?? ''))
+    i++
+    const ranges: FlatRangeLine[] = []
+    if (lines[i] === '  No rendered FlatView') i++
+    else
+      for (; i < lines.length && lines[i] !== ''; i++) {
+        const r = parseRangeLine(i + 1, lines[i] ?? '')
+        if (E.isLeft(r)) return r
+        ranges.push(r.right)
+      }
+    blocks.push({ line, addressSpaces: spaces, root: rootLine[1] ?? '', ranges })
+  }
+  return E.right(blocks)
+}
+
+/** The range lines of each address space, by name, from parsed blocks. */
+export const linesByAddressSpace = (blocks: ReadonlyArray<FlatViewBlock>): ReadonlyMap<string, ReadonlyArray<string>> =>
+  new Map(blocks.flatMap((b) => b.addressSpaces.map((a) => [a.name, b.ranges.map((r) => r.text.slice(2))] as const)))
+
+/** The range lines this library renders for each address space, by name. */
+export const renderedLinesByAddressSpace =
+  (options: FlatPrintOptions = {}) =>
+  (t: Topology): ReadonlyMap<string, ReadonlyArray<string>> => {
+    const out = new Map<string, ReadonlyArray<string>>()
+    for (const v of renderAll({ tcg: options.accel !== 'kvm', ...options })(t)) {
+      const lines = viewLines(t, v, options).filter((l) => l.startsWith('  ') && l !== '  No rendered FlatView')
+      for (const as of v.addressSpaces) out.set(as.name, lines.map((l) => l.slice(2)))
+    }
+    return out
+  }

@@ -1,0 +1,130 @@
+/**
+ * Prints a topology as `info mtree` / `info mtree -D` does (QEMU 7.2 `mtree_info_as`,
+ * `mtree_print_mr`): address spaces grouped by root (each group's names sorted with
+ * `strcmp`), the tree of each group's root at level 1, then a `memory-region:` section
+ * for every alias target in the order aliases were met (targets of hidden disabled
+ * aliases included), each followed by a blank line. Children print sorted by address,
+ * then higher priority, then list order. Without `-D` a disabled region's line is left
+ * out but its children still print, one level deeper.
+ *
+ * @module
+ */
+import type { Region, RegionId } from '../region/region.js'
+import { typeWord } from '../region/region.js'
+import type { Topology } from '../region/topology.js'
+import { toHex16 } from '../addresses/hex.js'
+import { OVERFLOW } from './mtree-line.js'
+
+/** How to print. */
+export interface PrintOptions {
+  /** Show disabled regions, marked ` [disabled]` (`info mtree -D`). */
+  readonly disabled?: boolean
+  /** Line ending (default `\r\n`, as HMP prints). */
+  readonly eol?: '\r\n' | '\n'
+}
+
+const wrap = (n: bigint): bigint => BigInt.asUintN(64, n)
+/** QEMU `MR_SIZE`: size - 1, or 0 for an empty region. */
+const mrSize = (size: bigint): bigint => (size === 0n ? 0n : wrap(size - 1n))
+
+/** The type word of a region, following aliases (`memory_region_type`). */
+export const regionType = (t: Topology, r: Region): string => {
+  const seen = new Set<RegionId>()
+  let cur: Region | undefined = r
+  while (cur !== undefined && cur.kind === 'alias' && !seen.has(cur.id)) {
+    seen.add(cur.id)
+    cur = cur.aliasTarget === undefined ? undefined : t.regions.get(cur.aliasTarget)
+  }
+  return cur === undefined ? 'i/o' : typeWord(cur)
+}
+
+const strcmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
+/** Children in print order: address, then higher priority, then list order. */
+export const printOrder = (t: Topology, r: Region): ReadonlyArray<Region> =>
+  r.subregions
+    .map((id, i) => ({ c: t.regions.get(id), i }))
+    .filter((x): x is { c: Region; i: number } => x.c !== undefined)
+    .sort((a, b) => (a.c.addr < b.c.addr ? -1 : a.c.addr > b.c.addr ? 1 : b.c.priority - a.c.priority || a.i - b.i))
+    .map((x) => x.c)
+
+/**
+ * The `info mtree` text of a topology. A topology parsed from `info mtree` prints back
+ * byte for byte with the same `disabled` setting.
+ */
+export const print =
+  (options: PrintOptions = {}) =>
+  (t: Topology): string => {
+    const eol = options.eol ?? '\r\n'
+    const showDisabled = options.disabled ?? false
+    const out: string[] = []
+    const queue: RegionId[] = []
+    const queued = new Set<RegionId>()
+    let pending = ''
+    const emit = (s: string): void => {
+      out.push(pending + s + eol)
+      pending = ''
+    }
+    // iterative walk; each frame prints one region and schedules its children
+    const printTree = (root: RegionId): void => {
+      const stack: Array<{ id: RegionId; level: number; base: bigint }> = [{ id: root, level: 1, base: 0n }]
+      while (stack.length > 0) {
+        const { id, level, base } = stack.pop() as { id: RegionId; level: number; base: bigint }
+        const mr = t.regions.get(id)
+        if (mr === undefined) continue
+        const curStart = wrap(base + mr.addr)
+        const curEnd = wrap(curStart + mrSize(mr.size))
+        const synthetic = mr.placeholder === true
+        if (!synthetic && (curStart < base || curEnd < curStart)) pending += OVERFLOW
+        const visible = !synthetic && (mr.enabled || showDisabled)
+        const head = `${'  '.repeat(level)}${toHex16(curStart)}-${toHex16(curEnd)} (prio ${mr.priority}, ${mr.nonvolatile ? 'nv-' : ''}${regionType(t, mr)}): `
+        const tail = mr.enabled ? '' : ' [disabled]'
+        if (mr.kind === 'alias') {
+          const target = mr.aliasTarget === undefined ? undefined : t.regions.get(mr.aliasTarget)
+          if (target !== undefined && !queued.has(target.id)) {
+            queued.add(target.id)
+            queue.push(target.id)
+          }
+          if (visible)
+            emit(
+              `${head}alias ${mr.name} @${target?.name ?? '(null)'} ${toHex16(mr.aliasOffset)}-${toHex16(mr.aliasOffset + mrSize(mr.size))}${tail}`,
+            )
+        } else if (visible) emit(`${head}${mr.name}${tail}`)
+        const children = printOrder(t, mr)
+        for (let i = children.length - 1; i >= 0; i--)
+          stack.push({ id: (children[i] as Region).id, level: level + 1, base: curStart })
+      }
+    }
+    const groups = new Map<RegionId, string[]>()
+    for (const as of t.addressSpaces) {
+      const names = groups.get(as.root)
+      if (names === undefined) groups.set(as.root, [as.name])
+      else names.push(as.name)
+    }
+    for (const [root, names] of groups) {
+      for (const name of [...names].sort(strcmp)) out.push(`address-space: ${name}${eol}`)
+      printTree(root)
+      out.push(eol)
+    }
+    // memory-region sections: the parsed order first, then targets met since
+    const sections = [...(t.mtreeSections ?? [])]
+    const listed = new Set(sections)
+    let seenInQueue = 0
+    for (let i = 0; ; i++) {
+      for (; seenInQueue < queue.length; seenInQueue++) {
+        const q = queue[seenInQueue] as RegionId
+        if (!listed.has(q)) {
+          listed.add(q)
+          sections.push(q)
+        }
+      }
+      const id = sections[i]
+      if (id === undefined) break
+      const mr = t.regions.get(id)
+      if (mr === undefined) continue
+      out.push(`memory-region: ${mr.name}${eol}`)
+      printTree(id)
+      out.push(eol)
+    }
+    return out.join('') + pending
+  }
