@@ -47,7 +47,12 @@ export const flatviewRoot =
           .filter((c): c is Region => c !== undefined && c.enabled)
         if (enabled.length === 0) return O.none
         const only = enabled[0]
-        if (enabled.length === 1 && only !== undefined && only.addr === 0n && mr.size >= only.size) {
+        if (
+          enabled.length === 1 &&
+          only !== undefined &&
+          only.addr === 0n &&
+          mr.size >= only.size
+        ) {
           mr = only
           continue
         }
@@ -58,7 +63,10 @@ export const flatviewRoot =
   }
 
 /** A view of precomputed ranges. */
-export const fromRanges = (root: O.Option<RegionId>, ranges: ReadonlyArray<FlatRange>): FlatView => ({
+export const fromRanges = (
+  root: O.Option<RegionId>,
+  ranges: ReadonlyArray<FlatRange>,
+): FlatView => ({
   root,
   ranges,
   starts: BigUint64Array.from(ranges, (r) => r.start),

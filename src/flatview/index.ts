@@ -6,3 +6,4 @@
 export * from './flat-range.js'
 export * from './render.js'
 export * from './flatview.js'
+export * from './diff.js'

@@ -19,7 +19,14 @@
  * @module
  */
 import { TWO_64, maxBig, minBig } from '../addresses/u64.js'
-import { DIRTY_MEMORY_CODE, DIRTY_MEMORY_MIGRATION, hasRamBlock, terminates, type Region, type RegionId } from '../region/region.js'
+import {
+  DIRTY_MEMORY_CODE,
+  DIRTY_MEMORY_MIGRATION,
+  hasRamBlock,
+  terminates,
+  type Region,
+  type RegionId,
+} from '../region/region.js'
 import type { Topology } from '../region/topology.js'
 import { canMerge, type FlatRange } from './flat-range.js'
 import { SortedRanges } from './sorted-ranges.js'
@@ -117,7 +124,8 @@ export const render =
       const end = base + mr.size
       // addrrange_intersects: r.start in clip, or clip.start in r
       const intersects =
-        (base >= task.clipStart && base < task.clipEnd) || (task.clipStart >= base && task.clipStart < end)
+        (base >= task.clipStart && base < task.clipEnd) ||
+        (task.clipStart >= base && task.clipStart < end)
       if (!intersects) continue
       const clipStart = maxBig(base, task.clipStart)
       const clipEnd = minBig(end, task.clipEnd)
@@ -139,7 +147,15 @@ export const render =
         continue
       }
       if (terminates(mr))
-        stack.push({ fill: true, region: mr, base, clipStart, clipEnd, readonly: ro, nonvolatile: nv })
+        stack.push({
+          fill: true,
+          region: mr,
+          base,
+          clipStart,
+          clipEnd,
+          readonly: ro,
+          nonvolatile: nv,
+        })
       for (let i = mr.subregions.length - 1; i >= 0; i--)
         stack.push({
           fill: false,

@@ -60,7 +60,8 @@ export class SortedRanges {
     const chunk = this.chunks[ci] as FlatRange[]
     const at = firstEndingAfter(chunk, r.start)
     chunk.splice(at, 0, r)
-    if (chunk.length > CHUNK * 2) this.chunks.splice(ci, 1, chunk.slice(0, CHUNK), chunk.slice(CHUNK))
+    if (chunk.length > CHUNK * 2)
+      this.chunks.splice(ci, 1, chunk.slice(0, CHUNK), chunk.slice(CHUNK))
   }
 
   /** All ranges in address order. */

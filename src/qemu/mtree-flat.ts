@@ -63,21 +63,33 @@ export const rangeLine = (t: Topology, r: FlatRange, markers: string): string =>
 }
 
 /** The lines of one view block, without `FlatView #N` and the blank line after it. */
-export const viewLines = (t: Topology, shared: SharedView, options: FlatPrintOptions = {}): string[] => {
+export const viewLines = (
+  t: Topology,
+  shared: SharedView,
+  options: FlatPrintOptions = {},
+): string[] => {
   const lines: string[] = []
   for (const as of shared.addressSpaces) {
     const root = t.regions.get(as.root)
-    const target = root?.kind === 'alias' && root.aliasTarget !== undefined ? t.regions.get(root.aliasTarget) : undefined
-    lines.push(` AS "${as.name}", root: ${root?.name ?? ''}${target === undefined ? '' : `, alias ${target.name}`}`)
+    const target =
+      root?.kind === 'alias' && root.aliasTarget !== undefined
+        ? t.regions.get(root.aliasTarget)
+        : undefined
+    lines.push(
+      ` AS "${as.name}", root: ${root?.name ?? ''}${target === undefined ? '' : `, alias ${target.name}`}`,
+    )
   }
-  const rootName = O.isSome(shared.view.root) ? (t.regions.get(shared.view.root.value)?.name ?? '') : '(none)'
+  const rootName = O.isSome(shared.view.root)
+    ? (t.regions.get(shared.view.root.value)?.name ?? '')
+    : '(none)'
   lines.push(` Root memory region: ${rootName}`)
   if (shared.view.ranges.length === 0) {
     lines.push('  No rendered FlatView')
     return lines
   }
   const kvmAs = options.kvmAddressSpaces ?? DEFAULT_KVM_AS
-  const listeners = options.accel === 'kvm' ? shared.addressSpaces.filter((a) => kvmAs.has(a.name)).length : 0
+  const listeners =
+    options.accel === 'kvm' ? shared.addressSpaces.filter((a) => kvmAs.has(a.name)).length : 0
   for (const r of shared.view.ranges) {
     const mr = t.regions.get(r.region)
     const kvm = listeners > 0 && mr !== undefined && hasKvmSlot(r, mr, options.hostPageSize)
@@ -117,7 +129,9 @@ export const print =
     const eol = options.eol ?? '\r\n'
     const views = renderAll({ tcg: options.accel !== 'kvm', ...options })(t)
     return views
-      .map((v, i) => [`FlatView #${i}`, ...viewLines(t, v, options), ''].map((l) => l + eol).join(''))
+      .map((v, i) =>
+        [`FlatView #${i}`, ...viewLines(t, v, options), ''].map((l) => l + eol).join(''),
+      )
       .join('')
   }
 
@@ -142,7 +156,8 @@ export interface FlatViewBlock {
   readonly ranges: ReadonlyArray<FlatRangeLine>
 }
 
-const RANGE = /^ {2}([0-9a-f]{16})-([0-9a-f]{16}) \(prio (-?[0-9]{1,10}), ((?:nv-)?(?:ramd|romd|ram|rom|i\/o))\): (.*)$/
+const RANGE =
+  /^ {2}([0-9a-f]{16})-([0-9a-f]{16}) \(prio (-?[0-9]{1,10}), ((?:nv-)?(?:ramd|romd|ram|rom|i\/o))\): (.*)$/
 
 const parseRangeLine = (lineNo: number, text: string): E.Either<TextError, FlatRangeLine> => {
   const m = RANGE.exec(text)
@@ -150,7 +165,11 @@ const parseRangeLine = (lineNo: number, text: string): E.Either<TextError, FlatR
     return E.left(at(lineNo, 1, 'a range line "  START-END (prio P, TYPE): NAME[ @OFFSET]"', text))
   let rest = m[5] ?? ''
   const markers: string[] = []
-  for (let k = /^(.*) (KVM|HVF|WHPX|NVMM|Xen)$/.exec(rest); k !== null; k = /^(.*) (KVM|HVF|WHPX|NVMM|Xen)$/.exec(rest)) {
+  for (
+    let k = /^(.*) (KVM|HVF|WHPX|NVMM|Xen)$/.exec(rest);
+    k !== null;
+    k = /^(.*) (KVM|HVF|WHPX|NVMM|Xen)$/.exec(rest)
+  ) {
     markers.unshift(k[2] ?? '')
     rest = k[1] ?? ''
   }
@@ -193,13 +212,19 @@ export const parse = (text: string): E.Either<TextError, ReadonlyArray<FlatViewB
     const line = i + 1
     i++
     const spaces: Array<{ name: string; root: string }> = []
-    for (let m = /^ AS "(.*)", root: (.*)$/.exec(lines[i] ?? ''); m !== null; m = /^ AS "(.*)", root: (.*)$/.exec(lines[i] ?? '')) {
+    for (
+      let m = /^ AS "(.*)", root: (.*)$/.exec(lines[i] ?? '');
+      m !== null;
+      m = /^ AS "(.*)", root: (.*)$/.exec(lines[i] ?? '')
+    ) {
       spaces.push({ name: m[1] ?? '', root: m[2] ?? '' })
       i++
     }
-    if (spaces.length === 0) return E.left(at(i + 1, 1, '\' AS "NAME", root: ROOT\'', lines[i] ?? ''))
+    if (spaces.length === 0)
+      return E.left(at(i + 1, 1, '\' AS "NAME", root: ROOT\'', lines[i] ?? ''))
     const rootLine = /^ Root memory region: (.*)$/.exec(lines[i] ?? '')
-    if (rootLine === null) return E.left(at(i + 1, 1, '" Root memory region: NAME"', lines[i] ?? ''))
+    if (rootLine === null)
+      return E.left(at(i + 1, 1, '" Root memory region: NAME"', lines[i] ?? ''))
     i++
     const ranges: FlatRangeLine[] = []
     if (lines[i] === '  No rendered FlatView') i++
@@ -215,8 +240,14 @@ export const parse = (text: string): E.Either<TextError, ReadonlyArray<FlatViewB
 }
 
 /** The range lines of each address space, by name, from parsed blocks. */
-export const linesByAddressSpace = (blocks: ReadonlyArray<FlatViewBlock>): ReadonlyMap<string, ReadonlyArray<string>> =>
-  new Map(blocks.flatMap((b) => b.addressSpaces.map((a) => [a.name, b.ranges.map((r) => r.text.slice(2))] as const)))
+export const linesByAddressSpace = (
+  blocks: ReadonlyArray<FlatViewBlock>,
+): ReadonlyMap<string, ReadonlyArray<string>> =>
+  new Map(
+    blocks.flatMap((b) =>
+      b.addressSpaces.map((a) => [a.name, b.ranges.map((r) => r.text.slice(2))] as const),
+    ),
+  )
 
 /** The range lines this library renders for each address space, by name. */
 export const renderedLinesByAddressSpace =
@@ -224,8 +255,14 @@ export const renderedLinesByAddressSpace =
   (t: Topology): ReadonlyMap<string, ReadonlyArray<string>> => {
     const out = new Map<string, ReadonlyArray<string>>()
     for (const v of renderAll({ tcg: options.accel !== 'kvm', ...options })(t)) {
-      const lines = viewLines(t, v, options).filter((l) => l.startsWith('  ') && l !== '  No rendered FlatView')
-      for (const as of v.addressSpaces) out.set(as.name, lines.map((l) => l.slice(2)))
+      const lines = viewLines(t, v, options).filter(
+        (l) => l.startsWith('  ') && l !== '  No rendered FlatView',
+      )
+      for (const as of v.addressSpaces)
+        out.set(
+          as.name,
+          lines.map((l) => l.slice(2)),
+        )
     }
     return out
   }

@@ -93,7 +93,17 @@ export const parseLine = (lineNo: number, text: string): E.Either<TextError, Mtr
   const nameColumn = c + 1
   if (!rest.startsWith('alias ')) {
     if (rest.length === 0) return fail('a region name')
-    return E.right({ level, start, end, priority, nonvolatile, type, name: rest, disabled, nameColumn })
+    return E.right({
+      level,
+      start,
+      end,
+      priority,
+      nonvolatile,
+      type,
+      name: rest,
+      disabled,
+      nameColumn,
+    })
   }
   // alias NAME @TARGET OFF-OFFEND
   const body = rest.slice(6)
@@ -116,7 +126,11 @@ export const parseLine = (lineNo: number, text: string): E.Either<TextError, Mtr
     type,
     name: tail[1].slice(0, at_),
     disabled,
-    alias: { target: tail[1].slice(at_ + 2), offset: BigInt('0x' + tail[2]), offsetEnd: BigInt('0x' + tail[3]) },
+    alias: {
+      target: tail[1].slice(at_ + 2),
+      offset: BigInt('0x' + tail[2]),
+      offsetEnd: BigInt('0x' + tail[3]),
+    },
     nameColumn: nameColumn + 6,
   })
 }

@@ -96,7 +96,9 @@ const readSections = (
     const text_ = lines[i] ?? ''
     if (text_ === '') {
       if (current !== undefined && current.root === undefined)
-        return E.left(at(lineNo, 1, `the region tree of ${current.kind} ${current.names[0] ?? ''}`, text_))
+        return E.left(
+          at(lineNo, 1, `the region tree of ${current.kind} ${current.names[0] ?? ''}`, text_),
+        )
       current = undefined
       stack = []
       continue
@@ -117,13 +119,21 @@ const readSections = (
       continue
     }
     if (current === undefined)
-      return E.left(at(lineNo, 1, '"address-space: NAME", "memory-region: NAME" or a blank line', text_))
+      return E.left(
+        at(lineNo, 1, '"address-space: NAME", "memory-region: NAME" or a blank line', text_),
+      )
     const parsed = parseLine(lineNo, text_)
     if (E.isLeft(parsed)) return parsed
     const l = parsed.right
     if (current.root === undefined && l.level !== 1 && stack.length === 0) {
       // the section's root is a disabled region hidden without -D
-      const root = synthetic(lineNo, 1, 0n, TWO_64, current.kind === 'memory-region' ? (current.names[0] ?? '') : '')
+      const root = synthetic(
+        lineNo,
+        1,
+        0n,
+        TWO_64,
+        current.kind === 'memory-region' ? (current.names[0] ?? '') : '',
+      )
       current.root = root
       stack = [root]
     }
@@ -151,7 +161,9 @@ const readSections = (
     stack.push(node)
   }
   if (current !== undefined && current.root === undefined)
-    return E.left(at(lines.length + 1, 1, `the region tree of ${current.kind} ${current.names[0] ?? ''}`, ''))
+    return E.left(
+      at(lines.length + 1, 1, `the region tree of ${current.kind} ${current.names[0] ?? ''}`, ''),
+    )
   return E.right(sections)
 }
 
@@ -170,8 +182,12 @@ const sameShape = (a: PNode, b: PNode): boolean =>
   a.children.length === b.children.length &&
   a.children.every((c, i) => sameShape(c, b.children[i] as PNode))
 
-const kindOf = (n: PNode, knowledge: RegionKnowledge): { kind: RegionKind; readonly: boolean; romd: boolean } => {
-  if (n.l.alias !== undefined) return { kind: 'alias', readonly: knowledge.readonlyAliases.has(n.l.name), romd: true }
+const kindOf = (
+  n: PNode,
+  knowledge: RegionKnowledge,
+): { kind: RegionKind; readonly: boolean; romd: boolean } => {
+  if (n.l.alias !== undefined)
+    return { kind: 'alias', readonly: knowledge.readonlyAliases.has(n.l.name), romd: true }
   switch (n.l.type) {
     case 'ram':
       return { kind: 'ram', readonly: false, romd: true }
@@ -183,7 +199,10 @@ const kindOf = (n: PNode, knowledge: RegionKnowledge): { kind: RegionKind; reado
       return { kind: 'ramDevice', readonly: false, romd: true }
     case 'i/o':
       return {
-        kind: n.synthetic || (n.children.length > 0 && !knowledge.terminatingIo.has(n.l.name)) ? 'container' : 'io',
+        kind:
+          n.synthetic || (n.children.length > 0 && !knowledge.terminatingIo.has(n.l.name))
+            ? 'container'
+            : 'io',
         readonly: false,
         romd: true,
       }
@@ -288,7 +307,12 @@ export const parse = (text: string, options: ParseOptions = {}): E.Either<TextEr
     }
     if (target === undefined)
       return E.left(
-        at(n.line, n.l.nameColumn + n.l.name.length + 2, `a memory-region: section for alias target ${alias.target}`, alias.target),
+        at(
+          n.line,
+          n.l.nameColumn + n.l.name.length + 2,
+          `a memory-region: section for alias target ${alias.target}`,
+          alias.target,
+        ),
       )
     regions.set(id, { ...(regions.get(id) as Region), aliasTarget: target })
   }
@@ -300,7 +324,14 @@ export const parse = (text: string, options: ParseOptions = {}): E.Either<TextEr
     while (stack.length > 0) {
       const cur = stack.pop() as RegionId
       if (cur === id)
-        return E.left(at(n.line, n.l.nameColumn, `an alias whose target does not contain it (${n.l.name} loops)`, n.l.name))
+        return E.left(
+          at(
+            n.line,
+            n.l.nameColumn,
+            `an alias whose target does not contain it (${n.l.name} loops)`,
+            n.l.name,
+          ),
+        )
       if (seen.has(cur)) continue
       seen.add(cur)
       const r = regions.get(cur)

@@ -45,7 +45,9 @@ export const printOrder = (t: Topology, r: Region): ReadonlyArray<Region> =>
   r.subregions
     .map((id, i) => ({ c: t.regions.get(id), i }))
     .filter((x): x is { c: Region; i: number } => x.c !== undefined)
-    .sort((a, b) => (a.c.addr < b.c.addr ? -1 : a.c.addr > b.c.addr ? 1 : b.c.priority - a.c.priority || a.i - b.i))
+    .sort((a, b) =>
+      a.c.addr < b.c.addr ? -1 : a.c.addr > b.c.addr ? 1 : b.c.priority - a.c.priority || a.i - b.i,
+    )
     .map((x) => x.c)
 
 /**
@@ -67,7 +69,9 @@ export const print =
     }
     // iterative walk; each frame prints one region and schedules its children
     const printTree = (root: RegionId): void => {
-      const stack: Array<{ id: RegionId; level: number; base: bigint }> = [{ id: root, level: 1, base: 0n }]
+      const stack: Array<{ id: RegionId; level: number; base: bigint }> = [
+        { id: root, level: 1, base: 0n },
+      ]
       while (stack.length > 0) {
         const { id, level, base } = stack.pop() as { id: RegionId; level: number; base: bigint }
         const mr = t.regions.get(id)

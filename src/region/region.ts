@@ -26,14 +26,7 @@ export type RegionId = number & { readonly [regionIdTag]: 'RegionId' }
  * - `alias`: `memory_region_init_alias`: a window onto `target` from `aliasOffset`.
  */
 export type RegionKind =
-  | 'container'
-  | 'ram'
-  | 'romDevice'
-  | 'io'
-  | 'reservation'
-  | 'ramDevice'
-  | 'iommu'
-  | 'alias'
+  'container' | 'ram' | 'romDevice' | 'io' | 'reservation' | 'ramDevice' | 'iommu' | 'alias'
 
 /** QEMU's dirty-memory clients (`DIRTY_MEMORY_VGA`, `_CODE`, `_MIGRATION`) as bits. */
 export const DIRTY_MEMORY_VGA = 1

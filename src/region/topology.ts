@@ -109,7 +109,8 @@ export const create =
   (t: Topology): E.Either<TopologyError, Created> => {
     const id = t.nextId as RegionId
     const size = normaliseSize(spec.size)
-    if (size < 0n || size > TWO_64) return E.left(invalid(id, `region ${spec.name}: size out of [0, 2^64]`))
+    if (size < 0n || size > TWO_64)
+      return E.left(invalid(id, `region ${spec.name}: size out of [0, 2^64]`))
     if (spec.kind === 'alias') {
       if (spec.aliasTarget === undefined || !t.regions.has(spec.aliasTarget))
         return E.left(invalid(id, `alias ${spec.name}: target region does not exist`))
@@ -209,7 +210,8 @@ const addSubregionImpl = (
       id: subId,
       message: `adding ${s.name} to ${c.name} would make a cycle`,
     })
-  if (addr < 0n || addr > U64_MAX) return E.left(invalid(subId, `address of ${s.name} out of 64 bits`))
+  if (addr < 0n || addr > U64_MAX)
+    return E.left(invalid(subId, `address of ${s.name} out of 64 bits`))
   const moved: Region = { ...s, container: containerId, addr, priority, mayOverlap: overlap }
   const withSub = { ...t, regions: new Map(t.regions).set(subId, moved) }
   return E.right(put(withSub, { ...c, subregions: insertByPriority(withSub, c.subregions, moved) }))
@@ -280,9 +282,9 @@ export const setAddress =
       if (r.addr === addr) return E.right(t)
       if (r.container === undefined) return E.right(put(t, { ...r, addr }))
       const container = r.container
-      return E.chain((t1: Topology) => addSubregionImpl(t1, container, id, addr, r.priority, r.mayOverlap))(
-        removeSubregion(id)(t),
-      )
+      return E.chain((t1: Topology) =>
+        addSubregionImpl(t1, container, id, addr, r.priority, r.mayOverlap),
+      )(removeSubregion(id)(t))
     })(get(t, id))
 
 const setField =
@@ -324,7 +326,8 @@ export const setSize =
   (t: Topology): E.Either<TopologyError, Topology> =>
     E.chain((r: Region) => {
       const s = normaliseSize(size)
-      if (s < 0n || s > TWO_64) return E.left<TopologyError, Topology>(invalid(id, `size out of [0, 2^64]`))
+      if (s < 0n || s > TWO_64)
+        return E.left<TopologyError, Topology>(invalid(id, `size out of [0, 2^64]`))
       return E.right(r.size === s ? t : put(t, { ...r, size: s }))
     })(get(t, id))
 
@@ -368,7 +371,11 @@ export const absoluteAddress =
   (id: RegionId) =>
   (t: Topology): bigint => {
     let a = 0n
-    for (let cur = t.regions.get(id); cur !== undefined; cur = cur.container === undefined ? undefined : t.regions.get(cur.container))
+    for (
+      let cur = t.regions.get(id);
+      cur !== undefined;
+      cur = cur.container === undefined ? undefined : t.regions.get(cur.container)
+    )
       a += cur.addr
     return a
   }

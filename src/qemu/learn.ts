@@ -1,0 +1,154 @@
+/**
+ * Learning from a flat view what `info mtree` does not say: which `i/o` regions with
+ * subregions are terminating I/O regions (QEMU fills their gaps with themselves, as
+ * `vga.mmio` and the ISA `io` space show) rather than pure containers.
+ *
+ * A flat range always names a terminating region, so a name that `info mtree -f` shows
+ * as a range but that belongs only to containers in the tree must be a terminating I/O
+ * region. Names shared with a region already terminating are left alone (ambiguous).
+ *
+ * The converse matters for `info mtree` without `-D`: a container whose subregions are
+ * all disabled prints as a childless `i/o` line (the PCI `bus master container`, an
+ * i440FX `smram`), which would otherwise be read as an I/O region. A childless I/O
+ * region that this model renders somewhere QEMU's view does not show it is a container.
+ *
+ * @module
+ */
+import type { Region } from '../region/region.js'
+import type { Topology } from '../region/topology.js'
+import { renderAll } from '../flatview/flatview.js'
+import { linesByAddressSpace, rangeLine, type FlatViewBlock } from './mtree-flat.js'
+
+/** The names of regions that some flat range in `blocks` shows. */
+export const rangeNames = (blocks: ReadonlyArray<FlatViewBlock>): ReadonlySet<string> =>
+  new Set(blocks.flatMap((b) => b.ranges.map((r) => r.region)))
+
+/**
+ * Names the flat view proves to be terminating I/O regions, given a topology in which
+ * they are all pure containers.
+ */
+export const terminatingNames =
+  (blocks: ReadonlyArray<FlatViewBlock>) =>
+  (t: Topology): ReadonlySet<string> => {
+    const shown = rangeNames(blocks)
+    const byName = new Map<string, Region[]>()
+    // aliases never show as ranges, so they neither prove nor disprove anything here
+    for (const r of t.regions.values())
+      if (r.kind !== 'alias') byName.set(r.name, [...(byName.get(r.name) ?? []), r])
+    const out = new Set<string>()
+    for (const name of shown) {
+      const rs = byName.get(name) ?? []
+      if (rs.length > 0 && rs.every((r) => r.kind === 'container' && r.placeholder !== true))
+        out.add(name)
+    }
+    return out
+  }
+
+/**
+ * Marks regions named in `names` that are containers as terminating I/O regions.
+ *
+ * @example
+ * import { mtree, mtreeFlat, learn, knowledge, topology } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * const t = mtree.parse('address-space: I/O\n  0000000000000000-000000000000ffff (prio 0, i/o): io\n    0000000000000060-0000000000000060 (prio 0, i/o): i8042-data\n\n', { knowledge: knowledge.NOTHING })
+ * const f = mtreeFlat.parse('FlatView #0\n AS "I/O", root: io\n Root memory region: io\n  0000000000000000-000000000000005f (prio 0, i/o): io\n\n')
+ * assert.ok(either.isRight(t) && either.isRight(f))
+ * assert.equal(topology.byName('io')(t.right)[0]?.kind, 'container')
+ * const learned = learn.learn(f.right)(t.right)
+ * assert.equal(topology.byName('io')(learned)[0]?.kind, 'io')
+ */
+export const markTerminating =
+  (names: ReadonlySet<string>) =>
+  (t: Topology): Topology => {
+    const regions = new Map(t.regions)
+    for (const r of t.regions.values())
+      if (names.has(r.name) && r.kind === 'container' && r.placeholder !== true)
+        regions.set(r.id, { ...r, kind: 'io' })
+    return { ...t, regions }
+  }
+
+/**
+ * Names of childless I/O regions that this model renders where QEMU's view (the same
+ * address space in `blocks`) shows no range of theirs.
+ */
+export const falseLeafNames =
+  (blocks: ReadonlyArray<FlatViewBlock>) =>
+  (t: Topology): ReadonlySet<string> => {
+    const want = linesByAddressSpace(blocks)
+    const out = new Set<string>()
+    for (const v of renderAll({})(t)) {
+      const expected = v.addressSpaces.map((a) => want.get(a.name)).find((l) => l !== undefined)
+      if (expected === undefined) continue
+      const shown = new Set(expected)
+      for (const r of v.view.ranges) {
+        const mr = t.regions.get(r.region)
+        if (mr === undefined || mr.kind !== 'io' || mr.subregions.length > 0) continue
+        if (
+          !shown.has(rangeLine(t, r, '')) &&
+          ![...shown].some((l) => l.startsWith(rangeLine(t, r, '') + ' '))
+        )
+          out.add(mr.name)
+      }
+    }
+    for (const name of [...out])
+      if (
+        [...t.regions.values()].some(
+          (r) =>
+            r.name === name &&
+            r.kind !== 'alias' &&
+            !(r.kind === 'io' && r.subregions.length === 0),
+        )
+      )
+        out.delete(name)
+    return out
+  }
+
+/** Marks childless I/O regions named in `names` as pure containers. */
+export const markContainers =
+  (names: ReadonlySet<string>) =>
+  (t: Topology): Topology => {
+    const regions = new Map(t.regions)
+    for (const r of t.regions.values())
+      if (names.has(r.name) && r.kind === 'io' && r.subregions.length === 0)
+        regions.set(r.id, { ...r, kind: 'container' })
+    return { ...t, regions }
+  }
+
+/** What a flat view taught: names to treat as terminating I/O regions, and as containers. */
+export interface LearnedFacts {
+  readonly terminating: ReadonlySet<string>
+  readonly containers: ReadonlySet<string>
+}
+
+/**
+ * Learns both ways from a flat view of the same machine state: containers that
+ * terminate ({@link terminatingNames}) and childless I/O lines that are containers
+ * ({@link falseLeafNames}), repeated until nothing changes. The facts are names, so they
+ * carry over to later states of the same machine ({@link applyFacts}).
+ */
+export const learnFacts =
+  (blocks: ReadonlyArray<FlatViewBlock>) =>
+  (t: Topology): LearnedFacts => {
+    const terminating = terminatingNames(blocks)(t)
+    let cur = markTerminating(terminating)(t)
+    const containers = new Set<string>()
+    for (let i = 0; i < 8; i++) {
+      const names = falseLeafNames(blocks)(cur)
+      if (names.size === 0) break
+      for (const n of names) containers.add(n)
+      cur = markContainers(names)(cur)
+    }
+    return { terminating, containers }
+  }
+
+/** Applies learned facts to a topology (of the same or a later state of the machine). */
+export const applyFacts =
+  (facts: LearnedFacts) =>
+  (t: Topology): Topology =>
+    markContainers(facts.containers)(markTerminating(facts.terminating)(t))
+
+/** {@link learnFacts} from a view of this very state, applied to it. */
+export const learn =
+  (blocks: ReadonlyArray<FlatViewBlock>) =>
+  (t: Topology): Topology =>
+    applyFacts(learnFacts(blocks)(t))(t)

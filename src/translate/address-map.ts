@@ -1,0 +1,179 @@
+/**
+ * GPA <-> `ram_addr_t` translation over one address space (QEMU
+ * `address_space_translate` for the forward direction, `guest_phys_blocks_append`-style
+ * scanning for the reverse): a topology with its RAMBlocks tied, the rendered view, and a
+ * reverse index built once.
+ *
+ * @module
+ */
+import { either as E, option as O } from 'fp-ts'
+import type { Gpa, Hva, RamAddr } from '../addresses/kinds.js'
+import type { AddrRange } from '../addresses/range.js'
+import { lookup, ofRoot, type FlatView } from '../flatview/flatview.js'
+import type { RenderOptions } from '../flatview/render.js'
+import type { RAMBlock } from '../ramblock/ramblock.js'
+import type { RamList } from '../ramblock/ram-list.js'
+import type { Region } from '../region/region.js'
+import type { Topology } from '../region/topology.js'
+import type { TranslateError } from './errors.js'
+import { attachRamBlocks } from './ram-link.js'
+import {
+  buildReverseIndex,
+  gpaRangesOf,
+  gpasOf,
+  type RamWindow,
+  type ReverseIndex,
+} from './reverse-index.js'
+
+/** A translator for one address space. */
+export interface AddressMap {
+  readonly topology: Topology
+  readonly addressSpace: string
+  readonly view: FlatView
+  readonly blocks: ReadonlyMap<string, RAMBlock>
+  readonly reverse: ReverseIndex
+}
+
+/** What to build a map from. */
+export interface AddressMapInput {
+  readonly topology: Topology
+  readonly ramList: RamList
+  /** Default `memory` (QEMU's `address_space_memory`). */
+  readonly addressSpace?: string
+  /** Host virtual address of each block's first byte, by idstr, when known. */
+  readonly hostBases?: ReadonlyMap<string, Hva>
+  readonly render?: RenderOptions
+}
+
+/**
+ * Builds the translator: ties RAMBlocks to regions, renders the address space's view and
+ * indexes its RAM-backed ranges by `ram_addr_t`.
+ */
+export const build = (input: AddressMapInput): E.Either<TranslateError, AddressMap> => {
+  const name = input.addressSpace ?? 'memory'
+  const as = input.topology.addressSpaces.find((a) => a.name === name)
+  if (as === undefined)
+    return E.left({
+      _tag: 'NoSuchAddressSpace',
+      name,
+      message: `no address space named ${JSON.stringify(name)}`,
+    })
+  const linked = attachRamBlocks(input.ramList)(input.topology)
+  if (E.isLeft(linked)) return linked
+  const t = linked.right
+  const blocks = new Map(
+    input.ramList.blocks.map((b) => {
+      const host = input.hostBases?.get(b.idstr)
+      return [b.idstr, host === undefined ? b : { ...b, host: O.some(host) }] as const
+    }),
+  )
+  const view = ofRoot(as.root, input.render ?? {})(t)
+  const windows: RamWindow[] = []
+  for (const range of view.ranges) {
+    const mr = t.regions.get(range.region)
+    const block = mr?.ramBlock === undefined ? undefined : blocks.get(mr.ramBlock)
+    if (block === undefined) continue
+    const ramStart = block.offset + range.offsetInRegion
+    windows.push({
+      ramStart,
+      ramEnd: ramStart + (range.end - range.start),
+      gpaStart: range.start,
+      range,
+    })
+  }
+  return E.right({
+    topology: t,
+    addressSpace: name,
+    view,
+    blocks,
+    reverse: buildReverseIndex(windows),
+  })
+}
+
+/** Where a GPA leads. */
+export type Translation =
+  | {
+      readonly _tag: 'Ram'
+      readonly gpa: Gpa
+      readonly region: Region
+      readonly offsetInRegion: bigint
+      readonly ramAddr: RamAddr
+      readonly block: RAMBlock
+      /** The host address, when the block's host base is known. */
+      readonly hva: O.Option<Hva>
+      /** Writes are refused (ROM, or RAM seen through a read-only alias). */
+      readonly readonly: boolean
+    }
+  | {
+      readonly _tag: 'Mmio'
+      readonly gpa: Gpa
+      readonly region: Region
+      readonly offsetInRegion: bigint
+    }
+  | { readonly _tag: 'Unassigned'; readonly gpa: Gpa }
+
+/**
+ * GPA -> (region, offset) -> `ram_addr_t` (and HVA): `ram_addr = block.offset +
+ * offset_within_region + (gpa - offset_within_address_space)`. MMIO and unassigned
+ * addresses are answers, not errors.
+ *
+ * @example
+ * import { translate, mtree, infoRamblock, Gpa } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * const t = mtree.parse([
+ *   'address-space: memory',
+ *   '  0000000000000000-ffffffffffffffff (prio 0, i/o): system',
+ *   '    0000000000000000-0000000007ffffff (prio 0, ram): alias ram-below-4g @pc.ram 0000000000000000-0000000007ffffff',
+ *   '    00000000000a0000-00000000000bffff (prio 1, i/o): vga-lowmem',
+ *   '',
+ *   'memory-region: pc.ram',
+ *   '  0000000000000000-0000000007ffffff (prio 0, ram): pc.ram',
+ *   '',
+ * ].join('\n'))
+ * const l = infoRamblock.parse('              Block Name    PSize              Offset               Used              Total\n                  pc.ram    4 KiB  0x0000000000000000 0x0000000008000000 0x0000000008000000\n')
+ * assert.ok(either.isRight(t) && either.isRight(l))
+ * const map = translate.build({ topology: t.right, ramList: l.right })
+ * assert.ok(either.isRight(map))
+ * const x = translate.translate(Gpa.unsafe(0x123456n))(map.right)
+ * assert.equal(x._tag, 'Ram')
+ * assert.equal(x.ramAddr, 0x123456n)
+ * assert.equal(translate.translate(Gpa.unsafe(0xa0000n))(map.right)._tag, 'Mmio')
+ * assert.equal(translate.translate(Gpa.unsafe(0x8000000n))(map.right)._tag, 'Unassigned')
+ * assert.deepEqual(translate.gpas(0x123456n)(map.right), [0x123456n])
+ * assert.deepEqual(translate.gpas(0xa0000n)(map.right), [])
+ */
+export const translate =
+  (gpa: Gpa) =>
+  (map: AddressMap): Translation => {
+    const hit = lookup(gpa)(map.view)
+    if (O.isNone(hit)) return { _tag: 'Unassigned', gpa }
+    const { range, offsetInRegion } = hit.value
+    const region = map.topology.regions.get(range.region)
+    if (region === undefined) return { _tag: 'Unassigned', gpa }
+    const block = region.ramBlock === undefined ? undefined : map.blocks.get(region.ramBlock)
+    if (block === undefined) return { _tag: 'Mmio', gpa, region, offsetInRegion }
+    return {
+      _tag: 'Ram',
+      gpa,
+      region,
+      offsetInRegion,
+      ramAddr: (block.offset + offsetInRegion) as RamAddr,
+      block,
+      hva: O.map((h: Hva) => (h + offsetInRegion) as Hva)(block.host),
+      readonly: range.readonly,
+    }
+  }
+
+/** Every GPA that maps a `ram_addr_t` now, ascending; none if it is not mapped. */
+export const gpas =
+  (addr: bigint) =>
+  (map: AddressMap): ReadonlyArray<Gpa> =>
+    gpasOf(addr as RamAddr)(map.reverse)
+
+/** The GPA ranges that map parts of a `ram_addr_t` range. */
+export const gpaRanges =
+  (r: AddrRange<RamAddr>) =>
+  (
+    map: AddressMap,
+  ): ReadonlyArray<{ readonly gpa: AddrRange<Gpa>; readonly ram: AddrRange<RamAddr> }> =>
+    gpaRangesOf(r)(map.reverse)
