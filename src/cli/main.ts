@@ -7,6 +7,8 @@
 import { either as E } from 'fp-ts'
 import { EXIT_INPUT, EXIT_OK, EXIT_USAGE, type Failure, type Io } from './io.js'
 import { RAMBLOCK_USAGE, ramblockCommand } from './ramblock-cmd.js'
+import { FLATVIEW_USAGE, flatviewCommand } from './flatview-cmd.js'
+import { GPAS_USAGE, TRANSLATE_USAGE, gpasCommand, translateCommand } from './translate-cmd.js'
 
 /** The top-level help. */
 export const USAGE = `usage: ramaddr <command> [options]
@@ -14,6 +16,9 @@ export const USAGE = `usage: ramaddr <command> [options]
 Commands:
   ramblock FILE [--json]                 print an \`info ramblock\` dump as QEMU does
   ramblock --allocate NAME:USED[:MAX]…   allocate RAMBlocks as QEMU 7.2 does
+  flatview --mtree TREE […]              render flat views as \`info mtree -f\` does
+  translate --mtree TREE --ramblock RB GPA…      GPA -> region, offset, ram_addr_t
+  gpas --mtree TREE --ramblock RB RAMADDR…       ram_addr_t -> every GPA mapping it
 
 Options:
   -h, --help     this help (also: ramaddr <command> --help)
@@ -29,6 +34,9 @@ type Command = {
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   ramblock: { usage: RAMBLOCK_USAGE, run: ramblockCommand },
+  flatview: { usage: FLATVIEW_USAGE, run: flatviewCommand },
+  translate: { usage: TRANSLATE_USAGE, run: translateCommand },
+  gpas: { usage: GPAS_USAGE, run: gpasCommand },
 }
 
 const VERSION = '0.1.0'

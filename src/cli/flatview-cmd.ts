@@ -1,0 +1,112 @@
+/**
+ * `ramaddr flatview --mtree TREE [--learn FLAT] [--accel tcg|kvm] [--as NAME]
+ * [--move NAME=ADDR]… [--json]`.
+ *
+ * @module
+ */
+import { either as E, option as O } from 'fp-ts'
+import { pipe } from 'fp-ts/lib/function.js'
+import { toHex } from '../addresses/hex.js'
+import { renderAll } from '../flatview/flatview.js'
+import { hasKvmSlot, viewLines } from '../qemu/mtree-flat.js'
+import { regionType } from '../qemu/mtree-print.js'
+import { setAddress, uniqueByName, type Topology } from '../region/topology.js'
+import { lastOption, parseArgs } from './args.js'
+import { inputError, usageError, type Failure, type Io } from './io.js'
+import { loadTopology, parseAddressArg } from './load.js'
+
+/** Usage text. */
+export const FLATVIEW_USAGE = `usage: ramaddr flatview --mtree TREE [--learn FLAT] [--accel tcg|kvm] [--as NAME]
+                        [--move NAME=ADDR]… [--json]
+
+Render every address space of an \`info mtree\` (or \`info mtree -D\`) dump and print
+the flat views as \`info mtree -f\` does. --learn takes \`info mtree -f\` of the same
+machine state and learns which I/O regions terminate and which are containers.
+--move sets the address, relative to its parent, of the one region named NAME (a BAR
+move), before rendering; moves apply in order. --accel kvm adds QEMU's " KVM" markers.
+JSON: [{"addressSpaces", "root", "ranges": [{"start", "size", "region", "offset",
+"priority", "type", "readonly", "kvm"}]}] with hex-string numbers.
+`
+
+/** Applies `NAME=ADDR` moves in order. */
+export const applyMoves =
+  (moves: ReadonlyArray<string>) =>
+  (t: Topology): E.Either<Failure, Topology> =>
+    moves.reduce<E.Either<Failure, Topology>>(
+      (acc, move) =>
+        pipe(
+          acc,
+          E.chain((cur) => {
+            const eq = move.lastIndexOf('=')
+            if (eq <= 0) return E.left(usageError(`--move ${move}: expected NAME=ADDR`))
+            const name = move.slice(0, eq)
+            return pipe(
+              parseAddressArg(`--move ${move}`, move.slice(eq + 1)),
+              E.chain((addr) =>
+                pipe(
+                  uniqueByName(name)(cur),
+                  E.chain((r) => setAddress(r.id, addr)(cur)),
+                  E.mapLeft((e) => inputError(`--move ${move}: ${e.message}`)),
+                ),
+              ),
+            )
+          }),
+        ),
+      E.right(t),
+    )
+
+/** Runs the subcommand. */
+export const flatviewCommand = (argv: ReadonlyArray<string>, io: Io): E.Either<Failure, string> =>
+  pipe(
+    parseArgs({ flags: ['json'], options: ['mtree', 'learn', 'accel', 'as', 'move'] })(argv),
+    E.chain((args) => {
+      if (args.positionals.length > 0)
+        return E.left(usageError(`unexpected argument ${JSON.stringify(args.positionals[0])}`))
+      const accel = lastOption(args, 'accel') ?? 'tcg'
+      if (accel !== 'tcg' && accel !== 'kvm')
+        return E.left(usageError(`--accel must be tcg or kvm, not ${accel}`))
+      const only = lastOption(args, 'as')
+      return pipe(
+        loadTopology(args, io),
+        E.chain(applyMoves(args.options.get('move') ?? [])),
+        E.chain((t) => {
+          const views = renderAll({ tcg: accel === 'tcg' })(t).filter(
+            (v) => only === undefined || v.addressSpaces.some((a) => a.name === only),
+          )
+          if (only !== undefined && views.length === 0)
+            return E.left(inputError(`no address space named ${JSON.stringify(only)}`))
+          const options = { accel: accel as 'tcg' | 'kvm', eol: '\n' as const }
+          if (!args.flags.has('json'))
+            return E.right(
+              views
+                .map((v, i) =>
+                  [`FlatView #${i}`, ...viewLines(t, v, options), ''].map((l) => l + '\n').join(''),
+                )
+                .join(''),
+            )
+          const json = views.map((v) => ({
+            addressSpaces: v.addressSpaces.map((a) => a.name),
+            root: O.isSome(v.view.root) ? (t.regions.get(v.view.root.value)?.name ?? null) : null,
+            ranges: v.view.ranges.map((r) => {
+              const mr = t.regions.get(r.region)
+              return {
+                start: toHex(r.start),
+                size: toHex(r.end - r.start),
+                region: mr?.name ?? null,
+                offset: toHex(r.offsetInRegion),
+                priority: mr?.priority ?? 0,
+                type: r.readonly ? 'rom' : mr === undefined ? 'i/o' : regionType(t, mr),
+                readonly: r.readonly,
+                kvm:
+                  accel === 'kvm' &&
+                  mr !== undefined &&
+                  v.addressSpaces.some((a) => a.name === 'memory' || a.name === 'KVM-SMRAM') &&
+                  hasKvmSlot(r, mr),
+              }
+            }),
+          }))
+          return E.right(JSON.stringify(json, null, 1) + '\n')
+        }),
+      )
+    }),
+  )

@@ -1,0 +1,141 @@
+/**
+ * `ramaddr translate … GPA…` and `ramaddr gpas … RAMADDR…`.
+ *
+ * @module
+ */
+import { either as E } from 'fp-ts'
+import { pipe } from 'fp-ts/lib/function.js'
+import { toHex } from '../addresses/hex.js'
+import { Gpa, RamAddr } from '../addresses/kinds.js'
+import { blockAt } from '../ramblock/ram-list.js'
+import { build, gpas, translate, type AddressMap } from '../translate/address-map.js'
+import { lastOption, parseArgs, type Args } from './args.js'
+import { inputError, usageError, type Failure, type Io } from './io.js'
+import { loadRamList, loadTopology, parseAddressArg } from './load.js'
+import { applyMoves } from './flatview-cmd.js'
+import { option as O } from 'fp-ts'
+
+/** Usage of `translate`. */
+export const TRANSLATE_USAGE = `usage: ramaddr translate --mtree TREE --ramblock RAMBLOCK [--learn FLAT] [--as NAME]
+                         [--move NAME=ADDR]… [--json] GPA…
+
+For each guest-physical address, the region that backs it, the offset in that region
+and the ram_addr_t (QEMU's address_space_translate, then ram_block->offset + offset).
+JSON: [{"gpa", "region", "offset", "ramAddr"}] in input order; region and offset are
+null where nothing is mapped, ramAddr where no RAM backs the GPA (MMIO).
+`
+
+/** Usage of `gpas`. */
+export const GPAS_USAGE = `usage: ramaddr gpas --mtree TREE --ramblock RAMBLOCK [--learn FLAT] [--as NAME]
+                    [--move NAME=ADDR]… [--json] RAMADDR…
+
+For each ram_addr_t, every guest-physical address that maps it now (zero, one or
+several: through aliases the same RAM can appear at more than one GPA).
+JSON: [{"ramAddr", "block", "offset", "gpas": [...]}] in input order.
+`
+
+const SPEC = { flags: ['json'], options: ['mtree', 'ramblock', 'learn', 'as', 'move'] }
+
+const loadMap = (args: Args, io: Io): E.Either<Failure, AddressMap> =>
+  pipe(
+    E.Do,
+    E.bind('topology', () =>
+      pipe(loadTopology(args, io), E.chain(applyMoves(args.options.get('move') ?? []))),
+    ),
+    E.bind('ramList', () => loadRamList(args, io)),
+    E.chain(({ topology, ramList }) =>
+      pipe(
+        build({ topology, ramList, addressSpace: lastOption(args, 'as') ?? 'memory' }),
+        E.mapLeft((e) => inputError(e.message)),
+      ),
+    ),
+  )
+
+const addresses = (what: string, args: Args): E.Either<Failure, ReadonlyArray<bigint>> => {
+  if (args.positionals.length === 0) return E.left(usageError(`expected at least one ${what}`))
+  return E.sequenceArray(args.positionals.map((p) => parseAddressArg(what, p)))
+}
+
+/** Runs `translate`. */
+export const translateCommand = (argv: ReadonlyArray<string>, io: Io): E.Either<Failure, string> =>
+  pipe(
+    parseArgs(SPEC)(argv),
+    E.chain((args) =>
+      pipe(
+        addresses('GPA', args),
+        E.chain((gs) =>
+          pipe(
+            loadMap(args, io),
+            E.map((map) => {
+              const rows = gs.map((g) => {
+                const x = translate(Gpa.unsafe(g))(map)
+                return {
+                  gpa: toHex(g),
+                  region: x._tag === 'Unassigned' ? null : x.region.name,
+                  offset: x._tag === 'Unassigned' ? null : toHex(x.offsetInRegion),
+                  ramAddr: x._tag === 'Ram' ? toHex(x.ramAddr) : null,
+                  block: x._tag === 'Ram' ? x.block.idstr : null,
+                }
+              })
+              if (args.flags.has('json'))
+                return (
+                  JSON.stringify(
+                    rows.map(({ block: _b, ...r }) => r),
+                    null,
+                    1,
+                  ) + '\n'
+                )
+              return rows
+                .map((r) =>
+                  r.region === null
+                    ? `${r.gpa}: unassigned\n`
+                    : r.ramAddr === null
+                      ? `${r.gpa}: ${r.region} @${r.offset} (MMIO, no RAM)\n`
+                      : `${r.gpa}: ${r.region} @${r.offset} -> ram_addr ${r.ramAddr} (${r.block})\n`,
+                )
+                .join('')
+            }),
+          ),
+        ),
+      ),
+    ),
+  )
+
+/** Runs `gpas`. */
+export const gpasCommand = (argv: ReadonlyArray<string>, io: Io): E.Either<Failure, string> =>
+  pipe(
+    parseArgs(SPEC)(argv),
+    E.chain((args) =>
+      pipe(
+        addresses('RAMADDR', args),
+        E.chain((rs) =>
+          pipe(
+            loadMap(args, io),
+            E.chain((map) =>
+              pipe(
+                loadRamList(args, io),
+                E.map((list) => {
+                  const rows = rs.map((r) => {
+                    const at = blockAt(RamAddr.unsafe(r))(list)
+                    return {
+                      ramAddr: toHex(r),
+                      block: O.isSome(at) ? at.value.block.idstr : null,
+                      offset: O.isSome(at) ? toHex(at.value.offset) : null,
+                      gpas: gpas(r)(map).map(toHex),
+                    }
+                  })
+                  if (args.flags.has('json')) return JSON.stringify(rows, null, 1) + '\n'
+                  return rows
+                    .map(
+                      (r) =>
+                        `${r.ramAddr}${r.block === null ? ' (no RAMBlock)' : ` (${r.block} @${r.offset})`}: ${r.gpas.length === 0 ? 'not mapped' : r.gpas.join(' ')}\n`,
+                    )
+                    .join('')
+                }),
+              ),
+            ),
+          ),
+        ),
+      ),
+    ),
+  )
