@@ -1,0 +1,228 @@
+// fast-check arbitraries for region trees, valid by construction: every tree is built
+// through the topology edit API (create + addSubregion), aliases point only at an
+// unmapped pool of regions (so no alias cycles), sizes are whole pages.
+import { fc } from '@fast-check/vitest'
+import { either as E } from 'fp-ts'
+import * as topology from '../src/region/topology.js'
+import type { RegionId, RegionKind } from '../src/region/region.js'
+import type { Topology } from '../src/region/topology.js'
+
+const PAGE = 0x1000n
+
+/** A node to build. */
+export type NodeSpec =
+  | {
+      kind: 'ram'
+      pages: number
+      addrPages: number
+      priority: number
+      enabled: boolean
+      readonly: boolean
+    }
+  | {
+      kind: 'io'
+      pages: number
+      addrPages: number
+      priority: number
+      enabled: boolean
+      children: NodeSpec[]
+    }
+  | {
+      kind: 'container'
+      pages: number
+      addrPages: number
+      priority: number
+      enabled: boolean
+      children: NodeSpec[]
+    }
+  | {
+      kind: 'alias'
+      pages: number
+      addrPages: number
+      priority: number
+      enabled: boolean
+      target: number
+      offsetPages: number
+      readonly: boolean
+    }
+
+const common = {
+  pages: fc.integer({ min: 1, max: 64 }),
+  addrPages: fc.integer({ min: 0, max: 96 }),
+  priority: fc.integer({ min: -1, max: 2 }),
+  enabled: fc.boolean(),
+}
+
+const enabledArb = fc.oneof(
+  { weight: 6, arbitrary: fc.constant(true) },
+  { weight: 1, arbitrary: fc.constant(false) },
+)
+
+const { node } = fc.letrec<{ node: NodeSpec; children: NodeSpec[] }>((tie) => ({
+  node: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.record({
+      kind: fc.constant('ram' as const),
+      ...common,
+      enabled: enabledArb,
+      readonly: fc.boolean(),
+    }),
+    fc.record({
+      kind: fc.constant('io' as const),
+      ...common,
+      enabled: enabledArb,
+      children: tie('children'),
+    }),
+    fc.record({
+      kind: fc.constant('container' as const),
+      ...common,
+      enabled: enabledArb,
+      children: tie('children'),
+    }),
+    fc.record({
+      kind: fc.constant('alias' as const),
+      ...common,
+      enabled: enabledArb,
+      target: fc.nat(3),
+      offsetPages: fc.integer({ min: 0, max: 32 }),
+      readonly: fc.boolean(),
+    }),
+  ),
+  children: fc.array(tie('node'), { maxLength: 4 }),
+}))
+
+/** A whole machine: pool regions (alias targets), a root tree, and a BAR in a `pci` container. */
+export interface MachineSpec {
+  readonly pool: ReadonlyArray<{
+    pages: number
+    container: boolean
+    children: NodeSpec[]
+    /** The region's own address: in `pci` when mapped there, else just its `addr` field. */
+    addrPages: number
+    mapInPci: boolean
+  }>
+  readonly tree: ReadonlyArray<NodeSpec>
+  readonly bar: { pages: number; addrPages: number } | undefined
+  readonly pciChildren: ReadonlyArray<NodeSpec>
+}
+
+export const machineSpec: fc.Arbitrary<MachineSpec> = fc.record({
+  pool: fc.array(
+    fc.record({
+      pages: fc.integer({ min: 1, max: 128 }),
+      container: fc.boolean(),
+      children: fc.array(
+        node.filter((n) => n.kind !== 'alias'),
+        { maxLength: 3 },
+      ),
+      addrPages: fc.integer({ min: 0, max: 96 }),
+      mapInPci: fc.boolean(),
+    }),
+    { minLength: 1, maxLength: 4 },
+  ),
+  tree: fc.array(node, { maxLength: 6 }),
+  bar: fc.option(
+    fc.record({
+      pages: fc.integer({ min: 1, max: 16 }),
+      addrPages: fc.integer({ min: 0, max: 128 }),
+    }),
+    { nil: undefined },
+  ),
+  pciChildren: fc.array(
+    node.filter((n) => n.kind !== 'alias'),
+    { maxLength: 3 },
+  ),
+})
+
+/** What was built: the topology, its root, the BAR (if any) and the pci container. */
+export interface Machine {
+  readonly topology: Topology
+  readonly root: RegionId
+  readonly bar: RegionId | undefined
+  readonly pci: RegionId
+  /** RAM-backed regions and the RAMBlock idstr each was given. */
+  readonly ramBlocks: ReadonlyMap<string, bigint>
+}
+
+const must = <A>(r: E.Either<{ message: string }, A>): A => {
+  if (E.isLeft(r)) throw new Error(r.left.message)
+  return r.right
+}
+
+/** Builds a spec through the edit API. */
+export const buildMachine = (spec: MachineSpec): Machine => {
+  let t = topology.empty
+  let n = 0
+  const ramBlocks = new Map<string, bigint>()
+  const make = (
+    name: string,
+    kind: RegionKind,
+    size: bigint,
+    extra: Partial<topology.RegionSpec> = {},
+  ): RegionId => {
+    const c = must(topology.create({ name, kind, size, ...extra })(t))
+    t = c.topology
+    return c.id
+  }
+  const pool: RegionId[] = []
+  const place = (parent: RegionId, s: NodeSpec): void => {
+    const size = BigInt(s.pages) * PAGE
+    const name = `${s.kind}${n++}`
+    let id: RegionId
+    if (s.kind === 'ram') {
+      id = make(name, 'ram', size, { readonly: s.readonly, ramBlock: name })
+      ramBlocks.set(name, size)
+    } else if (s.kind === 'alias' && pool.length === 0) {
+      // nothing to alias yet (inside the first pool region): an I/O region instead
+      id = make(name, 'io', size)
+    } else if (s.kind === 'alias') {
+      const target = pool[s.target % pool.length] as RegionId
+      id = make(name, 'alias', size, {
+        aliasTarget: target,
+        aliasOffset: BigInt(s.offsetPages) * PAGE,
+        readonly: s.readonly,
+      })
+    } else {
+      id = make(name, s.kind, size)
+      for (const c of s.children) place(id, c)
+    }
+    if (!s.enabled) t = must(topology.setEnabled(id, false)(t))
+    t = must(topology.addSubregion(parent, id, BigInt(s.addrPages) * PAGE, s.priority)(t))
+  }
+  for (const p of spec.pool) {
+    const size = BigInt(p.pages) * PAGE
+    const name = `pool${n++}`
+    if (p.container) {
+      const id = make(name, 'container', size)
+      for (const c of p.children) place(id, c)
+      pool.push(id)
+    } else {
+      pool.push(make(name, 'ram', size, { ramBlock: name }))
+      ramBlocks.set(name, size)
+    }
+  }
+  const root = make('system', 'container', 1n << 64n)
+  for (const s of spec.tree) place(root, s)
+  const pci = make('pci', 'container', 1n << 64n)
+  t = must(topology.addSubregion(root, pci, 0n, -1)(t))
+  for (const s of spec.pciChildren) place(pci, s)
+  // alias targets have addresses of their own, mapped (like pc.bios under pci) or not
+  spec.pool.forEach((p, i) => {
+    const id = pool[i] as RegionId
+    const addr = BigInt(p.addrPages) * PAGE
+    t = must(
+      p.mapInPci ? topology.addSubregion(pci, id, addr, 0)(t) : topology.setAddress(id, addr)(t),
+    )
+  })
+  let bar: RegionId | undefined
+  if (spec.bar !== undefined) {
+    const size = BigInt(spec.bar.pages) * PAGE
+    bar = make('bar', 'ram', size, { ramBlock: 'bar' })
+    ramBlocks.set('bar', size)
+    t = must(topology.addSubregion(pci, bar, BigInt(spec.bar.addrPages) * PAGE, 1)(t))
+  }
+  t = must(topology.addAddressSpace('memory', root)(t))
+  return { topology: t, root, bar, pci, ramBlocks }
+}
+
+export const machine: fc.Arbitrary<Machine> = machineSpec.map(buildMachine)
