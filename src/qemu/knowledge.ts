@@ -29,13 +29,22 @@ export interface RegionKnowledge {
  *   (hw/display/vga-pci.c);
  * - `pam-rom` aliases are read-only (hw/pci-host/pam.c `init_pam`); so is `isa-bios`
  *   (hw/i386/x86.c `x86_bios_rom_init`);
- * - `tseg-blackhole` and `tseg-window` start 0 bytes long (hw/pci-host/q35.c);
+ * - `tseg-blackhole` and `tseg-window` start 0 bytes long (hw/pci-host/q35.c), and a PCI
+ *   bridge's closed window is a 0-byte alias (`pci_bridge_init_alias` in
+ *   hw/pci/pci_bridge.c sizes it `limit + 1 - base`, or 0 when limit < base; an open
+ *   window is never 1 byte);
  * - `vga.vram` logs dirty pages for the VGA client (hw/display/vga.c).
  */
 export const QEMU_7_2: RegionKnowledge = {
   terminatingIo: new Set(['io', 'rtc', 'vga.mmio']),
   readonlyAliases: new Set(['pam-rom', 'isa-bios']),
-  zeroSize: new Set(['tseg-blackhole', 'tseg-window']),
+  zeroSize: new Set([
+    'tseg-blackhole',
+    'tseg-window',
+    'pci_bridge_io',
+    'pci_bridge_mem',
+    'pci_bridge_pref_mem',
+  ]),
   vgaLogging: new Set(['vga.vram']),
 }
 

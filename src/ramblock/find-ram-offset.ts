@@ -47,15 +47,24 @@ export const findRamOffset =
   (blocks: ReadonlyArray<Extent>): O.Option<RamAddr> => {
     if (size <= 0n) return O.none
     if (blocks.length === 0) return O.some(0n as RamAddr)
+    // offsets in ascending order, to find each candidate's following block by bisection
+    const offsets = blocks.map((b) => b.offset).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    const nextAtOrAbove = (c: bigint): bigint => {
+      let lo = 0
+      let hi = offsets.length
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1
+        if ((offsets[mid] as bigint) < c) lo = mid + 1
+        else hi = mid
+      }
+      return lo < offsets.length ? (offsets[lo] as bigint) : U64_MAX
+    }
     let best: bigint | undefined
     let mingap = U64_MAX
     for (const block of blocks) {
       const candidate = ((block.offset + block.maxLength + align - 1n) / align) * align
       if (candidate > U64_MAX) continue
-      let next = U64_MAX
-      for (const other of blocks) {
-        if (other.offset >= candidate && other.offset < next) next = other.offset
-      }
+      const next = nextAtOrAbove(candidate)
       const gap = next - candidate
       if (gap >= size && gap < mingap) {
         best = candidate

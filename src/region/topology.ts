@@ -142,8 +142,12 @@ export const create =
 
 /** Whether `ancestor` is `id` or contains it, through containers. */
 const isWithin = (t: Topology, id: RegionId, ancestor: RegionId): boolean => {
-  for (let cur: RegionId | undefined = id; cur !== undefined; cur = t.regions.get(cur)?.container)
+  let steps = 0
+  for (let cur: RegionId | undefined = id; cur !== undefined; cur = t.regions.get(cur)?.container) {
     if (cur === ancestor) return true
+    // a containment loop not through `ancestor` (only possible in unchecked input)
+    if (++steps > t.regions.size) return true
+  }
   return false
 }
 
@@ -379,3 +383,108 @@ export const absoluteAddress =
       a += cur.addr
     return a
   }
+
+/** One region of a bulk build: like {@link RegionSpec}, with its place given by index. */
+export interface BulkRegion extends RegionSpec {
+  /** Index (in the same array) of the container, if mapped. */
+  readonly parent?: number
+  readonly addr?: bigint
+  readonly priority?: number
+  /** Index of the alias target (instead of `aliasTarget`). */
+  readonly aliasOf?: number
+}
+
+/**
+ * Builds a topology from a flat list in one pass: the region at index `i` gets id
+ * `i + 1`, and each container's subregions are ordered as if the regions had been added
+ * one by one in array order (descending priority, newest first among equals). Much
+ * faster than repeated {@link addSubregion} for large synthetic maps.
+ *
+ * @example
+ * import { topology } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * const t = topology.fromRegions(
+ *   [
+ *     { name: 'system', kind: 'container', size: 1n << 64n },
+ *     { name: 'ram', kind: 'ram', size: 0x100000n, parent: 0 },
+ *     { name: 'hole', kind: 'io', size: 0x20000n, parent: 0, addr: 0xa0000n, priority: 1 },
+ *   ],
+ *   [{ name: 'memory', root: 0 }],
+ * )
+ * assert.ok(either.isRight(t))
+ * assert.deepEqual(t.right.regions.get(1)?.subregions, [3, 2])
+ */
+export const fromRegions = (
+  specs: ReadonlyArray<BulkRegion>,
+  addressSpaces: ReadonlyArray<{ readonly name: string; readonly root: number }> = [],
+): E.Either<TopologyError, Topology> => {
+  const regions = new Map<RegionId, Region>()
+  const children = new Map<number, number[]>()
+  for (const [i, s] of specs.entries()) {
+    const id = (i + 1) as RegionId
+    const size = normaliseSize(s.size)
+    if (size < 0n || size > TWO_64)
+      return E.left(invalid(id, `region ${s.name}: size out of [0, 2^64]`))
+    if (s.parent !== undefined) {
+      if (
+        s.parent < 0 ||
+        s.parent >= specs.length ||
+        s.parent === i ||
+        specs[s.parent]?.kind === 'alias'
+      )
+        return E.left(invalid(id, `region ${s.name}: bad container index ${s.parent}`))
+      children.set(s.parent, [...(children.get(s.parent) ?? []), i])
+    }
+    const target = s.aliasOf
+    if (
+      (s.kind === 'alias') !== (target !== undefined) ||
+      (target !== undefined && (target < 0 || target >= specs.length))
+    )
+      return E.left(
+        invalid(id, `region ${s.name}: an alias needs a valid aliasOf index, other kinds none`),
+      )
+    const addr = s.addr ?? 0n
+    if (addr < 0n || addr > U64_MAX)
+      return E.left(invalid(id, `address of ${s.name} out of 64 bits`))
+    regions.set(id, {
+      id,
+      name: s.name,
+      kind: s.kind,
+      size,
+      addr,
+      priority: s.priority ?? 0,
+      enabled: s.enabled ?? true,
+      mayOverlap: (s.priority ?? 0) !== 0,
+      readonly: s.readonly ?? false,
+      romd: s.romd ?? true,
+      nonvolatile: s.nonvolatile ?? false,
+      ...(target === undefined ? {} : { aliasTarget: (target + 1) as RegionId }),
+      aliasOffset: s.aliasOffset ?? 0n,
+      ...(s.ramBlock === undefined ? {} : { ramBlock: s.ramBlock }),
+      dirtyLog: s.dirtyLog ?? 0,
+      ...(s.parent === undefined ? {} : { container: (s.parent + 1) as RegionId }),
+      subregions: [],
+    })
+  }
+  for (const [p, kids] of children) {
+    const parent = regions.get((p + 1) as RegionId) as Region
+    const order = [...kids].sort(
+      (a, b) => (specs[b]?.priority ?? 0) - (specs[a]?.priority ?? 0) || b - a,
+    )
+    regions.set(parent.id, { ...parent, subregions: order.map((k) => (k + 1) as RegionId) })
+  }
+  const t: Topology = {
+    regions,
+    addressSpaces: addressSpaces.map((a) => ({ name: a.name, root: (a.root + 1) as RegionId })),
+    nextId: specs.length + 1,
+  }
+  // containment must be a forest and rendering must never loop through an alias
+  for (const r of regions.values()) {
+    if (r.container !== undefined && isWithin(t, r.container, r.id))
+      return E.left({ _tag: 'Cycle', id: r.id, message: `region ${r.name} contains itself` })
+    if (r.aliasTarget !== undefined && reachesThroughAliases(t, r.aliasTarget, r.id))
+      return E.left({ _tag: 'Cycle', id: r.id, message: `alias ${r.name} renders itself` })
+  }
+  for (const a of t.addressSpaces) if (!regions.has(a.root)) return E.left(noSuch(a.root))
+  return E.right(t)
+}

@@ -22,6 +22,20 @@ describe('recorded scenarios exist', () => {
       'qemu-7.2/pc-128m',
       'qemu-7.2/pc-5g-numa',
       'qemu-7.2/q35-512m-vga-net',
+      'ramaddr-7.2-kvm/pc-pci-bridge',
+      'ramaddr-7.2-kvm/q35-intel-iommu',
+      'ramaddr-7.2-kvm/q35-ivshmem-64bit-bar',
+      'ramaddr-7.2/pc-pci-bridge',
+      'ramaddr-7.2/q35-intel-iommu',
+      'ramaddr-7.2/q35-ivshmem-64bit-bar',
+    ])
+    expect(names.filter((n) => n.startsWith('qemu-7.2')).sort()).toEqual([
+      'qemu-7.2-kvm/pc-128m',
+      'qemu-7.2-kvm/pc-5g-numa',
+      'qemu-7.2-kvm/q35-512m-vga-net',
+      'qemu-7.2/pc-128m',
+      'qemu-7.2/pc-5g-numa',
+      'qemu-7.2/q35-512m-vga-net',
     ])
   })
 })

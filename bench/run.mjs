@@ -1,0 +1,172 @@
+// Benchmarks: ratios against plain baselines measured in the same run (never absolute
+// times alone). Run with `npm run bench` (builds first).
+//
+// 1. Lookup: GPA -> ram_addr_t through the library (translate) versus a bare binary
+//    search over the same range starts in a BigUint64Array, on the recorded Q35 view and
+//    on a synthetic 10k-range view. Goal: library >= 0.5x the bare search.
+// 2. Render: a synthetic 10k-region tree (goal <= 50 ms) and a 100k-region one (goal: 10x
+//    the regions costs <= 15x the time).
+import { readFileSync } from 'node:fs'
+import { join, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { mtree, infoRamblock, translate, topology, flatview, ramList, Gpa } from '../dist/index.js'
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+const must = (e) => {
+  if (e._tag === 'Left') throw new Error(e.left.message)
+  return e.right
+}
+const now = () => Number(process.hrtime.bigint()) / 1e6
+
+/** Best of `rounds` runs of `fn(iterations)`, in ms. */
+const best = (fn, rounds = 7) => {
+  let min = Infinity
+  for (let i = 0; i < rounds; i++) {
+    const t0 = now()
+    fn()
+    min = Math.min(min, now() - t0)
+  }
+  return min
+}
+
+/** A fixed pseudo-random sequence, so runs compare like with like. */
+const lcg = (seed) => () => ((seed = (seed * 1103515245 + 12345) >>> 0), seed)
+
+const bareSearch = (starts, addrs) => () => {
+  let acc = 0
+  for (let k = 0; k < addrs.length; k++) {
+    const a = addrs[k]
+    let lo = 0
+    let hi = starts.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (starts[mid] <= a) lo = mid + 1
+      else hi = mid
+    }
+    acc += lo
+  }
+  return acc
+}
+
+const libraryLookup = (map, addrs) => () => {
+  let acc = 0n
+  for (let k = 0; k < addrs.length; k++) {
+    const x = translate.translate(addrs[k])(map)
+    if (x._tag === 'Ram') acc += x.ramAddr
+  }
+  return acc
+}
+
+const lookupBench = (label, map, n = 200_000) => {
+  const rnd = lcg(42)
+  const ranges = map.view.ranges
+  const addrs = Array.from({ length: n }, () => {
+    const r = ranges[rnd() % ranges.length]
+    const span = r.end - r.start
+    return Gpa.unsafe(r.start + ((BigInt(rnd()) * 4096n) % (span > 0n ? span : 1n)))
+  })
+  const starts = map.view.starts
+  const bare = best(bareSearch(starts, addrs))
+  const lib = best(libraryLookup(map, addrs))
+  const ratio = bare / lib
+  console.log(
+    `lookup ${label}: ${ranges.length} ranges, ${n} GPAs: bare search ${(((n / bare) * 1e3) / 1e6).toFixed(2)} M/s, ` +
+      `library translate ${(((n / lib) * 1e3) / 1e6).toFixed(2)} M/s, ratio ${ratio.toFixed(2)}x (goal >= 0.5x) ${ratio >= 0.5 ? 'OK' : 'BELOW GOAL'}`,
+  )
+  return ratio
+}
+
+// --- 1a. the recorded Q35 machine
+const dir = join(ROOT, 'test/fixtures/qemu-7.2/q35-512m-vga-net')
+const q35 = must(
+  translate.build({
+    topology: must(mtree.parse(readFileSync(join(dir, '08-mtree-D.txt'), 'utf8'))),
+    ramList: must(infoRamblock.parse(readFileSync(join(dir, '08-ramblock.txt'), 'utf8'))),
+  }),
+)
+lookupBench('Q35 (recorded)', q35)
+
+// --- synthetic machines: `n` leaves under containers of 100, some overlapping I/O, aliases
+const synthetic = (n) => {
+  const specs = [{ name: 'system', kind: 'container', size: 1n << 64n }]
+  const blocks = []
+  const groups = Math.ceil(n / 100)
+  for (let g = 0; g < groups; g++) {
+    const parent = specs.length
+    specs.push({
+      name: `bus${g}`,
+      kind: 'container',
+      size: 0x10000000n,
+      parent: 0,
+      addr: BigInt(g) * 0x10000000n,
+    })
+    for (let i = 0; i < 100 && specs.length < n; i++) {
+      const name = `r${g}.${i}`
+      if (i % 10 === 9) {
+        // an I/O window over the RAM below it, at a higher priority
+        specs.push({
+          name,
+          kind: 'io',
+          size: 0x800n,
+          parent,
+          addr: BigInt(i - 1) * 0x100000n + 0x1000n,
+          priority: 1,
+        })
+      } else {
+        specs.push({
+          name,
+          kind: 'ram',
+          size: 0x100000n,
+          parent,
+          addr: BigInt(i) * 0x100000n,
+          ramBlock: name,
+        })
+        blocks.push({ idstr: name, usedLength: 0x100000n })
+      }
+    }
+  }
+  // a few aliases of RAM elsewhere, as ram-above-4g does
+  for (let a = 0; a < 8 && specs.length < n + 8; a++)
+    specs.push({
+      name: `alias${a}`,
+      kind: 'alias',
+      size: 0x80000n,
+      parent: 0,
+      addr: 0x8000000000n + BigInt(a) * 0x100000n,
+      aliasOf: 2 + a,
+      priority: 2,
+    })
+  const t = must(topology.fromRegions(specs, [{ name: 'memory', root: 0 }]))
+  return { t, blocks }
+}
+
+// --- 1b. a synthetic 10k-range view
+{
+  const { t, blocks } = synthetic(10_000)
+  const list = must(ramList.addAll(blocks)(ramList.empty()))
+  const map = must(translate.build({ topology: t, ramList: list }))
+  lookupBench('synthetic', map)
+}
+
+// --- 2. render
+const renderTime = (n) => {
+  const { t } = synthetic(n)
+  const root = t.addressSpaces[0].root
+  let ranges = 0
+  const ms = best(
+    () => {
+      ranges = flatview.render(root)(t).length
+    },
+    n > 50_000 ? 3 : 7,
+  )
+  return { ms, ranges, regions: t.regions.size }
+}
+const small = renderTime(10_000)
+const large = renderTime(100_000)
+const growth = large.ms / small.ms
+console.log(
+  `render: ${small.regions} regions -> ${small.ranges} ranges in ${small.ms.toFixed(1)} ms (goal <= 50 ms) ${small.ms <= 50 ? 'OK' : 'ABOVE GOAL'}`,
+)
+console.log(
+  `render: ${large.regions} regions -> ${large.ranges} ranges in ${large.ms.toFixed(1)} ms: ${(large.regions / small.regions).toFixed(1)}x the regions cost ${growth.toFixed(1)}x the time (goal <= 15x) ${growth <= 15 ? 'OK' : 'ABOVE GOAL'}`,
+)

@@ -1,0 +1,607 @@
+#!/usr/bin/env node
+/*
+ * record-qemu.mjs: record QEMU memory maps for the ramaddr test fixtures.
+ *
+ * Usage:
+ *   node tools/record-qemu.mjs --scenarios FILE.json --name NAME --out DIR
+ *        [--accel tcg|kvm] [--qemu qemu-system-x86_64] [--timeout SECONDS] [--force]
+ *
+ * The scenario NAME is looked up in FILE.json (an array of
+ * { name, description, args, steps }). QEMU is started paused and without
+ * default devices:
+ *
+ *   qemu-system-x86_64 -S -nodefaults -display none -accel ACCEL <args>
+ *       -qtest unix:TMP/qtest.sock -qtest-log none
+ *       -qmp unix:TMP/qmp.sock,server=on,wait=off
+ *       [-trace kvm_set_user_memory,file=TMP/kvm-trace.log]    (KVM only)
+ *
+ * Two sockets drive it, both in a fresh temporary directory TMP:
+ *
+ * - qtest (TMP/qtest.sock). The recorder listens; QEMU connects to it while it
+ *   starts. The protocol is line based text: the recorder sends a command such
+ *   as `outl 0xcf8 0x80001010` and QEMU answers `OK` (or `OK <value>`, or
+ *   `FAIL ...`). Lines starting with `IRQ` are asynchronous notices and are
+ *   skipped. A PCI config-space write is done the way firmware does it with
+ *   configuration mechanism #1: the address
+ *   0x80000000 | bus << 16 | dev << 11 | fn << 8 | (reg & 0xfc) goes to port
+ *   0xCF8, then the value goes to port 0xCFC + (reg & 3) with an access of the
+ *   step's size (outb/outw/outl).
+ *
+ * - QMP (TMP/qmp.sock). QEMU listens; the recorder connects, reads the greeting,
+ *   sends `qmp_capabilities`, and then issues commands, one JSON object per
+ *   line, each tagged with an `id`. Replies are `{"return": ...}` or
+ *   `{"error": ...}` carrying the same id; `{"event": ...}` lines are skipped.
+ *   HMP commands (`info mtree`, `gpa2hva`, ...) go through
+ *   `human-monitor-command`, whose return value is the monitor's text with
+ *   `\r\n` line endings; it is written to the fixtures unchanged.
+ *
+ * For every state (00 = the machine as created, N = after step N) the recorder
+ * saves NN-mtree.txt, NN-mtree-D.txt, NN-mtree-f.txt, NN-ramblock.txt,
+ * NN-pci.txt and NN-probes.json (gpa2hva for the first, middle and last page
+ * of each ram/rom range in the flat view of address space "memory"), and at the
+ * end scenario.json. Under KVM, QEMU writes the trace event
+ * kvm_set_user_memory to a file; the lines added since the previous state are
+ * that state's kvm_slot_ops.
+ *
+ * Nothing is written to DIR unless the whole recording succeeds. QEMU is
+ * killed and TMP removed on exit, also on error. Every socket read has a
+ * timeout, so a stuck QEMU makes the recorder fail instead of hang.
+ */
+
+import { spawn } from 'node:child_process'
+import { rmSync } from 'node:fs'
+import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer, createConnection } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout, clearTimeout } from 'node:timers'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { parseArgs } from 'node:util'
+
+const PAGE = 0x1000n
+const STATE_FILES = [
+  ['mtree', 'mtree.txt', 'info mtree'],
+  ['mtree-D', 'mtree-D.txt', 'info mtree -D'],
+  ['mtree-f', 'mtree-f.txt', 'info mtree -f'],
+  ['ramblock', 'ramblock.txt', 'info ramblock'],
+  ['pci', 'pci.txt', 'info pci'],
+]
+const OUTPUT_FILE =
+  /^(\d\d-(mtree|mtree-D|mtree-f|ramblock|pci)\.txt|\d\d-probes\.json|scenario\.json)$/
+const TRACE_FILE = 'kvm-trace.log'
+
+class RecorderError extends Error {}
+
+/** A socket to QEMU closed or failed: often because QEMU is exiting with its own error. */
+class ConnectionLost extends RecorderError {}
+
+const fail = (message) => {
+  throw new RecorderError(message)
+}
+
+// ---------------------------------------------------------------- command line
+
+const USAGE =
+  'usage: node tools/record-qemu.mjs --scenarios FILE.json --name NAME --out DIR ' +
+  '[--accel tcg|kvm] [--qemu PATH] [--timeout SECONDS] [--force]'
+
+function parseOptions(argv) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        scenarios: { type: 'string' },
+        name: { type: 'string' },
+        out: { type: 'string' },
+        accel: { type: 'string', default: 'tcg' },
+        qemu: { type: 'string', default: 'qemu-system-x86_64' },
+        timeout: { type: 'string', default: '30' },
+        force: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    }).values
+  } catch (err) {
+    fail(`${err.message} (${USAGE})`)
+  }
+}
+
+function parseCommandLine(argv) {
+  const values = parseOptions(argv)
+  if (values.help) return values
+  for (const key of ['scenarios', 'name', 'out']) {
+    if (!values[key]) fail(`missing --${key} (${USAGE})`)
+  }
+  if (!['tcg', 'kvm'].includes(values.accel)) {
+    fail(`--accel must be tcg or kvm, not ${values.accel}`)
+  }
+  const timeout = Number(values.timeout)
+  if (!(timeout > 0)) fail(`--timeout must be a positive number of seconds, not ${values.timeout}`)
+  return { ...values, timeoutMs: timeout * 1000 }
+}
+
+// ------------------------------------------------------------------- scenarios
+
+async function loadScenario(file, name) {
+  let list
+  try {
+    list = JSON.parse(await readFile(file, 'utf8'))
+  } catch (err) {
+    fail(`cannot read scenarios from ${file}: ${err.message}`)
+  }
+  if (!Array.isArray(list)) fail(`${file} does not hold an array of scenarios`)
+  const scenario = list.find((s) => s && s.name === name)
+  if (!scenario) fail(`no scenario named ${name} in ${file}`)
+  if (!Array.isArray(scenario.args) || !scenario.args.every((a) => typeof a === 'string')) {
+    fail(`scenario ${name}: args must be an array of strings`)
+  }
+  if (!Array.isArray(scenario.steps)) fail(`scenario ${name}: steps must be an array`)
+  scenario.steps.forEach((step, i) => checkStep(step, i + 1))
+  return scenario
+}
+
+function checkStep(step, n) {
+  const where = `step ${n} (${JSON.stringify(step)})`
+  if (step?.op === 'pci-write') {
+    const { bdf, reg, size, value } = step
+    const ok = (v, max) => Number.isInteger(v) && v >= 0 && v <= max
+    if (!Array.isArray(bdf) || bdf.length !== 3) fail(`${where}: bdf must be [bus, dev, fn]`)
+    if (!ok(bdf[0], 255) || !ok(bdf[1], 31) || !ok(bdf[2], 7)) fail(`${where}: bad bdf`)
+    if (![1, 2, 4].includes(size)) fail(`${where}: size must be 1, 2 or 4`)
+    if (!ok(reg, 255) || (reg & 3) + size > 4)
+      fail(`${where}: reg must lie in 0..255 within one dword`)
+    if (!ok(value, 2 ** (8 * size) - 1)) fail(`${where}: value does not fit in ${size} byte(s)`)
+  } else if (step?.op === 'hmp') {
+    if (typeof step.command !== 'string' || !step.command) fail(`${where}: hmp needs a command`)
+  } else {
+    fail(`${where}: unknown op (supported: pci-write, hmp)`)
+  }
+}
+
+/** Rejects with a RecorderError(message) unless promise settles within ms. */
+async function withTimeout(promise, ms, message) {
+  let timer
+  const expired = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new RecorderError(message)), ms)
+  })
+  try {
+    return await Promise.race([promise, expired])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+// --------------------------------------------------------------- line sockets
+
+/** Buffers a socket's input and hands it out line by line, each read with a timeout. */
+class LineReader {
+  constructor(socket, label, timeoutMs) {
+    this.label = label
+    this.timeoutMs = timeoutMs
+    this.buffer = ''
+    this.lines = []
+    this.waiter = null
+    this.closed = null
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk) => this.onData(chunk))
+    socket.on('error', (err) => this.onClose(`${label} socket error: ${err.message}`))
+    socket.on('close', () => this.onClose(`${label} socket closed by QEMU`))
+  }
+
+  onData(chunk) {
+    this.buffer += chunk
+    let nl
+    while ((nl = this.buffer.indexOf('\n')) >= 0) {
+      this.lines.push(this.buffer.slice(0, nl))
+      this.buffer = this.buffer.slice(nl + 1)
+    }
+    this.wake()
+  }
+
+  onClose(reason) {
+    this.closed ??= reason
+    this.wake()
+  }
+
+  wake() {
+    const waiter = this.waiter
+    if (!waiter) return
+    if (this.lines.length > 0) waiter.resolve(this.lines.shift())
+    else if (this.closed) waiter.reject(new ConnectionLost(this.closed))
+    else return
+    this.waiter = null
+    clearTimeout(waiter.timer)
+  }
+
+  /** Resolves with the next line (without its '\n'). */
+  readLine(what) {
+    if (this.waiter) return Promise.reject(new Error(`${this.label}: concurrent reads`))
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = null
+        reject(new RecorderError(`${this.label}: no answer within ${this.timeoutMs} ms to ${what}`))
+      }, this.timeoutMs)
+      this.waiter = { resolve, reject, timer }
+      this.wake()
+    })
+  }
+}
+
+// ----------------------------------------------------------------------- qtest
+
+/** Listens on path; resolves with a connection once QEMU has connected. */
+function listenOnce(path) {
+  const server = createServer()
+  const connection = new Promise((resolve, reject) => {
+    server.once('connection', (socket) => {
+      server.close()
+      resolve(socket)
+    })
+    server.once('error', reject)
+  })
+  const listening = new Promise((resolve, reject) => {
+    server.once('listening', resolve)
+    server.once('error', reject)
+    server.listen(path)
+  })
+  return { server, listening, connection }
+}
+
+class Qtest {
+  constructor(socket, timeoutMs) {
+    this.socket = socket
+    this.reader = new LineReader(socket, 'qtest', timeoutMs)
+  }
+
+  async command(line) {
+    this.socket.write(`${line}\n`)
+    for (;;) {
+      const answer = await this.reader.readLine(`qtest command "${line}"`)
+      if (answer.startsWith('IRQ')) continue
+      if (answer === 'OK' || answer.startsWith('OK ')) return answer
+      fail(`qtest command "${line}" failed: ${answer}`)
+    }
+  }
+
+  async pciWrite([bus, dev, fn], reg, size, value) {
+    const address = (0x80000000 | (bus << 16) | (dev << 11) | (fn << 8) | (reg & 0xfc)) >>> 0
+    const op = { 1: 'outb', 2: 'outw', 4: 'outl' }[size]
+    await this.command(`outl 0xcf8 0x${address.toString(16)}`)
+    await this.command(`${op} 0x${(0xcfc + (reg & 3)).toString(16)} 0x${value.toString(16)}`)
+  }
+}
+
+// ------------------------------------------------------------------------- QMP
+
+async function connectWithRetry(path, timeoutMs, qemuExited) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      return await new Promise((resolve, reject) => {
+        const socket = createConnection(path)
+        socket.once('connect', () => resolve(socket))
+        socket.once('error', reject)
+      })
+    } catch (err) {
+      if (qemuExited()) fail('QEMU exited before its QMP socket accepted a connection')
+      if (Date.now() > deadline) fail(`cannot connect to QMP socket ${path}: ${err.message}`)
+      await sleep(50)
+    }
+  }
+}
+
+class Qmp {
+  constructor(socket, timeoutMs) {
+    this.socket = socket
+    this.reader = new LineReader(socket, 'QMP', timeoutMs)
+    this.nextId = 1
+  }
+
+  async readMessage(what) {
+    const line = await this.reader.readLine(what)
+    try {
+      return JSON.parse(line)
+    } catch {
+      fail(`QMP sent something that is not JSON: ${line.slice(0, 200)}`)
+    }
+  }
+
+  async handshake() {
+    const greeting = await this.readMessage('the QMP greeting')
+    if (!greeting.QMP) fail(`unexpected QMP greeting: ${JSON.stringify(greeting)}`)
+    await this.execute('qmp_capabilities')
+  }
+
+  async execute(command, args) {
+    const id = this.nextId++
+    const request = { execute: command, id }
+    if (args) request.arguments = args
+    this.socket.write(`${JSON.stringify(request)}\n`)
+    for (;;) {
+      const reply = await this.readMessage(`QMP command ${command}`)
+      if (reply.event || reply.id !== id) continue
+      if (reply.error) fail(`QMP ${command} failed: ${reply.error.class}: ${reply.error.desc}`)
+      return reply.return
+    }
+  }
+
+  hmp(commandLine) {
+    return this.execute('human-monitor-command', { 'command-line': commandLine })
+  }
+}
+
+// ------------------------------------------------------------------------ QEMU
+
+function qemuArgs(scenario, accel, tmp) {
+  const args = ['-S', '-nodefaults', '-display', 'none', '-accel', accel, ...scenario.args]
+  args.push('-qtest', `unix:${join(tmp, 'qtest.sock')}`, '-qtest-log', 'none')
+  args.push('-qmp', `unix:${join(tmp, 'qmp.sock')},server=on,wait=off`)
+  if (accel === 'kvm') args.push('-trace', `kvm_set_user_memory,file=${join(tmp, TRACE_FILE)}`)
+  return args
+}
+
+/** Starts QEMU; keeps the tail of its stderr for error messages. */
+function startQemu(binary, args) {
+  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  const state = { child, stderr: '', exit: null, spawnError: null }
+  child.stderr.setEncoding('utf8')
+  child.stderr.on('data', (chunk) => {
+    state.stderr = (state.stderr + chunk).slice(-4000)
+  })
+  state.exited = new Promise((resolve) => {
+    child.once('error', (err) => {
+      state.spawnError = err
+      resolve()
+    })
+    child.once('exit', (code, signal) => {
+      state.exit = signal ? `signal ${signal}` : `status ${code}`
+      resolve()
+    })
+  })
+  return state
+}
+
+function describeQemuFailure(qemu, binary) {
+  if (qemu.spawnError?.code === 'ENOENT') {
+    return `QEMU not found: ${binary} (install it with: apt-get install qemu-system-x86)`
+  }
+  if (qemu.spawnError) return `cannot start ${binary}: ${qemu.spawnError.message}`
+  const stderr = qemu.stderr.trim().split('\n').filter(Boolean)
+  const last = stderr.filter((l) => !l.includes('warning:')).pop() ?? stderr.pop() ?? ''
+  return `QEMU exited with ${qemu.exit}${last ? `: ${last}` : ''}`
+}
+
+async function stopQemu(qemu) {
+  if (qemu.exit === null && !qemu.spawnError) {
+    qemu.child.kill('SIGKILL')
+    await qemu.exited
+  }
+}
+
+/** Races a promise against QEMU's exit, so a dying QEMU is reported as such. */
+function unlessQemuDies(qemu, binary, promise) {
+  const died = qemu.exited.then(() => fail(describeQemuFailure(qemu, binary)))
+  return Promise.race([promise, died])
+}
+
+// ----------------------------------------------------------------------- probes
+
+/** The lines of the FlatView that address space "memory" uses, from `info mtree -f`. */
+function memoryFlatView(text) {
+  const blocks = text.split('\r\n\r\n')
+  const isMemory = (line) => line.startsWith(' AS "memory", root: ')
+  const block = blocks.find((b) => b.split('\r\n').some(isMemory))
+  if (!block) fail('info mtree -f shows no FlatView for address space "memory"')
+  return block.split('\r\n')
+}
+
+const FLAT_RANGE = /^ {2}([0-9a-f]{16})-([0-9a-f]{16}) \(prio -?\d+, ([a-z/-]+)\): /
+
+/** First, middle and last page of each ram/rom range; middle = start + floor((pages - 1) / 2) pages. */
+function probeAddresses(flatViewLines) {
+  const addresses = []
+  for (const line of flatViewLines) {
+    const m = FLAT_RANGE.exec(line)
+    if (!m || (m[3] !== 'ram' && m[3] !== 'rom')) continue
+    const start = BigInt(`0x${m[1]}`)
+    const lastPage = BigInt(`0x${m[2]}`) & ~(PAGE - 1n)
+    const middle = start + ((lastPage - start) / PAGE / 2n) * PAGE
+    addresses.push(start, middle, lastPage)
+  }
+  return addresses
+}
+
+const GPA2HVA = /^Host virtual address for (0x[0-9a-f]+) \((.*)\) is (0x[0-9a-f]+)$/
+
+async function probe(qmp, gpa) {
+  const raw = (await qmp.hmp(`gpa2hva 0x${gpa.toString(16)}`)).replace(/\r\n$/, '')
+  const m = GPA2HVA.exec(raw)
+  if (!m) fail(`gpa2hva 0x${gpa.toString(16)} answered: ${raw}`)
+  return { gpa: m[1], region: m[2], hva: m[3], raw }
+}
+
+// ---------------------------------------------------------------------- record
+
+const json = (value) => JSON.stringify(value, null, 1)
+const stateNumber = (n) => String(n).padStart(2, '0')
+
+/** Runs the HMP queries for one state; returns { files: {key: name}, contents: {name: text} }. */
+async function recordState(qmp, n) {
+  const nn = stateNumber(n)
+  const files = {}
+  const contents = {}
+  let flat = null
+  for (const [key, suffix, command] of STATE_FILES) {
+    const name = `${nn}-${suffix}`
+    const text = await qmp.hmp(command)
+    if (typeof text !== 'string') fail(`${command} returned no text`)
+    files[key] = name
+    contents[name] = text
+    if (key === 'mtree-f') flat = text
+  }
+  const probes = []
+  for (const gpa of probeAddresses(memoryFlatView(flat))) probes.push(await probe(qmp, gpa))
+  files.probes = `${nn}-probes.json`
+  contents[files.probes] = json(probes)
+  return { files, contents }
+}
+
+async function applyStep(step, n, qtest, qmp) {
+  try {
+    if (step.op === 'pci-write') {
+      await qtest.pciWrite(step.bdf, step.reg, step.size, step.value)
+    } else {
+      const out = await qmp.hmp(step.command)
+      if (/^Error\b|^unknown command/i.test(out)) fail(out.trim())
+    }
+  } catch (err) {
+    if (err instanceof RecorderError)
+      fail(`step ${n} (${JSON.stringify(step)}) failed: ${err.message}`)
+    throw err
+  }
+}
+
+/** Complete lines added to the KVM trace file since the previous call. */
+function traceTail(path) {
+  let consumed = 0
+  return async () => {
+    let text
+    try {
+      text = await readFile(path, 'utf8')
+    } catch (err) {
+      fail(`cannot read the KVM trace file: ${err.message}`)
+    }
+    const end = text.lastIndexOf('\n') + 1
+    const fresh = text.slice(consumed, end)
+    consumed = Math.max(consumed, end)
+    return fresh.split('\n').filter((l) => l.startsWith('kvm_set_user_memory '))
+  }
+}
+
+async function record(opts, scenario, tmp, running) {
+  const binary = opts.qemu
+  const qtestListener = listenOnce(join(tmp, 'qtest.sock'))
+  await qtestListener.listening
+  const qemu = startQemu(binary, qemuArgs(scenario, opts.accel, tmp))
+  running.qemu = qemu
+  try {
+    const guard = (promise) => unlessQemuDies(qemu, binary, promise)
+    const accepted = withTimeout(
+      qtestListener.connection,
+      opts.timeoutMs,
+      `QEMU did not connect to the qtest socket within ${opts.timeoutMs} ms`,
+    )
+    const qtest = new Qtest(await guard(accepted), opts.timeoutMs)
+    const qmpSocket = await guard(
+      connectWithRetry(join(tmp, 'qmp.sock'), opts.timeoutMs, () => qemu.exit !== null),
+    )
+    const qmp = new Qmp(qmpSocket, opts.timeoutMs)
+    return await guard(runScenario(opts, scenario, tmp, qtest, qmp))
+  } catch (err) {
+    // Prefer QEMU's own message when it is on its way out.
+    if (err instanceof ConnectionLost) await withTimeout(qemu.exited, 2000, '').catch(() => {})
+    if (qemu.exit !== null || qemu.spawnError) fail(describeQemuFailure(qemu, binary))
+    throw err
+  } finally {
+    qtestListener.server.close()
+    await stopQemu(qemu)
+  }
+}
+
+async function runScenario(opts, scenario, tmp, qtest, qmp) {
+  await qmp.handshake()
+  const v = (await qmp.execute('query-version')).qemu
+  const kvm = opts.accel === 'kvm'
+  const slotOps = kvm ? traceTail(join(tmp, TRACE_FILE)) : null
+  const states = []
+  const contents = {}
+  const steps = [null, ...scenario.steps]
+  for (const [n, step] of steps.entries()) {
+    if (step) await applyStep(step, n, qtest, qmp)
+    const recorded = await recordState(qmp, n)
+    Object.assign(contents, recorded.contents)
+    const state = { after: step, files: recorded.files }
+    if (kvm) state.kvm_slot_ops = await slotOps()
+    states.push(state)
+    process.stderr.write(`record-qemu: ${scenario.name} state ${stateNumber(n)} recorded\n`)
+  }
+  const header = kvm ? { accel: 'kvm' } : {}
+  const description = {
+    ...header,
+    name: scenario.name,
+    qemu: `${v.major}.${v.minor}.${v.micro}`,
+    args: scenario.args,
+    description: scenario.description,
+    states,
+  }
+  contents['scenario.json'] = json(description)
+  return contents
+}
+
+// ---------------------------------------------------------------------- output
+
+/** The files of an earlier recording in dir, which --force allows to replace. */
+async function checkOutput(dir, force) {
+  let existing
+  try {
+    existing = await readdir(dir)
+  } catch (err) {
+    if (err.code === 'ENOENT') return []
+    fail(`cannot read output directory ${dir}: ${err.message}`)
+  }
+  if (existing.length === 0) return []
+  if (!force) fail(`output directory ${dir} is not empty (use --force to replace a recording)`)
+  const foreign = existing.filter((f) => !OUTPUT_FILE.test(f))
+  if (foreign.length > 0)
+    fail(`output directory ${dir} holds files the recorder did not write: ${foreign.join(', ')}`)
+  return existing
+}
+
+async function writeOutput(dir, stale, contents) {
+  await mkdir(dir, { recursive: true })
+  await Promise.all(stale.map((f) => rm(join(dir, f))))
+  for (const [name, text] of Object.entries(contents)) await writeFile(join(dir, name), text)
+}
+
+// ------------------------------------------------------------------------ main
+
+async function main() {
+  const opts = parseCommandLine(process.argv.slice(2))
+  if (opts.help) {
+    process.stdout.write(`${USAGE}\n`)
+    return
+  }
+  const scenario = await loadScenario(opts.scenarios, opts.name)
+  const stale = await checkOutput(opts.out, opts.force)
+  const tmp = await mkdtemp(join(tmpdir(), 'record-qemu-'))
+  const running = { qemu: null }
+  // Last-resort cleanup when the recorder itself is stopped or crashes.
+  const emergencyCleanup = () => {
+    if (running.qemu && running.qemu.exit === null) running.qemu.child.kill('SIGKILL')
+    rmSync(tmp, { recursive: true, force: true })
+  }
+  const onSignal = (signal) => {
+    process.stderr.write(`record-qemu: interrupted by ${signal}\n`)
+    emergencyCleanup()
+    process.exit(130)
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  process.once('exit', emergencyCleanup)
+  try {
+    const contents = await record(opts, scenario, tmp, running)
+    await writeOutput(opts.out, stale, contents)
+    const states = scenario.steps.length + 1
+    process.stderr.write(
+      `record-qemu: wrote ${states} state(s) of ${scenario.name} to ${opts.out}\n`,
+    )
+  } finally {
+    await rm(tmp, { recursive: true, force: true })
+  }
+}
+
+main().catch((err) => {
+  const message = err instanceof RecorderError ? err.message : (err?.stack ?? String(err))
+  process.stderr.write(`record-qemu: ${message}\n`)
+  process.exitCode = process.exitCode || 1
+})
