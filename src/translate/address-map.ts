@@ -32,6 +32,10 @@ export interface AddressMap {
   readonly view: FlatView
   readonly blocks: ReadonlyMap<string, RAMBlock>
   readonly reverse: ReverseIndex
+  /** Per range of `view`: `ram_addr_t - GPA` over the range, or undefined if not RAM. */
+  readonly ramDelta: ReadonlyArray<bigint | undefined>
+  /** Per range of `view`: its last GPA (`end - 1`), for the bounds check. */
+  readonly lasts: BigUint64Array
 }
 
 /** What to build a map from. */
@@ -69,11 +73,16 @@ export const build = (input: AddressMapInput): E.Either<TranslateError, AddressM
   )
   const view = ofRoot(as.root, input.render ?? {})(t)
   const windows: RamWindow[] = []
+  const ramDelta: Array<bigint | undefined> = []
   for (const range of view.ranges) {
     const mr = t.regions.get(range.region)
     const block = mr?.ramBlock === undefined ? undefined : blocks.get(mr.ramBlock)
-    if (block === undefined) continue
+    if (block === undefined) {
+      ramDelta.push(undefined)
+      continue
+    }
     const ramStart = block.offset + range.offsetInRegion
+    ramDelta.push(ramStart - range.start)
     windows.push({
       ramStart,
       ramEnd: ramStart + (range.end - range.start),
@@ -87,6 +96,8 @@ export const build = (input: AddressMapInput): E.Either<TranslateError, AddressM
     view,
     blocks,
     reverse: buildReverseIndex(windows),
+    ramDelta,
+    lasts: BigUint64Array.from(view.ranges, (r) => r.end - 1n),
   })
 }
 
@@ -162,6 +173,96 @@ export const translate =
       hva: O.map((h: Hva) => (h + offsetInRegion) as Hva)(block.host),
       readonly: range.readonly,
     }
+  }
+
+/**
+ * Just the `ram_addr_t` behind a GPA, if RAM backs it: the hot path of dirty tracking,
+ * one binary search and no allocation beyond the answer.
+ *
+ * @example
+ * import { translate, mtree, infoRamblock, Gpa } from 'ramaddr'
+ * import { either, option } from 'fp-ts'
+ * const t = mtree.parse('address-space: memory\n  0000000000000000-0000000007ffffff (prio 0, ram): pc.ram\n\n')
+ * const l = infoRamblock.parse('              Block Name    PSize              Offset               Used              Total\n                  pc.ram    4 KiB  0x0000000000000000 0x0000000008000000 0x0000000008000000\n')
+ * assert.ok(either.isRight(t) && either.isRight(l))
+ * const map = translate.build({ topology: t.right, ramList: l.right })
+ * assert.ok(either.isRight(map))
+ * assert.deepEqual(translate.ramAddrOf(Gpa.unsafe(0x1234n))(map.right), option.some(0x1234n))
+ * assert.deepEqual(translate.ramAddrOf(Gpa.unsafe(0x8000000n))(map.right), option.none)
+ */
+export const ramAddrOf =
+  (gpa: Gpa) =>
+  (map: AddressMap): O.Option<RamAddr> => {
+    const i = rangeIndex(map.view.starts, map.lasts, gpa)
+    const delta = i < 0 ? undefined : map.ramDelta[i]
+    return delta === undefined ? O.none : O.some((gpa + delta) as RamAddr)
+  }
+
+/** Index of the range holding `gpa`, or -1: one binary search, no allocation. */
+const rangeIndex = (starts: BigUint64Array, lasts: BigUint64Array, gpa: bigint): number => {
+  let lo = 0
+  let hi = starts.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if ((starts[mid] as bigint) <= gpa) lo = mid + 1
+    else hi = mid
+  }
+  const i = lo - 1
+  return i < 0 || gpa > (lasts[i] as bigint) ? -1 : i
+}
+
+/**
+ * {@link ramAddrOf} as a function made once per map, for loops over many GPAs (no
+ * closure is built per call).
+ */
+export const lookupRamAddr = (map: AddressMap): ((gpa: Gpa) => O.Option<RamAddr>) => {
+  const { starts } = map.view
+  const { lasts, ramDelta } = map
+  return (gpa) => {
+    const i = rangeIndex(starts, lasts, gpa)
+    const delta = i < 0 ? undefined : ramDelta[i]
+    return delta === undefined ? O.none : O.some((gpa + delta) as RamAddr)
+  }
+}
+
+/** The batch answer of {@link ramAddrsOf}: `ramAddrs[i]` is meaningful where `mapped[i]` is 1. */
+export interface BatchTranslation {
+  readonly ramAddrs: BigUint64Array
+  readonly mapped: Uint8Array
+}
+
+/**
+ * Translates many GPAs at once into typed arrays, allocating nothing per address: for
+ * bulk work such as turning a GPA-keyed dirty log into `ram_addr_t` pages.
+ *
+ * @example
+ * import { translate, mtree, infoRamblock } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * const t = mtree.parse('address-space: memory\n  0000000000000000-0000000007ffffff (prio 0, ram): pc.ram\n\n')
+ * const l = infoRamblock.parse('              Block Name    PSize              Offset               Used              Total\n                  pc.ram    4 KiB  0x0000000000080000 0x0000000008000000 0x0000000008000000\n')
+ * assert.ok(either.isRight(t) && either.isRight(l))
+ * const map = translate.build({ topology: t.right, ramList: l.right })
+ * assert.ok(either.isRight(map))
+ * const out = translate.ramAddrsOf(BigUint64Array.of(0x1000n, 0x9000000n))(map.right)
+ * assert.deepEqual([...out.mapped], [1, 0])
+ * assert.equal(out.ramAddrs[0], 0x81000n)
+ */
+export const ramAddrsOf =
+  (gpas: BigUint64Array) =>
+  (map: AddressMap): BatchTranslation => {
+    const ramAddrs = new BigUint64Array(gpas.length)
+    const mapped = new Uint8Array(gpas.length)
+    const { starts } = map.view
+    const { lasts, ramDelta } = map
+    for (let k = 0; k < gpas.length; k++) {
+      const gpa = gpas[k] as bigint
+      const i = rangeIndex(starts, lasts, gpa)
+      const delta = i < 0 ? undefined : ramDelta[i]
+      if (delta === undefined) continue
+      ramAddrs[k] = gpa + delta
+      mapped[k] = 1
+    }
+    return { ramAddrs, mapped }
   }
 
 /** Every GPA that maps a `ram_addr_t` now, ascending; none if it is not mapped. */
