@@ -226,3 +226,14 @@ export const buildMachine = (spec: MachineSpec): Machine => {
 }
 
 export const machine: fc.Arbitrary<Machine> = machineSpec.map(buildMachine)
+
+/** Machines that always have a BAR to move. */
+export const machineWithBar: fc.Arbitrary<Machine> = fc
+  .tuple(
+    machineSpec,
+    fc.record({
+      pages: fc.integer({ min: 1, max: 16 }),
+      addrPages: fc.integer({ min: 0, max: 128 }),
+    }),
+  )
+  .map(([spec, bar]) => buildMachine({ ...spec, bar }))

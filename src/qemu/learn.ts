@@ -17,7 +17,13 @@
 import type { Region } from '../region/region.js'
 import type { Topology } from '../region/topology.js'
 import { renderAll } from '../flatview/flatview.js'
-import { linesByAddressSpace, rangeLine, type FlatViewBlock } from './mtree-flat.js'
+import {
+  asKey,
+  asRootText,
+  linesByAddressSpace,
+  rangeLine,
+  type FlatViewBlock,
+} from './mtree-flat.js'
 
 /** The names of regions that some flat range in `blocks` shows. */
 export const rangeNames = (blocks: ReadonlyArray<FlatViewBlock>): ReadonlySet<string> =>
@@ -77,7 +83,9 @@ export const falseLeafNames =
     const want = linesByAddressSpace(blocks)
     const out = new Set<string>()
     for (const v of renderAll({})(t)) {
-      const expected = v.addressSpaces.map((a) => want.get(a.name)).find((l) => l !== undefined)
+      const expected = v.addressSpaces
+        .map((a) => want.get(asKey(a.name, asRootText(t, a.root))))
+        .find((l) => l !== undefined)
       if (expected === undefined) continue
       const shown = new Set(expected)
       for (const r of v.view.ranges) {

@@ -23,7 +23,7 @@ import { toHex16 } from '../addresses/hex.js'
 import type { FlatRange } from '../flatview/flat-range.js'
 import { renderAll, type SharedView } from '../flatview/flatview.js'
 import type { RenderOptions } from '../flatview/render.js'
-import { isRam, isRomd, type Region } from '../region/region.js'
+import { isRam, isRomd, type Region, type RegionId } from '../region/region.js'
 import type { Topology } from '../region/topology.js'
 import { regionType } from './mtree-print.js'
 import { at, splitLines, type TextError } from './text-error.js'
@@ -62,6 +62,16 @@ export const rangeLine = (t: Topology, r: FlatRange, markers: string): string =>
   return `${toHex16(r.start)}-${toHex16(last)} (prio ${mr?.priority ?? 0}, ${r.nonvolatile ? 'nv-' : ''}${type}): ${mr?.name ?? '(unknown)'}${r.offsetInRegion !== 0n ? ' @' + toHex16(r.offsetInRegion) : ''}${markers}`
 }
 
+/** What an `AS` line says after `root: `: the root's name, and `, alias TARGET` for an alias root. */
+export const asRootText = (t: Topology, rootId: RegionId): string => {
+  const root = t.regions.get(rootId)
+  const target =
+    root?.kind === 'alias' && root.aliasTarget !== undefined
+      ? t.regions.get(root.aliasTarget)
+      : undefined
+  return `${root?.name ?? ''}${target === undefined ? '' : `, alias ${target.name}`}`
+}
+
 /** The lines of one view block, without `FlatView #N` and the blank line after it. */
 export const viewLines = (
   t: Topology,
@@ -69,16 +79,7 @@ export const viewLines = (
   options: FlatPrintOptions = {},
 ): string[] => {
   const lines: string[] = []
-  for (const as of shared.addressSpaces) {
-    const root = t.regions.get(as.root)
-    const target =
-      root?.kind === 'alias' && root.aliasTarget !== undefined
-        ? t.regions.get(root.aliasTarget)
-        : undefined
-    lines.push(
-      ` AS "${as.name}", root: ${root?.name ?? ''}${target === undefined ? '' : `, alias ${target.name}`}`,
-    )
-  }
+  for (const as of shared.addressSpaces) lines.push(` ${asKey(as.name, asRootText(t, as.root))}`)
   const rootName = O.isSome(shared.view.root)
     ? (t.regions.get(shared.view.root.value)?.name ?? '')
     : '(none)'
@@ -239,17 +240,26 @@ export const parse = (text: string): E.Either<TextError, ReadonlyArray<FlatViewB
   return E.right(blocks)
 }
 
-/** The range lines of each address space, by name, from parsed blocks. */
+/**
+ * The key of an address space in {@link linesByAddressSpace}: its `AS` line without the
+ * leading space, `AS "NAME", root: ROOT`, unique even where names repeat (intel-iommu
+ * makes one `vtd-root` per device).
+ */
+export const asKey = (name: string, root: string): string => `AS "${name}", root: ${root}`
+
+/** The range lines of each address space, by {@link asKey}, from parsed blocks. */
 export const linesByAddressSpace = (
   blocks: ReadonlyArray<FlatViewBlock>,
 ): ReadonlyMap<string, ReadonlyArray<string>> =>
   new Map(
     blocks.flatMap((b) =>
-      b.addressSpaces.map((a) => [a.name, b.ranges.map((r) => r.text.slice(2))] as const),
+      b.addressSpaces.map(
+        (a) => [asKey(a.name, a.root), b.ranges.map((r) => r.text.slice(2))] as const,
+      ),
     ),
   )
 
-/** The range lines this library renders for each address space, by name. */
+/** The range lines this library renders for each address space, by {@link asKey}. */
 export const renderedLinesByAddressSpace =
   (options: FlatPrintOptions = {}) =>
   (t: Topology): ReadonlyMap<string, ReadonlyArray<string>> => {
@@ -260,7 +270,7 @@ export const renderedLinesByAddressSpace =
       )
       for (const as of v.addressSpaces)
         out.set(
-          as.name,
+          asKey(as.name, asRootText(t, as.root)),
           lines.map((l) => l.slice(2)),
         )
     }

@@ -43,8 +43,8 @@ describe('ramaddr flatview', () => {
       'memory',
     )
     expect(r.code).toBe(0)
-    expect(rangeLinesOf(r.stdout).get('memory')).toEqual(
-      rangeLinesOf(fixture(q35, 9, 'mtree-f.txt')).get('memory'),
+    expect(rangeLinesOf(r.stdout).get('AS "memory", root: system')).toEqual(
+      rangeLinesOf(fixture(q35, 9, 'mtree-f.txt')).get('AS "memory", root: system'),
     )
   })
   it('reads the plain info mtree too, learning from the flat view of the same state', () => {
