@@ -1,41 +1,108 @@
 /**
- * `npm start`: a tour of the library on a built-in default Q35 machine.
+ * `npm start`: a tour of the library on a built-in Q35 machine recorded from QEMU 7.2.
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import { either as E, option as O } from 'fp-ts'
 import { pipe } from 'fp-ts/lib/function.js'
+import { toHex } from '../addresses/hex.js'
+import { Gpa, RamAddr } from '../addresses/kinds.js'
+import { diff } from '../flatview/diff.js'
 import { Q35_512M_VGA_NET } from '../machines/q35.js'
-import { addAll, empty, lastRamPage } from '../ramblock/ram-list.js'
-import { format } from '../qemu/info-ramblock.js'
+import { Q35_MTREE_D, Q35_RAMBLOCK } from '../machines/q35-recorded.js'
+import { format, parse as parseRamblock } from '../qemu/info-ramblock.js'
+import { viewLines } from '../qemu/mtree-flat.js'
+import { parse as parseMtree } from '../qemu/mtree-parse.js'
+import { addAll, blockAt, empty, lastRamPage } from '../ramblock/ram-list.js'
+import { setAddress, uniqueByName } from '../region/topology.js'
+import { build, gpas, translate, type AddressMap } from '../translate/address-map.js'
 
-const say = (s: string): void => {
+const say = (s = ''): void => {
   process.stdout.write(s + '\n')
 }
 
-say('ramaddr demo: a default Q35 machine')
-say('  qemu-system-x86_64 -machine q35 -m 512M -device VGA -device virtio-net-pci')
-say('')
-say("RAMBlocks, allocated in creation order with QEMU 7.2's find_ram_offset")
-say('(best-fit gap, every block start rounded up to 64 target pages = 256 KiB):')
-say('')
-pipe(
-  empty(),
-  addAll(Q35_512M_VGA_NET),
-  E.match(
-    (e) => {
-      process.stderr.write(`demo failed: ${e.message}\n`)
-      process.exitCode = 1
-    },
-    (list) => {
-      say('$ info ramblock')
-      process.stdout.write(format({ eol: '\n' })(list))
-      say('')
-      say(
-        `last_ram_page = 0x${lastRamPage(list).toString(16)} (dirty bitmaps cover this many 4 KiB pages)`,
-      )
-      say('These offsets are exactly what QEMU 7.2 printed for this machine; see')
-      say('test/fixtures/qemu-7.2/q35-512m-vga-net/00-ramblock.txt and the conformance tests.')
-    },
-  ),
-)
+const describe = (map: AddressMap, gpa: bigint): string => {
+  const x = translate(Gpa.unsafe(gpa))(map)
+  const head = toHex(gpa).padStart(12)
+  switch (x._tag) {
+    case 'Unassigned':
+      return `${head}  unassigned`
+    case 'Mmio':
+      return `${head}  ${x.region.name} +${toHex(x.offsetInRegion)} (MMIO: no RAM behind it)`
+    case 'Ram':
+      return `${head}  ${x.region.name} +${toHex(x.offsetInRegion)} -> ram_addr_t ${toHex(x.ramAddr)} (block ${x.block.idstr}${x.readonly ? ', read-only' : ''})`
+  }
+}
+
+const run = (): E.Either<string, void> => {
+  say('ramaddr demo: a Q35 machine as QEMU 7.2 builds it')
+  say('  qemu-system-x86_64 -machine q35 -m 512M -device VGA -device virtio-net-pci')
+  say()
+  say("1. RAMBlocks, allocated in creation order with QEMU's find_ram_offset")
+  say('   (best-fit gap after a block, starts rounded up to 64 target pages = 256 KiB):')
+  say()
+  const allocated = pipe(empty(), addAll(Q35_512M_VGA_NET))
+  if (E.isLeft(allocated)) return E.left(allocated.left.message)
+  process.stdout.write(format({ eol: '\n' })(allocated.right))
+  say(`   last_ram_page = ${toHex(lastRamPage(allocated.right))}: identical to what QEMU printed.`)
+  say()
+
+  const t = parseMtree(Q35_MTREE_D)
+  const list = parseRamblock(Q35_RAMBLOCK)
+  if (E.isLeft(t)) return E.left(t.left.message)
+  if (E.isLeft(list)) return E.left(list.left.message)
+  const map = build({ topology: t.right, ramList: list.right })
+  if (E.isLeft(map)) return E.left(map.left.message)
+  say('2. Its guest-physical map after firmware-style BAR programming (info mtree -f, AS memory):')
+  say()
+  for (const l of viewLines(map.right.topology, {
+    view: map.right.view,
+    addressSpaces: [
+      {
+        name: 'memory',
+        root: t.right.addressSpaces.find((a) => a.name === 'memory')?.root ?? (0 as never),
+      },
+    ],
+  }))
+    say(l)
+  say()
+  say('3. GPA -> region -> ram_addr_t:')
+  for (const g of [0x0n, 0xe0000n, 0x7ff000n, 0xfd000000n, 0xfe000000n, 0x30000000n])
+    say('  ' + describe(map.right, g))
+  say()
+  const bios = RamAddr.unsafe(0x20020000n)
+  const at = blockAt(bios)(list.right)
+  say(
+    `4. ram_addr_t -> every GPA mapping it: ${toHex(bios)} (${O.isSome(at) ? `${at.value.block.idstr} +${toHex(at.value.offset)}` : '?'}) is seen at`,
+  )
+  say(
+    `   ${gpas(bios)(map.right).map(toHex).join(' and ')} (isa-bios alias and the BIOS window at 4 GiB)`,
+  )
+  say()
+  say('5. Move the VGA framebuffer BAR from 0xfd000000 to 0xe0000000 (a PCI config write):')
+  const moved = pipe(
+    uniqueByName('vga.vram')(t.right),
+    E.chain((r) => setAddress(r.id, 0xe0000000n)(t.right)),
+    E.mapLeft((e) => e.message),
+    E.chain((t2) =>
+      pipe(
+        build({ topology: t2, ramList: list.right }),
+        E.mapLeft((e) => e.message),
+      ),
+    ),
+  )
+  if (E.isLeft(moved)) return moved
+  for (const c of diff(map.right.view, moved.right.view))
+    say(`   ${c.kind.padEnd(11)} ${toHex(c.start)}-${toHex(c.end - 1n)}`)
+  say('   ' + describe(map.right, 0xfd000000n).trim() + '   (before)')
+  say('   ' + describe(moved.right, 0xe0000000n).trim() + '   (after)')
+  say('   The RAM moved in guest-physical space; its ram_addr_t, and so every dirty bitmap')
+  say('   keyed by it, did not.')
+  return E.right(undefined)
+}
+
+const result = run()
+if (E.isLeft(result)) {
+  process.stderr.write(`demo failed: ${result.left}\n`)
+  process.exitCode = 1
+}
