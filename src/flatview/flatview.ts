@@ -108,6 +108,21 @@ export const renderAll =
     return [...byRoot.values()]
   }
 
+/**
+ * Index of the last entry of ascending `starts` that is at most `addr`, or -1: the one
+ * binary search every lookup shares; it allocates nothing.
+ */
+export const lastStartAtOrBelow = (starts: BigUint64Array, addr: bigint): number => {
+  let lo = 0
+  let hi = starts.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if ((starts[mid] as bigint) <= addr) lo = mid + 1
+    else hi = mid
+  }
+  return lo - 1
+}
+
 /** A GPA found in a view: its range, the range's index, and the offset in the region. */
 export interface Section {
   readonly range: FlatRange
@@ -131,15 +146,7 @@ export interface Section {
 export const lookup =
   (addr: bigint) =>
   (view: FlatView): O.Option<Section> => {
-    const starts = view.starts
-    let lo = 0
-    let hi = starts.length
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if ((starts[mid] as bigint) <= addr) lo = mid + 1
-      else hi = mid
-    }
-    const index = lo - 1
+    const index = lastStartAtOrBelow(view.starts, addr)
     const range = view.ranges[index]
     if (range === undefined || addr >= range.end) return O.none
     return O.some({ range, index, offsetInRegion: range.offsetInRegion + (addr - range.start) })

@@ -9,7 +9,7 @@
 import { either as E, option as O } from 'fp-ts'
 import type { Gpa, Hva, RamAddr } from '../addresses/kinds.js'
 import type { AddrRange } from '../addresses/range.js'
-import { lookup, ofRoot, type FlatView } from '../flatview/flatview.js'
+import { lastStartAtOrBelow, lookup, ofRoot, type FlatView } from '../flatview/flatview.js'
 import type { RenderOptions } from '../flatview/render.js'
 import type { RAMBlock } from '../ramblock/ramblock.js'
 import type { RamList } from '../ramblock/ram-list.js'
@@ -200,14 +200,7 @@ export const ramAddrOf =
 
 /** Index of the range holding `gpa`, or -1: one binary search, no allocation. */
 const rangeIndex = (starts: BigUint64Array, lasts: BigUint64Array, gpa: bigint): number => {
-  let lo = 0
-  let hi = starts.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if ((starts[mid] as bigint) <= gpa) lo = mid + 1
-    else hi = mid
-  }
-  const i = lo - 1
+  const i = lastStartAtOrBelow(starts, gpa)
   return i < 0 || gpa > (lasts[i] as bigint) ? -1 : i
 }
 
