@@ -124,3 +124,37 @@ export const updates = (before: FlatView, after: FlatView): Updates => {
   }
   return { deleted, added }
 }
+
+/** One listener callback of a topology commit. */
+export type ListenerEvent =
+  | { readonly kind: 'del'; readonly range: FlatRange }
+  | { readonly kind: 'add'; readonly range: FlatRange }
+  | {
+      readonly kind: 'logStart' | 'logStop'
+      readonly range: FlatRange
+      readonly old: number
+      readonly new: number
+    }
+
+/**
+ * The callbacks a commit delivers to a memory listener, in QEMU's order
+ * (`address_space_update_topology_pass`): every `region_del` (pass 1, by address), then
+ * by address every `region_add`, and for ranges present in both views `log_start` when
+ * dirty-log clients were gained and `log_stop` when some were lost.
+ */
+export const transaction = (before: FlatView, after: FlatView): ReadonlyArray<ListenerEvent> => {
+  const { deleted } = updates(before, after)
+  const events: ListenerEvent[] = deleted.map((range) => ({ kind: 'del' as const, range }))
+  let i = 0
+  for (const n of after.ranges) {
+    while (i < before.ranges.length && (before.ranges[i] as FlatRange).start < n.start) i++
+    const o = before.ranges[i]
+    if (o !== undefined && o.start === n.start && flatRangeEqual(o, n)) {
+      if ((n.dirtyLog & ~o.dirtyLog) !== 0)
+        events.push({ kind: 'logStart', range: n, old: o.dirtyLog, new: n.dirtyLog })
+      if ((o.dirtyLog & ~n.dirtyLog) !== 0)
+        events.push({ kind: 'logStop', range: n, old: o.dirtyLog, new: n.dirtyLog })
+    } else events.push({ kind: 'add', range: n })
+  }
+  return events
+}

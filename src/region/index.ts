@@ -1,0 +1,7 @@
+/**
+ * The region tree: topology edits and region identity across dumps.
+ *
+ * @module
+ */
+export * from './topology.js'
+export * from './correspond.js'
