@@ -149,8 +149,8 @@ const flagUpdates =
  * const moved = kvm.commit(flatview.fromRanges(option.none, [at(0xfd000000n)]), flatview.fromRanges(option.none, [at(0xe0000000n)]), resolve)(t0.right)
  * assert.ok(either.isRight(moved))
  * assert.deepEqual(moved.right.changes.map((c) => [c.op.slot, c.op.flags, c.op.gpa, c.op.size, c.syncBeforeDelete]), [
- *   [5, 0, 0xfd000000n, 0n, true],
- *   [5, 1, 0xe0000000n, 0x1000000n, false],
+ *   [5, 0, 0xfd000000n, 0n, true], // synced, then deleted
+ *   [0, 1, 0xe0000000n, 0x1000000n, false], // re-added in the lowest free slot
  * ])
  */
 export const commit =
