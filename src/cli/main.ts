@@ -9,6 +9,7 @@ import { EXIT_INPUT, EXIT_OK, EXIT_USAGE, type Failure, type Io } from './io.js'
 import { RAMBLOCK_USAGE, ramblockCommand } from './ramblock-cmd.js'
 import { FLATVIEW_USAGE, flatviewCommand } from './flatview-cmd.js'
 import { GPAS_USAGE, TRANSLATE_USAGE, gpasCommand, translateCommand } from './translate-cmd.js'
+import { KVM_SLOTS_USAGE, kvmSlotsCommand } from './kvm-slots-cmd.js'
 
 /** The top-level help. */
 export const USAGE = `usage: ramaddr <command> [options]
@@ -19,6 +20,7 @@ Commands:
   flatview --mtree TREE […]              render flat views as \`info mtree -f\` does
   translate --mtree TREE --ramblock RB GPA…      GPA -> region, offset, ram_addr_t
   gpas --mtree TREE --ramblock RB RAMADDR…       ram_addr_t -> every GPA mapping it
+  kvm-slots --mtree TREE --ramblock RB [--log NAME]…  the KVM memslots QEMU would hold
 
 Options:
   -h, --help     this help (also: ramaddr <command> --help)
@@ -37,6 +39,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   flatview: { usage: FLATVIEW_USAGE, run: flatviewCommand },
   translate: { usage: TRANSLATE_USAGE, run: translateCommand },
   gpas: { usage: GPAS_USAGE, run: gpasCommand },
+  'kvm-slots': { usage: KVM_SLOTS_USAGE, run: kvmSlotsCommand },
 }
 
 const VERSION = '0.1.0'

@@ -152,3 +152,70 @@ describe('ramaddr translate / gpas', () => {
     expect(run('translate', ...common, '--as', 'nope', '0x0').code).toBe(1)
   })
 })
+
+describe('ramaddr kvm-slots', () => {
+  it('lists the slots QEMU held (replayed from its recorded KVM_SET_USER_MEMORY_REGION calls)', async () => {
+    const { parseTraceLine } = await import('../../src/kvm/trace.js')
+    const { readFileSync } = await import('node:fs')
+    const meta = JSON.parse(readFileSync(join(q35.dir, 'scenario.json'), 'utf8')) as {
+      states: Array<{ kvm_slot_ops?: string[] }>
+    }
+    const slots = new Map<number, string>()
+    for (const st of meta.states.slice(0, 9))
+      for (const line of st.kvm_slot_ops ?? []) {
+        const op = parseTraceLine(1, line)
+        if (E.isLeft(op)) throw new Error(op.left.message)
+        if (op.right.size === 0n) slots.delete(op.right.slot)
+        else
+          slots.set(
+            op.right.slot,
+            `${op.right.gpa.toString(16)}/${op.right.size.toString(16)}/${op.right.flags}`,
+          )
+      }
+    const r = run(
+      'kvm-slots',
+      '--mtree',
+      file('08-mtree-D.txt'),
+      '--ramblock',
+      file('08-ramblock.txt'),
+      '--json',
+    )
+    expect(r.code).toBe(0)
+    const rows = JSON.parse(r.stdout) as Array<{
+      gpa: string
+      size: string
+      flags: number
+      region: string
+    }>
+    expect(
+      rows
+        .map((x) => `${BigInt(x.gpa).toString(16)}/${BigInt(x.size).toString(16)}/${x.flags}`)
+        .sort(),
+    ).toEqual([...slots.values()].sort())
+    expect(rows.find((x) => x.region === 'vga.vram')?.flags).toBe(1)
+    const logged = JSON.parse(
+      run(
+        'kvm-slots',
+        '--mtree',
+        file('08-mtree-D.txt'),
+        '--ramblock',
+        file('08-ramblock.txt'),
+        '--json',
+        '--log',
+        'pc.rom',
+      ).stdout,
+    ) as typeof rows
+    expect(logged.find((x) => x.region === 'pc.rom')?.flags).toBe(3)
+    expect(
+      run(
+        'kvm-slots',
+        '--mtree',
+        file('08-mtree-D.txt'),
+        '--ramblock',
+        file('08-ramblock.txt'),
+        '--log',
+        'pam-pci',
+      ).code,
+    ).toBe(1)
+  })
+})
