@@ -19,3 +19,5 @@ export const Q35_512M_VGA_NET: ReadonlyArray<RAMBlockSpec> = [
   { idstr: '/rom@etc/table-loader', usedLength: 0x1000n, maxLength: 0x10000n },
   { idstr: '/rom@etc/acpi/rsdp', usedLength: 0x1000n, maxLength: 0x1000n },
 ]
+
+export { Q35_MTREE_D, Q35_MTREE_F, Q35_RAMBLOCK } from './q35-recorded.js'

@@ -1,0 +1,39 @@
+// Every ```ts / ```js block in docs/ runs against the built package, with Node's strict
+// assert in scope: a broken guide fails the suite.
+import { describe, expect, it } from 'vitest'
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import ts from 'typescript'
+import { ROOT } from './helpers.js'
+
+const DOCS = join(ROOT, 'docs')
+const OUT = join(ROOT, 'node_modules', '.ramaddr-docs')
+const entry = pathToFileURL(join(ROOT, 'dist', 'index.js')).href
+
+const blocks = readdirSync(DOCS)
+  .filter((f) => f.endsWith('.md'))
+  .flatMap((f) => {
+    const text = readFileSync(join(DOCS, f), 'utf8')
+    const out: Array<{ file: string; line: number; code: string }> = []
+    const re = /^```(ts|js)\n([\s\S]*?)^```$/gm
+    for (let m = re.exec(text); m !== null; m = re.exec(text))
+      out.push({ file: f, line: text.slice(0, m.index).split('\n').length, code: m[2] ?? '' })
+    return out
+  })
+mkdirSync(OUT, { recursive: true })
+
+describe('docs code blocks run', () => {
+  it('there are blocks to run', () => {
+    expect(blocks.length).toBeGreaterThan(2)
+  })
+  for (const [n, b] of blocks.entries())
+    it(`docs/${b.file}:${b.line}`, async () => {
+      const js = ts.transpileModule(b.code.replace(/from 'ramaddr'/g, `from '${entry}'`), {
+        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+      }).outputText
+      const path = join(OUT, `block-${n}.mjs`)
+      writeFileSync(path, `import assert from 'node:assert/strict'\n${js}\n`)
+      await import(pathToFileURL(path).href + `?t=${Date.now()}`)
+    })
+})
