@@ -4,6 +4,6 @@
  * @module
  */
 import { nodeIo } from './io.js'
-import { run } from './main.js'
+import { runAsync } from './main.js'
 
-process.exitCode = run(process.argv.slice(2), nodeIo)
+process.exitCode = await runAsync(process.argv.slice(2), nodeIo)

@@ -10,6 +10,7 @@ import { RAMBLOCK_USAGE, ramblockCommand } from './ramblock-cmd.js'
 import { FLATVIEW_USAGE, flatviewCommand } from './flatview-cmd.js'
 import { GPAS_USAGE, TRANSLATE_USAGE, gpasCommand, translateCommand } from './translate-cmd.js'
 import { KVM_SLOTS_USAGE, kvmSlotsCommand } from './kvm-slots-cmd.js'
+import { QMP_USAGE, qmpCommand } from './qmp-cmd.js'
 
 /** The top-level help. */
 export const USAGE = `usage: ramaddr <command> [options]
@@ -21,6 +22,7 @@ Commands:
   translate --mtree TREE --ramblock RB GPA…      GPA -> region, offset, ram_addr_t
   gpas --mtree TREE --ramblock RB RAMADDR…       ram_addr_t -> every GPA mapping it
   kvm-slots --mtree TREE --ramblock RB [--log NAME]…  the KVM memslots QEMU would hold
+  qmp SOCKET flatview|translate|gpas|kvm-slots|ramblock […]  the same on a live QEMU
 
 Options:
   -h, --help     this help (also: ramaddr <command> --help)
@@ -43,6 +45,19 @@ const COMMANDS: Readonly<Record<string, Command>> = {
 }
 
 const VERSION = '0.1.0'
+
+/**
+ * {@link run}, plus the commands that talk to a live QEMU (`qmp`), which are
+ * asynchronous.
+ */
+export const runAsync = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
+  if (argv[0] !== 'qmp') return run(argv, io)
+  if (argv.includes('-h') || argv.includes('--help')) {
+    io.stdout(QMP_USAGE)
+    return EXIT_OK
+  }
+  return qmpCommand(argv.slice(1), io, run)
+}
 
 /**
  * Runs the CLI on `argv` (without the node and script paths) and returns the exit status.
