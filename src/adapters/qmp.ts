@@ -48,7 +48,7 @@ export const connect =
   (path: string, timeoutMs = 10_000): TE.TaskEither<QmpError, QmpSession> =>
   () =>
     new Promise((resolve) => {
-      let socket: Socket
+      const socket: Socket = createConnection({ path })
       let buffer = ''
       let greeted = false
       let nextId = 1
@@ -109,8 +109,7 @@ export const connect =
           socket.destroy()
         },
       }
-      socket = createConnection({ path })
-      socket.setEncoding('utf8')
+        socket.setEncoding('utf8')
       socket.on('error', (err) => {
         clearTimeout(greetTimer)
         closed = true
