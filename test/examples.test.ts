@@ -38,6 +38,7 @@ const examples = (file: string): Array<{ line: number; code: string }> => {
 }
 
 const entry = pathToFileURL(join(ROOT, 'dist', 'index.js')).href
+const arbitrariesEntry = pathToFileURL(join(ROOT, 'dist', 'arbitraries', 'index.js')).href
 const all = sources(SRC).flatMap((f) => examples(f).map((e) => ({ file: relative(ROOT, f), ...e })))
 mkdirSync(OUT, { recursive: true })
 
@@ -47,7 +48,9 @@ describe('doc-comment examples run', () => {
   })
   for (const [n, ex] of all.entries()) {
     it(`${ex.file}:${ex.line}`, async () => {
-      const code = ex.code.replace(/from 'ramaddr'/g, `from '${entry}'`)
+      const code = ex.code
+        .replace(/from 'ramaddr'/g, `from '${entry}'`)
+        .replace(/from 'ramaddr\/arbitraries'/g, `from '${arbitrariesEntry}'`)
       const path = join(OUT, `example-${n}.mjs`)
       writeFileSync(path, `import assert from 'node:assert/strict'\n${code}\n`)
       await import(pathToFileURL(path).href + `?t=${Date.now()}`)

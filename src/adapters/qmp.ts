@@ -109,7 +109,7 @@ export const connect =
           socket.destroy()
         },
       }
-        socket.setEncoding('utf8')
+      socket.setEncoding('utf8')
       socket.on('error', (err) => {
         clearTimeout(greetTimer)
         closed = true

@@ -13,7 +13,7 @@ import type { Topology } from '../../src/region/topology.js'
 import * as ramList from '../../src/ramblock/ram-list.js'
 import * as translate from '../../src/translate/address-map.js'
 import { Gpa } from '../../src/addresses/kinds.js'
-import { machine, machineWithBar, type Machine } from '../arbitraries.js'
+import { machine, machineWithBar, type Machine } from '../../src/arbitraries/region-tree.js'
 import { TWO_64 } from '../../src/addresses/u64.js'
 
 const RUNS = { numRuns: 1000 }

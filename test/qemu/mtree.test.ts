@@ -4,7 +4,7 @@ import { either as E } from 'fp-ts'
 import * as mtree from '../../src/qemu/mtree.js'
 import * as mtreeFlat from '../../src/qemu/mtree-flat.js'
 import type { RegionKnowledge } from '../../src/qemu/knowledge.js'
-import { machine, type Machine } from '../arbitraries.js'
+import { machine, type Machine } from '../../src/arbitraries/region-tree.js'
 import { fixture, scenarios } from '../helpers.js'
 
 const all = scenarios()
