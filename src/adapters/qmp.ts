@@ -31,6 +31,7 @@ export interface QmpSession {
     command: string,
     args?: Readonly<Record<string, unknown>>,
   ) => TE.TaskEither<QmpError, unknown>
+  /** Closes the socket; later commands fail with `Closed`. */
   readonly close: () => void
 }
 

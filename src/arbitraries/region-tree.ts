@@ -122,6 +122,7 @@ export interface MachineSpec {
   readonly pciChildren: ReadonlyArray<NodeSpec>
 }
 
+/** Specs of random machines (shrinkable), before building. */
 export const machineSpec: fc.Arbitrary<MachineSpec> = fc.record({
   pool: fc.array(
     fc.record({

@@ -10,7 +10,9 @@ import { readFileSync } from 'node:fs'
 export interface Io {
   /** A file's text, or a one-line reason it could not be read. */
   readonly readFile: (path: string) => E.Either<string, string>
+  /** Writes to standard output. */
   readonly stdout: (text: string) => void
+  /** Writes to standard error. */
   readonly stderr: (text: string) => void
 }
 

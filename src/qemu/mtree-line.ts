@@ -2,7 +2,7 @@
  * One region line of `info mtree` (`mtree_print_mr`, softmmu/memory.c, QEMU 7.2):
  *
  *     [DETECTED OVERFLOW!] <indent>START-END (prio P, [nv-]TYPE): NAME[ [disabled]]
- *     [DETECTED OVERFLOW!] <indent>START-END (prio P, [nv-]TYPE): alias NAME @TARGET OFF-OFFEND[ [disabled]]
+ *     [DETECTED OVERFLOW!] <indent>START-END (prio P, [nv-]TYPE): alias NAME \@TARGET OFF-OFFEND[ [disabled]]
  *
  * The overflow marker comes before the indentation (QEMU prints it before choosing
  * whether to show the line); the indentation is two spaces per level; addresses are 16

@@ -28,9 +28,11 @@ export type RegionId = number & { readonly [regionIdTag]: 'RegionId' }
 export type RegionKind =
   'container' | 'ram' | 'romDevice' | 'io' | 'reservation' | 'ramDevice' | 'iommu' | 'alias'
 
-/** QEMU's dirty-memory clients (`DIRTY_MEMORY_VGA`, `_CODE`, `_MIGRATION`) as bits. */
+/** QEMU's dirty-memory client `DIRTY_MEMORY_VGA` (client 0) as a mask bit. */
 export const DIRTY_MEMORY_VGA = 1
+/** `DIRTY_MEMORY_CODE` (client 1): TCG's translated-code tracking. */
 export const DIRTY_MEMORY_CODE = 2
+/** `DIRTY_MEMORY_MIGRATION` (client 2): live migration. */
 export const DIRTY_MEMORY_MIGRATION = 4
 
 /** A memory region. */
