@@ -21,6 +21,9 @@
  * @module
  */
 import { either as E } from 'fp-ts'
+import { pipe } from 'fp-ts/lib/function.js'
+import * as bitmap from '../bitmap/index.js'
+import type { PageBitmap } from '../bitmap/index.js'
 import { KVM_MEM_LOG_DIRTY_PAGES } from './memslot.js'
 import type { SlotOp } from './slot-table.js'
 
@@ -57,8 +60,8 @@ export interface DirtyRing {
 export interface SlotDirty {
   readonly pages: number
   readonly logging: boolean
-  /** Bitmap mode: pages whose bit is set. */
-  readonly dirty: ReadonlySet<number>
+  /** Bitmap mode: the slot's dirty bitmap (bit i = host page i of the slot). */
+  readonly dirty: PageBitmap
   /** Ring mode: pages reported and not yet re-protected. */
   readonly reported: ReadonlySet<number>
 }
@@ -112,16 +115,12 @@ export const setUserMemoryRegion =
       const prev = slots.get(op.slot)
       const allDirty =
         logging && k.mode.kind === 'bitmap' && k.mode.manualProtect && k.mode.initiallySet
+      const fresh = (allDirty ? bitmap.full(pages) : bitmap.empty(pages)) as E.Right<PageBitmap>
       slots.set(op.slot, {
         pages,
         logging,
         // a flags-only update keeps what was logged; a new slot starts clean or all set
-        dirty:
-          prev !== undefined && prev.pages === pages && logging
-            ? prev.dirty
-            : allDirty
-              ? new Set(Array.from({ length: pages }, (_, i) => i))
-              : new Set(),
+        dirty: prev !== undefined && prev.pages === pages && logging ? prev.dirty : fresh.right,
         reported: prev !== undefined && prev.pages === pages && logging ? prev.reported : new Set(),
       })
     }
@@ -148,12 +147,10 @@ export const guestWrite =
     if (s === undefined || !s.logging || page < 0 || page >= s.pages)
       return { kernel: k, ringFull: false }
     if (k.mode.kind === 'bitmap') {
-      if (s.dirty.has(page)) return { kernel: k, ringFull: false }
+      const dirty = bitmap.set(page)(s.dirty)
+      if (E.isLeft(dirty) || dirty.right === s.dirty) return { kernel: k, ringFull: false }
       return {
-        kernel: {
-          ...k,
-          slots: new Map(k.slots).set(slot, { ...s, dirty: new Set(s.dirty).add(page) }),
-        },
+        kernel: { ...k, slots: new Map(k.slots).set(slot, { ...s, dirty: dirty.right }) },
         ringFull: false,
       }
     }
@@ -183,10 +180,9 @@ export const guestWrite =
     }
   }
 
-const wordsOf = (pages: number, set: ReadonlySet<number>): BigUint64Array => {
-  const words = new BigUint64Array(Math.ceil(pages / 64))
-  for (const p of set) words[p >> 6] = (words[p >> 6] as bigint) | (1n << BigInt(p & 63))
-  return words
+const wordsOf = (bm: PageBitmap): BigUint64Array => {
+  const w = bitmap.toLeWords(bm)
+  return E.isRight(w) ? new BigUint64Array(w.right) : new BigUint64Array(Math.ceil(bm.pages / 64))
 }
 
 /**
@@ -203,21 +199,22 @@ export const getDirtyLog =
       return E.left({ _tag: 'ENOENT', slot, message: `slot ${slot} does not exist` })
     if (!s.logging)
       return E.left({ _tag: 'ENOENT', slot, message: `slot ${slot} does not log dirty pages` })
-    const bitmap = wordsOf(s.pages, s.dirty)
+    const words = wordsOf(s.dirty)
     const manual = k.mode.kind === 'bitmap' && k.mode.manualProtect
+    const clean = (bitmap.empty(s.pages) as E.Right<PageBitmap>).right
     return E.right({
-      kernel: manual ? k : { ...k, slots: new Map(k.slots).set(slot, { ...s, dirty: new Set() }) },
-      bitmap,
+      kernel: manual ? k : { ...k, slots: new Map(k.slots).set(slot, { ...s, dirty: clean }) },
+      bitmap: words,
     })
   }
 
 /**
- * `KVM_CLEAR_DIRTY_LOG` (manual protect): clears the pages set in `bitmap` (bit i = page
+ * `KVM_CLEAR_DIRTY_LOG` (manual protect): clears the pages set in `words` (bit i = page
  * `firstPage + i`) and re-protects them. `firstPage` must be a multiple of 64 and
  * `numPages` a multiple of 64 or reach the slot's end.
  */
 export const clearDirtyLog =
-  (slot: number, firstPage: number, numPages: number, bitmap: BigUint64Array) =>
+  (slot: number, firstPage: number, numPages: number, words: BigUint64Array) =>
   (k: KernelDirty): E.Either<KernelError, KernelDirty> => {
     const s = k.slots.get(slot)
     if (s === undefined || !s.logging)
@@ -244,10 +241,15 @@ export const clearDirtyLog =
         slot,
         message: `slot ${slot}: first page ${firstPage} and count ${numPages} must be multiples of 64 (the count may instead reach the slot end, ${s.pages})`,
       })
-    const dirty = new Set(s.dirty)
-    for (let i = 0; i < numPages; i++)
-      if (((bitmap[i >> 6] ?? 0n) >> BigInt(i & 63)) & 1n) dirty.delete(firstPage + i)
-    return E.right({ ...k, slots: new Map(k.slots).set(slot, { ...s, dirty }) })
+    // the pages to clear, placed at firstPage, taken out of the slot's bitmap
+    const cleared = pipe(
+      bitmap.empty(s.pages),
+      E.chainW(bitmap.foldLeBitmap(words, firstPage, numPages)),
+      E.chainW((mask) => bitmap.difference(mask)(s.dirty)),
+    )
+    if (E.isLeft(cleared))
+      return E.left({ _tag: 'EINVAL', slot, message: `slot ${slot}: ${cleared.left.message}` })
+    return E.right({ ...k, slots: new Map(k.slots).set(slot, { ...s, dirty: cleared.right }) })
   }
 
 /**

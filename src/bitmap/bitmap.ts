@@ -1,0 +1,203 @@
+/**
+ * Persistent page bitmaps: one bit per page of `[0, pages)`, as QEMU keeps one dirty bit
+ * per target page of `ram_addr_t` space (`ram_list.dirty_memory`, include/exec/ram_addr.h)
+ * and KVM one per page of a memslot (`KVM_GET_DIRTY_LOG`). A bitmap is a value: every
+ * update returns a new bitmap that shares all the storage it did not change with the old
+ * one, which stays as it was.
+ *
+ * Page indexes are plain numbers: non-negative integers below the page count, which may be
+ * up to 2^52 (the whole 64-bit `ram_addr_t` space in 4 KiB pages); every such index is
+ * exact in a double. A `PageIndex` converts with `Number(p)`. Functions taking a page, a
+ * range or a size check it and return an `Either`; none throws.
+ *
+ * @module
+ */
+import { either as E } from 'fp-ts'
+import type { Eq as FpEq } from 'fp-ts/lib/Eq.js'
+import { checkPage, checkPages, type InvalidPageCount, type PageOutOfRange } from './errors.js'
+import {
+  FANOUT,
+  LEAF_BITS,
+  canonInner,
+  canonLeaf,
+  child,
+  childIndex,
+  copyLeaf,
+  heightFor,
+  rootWidth,
+  zero,
+  type Leaf,
+  type Node,
+} from './layout.js'
+import {
+  copyInner,
+  equalNodes,
+  fillNode,
+  getBit,
+  heightOf,
+  nextClearIn,
+  nextSetIn,
+  wrap,
+} from './tree.js'
+
+/**
+ * A set of pages of `[0, pages)`: QEMU's dirty bitmap of one client, or KVM's dirty log of
+ * one memslot, as an immutable value.
+ */
+export interface PageBitmap {
+  readonly _tag: 'PageBitmap'
+  /** The pages the bitmap covers: `[0, pages)`. */
+  readonly pages: number
+  /** The storage tree (laid out as src/bitmap/layout.ts describes); shared, never changed. */
+  readonly root: Node
+}
+
+/**
+ * A bitmap of `pages` pages with none set: QEMU's freshly allocated dirty bitmap
+ * (`bitmap_new`). Costs the same for any size: the storage is shared.
+ *
+ * @example
+ * import { bitmap } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * const bm = bitmap.empty(2 ** 30) // a 4 TiB guest in 4 KiB pages
+ * assert.ok(either.isRight(bm))
+ * assert.equal(bitmap.count(bm.right), 0)
+ * assert.ok(either.isLeft(bitmap.empty(-1)))
+ */
+export const empty = (pages: number): E.Either<InvalidPageCount, PageBitmap> =>
+  E.map((n: number) => {
+    const h = heightFor(n)
+    return wrap(n, zero(h))
+  })(checkPages(pages))
+
+/**
+ * A bitmap of `pages` pages with all set: QEMU's `bitmap_set(.., 0, pages)` on a new dirty
+ * bitmap, as migration starts with every page dirty (`ram_list_init_bitmaps`).
+ *
+ * @example
+ * import { bitmap } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * const bm = bitmap.full(1000)
+ * assert.ok(either.isRight(bm))
+ * assert.equal(bitmap.count(bm.right), 1000)
+ */
+export const full = (pages: number): E.Either<InvalidPageCount, PageBitmap> =>
+  E.map((e: PageBitmap) => {
+    const h = heightFor(e.pages)
+    return wrap(e.pages, fillNode(e.root, h, 0, 0, e.pages, true, widthOf(e.pages, h)))
+  })(empty(pages))
+
+/** The children of the root of a `pages`-page tree of height `h` (unused for a leaf root). */
+export const widthOf = (pages: number, h: number): number => (h === 0 ? 0 : rootWidth(pages, h))
+
+/**
+ * Whether `page` is set (QEMU `test_bit`), or why `page` is not a page of the bitmap.
+ *
+ * @example
+ * import { bitmap } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * const bm = pipe(bitmap.empty(4096), either.chain(bitmap.set(7)))
+ * assert.deepEqual(pipe(bm, either.chain(bitmap.test(7))), either.right(true))
+ * assert.deepEqual(pipe(bm, either.chain(bitmap.test(8))), either.right(false))
+ * assert.equal(pipe(bm, either.chain(bitmap.test(4096)), either.isLeft), true)
+ */
+export const test =
+  (page: number) =>
+  (bm: PageBitmap): E.Either<PageOutOfRange, boolean> =>
+    E.map((p: number) => getBit(bm.root, heightOf(bm), p))(checkPage(page, bm.pages))
+
+/** `bm` with `page` (valid) set to `value`; `bm` itself when it already was. */
+const put = (bm: PageBitmap, page: number, value: boolean): PageBitmap => {
+  const h = heightOf(bm)
+  const path = new Array<Node>(h)
+  let node = bm.root
+  for (let k = h; k > 0; k--) {
+    path[k - 1] = node
+    node = child(node, childIndex(page, k), k)
+  }
+  const leaf = node as Leaf
+  const wi = (page & (LEAF_BITS - 1)) >>> 5
+  const bit = 1 << (page & 31)
+  const old = leaf.w[leaf.o + wi] as number
+  if (((old & bit) !== 0) === value) return bm
+  const out = copyLeaf(leaf)
+  out.w[out.o + wi] = value ? old | bit : old & ~bit
+  let up: Node = canonLeaf(out)
+  for (let k = 1; k <= h; k++) {
+    const parent = path[k - 1] as Node
+    const copy = copyInner(parent, k === h ? rootWidth(bm.pages, h) : FANOUT, k)
+    copy[childIndex(page, k)] = up
+    up = canonInner(copy, k)
+  }
+  return wrap(bm.pages, up)
+}
+
+/**
+ * `bm` with `page` set (QEMU `set_bit`, as `cpu_physical_memory_set_dirty_flag` marks one
+ * page dirty). Copies one 256-byte leaf and the path to it; the rest is shared, and `bm`
+ * is unchanged. Setting a page already set returns `bm` itself.
+ *
+ * @example
+ * import { bitmap } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * const before = bitmap.empty(2 ** 28)
+ * assert.ok(either.isRight(before))
+ * const after = bitmap.set(123456789)(before.right)
+ * assert.ok(either.isRight(after))
+ * assert.equal(bitmap.count(after.right), 1)
+ * assert.equal(bitmap.count(before.right), 0) // the old value is untouched
+ * assert.ok(either.isLeft(bitmap.set(2 ** 28)(before.right)))
+ */
+export const set =
+  (page: number) =>
+  (bm: PageBitmap): E.Either<PageOutOfRange, PageBitmap> =>
+    E.map((p: number) => put(bm, p, true))(checkPage(page, bm.pages))
+
+/**
+ * `bm` with `page` clear (QEMU `clear_bit`, as migration clears a page it is about to
+ * send in `migration_bitmap_clear_dirty`).
+ *
+ * @example
+ * import { bitmap } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * const bm = pipe(bitmap.full(100), either.chain(bitmap.clear(0)), either.map(bitmap.count))
+ * assert.deepEqual(bm, either.right(99))
+ */
+export const clear =
+  (page: number) =>
+  (bm: PageBitmap): E.Either<PageOutOfRange, PageBitmap> =>
+    E.map((p: number) => put(bm, p, false))(checkPage(page, bm.pages))
+
+/** Whether no page is set (QEMU `bitmap_empty`). */
+export const isEmpty = (bm: PageBitmap): boolean =>
+  bm.pages === 0 || nextSetIn(bm.root, heightOf(bm), 0, 0) < 0
+
+/** Whether every page is set (QEMU `bitmap_full`). */
+export const isFull = (bm: PageBitmap): boolean => {
+  const r = bm.pages === 0 ? -1 : nextClearIn(bm.root, heightOf(bm), 0, 0)
+  return r < 0 || r >= bm.pages
+}
+
+/**
+ * Whether two bitmaps cover the same pages and have the same pages set (QEMU
+ * `bitmap_equal`). Shared subtrees compare in constant time.
+ *
+ * @example
+ * import { bitmap } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * const a = pipe(bitmap.empty(5000), either.chain(bitmap.set(4999)), either.chain(bitmap.set(1)))
+ * const b = pipe(bitmap.empty(5000), either.chain(bitmap.set(1)), either.chain(bitmap.set(4999)))
+ * assert.ok(either.isRight(a) && either.isRight(b))
+ * assert.equal(pipe(a.right, bitmap.equals(b.right)), true)
+ * assert.equal(bitmap.Eq.equals(a.right, b.right), true)
+ */
+export const equals =
+  (other: PageBitmap) =>
+  (bm: PageBitmap): boolean =>
+    bm.pages === other.pages && equalNodes(bm.root, other.root, heightOf(bm))
+
+/** `Eq` for bitmaps: {@link equals}. */
+export const Eq: FpEq<PageBitmap> = { equals: (x, y) => equals(y)(x) }

@@ -1,0 +1,221 @@
+/**
+ * How a page bitmap is stored (internal to the bitmap module): a persistent radix tree.
+ *
+ * - A leaf (height 0) holds 2048 pages as 64 32-bit words (256 bytes): page `p` of the
+ *   leaf is bit `p % 32` of word `p / 32`, so the words are QEMU's `unsigned long` bitmap
+ *   layout (include/qemu/bitops.h `BIT_WORD`/`BIT_MASK`) cut to 32 bits, and on a
+ *   little-endian host they are byte-for-byte the little-endian 64-bit words of
+ *   `KVM_GET_DIRTY_LOG`.
+ * - An inner node of height `h` has up to 8 children of height `h - 1`, so it covers
+ *   `2048 * 8^h` pages. Only a root may have fewer than 8 children; a missing child is an
+ *   all-clear subtree.
+ * - For each height there is one shared all-clear node and one shared all-set node, so an
+ *   empty or full bitmap of any size costs nothing. Operations keep the tree canonical: a
+ *   leaf or node whose pages are all clear (all set) is replaced by the shared one.
+ * - Nothing reachable from a bitmap is ever written again: an update copies the leaf it
+ *   changes and the inner nodes on the path to it (at most 14 arrays of 8), and shares
+ *   everything else with the old bitmap.
+ *
+ * Leaves live in 64 KiB slabs handed out by a bump allocator: a leaf is a slab and an
+ * offset. A slot is written only by the operation that allocated it, before the bitmap
+ * holding it is returned, so no bitmap ever sees a change. Slabs save the ~190 bytes that
+ * every typed array costs in V8 and the microsecond each allocation takes: a one-page update
+ * retains about 1 KiB (leaf 256 bytes, path 5 to 6 arrays of 112 bytes). Bulk operations
+ * fill runs of consecutive slots with one `TypedArray.prototype.set`. A slab is freed when
+ * no leaf in it is referenced any more; until then it is kept whole, so versions that keep
+ * only scattered leaves of many slabs hold more than their leaves (at worst a 64 KiB slab
+ * per leaf) — `retainedBytes` counts slabs whole and shows it.
+ *
+ * @module
+ */
+
+/** log2 of the pages in a leaf. */
+export const LEAF_SHIFT = 11
+/** Pages in a leaf: 2048 (8 MiB of 4 KiB pages). */
+export const LEAF_BITS = 1 << LEAF_SHIFT
+/** 32-bit words in a leaf: 64 (256 bytes). */
+export const LEAF_WORDS = LEAF_BITS >>> 5
+/** log2 of the children of an inner node. */
+export const FAN_SHIFT = 3
+/** Children of an inner node: 8. */
+export const FANOUT = 1 << FAN_SHIFT
+/** The largest bitmap: 2^52 pages, the whole 64-bit `ram_addr_t` space in 4 KiB pages. */
+export const MAX_PAGES = 2 ** 52
+/** The height of a tree of {@link MAX_PAGES} pages. */
+export const MAX_HEIGHT = 14
+
+/** A leaf: 64 words at `w[o .. o + 64)`; never written once reachable from a bitmap. */
+export interface Leaf {
+  readonly w: Uint32Array
+  readonly o: number
+}
+/** An inner node: up to 8 children, all one height lower. */
+export type Inner = ReadonlyArray<Node>
+/** A node of the tree; which kind it is follows from its height (0: a leaf). */
+export type Node = Leaf | Inner
+
+/** `SPAN[h]`: the pages under a node of height `h` (2048 * 8^h). */
+export const SPAN: ReadonlyArray<number> = Array.from(
+  { length: MAX_HEIGHT + 1 },
+  (_, h) => 2 ** (LEAF_SHIFT + FAN_SHIFT * h),
+)
+
+/** `span(h)`: the pages under a node of height `h`. */
+export const span = (h: number): number => SPAN[h] as number
+
+/** The height of the tree for a bitmap of `pages` pages: 0 up to 2048 pages. */
+export const heightFor = (pages: number): number => {
+  if (pages <= LEAF_BITS) return 0
+  // bits = the bits needed to write pages - 1, so span(h) >= pages iff 11 + 3h >= bits
+  const hi = Math.floor((pages - 1) / 2 ** 32)
+  const bits = hi === 0 ? 32 - Math.clz32(pages - 1) : 64 - Math.clz32(hi)
+  return Math.ceil((bits - LEAF_SHIFT) / FAN_SHIFT)
+}
+
+/** How many children the root of a `pages`-page tree of height `h >= 1` needs. */
+export const rootWidth = (pages: number, h: number): number =>
+  Math.max(1, Math.ceil(pages / span(h - 1)))
+
+/** `INV_SPAN[h]`: `1 / SPAN[h]`, exact (a power of two), to divide by a multiply. */
+const INV_SPAN: ReadonlyArray<number> = SPAN.map((s) => 1 / s)
+
+/** The child of `node` (height `h >= 1`) that holds `page` (any page under the node). */
+export const childIndex = (page: number, h: number): number =>
+  (page * (INV_SPAN[h - 1] as number)) & (FANOUT - 1)
+
+/** The shared all-clear leaf. */
+export const ZERO_LEAF: Leaf = { w: new Uint32Array(LEAF_WORDS), o: 0 }
+/** The shared all-set leaf. */
+export const FULL_LEAF: Leaf = { w: new Uint32Array(LEAF_WORDS).fill(0xffffffff), o: 0 }
+
+const level = (leaf: Leaf): ReadonlyArray<Node> => {
+  const out: Node[] = [leaf]
+  for (let h = 1; h <= MAX_HEIGHT; h++) out.push(new Array<Node>(FANOUT).fill(out[h - 1] as Node))
+  return out
+}
+const ZEROS = level(ZERO_LEAF)
+const FULLS = level(FULL_LEAF)
+
+/** The shared all-clear node of height `h`. */
+export const zero = (h: number): Node => ZEROS[h] as Node
+/** The shared all-set node of height `h`. */
+export const full = (h: number): Node => FULLS[h] as Node
+/** Whether `node` is one of the shared all-clear or all-set nodes (of any height). */
+export const isShared = (node: Node): boolean => ZEROS.includes(node) || FULLS.includes(node)
+
+/** Child `c` of the inner node `node` of height `h` (a missing child is all clear). */
+export const child = (node: Node, c: number, h: number): Node =>
+  (node as Inner)[c] ?? (ZEROS[h - 1] as Node)
+
+/** Words in a slab: 16384 (64 KiB, 256 leaves). */
+const SLAB_WORDS = 1 << 14
+/**
+ * The slab being handed out and its next free word. (An object rather than module
+ * variables: V8 treats a module `let` as a constant until it changes, and then throws away
+ * the optimized code of every function that read it, on each new slab.)
+ */
+const arena = { slab: new Uint32Array(SLAB_WORDS), next: 0 }
+
+/**
+ * A fresh all-clear leaf, to be filled in by the caller before the bitmap holding it is
+ * returned (and never written after that).
+ */
+export const allocLeaf = (): Leaf => {
+  if (arena.next === SLAB_WORDS) {
+    arena.slab = new Uint32Array(SLAB_WORDS)
+    arena.next = 0
+  }
+  const o = arena.next
+  arena.next = o + LEAF_WORDS
+  return { w: arena.slab, o }
+}
+
+/**
+ * Gives back `leaf`, just allocated by {@link allocLeaf} and never shared: its words are
+ * cleared, and if it is the last leaf handed out its slot is handed out again.
+ */
+export const releaseLeaf = (leaf: Leaf): void => {
+  const { w, o } = leaf
+  w.fill(0, o, o + LEAF_WORDS)
+  if (w === arena.slab && o === arena.next - LEAF_WORDS) arena.next = o
+}
+
+/** A fresh copy of `leaf`, to be changed by the caller before it is shared. */
+export const copyLeaf = (leaf: Leaf): Leaf => {
+  const out = allocLeaf()
+  if (leaf === ZERO_LEAF) return out
+  const { w, o } = leaf
+  const ow = out.w
+  const oo = out.o
+  for (let i = 0; i < LEAF_WORDS; i++) ow[oo + i] = w[o + i] as number
+  return out
+}
+
+/** `leaf`, or the shared leaf with the same pages if it is all clear or all set. */
+export const canonLeaf = (leaf: Leaf): Leaf => {
+  const { w, o } = leaf
+  const first = w[o] as number
+  if (first !== 0 && first !== 0xffffffff) return leaf
+  for (let i = 1; i < LEAF_WORDS; i++) if (w[o + i] !== first) return leaf
+  return first === 0 ? ZERO_LEAF : FULL_LEAF
+}
+
+/** `children` as a node of height `h`, or the shared node when all clear or all set. */
+export const canonInner = (children: Inner, h: number): Node => {
+  const z = ZEROS[h - 1]
+  const f = FULLS[h - 1]
+  const first = children[0]
+  if (first !== z && first !== f) return children
+  for (let i = 1; i < children.length; i++) if (children[i] !== first) return children
+  if (first === z) return ZEROS[h] as Node
+  return children.length === FANOUT ? (FULLS[h] as Node) : children
+}
+
+/** `POP16[x]`: the set bits in the 16-bit value `x`. */
+export const POP16: Uint8Array = (() => {
+  const t = new Uint8Array(1 << 16)
+  for (let i = 1; i < 1 << 16; i++) t[i] = (i & 1) + (t[i >>> 1] as number)
+  return t
+})()
+
+/** Set pages in a leaf's words `w[o .. o + 64)` (four words a step, for speed). */
+export const popWords = (w: Uint32Array, o: number): number => {
+  let a = 0
+  let b = 0
+  let c = 0
+  let d = 0
+  for (let i = o; i < o + LEAF_WORDS; i += 4) {
+    const x = w[i] as number
+    const y = w[i + 1] as number
+    const z = w[i + 2] as number
+    const v = w[i + 3] as number
+    a += (POP16[x & 0xffff] as number) + (POP16[x >>> 16] as number)
+    b += (POP16[y & 0xffff] as number) + (POP16[y >>> 16] as number)
+    c += (POP16[z & 0xffff] as number) + (POP16[z >>> 16] as number)
+    d += (POP16[v & 0xffff] as number) + (POP16[v >>> 16] as number)
+  }
+  return a + b + c + d
+}
+
+/** Set bits in a 32-bit word. */
+export const popcount = (x: number): number =>
+  (POP16[x & 0xffff] as number) + (POP16[x >>> 16] as number)
+
+/** The index of the lowest set bit of a non-zero 32-bit word. */
+export const ctz = (x: number): number => 31 - Math.clz32(x & -x)
+
+/** The bits `[lo, hi)` of a 32-bit word, `0 <= lo < hi <= 32`, as an unsigned mask. */
+export const bitsMask = (lo: number, hi: number): number =>
+  ((hi === 32 ? 0xffffffff : (1 << hi) - 1) & ~((1 << lo) - 1)) >>> 0
+
+/** Whether the host stores multi-byte integers little-endian (all Node platforms today). */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
+
+/** Sets pages `[a, b)` (leaf-relative, `0 <= a < b <= 2048`) in a leaf being built. */
+export const setBits = (leaf: Leaf, a: number, b: number): void => {
+  const { w, o } = leaf
+  const wl = a >>> 5
+  const wh = (b - 1) >>> 5
+  for (let i = wl; i <= wh; i++)
+    w[o + i] = (w[o + i] as number) | bitsMask(i === wl ? a & 31 : 0, i === wh ? b - (wh << 5) : 32)
+}

@@ -1,0 +1,73 @@
+/**
+ * How much memory a set of bitmaps keeps alive, counted from their structure rather than
+ * from the process heap: storage shared between versions is counted once, which is what
+ * makes a persistent bitmap cheap to keep many versions of.
+ *
+ * @module
+ */
+import type { PageBitmap } from './bitmap.js'
+import { isShared, type Inner, type Leaf, type Node } from './layout.js'
+import { heightOf } from './tree.js'
+
+/**
+ * Bytes per object, as V8 lays them out in a 64-bit Node without pointer compression
+ * (measured with `process.memoryUsage()` on Node 20): a bitmap value (3 fields), an array
+ * of 8 (the array, its element store and 8 slots), a leaf handle (2 fields), and a slab's
+ * typed array, array buffer and backing-store record on top of its bytes.
+ */
+export const OBJECT_BYTES = {
+  bitmap: 48,
+  inner: (children: number): number => 48 + 8 * children,
+  leaf: 40,
+  slab: 256,
+} as const
+
+/**
+ * The bytes the bitmaps keep alive together: every distinct inner node, leaf handle and
+ * leaf slab (a slab whole, even if only some of its leaves are still in use) counted
+ * once, plus each bitmap value; the shared all-clear and all-set nodes are not counted.
+ * `retainedBytes([old, ...versions]) - retainedBytes([old])` is what keeping the versions
+ * costs beyond `old`.
+ *
+ * @example
+ * import { bitmap } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * const base = bitmap.empty(2 ** 28)
+ * assert.ok(either.isRight(base))
+ * const versions = []
+ * let bm = base.right
+ * for (let i = 0; i < 100; i++) {
+ *   const next = bitmap.set(i * 2_000_003)(bm)
+ *   assert.ok(either.isRight(next))
+ *   versions.push((bm = next.right))
+ * }
+ * const extra = bitmap.retainedBytes([base.right, ...versions]) - bitmap.retainedBytes([base.right])
+ * assert.ok(extra < 100 * 1500) // about 1 KiB per one-page update
+ */
+export const retainedBytes = (bms: ReadonlyArray<PageBitmap>): number => {
+  const seen = new Set<object>()
+  let bytes = 0
+  const visit = (node: Node, h: number): void => {
+    if (seen.has(node) || isShared(node)) return
+    seen.add(node)
+    if (h === 0) {
+      const { w } = node as Leaf
+      bytes += OBJECT_BYTES.leaf
+      if (!seen.has(w.buffer)) {
+        seen.add(w.buffer)
+        bytes += w.byteLength + OBJECT_BYTES.slab
+      }
+      return
+    }
+    const inner = node as Inner
+    bytes += OBJECT_BYTES.inner(inner.length)
+    for (const c of inner) visit(c, h - 1)
+  }
+  for (const bm of bms) {
+    if (seen.has(bm)) continue
+    seen.add(bm)
+    bytes += OBJECT_BYTES.bitmap
+    visit(bm.root, heightOf(bm))
+  }
+  return bytes
+}

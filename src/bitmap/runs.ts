@@ -1,0 +1,227 @@
+/**
+ * A bitmap as maximal runs of set pages, and back: the form in which QEMU hands dirty
+ * memory to its users (`memory_region_snapshot_and_clear_dirty` ranges, the `[start, end)`
+ * ranges `cpu_physical_memory_set_dirty_range` takes). Runs cost one step per run, not per
+ * page: an all-set subtree extends a run in constant time.
+ *
+ * @module
+ */
+import { either as E } from 'fp-ts'
+import { pipe } from 'fp-ts/lib/function.js'
+import type { PageBitmap } from './bitmap.js'
+import {
+  checkPages,
+  isRange,
+  rangeOutOfBounds,
+  type InvalidPageCount,
+  type PageRangeOutOfBounds,
+} from './errors.js'
+import {
+  FANOUT,
+  LEAF_WORDS,
+  allocLeaf,
+  canonInner,
+  canonLeaf,
+  child,
+  ctz,
+  full,
+  heightFor,
+  rootWidth,
+  setBits,
+  span,
+  zero,
+  type Leaf,
+  type Node,
+} from './layout.js'
+import { heightOf, wrap } from './tree.js'
+
+/** A run of set pages `[start, end)`, `start < end`. */
+export interface PageRun {
+  readonly start: number
+  readonly end: number
+}
+
+/**
+ * Calls `f(start, end)` for every maximal run of set pages under `node` (height `h`, first
+ * page `base`) that ends under it, in increasing order. `open` is where a run still open
+ * from the left began (-1 if none); returns the same for the right.
+ */
+const runsIn = (
+  node: Node,
+  h: number,
+  base: number,
+  open: number,
+  f: (start: number, end: number) => void,
+): number => {
+  if (node === zero(h)) {
+    if (open >= 0) f(open, base)
+    return -1
+  }
+  if (node === full(h)) return open >= 0 ? open : base
+  if (h > 0) {
+    const cs = span(h - 1)
+    for (let c = 0; c < FANOUT; c++) open = runsIn(child(node, c, h), h - 1, base + c * cs, open, f)
+    return open
+  }
+  const { w, o } = node as Leaf
+  for (let i = 0; i < LEAF_WORDS; i++) {
+    const x = w[o + i] as number
+    if (open < 0 ? x === 0 : x === 0xffffffff) continue
+    const wb = base + (i << 5)
+    let pos = 0
+    for (;;) {
+      if (open < 0) {
+        const s = x & (-1 << pos)
+        if (s === 0) break
+        pos = ctz(s)
+        open = wb + pos
+      } else {
+        const z = ~x & (-1 << pos)
+        if (z === 0) break
+        pos = ctz(z)
+        f(open, wb + pos)
+        open = -1
+      }
+    }
+  }
+  return open
+}
+
+/** Calls `f(start, end)` for every maximal run of set pages, in increasing order (internal). */
+export const forEachRun = (bm: PageBitmap, f: (start: number, end: number) => void): void => {
+  const open = runsIn(bm.root, heightOf(bm), 0, -1, f)
+  if (open >= 0) f(open, bm.pages)
+}
+
+/**
+ * The maximal runs of set pages, in increasing order.
+ *
+ * @example
+ * import { bitmap } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * const bm = pipe(
+ *   bitmap.empty(10000),
+ *   either.chain(bitmap.setRange(2040, 2100)),
+ *   either.chain(bitmap.set(9999)),
+ * )
+ * assert.deepEqual(pipe(bm, either.map(bitmap.runs)), either.right([
+ *   { start: 2040, end: 2100 },
+ *   { start: 9999, end: 10000 },
+ * ]))
+ */
+export const runs = (bm: PageBitmap): ReadonlyArray<PageRun> => {
+  const out: PageRun[] = []
+  forEachRun(bm, (start, end) => {
+    out.push({ start, end })
+  })
+  return out
+}
+
+/**
+ * Folds `f` over the maximal runs of set pages in increasing order.
+ *
+ * @example
+ * import { bitmap } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * const longest = bitmap.reduceRuns(0, (n, r) => Math.max(n, r.end - r.start))
+ * const bm = pipe(bitmap.empty(512), either.chain(bitmap.setRange(3, 9)), either.chain(bitmap.set(100)))
+ * assert.deepEqual(pipe(bm, either.map(longest)), either.right(6))
+ */
+export const reduceRuns =
+  <B>(b: B, f: (b: B, run: PageRun) => B) =>
+  (bm: PageBitmap): B => {
+    let acc = b
+    forEachRun(bm, (start, end) => {
+      acc = f(acc, { start, end })
+    })
+    return acc
+  }
+
+/**
+ * The tree of a `pages`-page bitmap with the runs `[starts[i], ends[i])` set (internal):
+ * runs sorted by start, each within `[0, pages)`, and disjoint and not adjacent. One step
+ * per node holding a run edge, so it costs time in proportion to the runs, not the pages.
+ */
+export const fromSortedRuns = (
+  pages: number,
+  starts: ArrayLike<number>,
+  ends: ArrayLike<number>,
+): PageBitmap => {
+  const n = starts.length
+  let i = 0
+  const build = (h: number, base: number, width: number): Node => {
+    const end = base + span(h)
+    while (i < n && (ends[i] as number) <= base) i++
+    if (i === n || (starts[i] as number) >= end) return zero(h)
+    if ((starts[i] as number) <= base && (ends[i] as number) >= end && width === FANOUT)
+      return full(h)
+    if (h === 0) {
+      const leaf = allocLeaf()
+      for (let j = i; j < n && (starts[j] as number) < end; j++) {
+        const a = Math.max(starts[j] as number, base) - base
+        const b = Math.min(ends[j] as number, end) - base
+        if (a < b) setBits(leaf, a, b)
+      }
+      return canonLeaf(leaf)
+    }
+    const cs = span(h - 1)
+    const out = new Array<Node>(width)
+    for (let c = 0; c < width; c++) out[c] = build(h - 1, base + c * cs, FANOUT)
+    return canonInner(out, h)
+  }
+  const h = heightFor(pages)
+  return wrap(pages, build(h, 0, h === 0 ? FANOUT : rootWidth(pages, h)))
+}
+
+/**
+ * Sorts runs (valid, possibly overlapping or empty) and merges overlapping and adjacent
+ * ones, for {@link fromSortedRuns} (internal).
+ */
+export const normalizeRuns = (
+  rs: ReadonlyArray<PageRun>,
+): { readonly starts: number[]; readonly ends: number[] } => {
+  const sorted = rs.filter((r) => r.start < r.end).sort((a, b) => a.start - b.start)
+  const starts: number[] = []
+  const ends: number[] = []
+  for (const r of sorted) {
+    const last = ends.length - 1
+    if (last >= 0 && r.start <= (ends[last] as number))
+      ends[last] = Math.max(ends[last] as number, r.end)
+    else {
+      starts.push(r.start)
+      ends.push(r.end)
+    }
+  }
+  return { starts, ends }
+}
+
+/**
+ * A bitmap of `pages` pages with the given runs set: runs in any order, possibly
+ * overlapping or empty, each within `[0, pages]`; or why not.
+ *
+ * @example
+ * import { bitmap } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * const bm = bitmap.fromRuns(100, [{ start: 50, end: 60 }, { start: 0, end: 10 }, { start: 55, end: 70 }])
+ * assert.deepEqual(pipe(bm, either.map(bitmap.runs)), either.right([
+ *   { start: 0, end: 10 },
+ *   { start: 50, end: 70 },
+ * ]))
+ * assert.ok(either.isLeft(bitmap.fromRuns(100, [{ start: 90, end: 101 }])))
+ */
+export const fromRuns = (
+  pages: number,
+  rs: ReadonlyArray<PageRun>,
+): E.Either<InvalidPageCount | PageRangeOutOfBounds, PageBitmap> =>
+  pipe(
+    checkPages(pages),
+    E.chainW((n) => {
+      const bad = rs.find((r) => !isRange(r.start, r.end, n))
+      if (bad !== undefined) return E.left(rangeOutOfBounds(bad.start, bad.end, n))
+      const { starts, ends } = normalizeRuns(rs)
+      return E.right(fromSortedRuns(n, starts, ends))
+    }),
+  )

@@ -1,0 +1,198 @@
+/**
+ * Finding pages in a bitmap: the next set or clear page from a position (QEMU's
+ * `find_next_bit` / `find_next_zero_bit`, util/bitops.c, which migration's
+ * `migration_bitmap_find_dirty` calls to pick the next page to send), whether a range has
+ * any or all pages set, and visiting every set page in order. All-clear and all-set
+ * subtrees are skipped in one step.
+ *
+ * @module
+ */
+import { either as E, option as O } from 'fp-ts'
+import type { PageBitmap } from './bitmap.js'
+import type { PageRangeOutOfBounds } from './errors.js'
+import {
+  LEAF_BITS,
+  LEAF_WORDS,
+  ZERO_LEAF,
+  span,
+  zero,
+  type Inner,
+  type Leaf,
+  type Node,
+} from './layout.js'
+import { checkRange } from './ranges.js'
+import { heightOf, leafAt, nextClearIn, nextSetIn } from './tree.js'
+
+const startAt = (from: number): number => (from <= 0 ? 0 : Math.ceil(from))
+
+/**
+ * The first set page at or after `from` (QEMU `find_next_bit`), or none. Total: `from` may
+ * be any number, the search starting at the first whole page `>= from`; NaN finds nothing.
+ *
+ * @example
+ * import { bitmap } from 'ramaddr'
+ * import { either, option } from 'fp-ts'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * const bm = pipe(bitmap.empty(2 ** 28), either.chain(bitmap.set(5)), either.chain(bitmap.set(2 ** 27)))
+ * assert.ok(either.isRight(bm))
+ * assert.deepEqual(pipe(bm.right, bitmap.nextSet(0)), option.some(5))
+ * assert.deepEqual(pipe(bm.right, bitmap.nextSet(6)), option.some(2 ** 27))
+ * assert.deepEqual(pipe(bm.right, bitmap.nextSet(2 ** 27 + 1)), option.none)
+ */
+export const nextSet =
+  (from: number) =>
+  (bm: PageBitmap): O.Option<number> => {
+    const f = startAt(from)
+    if (!(f < bm.pages)) return O.none
+    const h = heightOf(bm)
+    // Most searches end in the leaf they start in: look there first, then search the tree
+    // from the next leaf on.
+    const r = inLeaf(leafAt(bm.root, h, Math.floor(f / LEAF_BITS)), f)
+    if (r >= 0) return O.some(r)
+    const next = (Math.floor(f / LEAF_BITS) + 1) * LEAF_BITS
+    const t = next < bm.pages ? nextSetIn(bm.root, h, 0, next) : -1
+    return t < 0 ? O.none : O.some(t)
+  }
+
+/** The first set page `>= from` in the leaf holding page `from`, or -1. */
+const inLeaf = (leaf: Leaf, from: number): number => {
+  const { w, o } = leaf
+  const base = from - (from % LEAF_BITS)
+  let i = (from - base) >>> 5
+  let x = (w[o + i] as number) & (-1 << (from & 31))
+  for (;;) {
+    if (x !== 0) return base + (i << 5) + 31 - Math.clz32(x & -x)
+    if (++i === LEAF_WORDS) return -1
+    x = w[o + i] as number
+  }
+}
+
+/**
+ * The first clear page at or after `from` (QEMU `find_next_zero_bit`), or none; `from` as
+ * for {@link nextSet}.
+ *
+ * @example
+ * import { bitmap } from 'ramaddr'
+ * import { either, option } from 'fp-ts'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * const bm = pipe(bitmap.full(3000), either.chain(bitmap.clear(2999)))
+ * assert.ok(either.isRight(bm))
+ * assert.deepEqual(pipe(bm.right, bitmap.nextClear(0)), option.some(2999))
+ * assert.deepEqual(pipe(bitmap.full(3000), either.map(bitmap.nextClear(0))), either.right(option.none))
+ */
+export const nextClear =
+  (from: number) =>
+  (bm: PageBitmap): O.Option<number> => {
+    const f = startAt(from)
+    if (!(f < bm.pages)) return O.none
+    const r = nextClearIn(bm.root, heightOf(bm), 0, f)
+    return r < 0 || r >= bm.pages ? O.none : O.some(r)
+  }
+
+/**
+ * Whether any page of `[start, end)` is set (false for an empty range), or why the range is
+ * not within the bitmap: QEMU's `cpu_physical_memory_get_dirty`.
+ *
+ * @example
+ * import { bitmap } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * const bm = pipe(bitmap.empty(4096), either.chain(bitmap.set(100)))
+ * assert.deepEqual(pipe(bm, either.chain(bitmap.testAny(0, 100))), either.right(false))
+ * assert.deepEqual(pipe(bm, either.chain(bitmap.testAny(0, 101))), either.right(true))
+ */
+export const testAny =
+  (start: number, end: number) =>
+  (bm: PageBitmap): E.Either<PageRangeOutOfBounds, boolean> =>
+    E.map((b: PageBitmap) => {
+      if (start === end) return false
+      const r = nextSetIn(b.root, heightOf(b), 0, start)
+      return r >= 0 && r < end
+    })(checkRange(start, end, bm))
+
+/**
+ * Whether every page of `[start, end)` is set (true for an empty range), or why the range
+ * is not within the bitmap: QEMU's `cpu_physical_memory_all_dirty`.
+ *
+ * @example
+ * import { bitmap } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * const bm = pipe(bitmap.empty(4096), either.chain(bitmap.setRange(64, 128)))
+ * assert.deepEqual(pipe(bm, either.chain(bitmap.testAll(64, 128))), either.right(true))
+ * assert.deepEqual(pipe(bm, either.chain(bitmap.testAll(63, 128))), either.right(false))
+ */
+export const testAll =
+  (start: number, end: number) =>
+  (bm: PageBitmap): E.Either<PageRangeOutOfBounds, boolean> =>
+    E.map((b: PageBitmap) => {
+      if (start === end) return true
+      const r = nextClearIn(b.root, heightOf(b), 0, start)
+      return r < 0 || r >= end
+    })(checkRange(start, end, bm))
+
+/**
+ * Folds `f` over the set pages under `node` (height `h`, first page `base`) in increasing
+ * order, from `acc` (internal: the loop behind {@link reducePages} and {@link toPages}).
+ */
+const reduceNode = <B>(
+  node: Node,
+  h: number,
+  base: number,
+  acc: B,
+  f: (b: B, page: number) => B,
+): B => {
+  if (h > 0) {
+    if (node === zero(h)) return acc
+    const inner = node as Inner
+    const cs = span(h - 1)
+    for (let c = 0; c < inner.length; c++)
+      acc = reduceNode(inner[c] as Node, h - 1, base + c * cs, acc, f)
+    return acc
+  }
+  if (node === ZERO_LEAF) return acc
+  const { w, o } = node as Leaf
+  for (let i = 0; i < LEAF_WORDS; i++) {
+    let x = w[o + i] as number
+    const wb = base + (i << 5) + 31
+    while (x !== 0) {
+      const t = x & -x
+      acc = f(acc, wb - Math.clz32(t))
+      x ^= t
+    }
+  }
+  return acc
+}
+
+/**
+ * Folds `f` over the set pages in increasing order: the loop migration runs with
+ * `find_next_bit` over the dirty bitmap, without building a list.
+ *
+ * @example
+ * import { bitmap } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * const bm = pipe(bitmap.empty(100), either.chain(bitmap.setRange(10, 13)))
+ * assert.deepEqual(pipe(bm, either.map(bitmap.reducePages(0, (sum, p) => sum + p))), either.right(33))
+ */
+export const reducePages =
+  <B>(b: B, f: (b: B, page: number) => B) =>
+  (bm: PageBitmap): B =>
+    reduceNode(bm.root, heightOf(bm), 0, b, f)
+
+/**
+ * The set pages in increasing order (QEMU's `for_each_set_bit`). Builds one array entry per
+ * set page: prefer {@link reducePages} or `runs` on densely set bitmaps.
+ *
+ * @example
+ * import { bitmap } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * const bm = pipe(bitmap.empty(200), either.chain(bitmap.set(199)), either.chain(bitmap.set(63)))
+ * assert.deepEqual(pipe(bm, either.map(bitmap.toPages)), either.right([63, 199]))
+ */
+export const toPages = (bm: PageBitmap): ReadonlyArray<number> =>
+  reduceNode(bm.root, heightOf(bm), 0, [] as number[], (out, p) => {
+    out.push(p)
+    return out
+  })

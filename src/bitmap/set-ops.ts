@@ -1,0 +1,185 @@
+/**
+ * Combining two bitmaps of the same size page by page: union, intersection and difference
+ * (QEMU's `bitmap_or`, `bitmap_and`, `bitmap_andnot`, include/qemu/bitmap.h — as
+ * `ramblock_sync_dirty_bitmap` ORs a block's new dirty pages into the migration bitmap and
+ * `bitmap_andnot` drops pages a client has handled). Subtrees shared by both sides, and
+ * all-clear or all-set subtrees, are settled without looking inside; a result leaf equal to
+ * an input leaf is that leaf, so results share as much storage as they can.
+ *
+ * @module
+ */
+import { either as E } from 'fp-ts'
+import type { PageBitmap } from './bitmap.js'
+import { sizeMismatch, type SizeMismatch } from './errors.js'
+import {
+  FANOUT,
+  FULL_LEAF,
+  LEAF_WORDS,
+  ZERO_LEAF,
+  allocLeaf,
+  canonInner,
+  canonLeaf,
+  child,
+  full,
+  rootWidth,
+  zero,
+  type Inner,
+  type Leaf,
+  type Node,
+} from './layout.js'
+import { heightOf, wrap } from './tree.js'
+
+interface Op {
+  /** The answer for two nodes of height `h >= 1` when it needs no look inside, else undefined. */
+  readonly node: (a: Node, b: Node, h: number) => Node | undefined
+  readonly leaf: (a: Leaf, b: Leaf) => Leaf
+}
+
+const unionOp: Op = {
+  node: (a, b, h) =>
+    a === b || b === zero(h) || a === full(h) ? a : a === zero(h) || b === full(h) ? b : undefined,
+  leaf: (a, b) => {
+    if (a === b || b === ZERO_LEAF || a === FULL_LEAF) return a
+    if (a === ZERO_LEAF || b === FULL_LEAF) return b
+    const x = a.w
+    const y = b.w
+    let onlyA = 0
+    let onlyB = 0
+    for (let i = 0; i < LEAF_WORDS; i++) {
+      const p = x[a.o + i] as number
+      const q = y[b.o + i] as number
+      onlyA |= p & ~q
+      onlyB |= q & ~p
+    }
+    if (onlyB === 0) return a
+    if (onlyA === 0) return b
+    const out = allocLeaf()
+    for (let i = 0; i < LEAF_WORDS; i++)
+      out.w[out.o + i] = (x[a.o + i] as number) | (y[b.o + i] as number)
+    return canonLeaf(out)
+  },
+}
+
+const intersectionOp: Op = {
+  node: (a, b, h) =>
+    a === b || a === zero(h) || b === full(h) ? a : b === zero(h) || a === full(h) ? b : undefined,
+  leaf: (a, b) => {
+    if (a === b || a === ZERO_LEAF || b === FULL_LEAF) return a
+    if (b === ZERO_LEAF || a === FULL_LEAF) return b
+    const x = a.w
+    const y = b.w
+    let onlyA = 0
+    let onlyB = 0
+    for (let i = 0; i < LEAF_WORDS; i++) {
+      const p = x[a.o + i] as number
+      const q = y[b.o + i] as number
+      onlyA |= p & ~q
+      onlyB |= q & ~p
+    }
+    if (onlyA === 0) return a
+    if (onlyB === 0) return b
+    const out = allocLeaf()
+    for (let i = 0; i < LEAF_WORDS; i++)
+      out.w[out.o + i] = (x[a.o + i] as number) & (y[b.o + i] as number)
+    return canonLeaf(out)
+  },
+}
+
+const differenceOp: Op = {
+  node: (a, b, h) =>
+    b === zero(h) || a === zero(h) ? a : a === b || b === full(h) ? zero(h) : undefined,
+  leaf: (a, b) => {
+    if (b === ZERO_LEAF || a === ZERO_LEAF) return a
+    if (a === b || b === FULL_LEAF) return ZERO_LEAF
+    const x = a.w
+    const y = b.w
+    let both = 0
+    for (let i = 0; i < LEAF_WORDS; i++) both |= (x[a.o + i] as number) & (y[b.o + i] as number)
+    if (both === 0) return a
+    const out = allocLeaf()
+    for (let i = 0; i < LEAF_WORDS; i++)
+      out.w[out.o + i] = (x[a.o + i] as number) & ~(y[b.o + i] as number)
+    return canonLeaf(out)
+  },
+}
+
+const zip = (op: Op, a: Node, b: Node, h: number, width: number): Node => {
+  if (h === 0) return op.leaf(a as Leaf, b as Leaf)
+  const shortcut = op.node(a, b, h)
+  if (shortcut !== undefined) return shortcut
+  const out = new Array<Node>(width)
+  let sameA = (a as Inner).length === width
+  let sameB = (b as Inner).length === width
+  for (let c = 0; c < width; c++) {
+    const x = child(a, c, h)
+    const y = child(b, c, h)
+    const r = zip(op, x, y, h - 1, FANOUT)
+    out[c] = r
+    sameA &&= r === x
+    sameB &&= r === y
+  }
+  return sameA ? a : sameB ? b : canonInner(out, h)
+}
+
+const combine =
+  (op: Op) =>
+  (other: PageBitmap) =>
+  (bm: PageBitmap): E.Either<SizeMismatch, PageBitmap> => {
+    if (bm.pages !== other.pages) return E.left(sizeMismatch(bm.pages, other.pages))
+    const h = heightOf(bm)
+    const root = zip(op, bm.root, other.root, h, h === 0 ? FANOUT : rootWidth(bm.pages, h))
+    return E.right(root === bm.root ? bm : root === other.root ? other : wrap(bm.pages, root))
+  }
+
+/**
+ * The pages set in either bitmap (QEMU `bitmap_or`, as `cpu_physical_memory_sync_dirty_bitmap`
+ * ORs a RAMBlock's dirty pages into the migration bitmap), or why the sizes differ.
+ *
+ * @example
+ * import { bitmap } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * const a = bitmap.fromPages(64, [1, 2])
+ * const b = bitmap.fromPages(64, [2, 3])
+ * assert.ok(either.isRight(a) && either.isRight(b))
+ * assert.deepEqual(pipe(a.right, bitmap.union(b.right), either.map(bitmap.toPages)), either.right([1, 2, 3]))
+ * const wider = bitmap.empty(65)
+ * assert.ok(either.isRight(wider))
+ * assert.equal(pipe(a.right, bitmap.union(wider.right), either.isLeft), true)
+ */
+export const union: (other: PageBitmap) => (bm: PageBitmap) => E.Either<SizeMismatch, PageBitmap> =
+  combine(unionOp)
+
+/**
+ * The pages set in both bitmaps (QEMU `bitmap_and`), or why the sizes differ.
+ *
+ * @example
+ * import { bitmap } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * const a = bitmap.fromPages(64, [1, 2])
+ * const b = bitmap.fromPages(64, [2, 3])
+ * assert.ok(either.isRight(a) && either.isRight(b))
+ * assert.deepEqual(pipe(a.right, bitmap.intersection(b.right), either.map(bitmap.toPages)), either.right([2]))
+ */
+export const intersection: (
+  other: PageBitmap,
+) => (bm: PageBitmap) => E.Either<SizeMismatch, PageBitmap> = combine(intersectionOp)
+
+/**
+ * The pages set in `bm` but not in `other` (QEMU `bitmap_andnot`), or why the sizes differ.
+ *
+ * @example
+ * import { bitmap } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * const dirty = bitmap.fromPages(64, [1, 2, 3])
+ * const sent = bitmap.fromPages(64, [2])
+ * const other = bitmap.empty(128)
+ * assert.ok(either.isRight(dirty) && either.isRight(sent) && either.isRight(other))
+ * assert.deepEqual(pipe(dirty.right, bitmap.difference(sent.right), either.map(bitmap.toPages)), either.right([1, 3]))
+ * assert.equal(pipe(dirty.right, bitmap.difference(other.right), either.isLeft), true)
+ */
+export const difference: (
+  other: PageBitmap,
+) => (bm: PageBitmap) => E.Either<SizeMismatch, PageBitmap> = combine(differenceOp)

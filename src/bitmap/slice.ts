@@ -1,0 +1,174 @@
+/**
+ * Cutting a bitmap into pieces and writing pieces back: the pages of one RAMBlock out of the
+ * `ram_addr_t` dirty bitmap (QEMU keeps them at `block->offset >> TARGET_PAGE_BITS`, and
+ * `ramblock_sync_dirty_bitmap` / `cpu_physical_memory_sync_dirty_bitmap` read them from
+ * there), and a block's bitmap copied back in place (`bitmap_copy_with_dst_offset`,
+ * util/bitmap.c). When the offset is a multiple of a subtree's span, whole subtrees are
+ * shared instead of copied; all-clear and all-set stretches cost nothing.
+ *
+ * @module
+ */
+import { either as E } from 'fp-ts'
+import type { PageBitmap } from './bitmap.js'
+import { widthOf } from './bitmap.js'
+import { isIndex, rangeOutOfBounds, type PageRangeOutOfBounds } from './errors.js'
+import {
+  FANOUT,
+  LEAF_BITS,
+  LEAF_WORDS,
+  ZERO_LEAF,
+  allocLeaf,
+  bitsMask,
+  canonInner,
+  canonLeaf,
+  child,
+  copyLeaf,
+  full,
+  heightFor,
+  span,
+  zero,
+  type Leaf,
+  type Node,
+} from './layout.js'
+import { checkRange } from './ranges.js'
+import { copyInner, heightOf, leafAt, nextClearIn, nextSetIn, nodeAt, wrap } from './tree.js'
+
+/** Writes pages `[p, p + 2048)` of `src` (pages outside it read clear) to `ow[oo ..]`. */
+const readBits = (src: PageBitmap, p: number, ow: Uint32Array, oo: number): void => {
+  const h = heightOf(src)
+  const q = Math.floor(p / LEAF_BITS)
+  const r = p - q * LEAF_BITS
+  const a = leafAt(src.root, h, q)
+  const b = r === 0 ? ZERO_LEAF : leafAt(src.root, h, q + 1)
+  const ws = r >>> 5
+  const sh = r & 31
+  const word = (i: number): number =>
+    i < LEAF_WORDS
+      ? (a.w[a.o + i] as number)
+      : i < 2 * LEAF_WORDS
+        ? (b.w[b.o + i - LEAF_WORDS] as number)
+        : 0
+  for (let k = 0; k < LEAF_WORDS; k++)
+    ow[oo + k] = sh === 0 ? word(ws + k) : (word(ws + k) >>> sh) | (word(ws + k + 1) << (32 - sh))
+}
+
+/** Clears pages `[from, 2048)` of a leaf being built. */
+const clearFrom = (leaf: Leaf, from: number): void => {
+  for (let i = from >>> 5; i < LEAF_WORDS; i++) {
+    const lo = i === from >>> 5 ? from & 31 : 0
+    leaf.w[leaf.o + i] = (leaf.w[leaf.o + i] as number) & ~bitsMask(lo, 32)
+  }
+}
+
+/**
+ * A node of height `k` whose pages `[0, lim)` are `src`'s pages `[p, p + lim)`, the rest
+ * clear (`0 <= p`, `lim <= span(k)`, `p + lim <= src.pages`).
+ */
+const view = (src: PageBitmap, k: number, p: number, lim: number, width: number): Node => {
+  const s = span(k)
+  if (lim <= 0) return zero(k)
+  const hs = heightOf(src)
+  const set = nextSetIn(src.root, hs, 0, p)
+  if (set < 0 || set >= p + lim) return zero(k)
+  if (lim === s && width === FANOUT) {
+    const clear = nextClearIn(src.root, hs, 0, p)
+    if (clear < 0 || clear >= p + s) return full(k)
+    if (p % s === 0) return nodeAt(src.root, hs, k, p)
+  }
+  if (k === 0) {
+    const out = allocLeaf()
+    readBits(src, p, out.w, out.o)
+    if (lim < LEAF_BITS) clearFrom(out, lim)
+    return canonLeaf(out)
+  }
+  const cs = span(k - 1)
+  const out = new Array<Node>(width)
+  for (let c = 0; c < width; c++)
+    out[c] = view(src, k - 1, p + c * cs, Math.min(cs, lim - c * cs), FANOUT)
+  return canonInner(out, k)
+}
+
+/**
+ * The pages `[start, end)` as a bitmap of `end - start` pages (page `start` becomes page 0):
+ * one RAMBlock's part of the `ram_addr_t` dirty bitmap. Or why the range is not within `bm`.
+ *
+ * @example
+ * import { bitmap } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * // pc.bios at ram_addr_t 0x8000000: pages 0x8000 to 0x8040 of a 0x8060-page bitmap
+ * const all = pipe(bitmap.empty(0x8060), either.chain(bitmap.set(0x8001)), either.chain(bitmap.set(0x8050)))
+ * const bios = pipe(all, either.chain(bitmap.slice(0x8000, 0x8040)))
+ * assert.deepEqual(pipe(bios, either.map((b) => [b.pages, bitmap.toPages(b)])), either.right([0x40, [1]]))
+ */
+export const slice =
+  (start: number, end: number) =>
+  (bm: PageBitmap): E.Either<PageRangeOutOfBounds, PageBitmap> =>
+    E.map((b: PageBitmap) => {
+      const n = end - start
+      const h = heightFor(n)
+      return wrap(n, view(b, h, start, n, h === 0 ? FANOUT : widthOf(n, h)))
+    })(checkRange(start, end, bm))
+
+/** Scratch for one leaf's worth of source pages in {@link setSlice}. */
+const scratch = new Uint32Array(LEAF_WORDS)
+
+/**
+ * `bm` with pages `[offset, offset + src.pages)` replaced by the pages of `src`: a
+ * RAMBlock's bitmap written back at its `ram_addr_t` page (QEMU's
+ * `bitmap_copy_with_dst_offset`). Or why `src` does not fit there.
+ *
+ * @example
+ * import { bitmap } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * const block = bitmap.fromPages(10, [0, 9])
+ * assert.ok(either.isRight(block))
+ * const bm = pipe(bitmap.full(100), either.chain(bitmap.setSlice(50, block.right)))
+ * assert.deepEqual(pipe(bm, either.map(bitmap.count)), either.right(92))
+ * assert.ok(either.isLeft(pipe(bm, either.chain(bitmap.setSlice(91, block.right)))))
+ */
+export const setSlice =
+  (offset: number, src: PageBitmap) =>
+  (bm: PageBitmap): E.Either<PageRangeOutOfBounds, PageBitmap> => {
+    const n = src.pages
+    if (!isIndex(offset, bm.pages - n))
+      return E.left(rangeOutOfBounds(offset, offset + n, bm.pages))
+    const end = offset + n
+    const go = (node: Node, k: number, base: number, width: number): Node => {
+      const s = span(k)
+      if (offset >= base + s || end <= base) return node
+      if (offset <= base && base + s <= end) return view(src, k, base - offset, s, FANOUT)
+      if (k === 0) {
+        const lo = Math.max(offset, base) - base
+        const hi = Math.min(end, base + s) - base
+        readBits(src, base - offset, scratch, 0)
+        const out = copyLeaf(node as Leaf)
+        for (let i = lo >>> 5; i <= (hi - 1) >>> 5; i++) {
+          const m = bitsMask(
+            i === lo >>> 5 ? lo & 31 : 0,
+            i === (hi - 1) >>> 5 ? hi - (i << 5) : 32,
+          )
+          out.w[out.o + i] = ((out.w[out.o + i] as number) & ~m) | ((scratch[i] as number) & m)
+        }
+        return canonLeaf(out)
+      }
+      const cs = span(k - 1)
+      const c0 = offset <= base ? 0 : Math.floor((offset - base) / cs)
+      const c1 = Math.min(width, Math.ceil((end - base) / cs))
+      let out: Node[] | undefined
+      for (let c = c0; c < c1; c++) {
+        const old = child(node, c, k)
+        const next = go(old, k - 1, base + c * cs, FANOUT)
+        if (next !== old) {
+          out ??= copyInner(node, width, k)
+          out[c] = next
+        }
+      }
+      return out === undefined ? node : canonInner(out, k)
+    }
+    if (n === 0) return E.right(bm)
+    const h = heightOf(bm)
+    const root = go(bm.root, h, 0, h === 0 ? FANOUT : widthOf(bm.pages, h))
+    return E.right(root === bm.root ? bm : wrap(bm.pages, root))
+  }

@@ -1,0 +1,275 @@
+/**
+ * The recursive walks over a bitmap's tree that the public operations share (internal):
+ * finding a leaf, filling a range, counting, searching for the next set or clear page,
+ * visiting leaves and comparing trees. Each takes the node, its height and the first page
+ * under it, and uses the shared all-clear and all-set subtrees as shortcuts.
+ *
+ * @module
+ */
+import type { PageBitmap } from './bitmap.js'
+import {
+  FANOUT,
+  FULL_LEAF,
+  LEAF_BITS,
+  LEAF_WORDS,
+  ZERO_LEAF,
+  bitsMask,
+  canonInner,
+  canonLeaf,
+  child,
+  childIndex,
+  copyLeaf,
+  ctz,
+  full,
+  heightFor,
+  popWords,
+  popcount,
+  span,
+  zero,
+  type Inner,
+  type Leaf,
+  type Node,
+} from './layout.js'
+
+/** A bitmap of `pages` pages over the tree `root`. */
+export const wrap = (pages: number, root: Node): PageBitmap => ({ _tag: 'PageBitmap', pages, root })
+
+/** The height of a bitmap's tree. */
+export const heightOf = (bm: PageBitmap): number => heightFor(bm.pages)
+
+/** A copy of the inner node `node` (height `h`) with `width` children, to be changed. */
+export const copyInner = (node: Node, width: number, h: number): Node[] => {
+  const out = new Array<Node>(width)
+  for (let c = 0; c < width; c++) out[c] = child(node, c, h)
+  return out
+}
+
+/** The leaf holding pages `[li * 2048, (li + 1) * 2048)`: the all-clear leaf beyond the tree. */
+export const leafAt = (root: Node, h: number, li: number): Leaf => {
+  if (li < 0 || li * LEAF_BITS >= span(h)) return ZERO_LEAF
+  const page = li * LEAF_BITS
+  let n = root
+  for (let k = h; k > 0; k--) n = child(n, childIndex(page, k), k)
+  return n as Leaf
+}
+
+/** The node of height `k` holding `page` (a page under the root of height `h >= k`). */
+export const nodeAt = (root: Node, h: number, k: number, page: number): Node => {
+  let n = root
+  for (let j = h; j > k; j--) n = child(n, childIndex(page, j), j)
+  return n
+}
+
+/** Whether `page` (under the root) is set. */
+export const getBit = (root: Node, h: number, page: number): boolean => {
+  const { w, o } = leafAt(root, h, Math.floor(page / LEAF_BITS))
+  return (((w[o + ((page & (LEAF_BITS - 1)) >>> 5)] as number) >>> (page & 31)) & 1) === 1
+}
+
+/** `leaf` with pages `[lo, hi)` (leaf-relative, clipped to the leaf) set or cleared. */
+const fillLeaf = (leaf: Leaf, lo: number, hi: number, value: boolean): Leaf => {
+  const a = Math.max(0, lo)
+  const b = Math.min(LEAF_BITS, hi)
+  if (a >= b) return leaf
+  const wl = a >>> 5
+  const wh = (b - 1) >>> 5
+  const { w, o } = leaf
+  let changed = false
+  for (let i = wl; i <= wh && !changed; i++) {
+    const m = bitsMask(i === wl ? a & 31 : 0, i === wh ? b - (wh << 5) : 32)
+    const cur = w[o + i] as number
+    changed = value ? (~cur & m) !== 0 : (cur & m) !== 0
+  }
+  if (!changed) return leaf
+  const out = copyLeaf(leaf)
+  const ow = out.w
+  const oo = out.o
+  for (let i = wl; i <= wh; i++) {
+    const m = bitsMask(i === wl ? a & 31 : 0, i === wh ? b - (wh << 5) : 32)
+    const cur = ow[oo + i] as number
+    ow[oo + i] = value ? cur | m : cur & ~m
+  }
+  return canonLeaf(out)
+}
+
+/**
+ * `node` (height `h`, first page `base`, `width` children if inner) with the pages of
+ * `[start, end)` under it set (`value`) or cleared.
+ */
+export const fillNode = (
+  node: Node,
+  h: number,
+  base: number,
+  start: number,
+  end: number,
+  value: boolean,
+  width: number,
+): Node => {
+  const s = span(h)
+  if (end <= base || start >= base + s || start >= end) return node
+  const target = value ? full(h) : zero(h)
+  if (node === target) return node
+  if (start <= base && base + s <= end) return target
+  if (h === 0) return fillLeaf(node as Leaf, start - base, end - base, value)
+  const cs = span(h - 1)
+  const c0 = start <= base ? 0 : Math.floor((start - base) / cs)
+  const c1 = Math.min(width, Math.ceil((end - base) / cs))
+  let out: Node[] | undefined
+  for (let c = c0; c < c1; c++) {
+    const old = child(node, c, h)
+    const next = fillNode(old, h - 1, base + c * cs, start, end, value, FANOUT)
+    if (next !== old) {
+      out ??= copyInner(node, width, h)
+      out[c] = next
+    }
+  }
+  return out === undefined ? node : canonInner(out, h)
+}
+
+/** Set pages in a leaf. */
+export const popLeaf = (leaf: Leaf): number =>
+  leaf === ZERO_LEAF ? 0 : leaf === FULL_LEAF ? LEAF_BITS : popWords(leaf.w, leaf.o)
+
+/** Set pages under `node` (height `h`). */
+export const countNode = (node: Node, h: number): number => {
+  if (h === 0) return popLeaf(node as Leaf)
+  if (node === zero(h)) return 0
+  if (node === full(h)) return span(h)
+  let n = 0
+  const cs = node as Inner
+  if (h === 1) for (let c = 0; c < cs.length; c++) n += popLeaf(cs[c] as Leaf)
+  else for (let c = 0; c < cs.length; c++) n += countNode(cs[c] as Node, h - 1)
+  return n
+}
+
+/** Set pages of `[start, end)` under `node` (height `h`, first page `base`). */
+export const countRangeNode = (
+  node: Node,
+  h: number,
+  base: number,
+  start: number,
+  end: number,
+): number => {
+  const s = span(h)
+  const lo = Math.max(start, base)
+  const hi = Math.min(end, base + s)
+  if (lo >= hi || node === zero(h)) return 0
+  if (node === full(h)) return hi - lo
+  if (lo === base && hi === base + s) return countNode(node, h)
+  if (h === 0) {
+    const { w, o } = node as Leaf
+    const a = lo - base
+    const b = hi - base
+    const wl = a >>> 5
+    const wh = (b - 1) >>> 5
+    let n = 0
+    for (let i = wl; i <= wh; i++)
+      n += popcount(
+        (w[o + i] as number) & bitsMask(i === wl ? a & 31 : 0, i === wh ? b - (wh << 5) : 32),
+      )
+    return n
+  }
+  const cs = span(h - 1)
+  const inner = node as Inner
+  let n = 0
+  const c1 = Math.min(inner.length, Math.ceil((hi - base) / cs))
+  for (let c = Math.floor((lo - base) / cs); c < c1; c++)
+    n += countRangeNode(inner[c] as Node, h - 1, base + c * cs, start, end)
+  return n
+}
+
+/**
+ * The first page `>= from` under `node` (height `h`, first page `base`, and
+ * `base <= from < base + span(h)`) that is set, or -1.
+ */
+export const nextSetIn = (node: Node, h: number, base: number, from: number): number => {
+  if (h === 0) {
+    if (node === ZERO_LEAF) return -1
+    const { w, o } = node as Leaf
+    let i = (from - base) >>> 5
+    let x = (w[o + i] as number) & (-1 << (from & 31))
+    for (;;) {
+      if (x !== 0) return base + (i << 5) + ctz(x)
+      if (++i === LEAF_WORDS) return -1
+      x = w[o + i] as number
+    }
+  }
+  if (node === zero(h)) return -1
+  if (node === full(h)) return from
+  const cs = span(h - 1)
+  const inner = node as Inner
+  for (let c = Math.floor((from - base) / cs); c < inner.length; c++) {
+    const cb = base + c * cs
+    const r = nextSetIn(inner[c] as Node, h - 1, cb, from > cb ? from : cb)
+    if (r >= 0) return r
+  }
+  return -1
+}
+
+/**
+ * The first page `>= from` under `node` (as {@link nextSetIn}) that is clear, or -1. Pages
+ * past the bitmap's end read as clear: callers compare the answer with the page count.
+ */
+export const nextClearIn = (node: Node, h: number, base: number, from: number): number => {
+  if (h === 0) {
+    if (node === FULL_LEAF) return -1
+    const { w, o } = node as Leaf
+    let i = (from - base) >>> 5
+    let x = ~(w[o + i] as number) & (-1 << (from & 31))
+    for (;;) {
+      if (x !== 0) return base + (i << 5) + ctz(x)
+      if (++i === LEAF_WORDS) return -1
+      x = ~(w[o + i] as number)
+    }
+  }
+  if (node === full(h)) return -1
+  if (node === zero(h)) return from
+  const cs = span(h - 1)
+  for (let c = Math.floor((from - base) / cs); c < FANOUT; c++) {
+    const cb = base + c * cs
+    const r = nextClearIn(child(node, c, h), h - 1, cb, from > cb ? from : cb)
+    if (r >= 0) return r
+  }
+  return -1
+}
+
+/**
+ * Calls `f(leaf, li)` for every leaf under `node` (height `h`, first leaf `first`) with a
+ * set page and an index in `[from, to)`, in order; all-set subtrees give one call per leaf.
+ */
+export const walkLeaves = (
+  node: Node,
+  h: number,
+  first: number,
+  from: number,
+  to: number,
+  f: (leaf: Leaf, li: number) => void,
+): void => {
+  if (h === 0) {
+    if (node !== ZERO_LEAF && first >= from && first < to) f(node as Leaf, first)
+    return
+  }
+  if (node === zero(h)) return
+  const n = span(h - 1) / LEAF_BITS
+  const inner = node as Inner
+  for (let c = 0; c < inner.length; c++) {
+    const cf = first + c * n
+    if (cf + n <= from) continue
+    if (cf >= to) return
+    walkLeaves(inner[c] as Node, h - 1, cf, from, to, f)
+  }
+}
+
+/** Whether two trees of height `h` hold the same pages. */
+export const equalNodes = (a: Node, b: Node, h: number): boolean => {
+  if (a === b) return true
+  if (h === 0) {
+    const x = a as Leaf
+    const y = b as Leaf
+    for (let i = 0; i < LEAF_WORDS; i++) if (x.w[x.o + i] !== y.w[y.o + i]) return false
+    return true
+  }
+  for (let c = 0; c < FANOUT; c++)
+    if (!equalNodes(child(a, c, h), child(b, c, h), h - 1)) return false
+  return true
+}

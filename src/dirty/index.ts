@@ -1,0 +1,9 @@
+/**
+ * Dirty tracking keyed by `ram_addr_t`: QEMU's dirty memory and the whole KVM pipeline.
+ *
+ * @module
+ */
+export * as memory from './dirty-memory.js'
+export type { DirtyMemory, DirtyError, Client } from './dirty-memory.js'
+export * as tracker from './tracker.js'
+export type { Tracker, TrackerOptions, TrackerError } from './tracker.js'

@@ -1,0 +1,8 @@
+/**
+ * Precopy migration: the per-RAMBlock migration bitmap and the convergence estimate.
+ *
+ * @module
+ */
+export * as bitmap from './migration-bitmap.js'
+export type { MigrationBitmap, BlockBitmap, DirtyPage, MigrationError } from './migration-bitmap.js'
+export * as convergence from './convergence.js'

@@ -1,0 +1,200 @@
+/**
+ * Precopy migration's own dirty bitmap (QEMU migration/ram.c): one bitmap per RAMBlock
+ * (`rb->bmap`), all ones when migration starts (`ram_list_init_bitmaps`), fed from the
+ * MIGRATION client of the global dirty memory at each sync
+ * (`ramblock_sync_dirty_bitmap`: OR in, and clear the global bits), scanned for the next
+ * dirty page, and cleared page by page as pages are sent
+ * (`migration_bitmap_clear_dirty`). Pages are target pages within each block; the
+ * scan covers `used_length`.
+ *
+ * Blocks are kept in `ram_addr_t` order, so "the next dirty page" is the next in
+ * `ram_addr_t` order across blocks (QEMU itself walks its RAM list, largest block first).
+ * Pages to skip (discarded, constant, helper-owned) come from a predicate.
+ *
+ * @module
+ */
+import { either as E, option as O } from 'fp-ts'
+import { pipe } from 'fp-ts/lib/function.js'
+import * as bitmap from '../bitmap/index.js'
+import type { PageBitmap } from '../bitmap/index.js'
+import type { DirtyMemory } from '../dirty/dirty-memory.js'
+import { byOffset, type RamList } from '../ramblock/ram-list.js'
+
+/** One block's migration bitmap. */
+export interface BlockBitmap {
+  readonly idstr: string
+  /** First target page of the block in `ram_addr_t` space. */
+  readonly firstPage: number
+  /** Target pages of `used_length`, the part that is scanned and sent. */
+  readonly usedPages: number
+  /** Bit i = page i of the block is dirty (covers `max_length`). */
+  readonly bmap: PageBitmap
+}
+
+/** The migration bitmaps of every block, in `ram_addr_t` order. */
+export interface MigrationBitmap {
+  readonly blocks: ReadonlyArray<BlockBitmap>
+  readonly targetPageBits: number
+}
+
+/** A migration bitmap error. */
+export interface MigrationError {
+  readonly _tag: 'MigrationError'
+  readonly message: string
+}
+
+const fail = (e: { readonly message: string }): MigrationError => ({
+  _tag: 'MigrationError',
+  message: e.message,
+})
+
+/**
+ * Every block all dirty: what migration sends in its first pass.
+ *
+ * @example
+ * import { migration, ramList } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * const list = pipe(ramList.empty(), ramList.add({ idstr: 'pc.ram', usedLength: 0x100000n }))
+ * assert.ok(either.isRight(list))
+ * const mb = migration.bitmap.start(list.right)
+ * assert.ok(either.isRight(mb))
+ * assert.equal(migration.bitmap.remaining(mb.right), 256)
+ */
+export const start = (
+  list: RamList,
+  targetPageBits = 12,
+): E.Either<MigrationError, MigrationBitmap> =>
+  pipe(
+    E.sequenceArray(
+      byOffset(list).map((b) =>
+        pipe(
+          bitmap.full(Number(b.maxLength >> BigInt(targetPageBits))),
+          E.bimap(fail, (bmap) => ({
+            idstr: b.idstr,
+            firstPage: Number(b.offset >> BigInt(targetPageBits)),
+            usedPages: Number(b.usedLength >> BigInt(targetPageBits)),
+            bmap,
+          })),
+        ),
+      ),
+    ),
+    E.map((blocks) => ({ blocks, targetPageBits })),
+  )
+
+/** Dirty pages left to send (over each block's used length). */
+export const remaining = (mb: MigrationBitmap): number =>
+  mb.blocks.reduce((n, b) => n + E.getOrElse(() => 0)(bitmap.countRange(0, b.usedPages)(b.bmap)), 0)
+
+/** What a sync did. */
+export interface SyncResult {
+  readonly bitmap: MigrationBitmap
+  /** The global dirty memory with the MIGRATION bits taken. */
+  readonly memory: DirtyMemory
+  /** Pages newly dirty in this period (`num_dirty_pages_period`). */
+  readonly newlyDirty: number
+}
+
+/**
+ * `migration_bitmap_sync`: for each block, OR the MIGRATION client's bits over the
+ * block's used range into its bitmap and clear them in the global bitmap.
+ */
+export const sync =
+  (memory: DirtyMemory) =>
+  (mb: MigrationBitmap): E.Either<MigrationError, SyncResult> => {
+    let global = memory.clients[2]
+    let newly = 0
+    const blocks: BlockBitmap[] = []
+    for (const b of mb.blocks) {
+      const taken = bitmap.slice(b.firstPage, b.firstPage + b.usedPages)(global)
+      if (E.isLeft(taken)) return E.left(fail(taken.left))
+      const placed = pipe(bitmap.empty(b.bmap.pages), E.chainW(bitmap.setSlice(0, taken.right)))
+      if (E.isLeft(placed)) return E.left(fail(placed.left))
+      const before = E.getOrElse(() => 0)(bitmap.countRange(0, b.usedPages)(b.bmap))
+      const merged = bitmap.union(placed.right)(b.bmap)
+      if (E.isLeft(merged)) return E.left(fail(merged.left))
+      newly += E.getOrElse(() => 0)(bitmap.countRange(0, b.usedPages)(merged.right)) - before
+      const cleared = bitmap.clearRange(b.firstPage, b.firstPage + b.usedPages)(global)
+      if (E.isLeft(cleared)) return E.left(fail(cleared.left))
+      global = cleared.right
+      blocks.push({ ...b, bmap: merged.right })
+    }
+    const clients = [...memory.clients] as PageBitmap[]
+    clients[2] = global
+    return E.right({
+      bitmap: { ...mb, blocks },
+      memory: { ...memory, clients: clients as unknown as DirtyMemory['clients'] },
+      newlyDirty: newly,
+    })
+  }
+
+/** A dirty page: its block and the page within it, and its `ram_addr_t` page. */
+export interface DirtyPage {
+  readonly block: number
+  readonly page: number
+  readonly ramPage: number
+}
+
+/**
+ * The next dirty page at or after (`block`, `page`) in `ram_addr_t` order, skipping pages
+ * `skip` says need not be sent (`migration_bitmap_find_dirty` over the blocks).
+ */
+export const nextDirty =
+  (
+    from: { readonly block: number; readonly page: number },
+    skip: (ramPage: number) => boolean = () => false,
+  ) =>
+  (mb: MigrationBitmap): O.Option<DirtyPage> => {
+    for (let bi = from.block; bi < mb.blocks.length; bi++) {
+      const b = mb.blocks[bi] as BlockBitmap
+      let p = bi === from.block ? from.page : 0
+      for (;;) {
+        const next = bitmap.nextSet(p)(b.bmap)
+        if (O.isNone(next) || next.value >= b.usedPages) break
+        if (!skip(b.firstPage + next.value))
+          return O.some({ block: bi, page: next.value, ramPage: b.firstPage + next.value })
+        p = next.value + 1
+      }
+    }
+    return O.none
+  }
+
+/** Marks a page sent (`migration_bitmap_clear_dirty`). */
+export const sent =
+  (page: DirtyPage) =>
+  (mb: MigrationBitmap): E.Either<MigrationError, MigrationBitmap> => {
+    const b = mb.blocks[page.block]
+    if (b === undefined) return E.left(fail({ message: `no block ${page.block}` }))
+    return pipe(
+      bitmap.clear(page.page)(b.bmap),
+      E.bimap(fail, (bmap) => {
+        const blocks = [...mb.blocks]
+        blocks[page.block] = { ...b, bmap }
+        return { ...mb, blocks }
+      }),
+    )
+  }
+
+/**
+ * Sends every dirty page once (one precopy pass): the `ram_addr_t` pages sent, in order,
+ * and the bitmap with them cleared. Skipped pages are cleared without being sent.
+ */
+export const sendAll =
+  (skip: (ramPage: number) => boolean = () => false) =>
+  (
+    mb: MigrationBitmap,
+  ): E.Either<
+    MigrationError,
+    { readonly bitmap: MigrationBitmap; readonly sent: ReadonlyArray<number> }
+  > => {
+    const out: number[] = []
+    const blocks: BlockBitmap[] = []
+    for (const b of mb.blocks) {
+      for (const p of bitmap.toPages(b.bmap))
+        if (p < b.usedPages && !skip(b.firstPage + p)) out.push(b.firstPage + p)
+      const cleared = bitmap.clearRange(0, b.usedPages)(b.bmap)
+      if (E.isLeft(cleared)) return E.left(fail(cleared.left))
+      blocks.push({ ...b, bmap: cleared.right })
+    }
+    return E.right({ bitmap: { ...mb, blocks }, sent: out })
+  }
