@@ -347,6 +347,54 @@ export const logClear =
     return E.right({ ...tr, kernel: k, fetched })
   }
 
+/** What a migration sync hands to the sender. */
+export interface MigrationSync {
+  readonly tracker: Tracker
+  /** Target pages of `ram_addr_t` to send, ascending. */
+  readonly pages: ReadonlyArray<number>
+  /** Chunks (of `2^clearBmapShift` pages) whose KVM log is still to clear (`clear_bmap`). */
+  readonly chunks: ReadonlyArray<number>
+}
+
+/**
+ * The first half of a round (`migration_bitmap_sync` with manual protect): sync every
+ * slot, take the MIGRATION pages and clear them in QEMU, and remember which chunks must
+ * have their KVM log cleared before their first page is sent ({@link clearChunk}). Guest
+ * writes may happen in between; a chunk clear never drops them.
+ */
+export const migrationSync =
+  (clearBmapShift = 18) =>
+  (tr: Tracker): E.Either<TrackerError, MigrationSync> =>
+    pipe(
+      logSync(tr),
+      E.chain((t) => {
+        const pages = bitmap.toPages(t.memory.clients[2])
+        return pipe(
+          t.memory,
+          memory.testAndClear(0n, BigInt(t.memory.pages) << BigInt(t.memory.targetPageBits), 2),
+          E.bimap(fail, ({ memory: m }) => ({
+            tracker: { ...t, memory: m },
+            pages,
+            chunks: [...new Set(pages.map((p) => Math.floor(p / 2 ** clearBmapShift)))],
+          })),
+        )
+      }),
+    )
+
+/**
+ * The lazy clear of one `clear_bmap` chunk before its pages are sent
+ * (`migration_clear_memory_region_dirty_bitmap` -> {@link logClear}).
+ */
+export const clearChunk =
+  (chunk: number, clearBmapShift = 18) =>
+  (tr: Tracker): E.Either<TrackerError, Tracker> => {
+    const bits = BigInt(tr.memory.targetPageBits)
+    return logClear(
+      BigInt(chunk * 2 ** clearBmapShift) << bits,
+      BigInt(2 ** clearBmapShift) << bits,
+    )(tr)
+  }
+
 /**
  * One migration round's bookkeeping: sync, then take and clear every page dirty for
  * MIGRATION (`migration_bitmap_sync` + sending), clearing the kernel's log of the pages
@@ -358,32 +406,14 @@ export const migrationRound = (
   clearBmapShift = 18,
 ): E.Either<TrackerError, { readonly tracker: Tracker; readonly pages: ReadonlyArray<number> }> =>
   pipe(
-    logSync(tr),
-    E.chain((t) => {
-      const pages = bitmap.toPages(t.memory.clients[2])
-      return pipe(
-        t.memory,
-        memory.testAndClear(0n, BigInt(t.memory.pages) << BigInt(t.memory.targetPageBits), 2),
-        E.mapLeft(fail),
-        E.chain(({ memory: m }) => {
-          // clear_bmap: each chunk (2^clearBmapShift pages) with pages to send has its KVM
-          // log cleared before its first page is sent
-          const shift = clearBmapShift
-          const chunks = [...new Set(pages.map((p) => Math.floor(p / 2 ** shift)))]
-          return pipe(
-            chunks.reduce<E.Either<TrackerError, Tracker>>(
-              (acc, c) =>
-                E.chain(
-                  logClear(
-                    BigInt(c * 2 ** shift) << BigInt(t.memory.targetPageBits),
-                    BigInt(2 ** shift) << BigInt(t.memory.targetPageBits),
-                  ),
-                )(acc),
-              E.right({ ...t, memory: m }),
-            ),
-            E.map((tracker) => ({ tracker: { ...tracker, fetched: new Map() }, pages })),
-          )
-        }),
-      )
-    }),
+    migrationSync(clearBmapShift)(tr),
+    E.chain((s) =>
+      pipe(
+        s.chunks.reduce<E.Either<TrackerError, Tracker>>(
+          (acc, c) => E.chain(clearChunk(c, clearBmapShift))(acc),
+          E.right(s.tracker),
+        ),
+        E.map((tracker) => ({ tracker, pages: s.pages })),
+      ),
+    ),
   )

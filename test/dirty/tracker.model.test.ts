@@ -57,6 +57,8 @@ type Cmd =
   | { op: 'decode'; on: boolean }
   | { op: 'sync' }
   | { op: 'round' }
+  | { op: 'msync' }
+  | { op: 'clear'; which: number }
 
 const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   {
@@ -86,6 +88,9 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('decode' as const), on: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('sync' as const) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('round' as const) }) },
+  // a round split as QEMU does it: sync now, clear each chunk's KVM log later
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('msync' as const) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('clear' as const), which: fc.nat(7) }) },
 )
 
 const modes: ReadonlyArray<LogMode> = [
