@@ -166,34 +166,70 @@ describe('dirty tracking never loses a page (model-based)', () => {
     {
       numRuns: Number(process.env.RAMADDR_MODEL_RUNS ?? 10_000),
     },
-  )('every page written since the last round is reported by the next one', (modeIndex, cmds) => {
-    let tr: Tracker = starts[modeIndex] as Tracker
-    const world: World = { t: base, barAddr: vram.addr, decoded: true }
-    let written = new Set<number>()
-    const round = (): void => {
-      const r = must(tracker.migrationRound(tr))
-      tr = r.tracker
-      const reported = new Set(r.pages)
-      const lost = [...written].filter((p) => !reported.has(p))
-      expect(lost).toEqual([])
-      written = new Set()
-    }
-    for (const c of cmds) {
-      if (c.op === 'write') {
-        const gpa = gpaOf(world, c)
-        const x = translate.translate(Gpa.unsafe(gpa))(tr.map)
-        if (x._tag === 'Ram' && !x.readonly) written.add(Number(x.ramAddr >> 12n))
-        tr = must(tracker.guestWrite(c.vcpu, gpa)(tr))
-      } else if (c.op === 'sync') tr = must(tracker.logSync(tr))
-      else if (c.op === 'round') round()
-      else {
-        const next = step(world, c)
-        if (next !== undefined) {
-          world.t = next
-          tr = must(tracker.changeTopology(next)(tr))
+  )(
+    'every page written since the last round is reported by the next one',
+    (modeIndex, cmds, clearBmapShift) => {
+      let tr: Tracker = starts[modeIndex] as Tracker
+      const world: World = { t: base, barAddr: vram.addr, decoded: true }
+      let written = new Set<number>()
+      let pendingChunks: number[] = []
+      // pages a split round has still to send, by chunk: sent after their chunk's KVM log
+      // is cleared, so a write to one of them before then goes out with it
+      let toSend = new Map<number, Set<number>>()
+      const chunkOf = (p: number) => Math.floor(p / 2 ** clearBmapShift)
+      const finishSplitRound = (): void => {
+        for (const chunk of pendingChunks) tr = must(tracker.clearChunk(chunk, clearBmapShift)(tr))
+        pendingChunks = []
+        toSend = new Map()
+      }
+      const check = (pages: ReadonlyArray<number>): void => {
+        const reported = new Set(pages)
+        const lost = [...written].filter((p) => !reported.has(p))
+        expect(lost).toEqual([])
+        written = new Set()
+      }
+      const round = (): void => {
+        finishSplitRound()
+        const r = must(tracker.migrationRound(tr, clearBmapShift))
+        tr = r.tracker
+        pendingChunks = []
+        check(r.pages)
+      }
+      for (const c of cmds) {
+        if (c.op === 'write') {
+          const gpa = gpaOf(world, c)
+          const x = translate.translate(Gpa.unsafe(gpa))(tr.map)
+          const page = Number(x._tag === 'Ram' ? x.ramAddr >> 12n : -1n)
+          if (x._tag === 'Ram' && !x.readonly && toSend.get(chunkOf(page))?.has(page) !== true)
+            written.add(page)
+          tr = must(tracker.guestWrite(c.vcpu, gpa)(tr))
+        } else if (c.op === 'sync') tr = must(tracker.logSync(tr))
+        else if (c.op === 'round') round()
+        else if (c.op === 'msync') {
+          // the first half of a round: sync now, clear each chunk's KVM log later
+          finishSplitRound()
+          const r = must(tracker.migrationSync(clearBmapShift)(tr))
+          tr = r.tracker
+          pendingChunks = [...r.chunks]
+          for (const p of r.pages)
+            toSend.set(chunkOf(p), (toSend.get(chunkOf(p)) ?? new Set()).add(p))
+          check(r.pages)
+        } else if (c.op === 'clear') {
+          // clear one chunk's KVM log, then send its pages
+          const chunk = pendingChunks.splice(c.which % Math.max(1, pendingChunks.length), 1)[0]
+          if (chunk !== undefined) {
+            tr = must(tracker.clearChunk(chunk, clearBmapShift)(tr))
+            toSend.delete(chunk)
+          }
+        } else {
+          const next = step(world, c)
+          if (next !== undefined) {
+            world.t = next
+            tr = must(tracker.changeTopology(next)(tr))
+          }
         }
       }
-    }
-    round()
-  })
+      round()
+    },
+  )
 })
