@@ -97,6 +97,7 @@ export const run = (argv: ReadonlyArray<string>, io: Io): number => {
     io.stdout(result.right)
     return EXIT_OK
   }
+  if (result.left._tag === 'Reported') return EXIT_INPUT
   const oneLine = result.left.message.replace(/\s*\n\s*/g, ' ')
   if (result.left._tag === 'Usage') {
     io.stderr(`ramaddr ${name}: ${oneLine}\n${command.usage}`)
