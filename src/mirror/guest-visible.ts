@@ -7,7 +7,7 @@
  * The 64-bit hole follows QEMU 7.2's Q35 host bridge (hw/pci-host/q35.c
  * `q35_host_get_pci_hole64_start`/`_end`, hw/i386/pc.c `pc_pci_hole64_start`): it starts
  * at the lowest 64-bit BAR or, with none, at 4 GiB plus the RAM above 4 GiB rounded up to
- * 1 GiB, and ends at the higher of the top 64-bit BAR and the start plus
+ * 1 GiB (guest RAM being the ranges whose RAMBlock has no device path in its idstr), and ends at the higher of the top 64-bit BAR and the start plus
  * `pci-hole64-size` (32 GiB by default on Q35) rounded up to 1 GiB.
  *
  * @module
@@ -38,8 +38,12 @@ export const pciHole64 =
     let barHi: bigint | undefined
     map.view.ranges.forEach((r, i) => {
       if (r.end <= FOUR_GIB) return
+      // Guest RAM comes from a RAMBlock of the machine (pc.ram, a memdev's ram0), whose
+      // idstr has no device path; everything else up there is a 64-bit BAR.
       const mr = map.topology.regions.get(r.region)
-      const isRam = map.ramDelta[i] !== undefined && mr?.name === 'pc.ram'
+      const block = mr?.ramBlock === undefined ? undefined : map.blocks.get(mr.ramBlock)
+      const isRam =
+        map.ramDelta[i] !== undefined && block !== undefined && !block.idstr.includes('/')
       if (isRam) {
         if (r.end > ramTop) ramTop = r.end
         return
