@@ -5,3 +5,7 @@
  * @module
  */
 export * as regionTree from './region-tree.js'
+export * as addresses from './addresses.js'
+export * as ramLists from './ram-list.js'
+export * as kvm from './kvm.js'
+export * as mirror from './mirror.js'
