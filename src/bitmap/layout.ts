@@ -109,20 +109,36 @@ export const child = (node: Node, c: number, h: number): Node =>
 
 /** Words in a slab: 16384 (64 KiB, 256 leaves). */
 const SLAB_WORDS = 1 << 14
+
+/**
+ * A new slab. Under Node its memory comes from `Buffer.allocUnsafeSlow` (an `ArrayBuffer` of
+ * exactly 64 KiB, not zero-filled: a slot is always written whole before anything can read
+ * it, see {@link allocLeaf} and {@link allocRaw}), which halves what a bulk fold spends on
+ * memory it then overwrites; elsewhere a zero-filled `Uint32Array`.
+ */
+const newSlab: () => Uint32Array =
+  typeof Buffer === 'function' && typeof Buffer.allocUnsafeSlow === 'function'
+    ? () => {
+        const b = Buffer.allocUnsafeSlow(SLAB_WORDS * 4)
+        return new Uint32Array(b.buffer, b.byteOffset, SLAB_WORDS)
+      }
+    : () => new Uint32Array(SLAB_WORDS)
+
 /**
  * The slab being handed out and its next free word. (An object rather than module
  * variables: V8 treats a module `let` as a constant until it changes, and then throws away
  * the optimized code of every function that read it, on each new slab.)
  */
-const arena = { slab: new Uint32Array(SLAB_WORDS), next: 0 }
+const arena = { slab: newSlab(), next: 0 }
 
 /**
- * A fresh all-clear leaf, to be filled in by the caller before the bitmap holding it is
- * returned (and never written after that).
+ * A fresh leaf whose words are not yet written (they may hold anything): the caller writes
+ * all 64 before the bitmap holding it is returned, and never after that. For bulk
+ * operations that fill whole leaves, such as a fold.
  */
-export const allocLeaf = (): Leaf => {
+export const allocRaw = (): Leaf => {
   if (arena.next === SLAB_WORDS) {
-    arena.slab = new Uint32Array(SLAB_WORDS)
+    arena.slab = newSlab()
     arena.next = 0
   }
   const o = arena.next
@@ -131,8 +147,20 @@ export const allocLeaf = (): Leaf => {
 }
 
 /**
- * Gives back `leaf`, just allocated by {@link allocLeaf} and never shared: its words are
- * cleared, and if it is the last leaf handed out its slot is handed out again.
+ * A fresh all-clear leaf, to be filled in by the caller before the bitmap holding it is
+ * returned (and never written after that).
+ */
+export const allocLeaf = (): Leaf => {
+  const out = allocRaw()
+  const { w, o } = out
+  for (let i = o; i < o + LEAF_WORDS; i++) w[i] = 0
+  return out
+}
+
+/**
+ * Gives back `leaf`, just allocated by {@link allocLeaf} or {@link allocRaw} and never
+ * shared: its words are cleared, and if it is the last leaf handed out its slot is handed
+ * out again.
  */
 export const releaseLeaf = (leaf: Leaf): void => {
   const { w, o } = leaf
@@ -142,8 +170,8 @@ export const releaseLeaf = (leaf: Leaf): void => {
 
 /** A fresh copy of `leaf`, to be changed by the caller before it is shared. */
 export const copyLeaf = (leaf: Leaf): Leaf => {
-  const out = allocLeaf()
-  if (leaf === ZERO_LEAF) return out
+  if (leaf === ZERO_LEAF) return allocLeaf()
+  const out = allocRaw()
   const { w, o } = leaf
   const ow = out.w
   const oo = out.o
@@ -171,35 +199,36 @@ export const canonInner = (children: Inner, h: number): Node => {
   return children.length === FANOUT ? (FULLS[h] as Node) : children
 }
 
-/** `POP16[x]`: the set bits in the 16-bit value `x`. */
-export const POP16: Uint8Array = (() => {
-  const t = new Uint8Array(1 << 16)
-  for (let i = 1; i < 1 << 16; i++) t[i] = (i & 1) + (t[i >>> 1] as number)
-  return t
-})()
-
-/** Set pages in a leaf's words `w[o .. o + 64)` (four words a step, for speed). */
+/**
+ * Set pages in a leaf's words `w[o .. o + 64)`. Four words a step, counted in parallel bit
+ * fields (SWAR: 2-, 4-, then 8-bit sums, the four words' byte sums added before one
+ * multiply gathers them), which measured faster in V8 than 8- or 16-bit table lookups.
+ */
 export const popWords = (w: Uint32Array, o: number): number => {
-  let a = 0
-  let b = 0
-  let c = 0
-  let d = 0
+  let n = 0
   for (let i = o; i < o + LEAF_WORDS; i += 4) {
-    const x = w[i] as number
-    const y = w[i + 1] as number
-    const z = w[i + 2] as number
-    const v = w[i + 3] as number
-    a += (POP16[x & 0xffff] as number) + (POP16[x >>> 16] as number)
-    b += (POP16[y & 0xffff] as number) + (POP16[y >>> 16] as number)
-    c += (POP16[z & 0xffff] as number) + (POP16[z >>> 16] as number)
-    d += (POP16[v & 0xffff] as number) + (POP16[v >>> 16] as number)
+    let x = w[i] as number
+    let y = w[i + 1] as number
+    let z = w[i + 2] as number
+    let v = w[i + 3] as number
+    x -= (x >>> 1) & 0x55555555
+    y -= (y >>> 1) & 0x55555555
+    z -= (z >>> 1) & 0x55555555
+    v -= (v >>> 1) & 0x55555555
+    x = (x & 0x33333333) + ((x >>> 2) & 0x33333333) + (y & 0x33333333) + ((y >>> 2) & 0x33333333)
+    z = (z & 0x33333333) + ((z >>> 2) & 0x33333333) + (v & 0x33333333) + ((v >>> 2) & 0x33333333)
+    x = (x & 0x0f0f0f0f) + ((x >>> 4) & 0x0f0f0f0f) + (z & 0x0f0f0f0f) + ((z >>> 4) & 0x0f0f0f0f)
+    n += Math.imul(x, 0x01010101) >>> 24
   }
-  return a + b + c + d
+  return n
 }
 
-/** Set bits in a 32-bit word. */
-export const popcount = (x: number): number =>
-  (POP16[x & 0xffff] as number) + (POP16[x >>> 16] as number)
+/** Set bits in a 32-bit word (SWAR, as {@link popWords}). */
+export const popcount = (x: number): number => {
+  let v = x - ((x >>> 1) & 0x55555555)
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333)
+  return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24
+}
 
 /** The index of the lowest set bit of a non-zero 32-bit word. */
 export const ctz = (x: number): number => 31 - Math.clz32(x & -x)

@@ -20,24 +20,8 @@ import {
   type ExportTooLarge,
   type InvalidPageCount,
 } from './errors.js'
-import {
-  FANOUT,
-  FULL_LEAF,
-  LEAF_BITS,
-  LEAF_WORDS,
-  LITTLE_ENDIAN,
-  ZERO_LEAF,
-  allocLeaf,
-  canonInner,
-  canonLeaf,
-  full,
-  releaseLeaf,
-  span,
-  zero,
-  type Inner,
-  type Leaf,
-  type Node,
-} from './layout.js'
+import { LEAF_BITS, LEAF_WORDS, LITTLE_ENDIAN, type Node } from './layout.js'
+import { foldWords } from './fold.js'
 import { heightOf, walkLeaves, wrap } from './tree.js'
 
 /** A little-endian word bitmap: 64-bit word values, or their little-endian bytes. */
@@ -70,193 +54,50 @@ const toU32 = (words: LeBitmap): Uint32Array => {
   return out
 }
 
-/** Source words `a[0 .. nw)`, to OR into the bitmap's 32-bit words `[g0, g0 + nw)`. */
-interface Aligned {
-  readonly a: Uint32Array
-  readonly g0: number
-  readonly nw: number
-}
+/** Source words shifted per chunk of an unaligned fold: 16384 (one slab's worth). */
+const CHUNK_WORDS = 1 << 14
 
-/** The `n` pages of `src` (32-bit LE words) lined up with the bitmap's words from `basePage`. */
-const align = (src: Uint32Array, basePage: number, n: number): Aligned => {
+/**
+ * The tree of `bm` with the `n` pages of `src` (32-bit LE words, `n >= 1`) ORed in from page
+ * `basePage`. At a word-aligned `basePage` the source is read in place, as QEMU's fast path
+ * does; at any other offset it is shifted a chunk of words at a time into a scratch array
+ * (QEMU goes bit by bit here; shifting whole words is the same answer).
+ */
+const foldU32 = (bm: PageBitmap, src: Uint32Array, basePage: number, n: number): Node => {
+  const h = heightOf(bm)
+  const width = widthOf(bm.pages, h)
   const m = Math.ceil(n / 32)
   const tail = n % 32
-  const lastMask = tail === 0 ? 0xffffffff : (1 << tail) - 1
+  const lastMask = tail === 0 ? -1 : (1 << tail) - 1
+  const last = (src[m - 1] as number) & lastMask
   const s = basePage % 32
   const g0 = Math.floor(basePage / 32)
   if (s === 0) {
-    if (tail === 0 || ((src[m - 1] as number) & ~lastMask) === 0) return { a: src, g0, nw: m }
-    const a = src.slice(0, m)
-    a[m - 1] = (a[m - 1] as number) & lastMask
-    return { a, g0, nw: m }
+    if (last === src[m - 1]) return foldWords(bm.root, h, width, src, g0, g0, g0 + m)
+    const root = foldWords(bm.root, h, width, src, g0, g0, g0 + m - 1)
+    return foldWords(root, h, width, Uint32Array.of(last), g0 + m - 1, g0 + m - 1, g0 + m)
   }
-  // Not word-aligned: QEMU takes the bit-by-bit path here; shifting whole words is the
-  // same answer.
+  // source word j, its bits past page n cleared, and 0 past the end
+  const word = (j: number): number => (j < m - 1 ? (src[j] as number) : j === m - 1 ? last : 0)
   const nw = Math.ceil((s + n) / 32)
-  const a = new Uint32Array(nw)
-  let prev = 0
-  for (let k = 0; k < nw; k++) {
-    let cur = k < m ? (src[k] as number) : 0
-    if (k === m - 1) cur &= lastMask
-    a[k] = (cur << s) | (prev >>> (32 - s))
-    prev = cur
-  }
-  return { a, g0, nw }
-}
-
-/**
- * One fold in progress: the aligned source, and the leaves allocated for it whose words are
- * still to be copied in — consecutive slots of one slab taking consecutive source words, so
- * that one `TypedArray.prototype.set` fills them all. They are filled before the fold
- * returns, and nothing reads them before that.
- */
-interface Fold extends Aligned {
-  pendW: Uint32Array
-  pendO: number
-  pendD: number
-  pendN: number
-}
-
-/** Copies the source words into the queued leaves. */
-const flush = (f: Fold): void => {
-  if (f.pendN === 0) return
-  f.pendW.set(f.a.subarray(f.pendD, f.pendD + f.pendN * LEAF_WORDS), f.pendO)
-  f.pendN = 0
-}
-
-/** Whether `a[d .. d + 64)` are all `x` (stops at the first that is not). */
-const allAre = (a: Uint32Array, d: number, x: number): boolean => {
-  for (let k = d; k < d + LEAF_WORDS; k++) if (a[k] !== x) return false
-  return true
-}
-
-/** Copies `a[d + lo .. d + hi)` to `ow[oo + lo ..]`; returns the OR of the words copied. */
-const copyIn = (
-  a: Uint32Array,
-  d: number,
-  ow: Uint32Array,
-  oo: number,
-  lo: number,
-  hi: number,
-): number => {
-  let any = 0
-  for (let k = lo; k < hi; k++) {
-    const y = a[d + k] as number
-    any |= y
-    ow[oo + k] = y
-  }
-  return any
-}
-
-/**
- * Writes `w[o + k] | a[d + k]` to `ow[oo + k]` for `k` in `[lo, hi)`; returns the bits `a`
- * adds (set in `a`, clear in `w`).
- */
-const orIn = (
-  w: Uint32Array,
-  o: number,
-  a: Uint32Array,
-  d: number,
-  ow: Uint32Array,
-  oo: number,
-  lo: number,
-  hi: number,
-): number => {
-  let fresh = 0
-  for (let k = lo; k < hi; k++) {
-    const x = w[o + k] as number
-    const y = a[d + k] as number
-    fresh |= y & ~x
-    ow[oo + k] = x | y
-  }
-  return fresh
-}
-
-/** Copies `w[o + k]` to `ow[oo + k]` for `k` in `[lo, hi)`. */
-const copyWords = (
-  w: Uint32Array,
-  o: number,
-  ow: Uint32Array,
-  oo: number,
-  lo: number,
-  hi: number,
-): void => {
-  for (let k = lo; k < hi; k++) ow[oo + k] = w[o + k] as number
-}
-
-/**
- * `leaf` (its first word the bitmap's word `first`) ORed with the source words. A clear
- * leaf the source covers whole becomes a slot queued for one bulk copy (or stays clear, or
- * becomes the shared full leaf); any other leaf is written in one pass while looking for
- * new bits, and given back if there are none, so `leaf` itself is kept.
- */
-const foldLeaf = (leaf: Leaf, first: number, f: Fold): Leaf => {
-  if (leaf === FULL_LEAF) return leaf
-  const { a, g0, nw } = f
-  const lo = Math.max(0, g0 - first)
-  const hi = Math.min(LEAF_WORDS, g0 + nw - first)
-  const d = first - g0
-  if (leaf === ZERO_LEAF && lo === 0 && hi === LEAF_WORDS) {
-    if (allAre(a, d, 0)) return leaf
-    if (allAre(a, d, 0xffffffff)) return FULL_LEAF
-    const out = allocLeaf()
-    const n = f.pendN
-    if (
-      n > 0 &&
-      out.w === f.pendW &&
-      out.o === f.pendO + n * LEAF_WORDS &&
-      d === f.pendD + n * LEAF_WORDS
-    )
-      f.pendN = n + 1
-    else {
-      flush(f)
-      f.pendW = out.w
-      f.pendO = out.o
-      f.pendD = d
-      f.pendN = 1
+  const scratch = new Uint32Array(Math.min(CHUNK_WORDS, nw))
+  const r = 32 - s
+  let root = bm.root
+  for (let j0 = 0; j0 < nw; j0 += CHUNK_WORDS) {
+    const j1 = Math.min(nw, j0 + CHUNK_WORDS)
+    // scratch[j - j0] = bitmap word g0 + j = (word(j) << s) | (word(j - 1) >>> r)
+    const inner = Math.min(j1, m - 1)
+    let j = j0
+    if (j === 0) {
+      scratch[0] = word(0) << s
+      j = 1
     }
-    return out
+    for (; j < inner; j++)
+      scratch[j - j0] = ((src[j] as number) << s) | ((src[j - 1] as number) >>> r)
+    for (; j < j1; j++) scratch[j - j0] = (word(j) << s) | (word(j - 1) >>> r)
+    root = foldWords(root, h, width, scratch, g0 + j0, g0 + j0, g0 + j1)
   }
-  const out = allocLeaf()
-  if (leaf === ZERO_LEAF) {
-    if (copyIn(a, d, out.w, out.o, lo, hi) === 0) {
-      releaseLeaf(out)
-      return leaf
-    }
-    return canonLeaf(out)
-  }
-  if (orIn(leaf.w, leaf.o, a, d, out.w, out.o, lo, hi) === 0) {
-    releaseLeaf(out)
-    return leaf
-  }
-  copyWords(leaf.w, leaf.o, out.w, out.o, 0, lo)
-  copyWords(leaf.w, leaf.o, out.w, out.o, hi, LEAF_WORDS)
-  return canonLeaf(out)
-}
-
-const foldNode = (node: Node, h: number, first: number, f: Fold, width: number): Node => {
-  if (node === full(h)) return node
-  if (h === 0) return foldLeaf(node as Leaf, first, f)
-  const cw = span(h - 1) / 32
-  const c0 = Math.max(0, Math.floor((f.g0 - first) / cw))
-  const c1 = Math.min(width, Math.ceil((f.g0 + f.nw - first) / cw))
-  const inner = node as Inner
-  let out: Node[] | undefined
-  for (let c = c0; c < c1; c++) {
-    const old = inner[c] ?? zero(h - 1)
-    const next =
-      h === 1
-        ? foldLeaf(old as Leaf, first + c * LEAF_WORDS, f)
-        : foldNode(old, h - 1, first + c * cw, f, FANOUT)
-    if (next !== old) {
-      if (out === undefined) {
-        out = inner.slice(0, width)
-        for (let k = out.length; k < width; k++) out.push(zero(h - 1))
-      }
-      out[c] = next
-    }
-  }
-  return out === undefined ? node : canonInner(out, h)
+  return root
 }
 
 /**
@@ -296,16 +137,7 @@ export const foldLeBitmap =
     if (!isIndex(basePage, bm.pages - n))
       return E.left(rangeOutOfBounds(basePage, basePage + n, bm.pages))
     if (n === 0) return E.right(bm)
-    const f: Fold = {
-      ...align(toU32(words), basePage, n),
-      pendW: ZERO_LEAF.w,
-      pendO: 0,
-      pendD: 0,
-      pendN: 0,
-    }
-    const h = heightOf(bm)
-    const root = foldNode(bm.root, h, 0, f, widthOf(bm.pages, h))
-    flush(f)
+    const root = foldU32(bm, toU32(words), basePage, n)
     return E.right(root === bm.root ? bm : wrap(bm.pages, root))
   }
 
