@@ -11,6 +11,7 @@ import { FLATVIEW_USAGE, flatviewCommand } from './flatview-cmd.js'
 import { GPAS_USAGE, TRANSLATE_USAGE, gpasCommand, translateCommand } from './translate-cmd.js'
 import { KVM_SLOTS_USAGE, kvmSlotsCommand } from './kvm-slots-cmd.js'
 import { QMP_USAGE, qmpCommand } from './qmp-cmd.js'
+import { DRAW_USAGE, drawCommand } from './draw-cmd.js'
 import { MIRROR_USAGE, mirrorCommand } from './mirror-cmd.js'
 
 /** The top-level help. */
@@ -24,6 +25,7 @@ Commands:
   gpas --mtree TREE --ramblock RB RAMADDR…       ram_addr_t -> every GPA mapping it
   kvm-slots --mtree TREE --ramblock RB [--log NAME]…  the KVM memslots QEMU would hold
   mirror plan|after-move --mtree TREE --ramblock RB --scheme S …  a mirror VM's slots
+  draw --mtree TREE --ramblock RB [--move NAME=ADDR]… > map.svg  GPA beside ram_addr_t, SVG
   qmp SOCKET flatview|translate|gpas|kvm-slots|ramblock […]  the same on a live QEMU
 
 Options:
@@ -44,6 +46,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   translate: { usage: TRANSLATE_USAGE, run: translateCommand },
   gpas: { usage: GPAS_USAGE, run: gpasCommand },
   'kvm-slots': { usage: KVM_SLOTS_USAGE, run: kvmSlotsCommand },
+  draw: { usage: DRAW_USAGE, run: drawCommand },
   mirror: { usage: MIRROR_USAGE, run: mirrorCommand },
 }
 
