@@ -14,6 +14,10 @@ export interface Io {
   readonly stdout: (text: string) => void
   /** Writes to standard error. */
   readonly stderr: (text: string) => void
+  /** A file's bytes (`-` is standard input), or a one-line reason; for binary input. */
+  readonly readBytes?: (path: string) => E.Either<string, Uint8Array>
+  /** Writes bytes to standard output; for binary output. */
+  readonly stdoutBytes?: (bytes: Uint8Array) => void
 }
 
 /** The process's own files and streams. */
@@ -28,6 +32,14 @@ export const nodeIo: Io = {
   },
   stderr: (text) => {
     process.stderr.write(text)
+  },
+  readBytes: (path) =>
+    E.tryCatch(
+      () => new Uint8Array(readFileSync(path === '-' ? 0 : path)),
+      (e) => `cannot read ${path}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`,
+    ),
+  stdoutBytes: (bytes) => {
+    process.stdout.write(bytes)
   },
 }
 

@@ -11,6 +11,7 @@ import { FLATVIEW_USAGE, flatviewCommand } from './flatview-cmd.js'
 import { GPAS_USAGE, TRANSLATE_USAGE, gpasCommand, translateCommand } from './translate-cmd.js'
 import { KVM_SLOTS_USAGE, kvmSlotsCommand } from './kvm-slots-cmd.js'
 import { QMP_USAGE, qmpCommand } from './qmp-cmd.js'
+import { XEN_USAGE, xenCommand } from './xen-cmd.js'
 import { DRAW_USAGE, drawCommand } from './draw-cmd.js'
 import { MIRROR_USAGE, mirrorCommand } from './mirror-cmd.js'
 
@@ -26,6 +27,7 @@ Commands:
   kvm-slots --mtree TREE --ramblock RB [--log NAME]…  the KVM memslots QEMU would hold
   mirror plan|after-move --mtree TREE --ramblock RB --scheme S …  a mirror VM's slots
   draw --mtree TREE --ramblock RB [--move NAME=ADDR]… > map.svg  GPA beside ram_addr_t, SVG
+  xen encode FILE.json [--soft] | xen decode STREAM [--json]  Xen altp2m migration stream
   qmp SOCKET flatview|translate|gpas|kvm-slots|ramblock […]  the same on a live QEMU
 
 Options:
@@ -46,6 +48,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   translate: { usage: TRANSLATE_USAGE, run: translateCommand },
   gpas: { usage: GPAS_USAGE, run: gpasCommand },
   'kvm-slots': { usage: KVM_SLOTS_USAGE, run: kvmSlotsCommand },
+  xen: { usage: XEN_USAGE, run: xenCommand },
   draw: { usage: DRAW_USAGE, run: drawCommand },
   mirror: { usage: MIRROR_USAGE, run: mirrorCommand },
 }
