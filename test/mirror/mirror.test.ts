@@ -11,6 +11,7 @@ import type { AddressMap } from '../../src/translate/address-map.js'
 import type { Platform } from '../../src/confidential/platform.js'
 import type { MirrorPlan, Tuple } from '../../src/mirror/index.js'
 import { fixture, scenarios } from '../helpers.js'
+import * as mirrorArb from '../../src/arbitraries/mirror.js'
 
 const right = <A>(e: E.Either<unknown, A>): A => {
   if (E.isLeft(e))
@@ -44,40 +45,9 @@ const ramRanges = (map: AddressMap) =>
     map.ramDelta[i] === undefined ? [] : [{ start: r.start, end: r.end }],
   )
 
-/**
- * Valid tuples by construction: distinct RAM ranges, a page-aligned piece of each, mirror
- * GPAs laid out one after the other from `base` (or equal to the main GPA for `identity`).
- */
-const validTuples = (map: AddressMap, base: bigint, identity = false) => {
-  const rams = ramRanges(map).filter(
-    (r) => (r.end & ~0xfffn) - ((r.start + 0xfffn) & ~0xfffn) >= 0x1000n,
-  )
-  return fc
-    .uniqueArray(fc.nat({ max: rams.length - 1 }), {
-      minLength: 1,
-      maxLength: Math.min(6, rams.length),
-    })
-    .chain((idx) =>
-      fc.tuple(
-        ...idx.map((i) => {
-          const r = rams[i] as { start: bigint; end: bigint }
-          const lo = (r.start + 0xfffn) >> 12n
-          const hi = r.end >> 12n
-          return fc
-            .tuple(fc.bigInt({ min: lo, max: hi - 1n }), fc.bigInt({ min: 1n, max: 64n }))
-            .map(([p, n]) => ({ start: p << 12n, length: ((p + n > hi ? hi : p + n) - p) << 12n }))
-        }),
-      ),
-    )
-    .map((pieces) => {
-      let cursor = base
-      return pieces.map((p): Tuple => {
-        const mirrorGpa = (identity ? p.start : cursor) as MirrorGpa
-        cursor += ((p.length + 0x1fffffn) >> 21n) << 21n
-        return { mainGpa: p.start as Gpa, length: p.length, mirrorGpa }
-      })
-    })
-}
+/** Valid tuples by construction (the exported arbitrary). */
+const validTuples = (map: AddressMap, base: bigint, identity = false) =>
+  mirrorArb.tuples(map, base, { identity })
 
 const machineArb = fc.constantFrom(...machines)
 
