@@ -374,7 +374,7 @@ describe('BAR moves', () => {
       const r = mirror.afterMove.afterMove(after, { kind: 'tuples', tuples })(before.plan)
       tuples.forEach((t, i) => {
         const changedPages: bigint[] = []
-        for (let g = t.mainGpa; g < t.mainGpa + t.length; g += 0x1000n) {
+        for (let g: bigint = t.mainGpa; g < t.mainGpa + t.length; g += 0x1000n) {
           const a = translate.ramAddrOf(g as Gpa)(q35.map)
           const b = translate.ramAddrOf(g as Gpa)(after)
           if (!(O.isNone(a) && O.isNone(b)) && !(O.isSome(a) && O.isSome(b) && a.value === b.value))
@@ -384,7 +384,7 @@ describe('BAR moves', () => {
         expect(inv === undefined).toBe(changedPages.length === 0)
         const fromRanges = (inv?.changed ?? []).flatMap((c) => {
           const out: bigint[] = []
-          for (let g = c.start; g < c.end; g += 0x1000n) out.push(g)
+          for (let g: bigint = c.start; g < c.end; g += 0x1000n) out.push(g)
           return out
         })
         expect(fromRanges).toEqual(changedPages)
