@@ -176,6 +176,13 @@ export const encode = (stream: Stream): E.Either<StreamError, Uint8Array> => {
       )
     const b = body(r, pageSize)
     if (E.isLeft(b)) return E.left(streamError(offset, `record ${i}: ${b.left}`))
+    if (b.right.length > 0xffffffff)
+      return E.left(
+        streamError(
+          offset,
+          `record ${i}: a ${b.right.length}-byte body does not fit body_length (u32)`,
+        ),
+      )
     const rec = new Uint8Array(8 + pad8(b.right.length))
     const rv = new DataView(rec.buffer)
     rv.setUint32(0, typeOf(r), true)
