@@ -17,6 +17,7 @@ import { diff } from '../flatview/diff.js'
 import { typeWord } from '../region/region.js'
 import type { AddressMap } from '../translate/address-map.js'
 import { provenance, type Provenance } from './provenance.js'
+import { compareBig } from './scale.js'
 
 /** A box of the GPA column. */
 export interface GpaBox {
@@ -249,15 +250,15 @@ export const scene = (
     })
   })
   flush()
-  const gpa = [...boxes, ...ghosts].sort((a, b) => (a.start < b.start ? -1 : 1))
+  const gpa = [...boxes, ...ghosts].sort((a, b) => compareBig(a.start, b.start))
   const blocks = [...after.blocks.values()]
     .map((b) => ({ idstr: b.idstr, start: b.offset, used: b.usedLength, max: b.maxLength }))
-    .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0))
+    .sort((a, b) => compareBig(a.start, b.start))
   return {
     addressSpace: after.addressSpace,
     gpa,
     blocks,
-    links: links.sort((a, b) => (a.gpaStart < b.gpaStart ? -1 : 1)),
+    links: links.sort((a, b) => compareBig(a.gpaStart, b.gpaStart)),
     changes,
     moves,
   }

@@ -2,15 +2,14 @@
 // playwright-core): what a person would see. Skips, saying why, where /usr/bin/chromium
 // is absent (.ci/run installs it).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { either as E } from 'fp-ts'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { run } from '../../src/cli/main.js'
 import type { Io } from '../../src/cli/io.js'
 import { readFileSync } from 'node:fs'
-import { FIXTURES } from '../helpers.js'
+import { FIXTURES, ROOT } from '../helpers.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const haveChromium = existsSync(CHROMIUM)
@@ -207,7 +206,9 @@ describe.skipIf(!haveChromium)('ramaddr draw in headless Chromium', () => {
     ])
       expect(text).toContain(want)
     const png = await page.screenshot({ fullPage: true })
-    const out = mkdtempSync(join(tmpdir(), 'ramaddr-draw-'))
+    // kept for a look: node_modules/.ramaddr-draw/q35-moved.{png,svg}
+    const out = join(ROOT, 'node_modules', '.ramaddr-draw')
+    mkdirSync(out, { recursive: true })
     writeFileSync(join(out, 'q35-moved.png'), png)
     writeFileSync(join(out, 'q35-moved.svg'), svg)
     const { share, colours } = await ink(page, png)

@@ -50,9 +50,7 @@ export interface FlatLine {
 export const memoryFlatLines = (text: string): ReadonlyArray<FlatLine> => {
   // QEMU's HMP output ends lines with \r\n
   const views = text.replace(/\r\n/g, '\n').split(/\n(?=FlatView #)/)
-  const view = views.find((v) =>
-    v.split('\n').some((l) => l === ' AS "memory", root: system' || /^ AS "memory",/.test(l)),
-  )
+  const view = views.find((v) => v.split('\n').some((l) => l.startsWith(' AS "memory",')))
   if (view === undefined) throw new Error('no FlatView for AS "memory"')
   const out: FlatLine[] = []
   for (const l of view.split('\n')) {
