@@ -19,6 +19,7 @@ import {
   canonLeaf,
   full,
   releaseLeaf,
+  sealArena,
   span,
   zero,
   type Inner,
@@ -201,5 +202,6 @@ export const foldWords = (
   if (lo >= hi) return root
   const out = foldNode(root, h, 0, width, a, delta, lo, hi)
   flush()
+  sealArena()
   return out
 }

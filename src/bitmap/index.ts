@@ -18,7 +18,15 @@ export type {
 } from './errors.js'
 export { MAX_PAGES, LEAF_BITS } from './layout.js'
 export { setRange, clearRange, count, countRange } from './ranges.js'
-export { nextSet, nextClear, testAny, testAll, reducePages, toPages } from './search.js'
+export {
+  nextSet,
+  nextClear,
+  setPageFinder,
+  testAny,
+  testAll,
+  reducePages,
+  toPages,
+} from './search.js'
 export type { PageRun } from './runs.js'
 export { runs, reduceRuns, fromRuns } from './runs.js'
 export { union, intersection, difference } from './set-ops.js'

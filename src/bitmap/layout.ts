@@ -111,12 +111,11 @@ export const child = (node: Node, c: number, h: number): Node =>
 const SLAB_WORDS = 1 << 14
 
 /**
- * A new slab. Under Node its memory comes from `Buffer.allocUnsafeSlow` (an `ArrayBuffer` of
- * exactly 64 KiB, not zero-filled: a slot is always written whole before anything can read
- * it, see {@link allocLeaf} and {@link allocRaw}), which halves what a bulk fold spends on
- * memory it then overwrites; elsewhere a zero-filled `Uint32Array`.
+ * A new slab whose words may hold anything: under Node from `Buffer.allocUnsafeSlow` (an
+ * `ArrayBuffer` of exactly 64 KiB, not zero-filled), which saves a bulk fold the time of
+ * clearing memory it then overwrites; elsewhere a zero-filled `Uint32Array`.
  */
-const newSlab: () => Uint32Array =
+const rawSlab: () => Uint32Array =
   typeof Buffer === 'function' && typeof Buffer.allocUnsafeSlow === 'function'
     ? () => {
         const b = Buffer.allocUnsafeSlow(SLAB_WORDS * 4)
@@ -125,21 +124,29 @@ const newSlab: () => Uint32Array =
     : () => new Uint32Array(SLAB_WORDS)
 
 /**
- * The slab being handed out and its next free word. (An object rather than module
- * variables: V8 treats a module `let` as a constant until it changes, and then throws away
- * the optimized code of every function that read it, on each new slab.)
+ * The slab being handed out, its next free word, and whether its free words may hold
+ * anything (a slab {@link allocRaw} started; {@link sealArena} clears them). (An object
+ * rather than module variables: V8 treats a module `let` as a constant until it changes,
+ * and then throws away the optimized code of every function that read it, on each new
+ * slab.)
  */
-const arena = { slab: newSlab(), next: 0 }
+const arena: { slab: Uint32Array; next: number; raw: boolean } = {
+  slab: new Uint32Array(SLAB_WORDS),
+  next: 0,
+  raw: false,
+}
 
 /**
  * A fresh leaf whose words are not yet written (they may hold anything): the caller writes
- * all 64 before the bitmap holding it is returned, and never after that. For bulk
- * operations that fill whole leaves, such as a fold.
+ * all 64 before the bitmap holding it is returned, and never after that, and calls
+ * {@link sealArena} before returning. For bulk operations that fill whole leaves, such as
+ * a fold.
  */
 export const allocRaw = (): Leaf => {
   if (arena.next === SLAB_WORDS) {
-    arena.slab = newSlab()
+    arena.slab = rawSlab()
     arena.next = 0
+    arena.raw = true
   }
   const o = arena.next
   arena.next = o + LEAF_WORDS
@@ -147,14 +154,31 @@ export const allocRaw = (): Leaf => {
 }
 
 /**
+ * Clears the free words of a slab {@link allocRaw} started, so that no slab reachable from
+ * a bitmap holds memory the process used before (only the slab being handed out has free
+ * words, and it is the only one that can). Once per bulk operation: at most 64 KiB.
+ */
+export const sealArena = (): void => {
+  if (!arena.raw) return
+  arena.slab.fill(0, arena.next)
+  arena.raw = false
+}
+
+/**
  * A fresh all-clear leaf, to be filled in by the caller before the bitmap holding it is
  * returned (and never written after that).
  */
 export const allocLeaf = (): Leaf => {
-  const out = allocRaw()
-  const { w, o } = out
-  for (let i = o; i < o + LEAF_WORDS; i++) w[i] = 0
-  return out
+  if (arena.next === SLAB_WORDS) {
+    arena.slab = new Uint32Array(SLAB_WORDS)
+    arena.next = 0
+    arena.raw = false
+  }
+  const o = arena.next
+  arena.next = o + LEAF_WORDS
+  const w = arena.slab
+  if (arena.raw) for (let i = o; i < o + LEAF_WORDS; i++) w[i] = 0
+  return { w, o }
 }
 
 /**
@@ -170,8 +194,8 @@ export const releaseLeaf = (leaf: Leaf): void => {
 
 /** A fresh copy of `leaf`, to be changed by the caller before it is shared. */
 export const copyLeaf = (leaf: Leaf): Leaf => {
-  if (leaf === ZERO_LEAF) return allocLeaf()
-  const out = allocRaw()
+  const out = allocLeaf()
+  if (leaf === ZERO_LEAF) return out
   const { w, o } = leaf
   const ow = out.w
   const oo = out.o

@@ -14,6 +14,8 @@ import {
   LEAF_BITS,
   LEAF_WORDS,
   ZERO_LEAF,
+  child,
+  childIndex,
   span,
   zero,
   type Inner,
@@ -65,6 +67,155 @@ const inLeaf = (leaf: Leaf, from: number): number => {
     if (++i === LEAF_WORDS) return -1
     x = w[o + i] as number
   }
+}
+
+/**
+ * A position in a bitmap's tree kept between calls (internal to {@link setPageFinder}): the
+ * nodes on the path from the root to one leaf and the child taken at each height, so that
+ * moving on to the next leaf with a set page climbs only as far as it must.
+ */
+class Path {
+  /** `nodes[k]`: the node of height `k` on the path (`nodes[h]` the root). */
+  readonly nodes: Node[]
+  /** `at[k]`: the child of `nodes[k]` the path takes (`k >= 1`). */
+  readonly at: Int32Array
+  /** The leaf at the end of the path and its first page. */
+  leaf: Leaf = ZERO_LEAF
+  base = 0
+
+  constructor(
+    readonly root: Node,
+    readonly h: number,
+  ) {
+    this.nodes = new Array<Node>(h + 1).fill(root)
+    this.at = new Int32Array(h + 1)
+  }
+
+  /** Follows the path to the leaf holding `page` (a page under the root). */
+  seek(page: number): void {
+    const { nodes, at } = this
+    let n = this.root
+    for (let k = this.h; k > 0; k--) {
+      nodes[k] = n
+      const c = childIndex(page, k)
+      at[k] = c
+      n = child(n, c, k)
+    }
+    this.leaf = n as Leaf
+    this.base = page - (page % LEAF_BITS)
+  }
+
+  /**
+   * Moves to the first leaf after the current one that has a set page (an all-set subtree's
+   * leaves are each the shared all-set leaf); false, the path unchanged, when there is none.
+   */
+  advance(): boolean {
+    const { nodes, at, h } = this
+    for (let k = 1; k <= h; k++) {
+      const inner = nodes[k] as Inner
+      const z = zero(k - 1)
+      for (let c = (at[k] as number) + 1; c < inner.length; c++) {
+        let n = inner[c] as Node
+        if (n === z) continue
+        at[k] = c
+        let base = this.base - (this.base % span(k)) + c * span(k - 1)
+        // down to the first leaf with a set page: the leftmost child that is not all clear
+        for (let j = k - 1; j > 0; j--) {
+          nodes[j] = n
+          const kids = n as Inner
+          const zj = zero(j - 1)
+          let d = 0
+          while ((kids[d] as Node) === zj) d++
+          at[j] = d
+          base += d * span(j - 1)
+          n = kids[d] as Node
+        }
+        this.leaf = n as Leaf
+        this.base = base
+        return true
+      }
+    }
+    return false
+  }
+}
+
+/**
+ * A finder of set pages in `bm`: `find(from)` is the first set page at or after `from`, or
+ * `bm.pages` when there is none — QEMU's `find_next_bit(addr, size, offset)`, which returns
+ * `size` when no bit is found, as `migration_bitmap_find_dirty` calls it once per page it
+ * sends. Answers as {@link nextSet} does (`from` may be any number; NaN finds nothing), but
+ * without an `Option` per call, and the finder keeps its place in the tree, so a walk in
+ * increasing order costs a word scan per call and, per leaf with set pages, a step to the
+ * next such leaf rather than a search from the root. Calls may come in any order; `bm` is
+ * never changed.
+ *
+ * @example
+ * import { bitmap } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * const bm = pipe(bitmap.empty(2 ** 28), either.chain(bitmap.setRange(10, 13)), either.chain(bitmap.set(2 ** 27)))
+ * assert.ok(either.isRight(bm))
+ * const find = bitmap.setPageFinder(bm.right)
+ * const sent = []
+ * for (let p = find(0); p < bm.right.pages; p = find(p + 1)) sent.push(p)
+ * assert.deepEqual(sent, [10, 11, 12, 2 ** 27])
+ * assert.equal(find(2 ** 27 + 1), 2 ** 28) // none: the page count, as find_next_bit
+ */
+export const setPageFinder = (bm: PageBitmap): ((from: number) => number) => {
+  const { pages } = bm
+  const path = new Path(bm.root, heightOf(bm))
+  path.seek(0)
+  return (from: number): number => {
+    let f = from <= 0 ? 0 : Math.ceil(from)
+    if (!(f < pages)) return pages
+    if (f < path.base || f >= path.base + LEAF_BITS) path.seek(f)
+    for (;;) {
+      const r = scanLeaf(path.leaf, f - path.base)
+      if (r >= 0) {
+        const p = path.base + r
+        return p < pages ? p : pages
+      }
+      if (!path.advance()) return pages
+      f = path.base
+    }
+  }
+}
+
+/**
+ * The first set page at or after `from` (`0 <= from < 2048`) in `leaf`, leaf-relative, or -1.
+ * Clear words are skipped eight at a time.
+ */
+const scanLeaf = (leaf: Leaf, from: number): number => {
+  const { w, o } = leaf
+  let i = from >>> 5
+  let x = (w[o + i] as number) & (-1 << (from & 31))
+  if (x !== 0) return (i << 5) + 31 - Math.clz32(x & -x)
+  i++
+  while ((i & 7) !== 0 && i < LEAF_WORDS) {
+    x = w[o + i] as number
+    if (x !== 0) return (i << 5) + 31 - Math.clz32(x & -x)
+    i++
+  }
+  for (; i < LEAF_WORDS; i += 8) {
+    const j = o + i
+    if (
+      ((w[j] as number) |
+        (w[j + 1] as number) |
+        (w[j + 2] as number) |
+        (w[j + 3] as number) |
+        (w[j + 4] as number) |
+        (w[j + 5] as number) |
+        (w[j + 6] as number) |
+        (w[j + 7] as number)) ===
+      0
+    )
+      continue
+    for (let k = i; ; k++) {
+      x = w[o + k] as number
+      if (x !== 0) return (k << 5) + 31 - Math.clz32(x & -x)
+    }
+  }
+  return -1
 }
 
 /**

@@ -289,6 +289,35 @@ describe('searching (properties)', () => {
       expect(bitmap.nextClear(from)(bm)).toEqual(clear === undefined ? O.none : O.some(clear))
     },
   )
+  test.prop(
+    [
+      withPages((p) =>
+        fc.tuple(
+          arbBitmap(p),
+          fc.array(fc.oneof(pageIn(p), badNumber(p), fc.double({ min: -10, max: p + 10 })), {
+            maxLength: 20,
+          }),
+        ),
+      ),
+    ],
+    RUNS,
+  )(
+    'setPageFinder answers any sequence of calls as find_next_bit, and walks every set page',
+    ([pages, [{ bm, model }, froms]]) => {
+      const want = sorted(model)
+      const find = bitmap.setPageFinder(bm)
+      // calls in any order, forwards and backwards, on one finder
+      for (const from of froms) {
+        const start = Math.max(0, Math.ceil(from))
+        const set = Number.isNaN(from) ? undefined : want.find((p) => p >= start)
+        expect(find(from)).toBe(set ?? pages)
+      }
+      // the migration loop: find(0), then find(page + 1) until the page count
+      const walked: number[] = []
+      for (let p = find(0); p < pages; p = find(p + 1)) walked.push(p)
+      expect(walked).toEqual(want)
+    },
+  )
 })
 
 describe('combining (properties)', () => {
