@@ -98,13 +98,19 @@ const orWhole = (leaf: Leaf, a: Uint32Array, d: number): Leaf => {
   const out = allocRaw()
   const ow = out.w
   const oo = out.o
-  let all = -1
-  for (let i = 0; i < LEAF_WORDS; i++) {
-    const v = (w[o + i] as number) | (a[d + i] as number)
-    all &= v
-    ow[oo + i] = v
+  for (let i = 0; i < LEAF_WORDS; i += 4) {
+    const x = w[o + i] as number
+    const y = w[o + i + 1] as number
+    const z = w[o + i + 2] as number
+    const v = w[o + i + 3] as number
+    ow[oo + i] = x | (a[d + i] as number)
+    ow[oo + i + 1] = y | (a[d + i + 1] as number)
+    ow[oo + i + 2] = z | (a[d + i + 2] as number)
+    ow[oo + i + 3] = v | (a[d + i + 3] as number)
   }
-  if (all !== -1) return out
+  // the result is all set only if its first word is, which a random leaf is not
+  if (ow[oo] !== 0xffffffff) return out
+  for (let i = 1; i < LEAF_WORDS; i++) if (ow[oo + i] !== 0xffffffff) return out
   releaseLeaf(out)
   return FULL_LEAF
 }

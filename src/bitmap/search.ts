@@ -13,6 +13,7 @@ import type { PageRangeOutOfBounds } from './errors.js'
 import {
   LEAF_BITS,
   LEAF_WORDS,
+  SPAN,
   ZERO_LEAF,
   child,
   childIndex,
@@ -79,6 +80,8 @@ class Path {
   readonly nodes: Node[]
   /** `at[k]`: the child of `nodes[k]` the path takes (`k >= 1`). */
   readonly at: Int32Array
+  /** `bases[k]`: the first page under `nodes[k]`. */
+  readonly bases: Float64Array
   /** The leaf at the end of the path and its first page. */
   leaf: Leaf = ZERO_LEAF
   base = 0
@@ -89,20 +92,24 @@ class Path {
   ) {
     this.nodes = new Array<Node>(h + 1).fill(root)
     this.at = new Int32Array(h + 1)
+    this.bases = new Float64Array(h + 1)
   }
 
   /** Follows the path to the leaf holding `page` (a page under the root). */
   seek(page: number): void {
-    const { nodes, at } = this
+    const { nodes, at, bases } = this
     let n = this.root
+    let base = 0
     for (let k = this.h; k > 0; k--) {
       nodes[k] = n
+      bases[k] = base
       const c = childIndex(page, k)
       at[k] = c
+      base += c * (SPAN[k - 1] as number)
       n = child(n, c, k)
     }
     this.leaf = n as Leaf
-    this.base = page - (page % LEAF_BITS)
+    this.base = base
   }
 
   /**
@@ -110,7 +117,7 @@ class Path {
    * leaves are each the shared all-set leaf); false, the path unchanged, when there is none.
    */
   advance(): boolean {
-    const { nodes, at, h } = this
+    const { nodes, at, bases, h } = this
     for (let k = 1; k <= h; k++) {
       const inner = nodes[k] as Inner
       const z = zero(k - 1)
@@ -118,16 +125,17 @@ class Path {
         let n = inner[c] as Node
         if (n === z) continue
         at[k] = c
-        let base = this.base - (this.base % span(k)) + c * span(k - 1)
+        let base = (bases[k] as number) + c * (SPAN[k - 1] as number)
         // down to the first leaf with a set page: the leftmost child that is not all clear
         for (let j = k - 1; j > 0; j--) {
           nodes[j] = n
+          bases[j] = base
           const kids = n as Inner
           const zj = zero(j - 1)
           let d = 0
           while ((kids[d] as Node) === zj) d++
           at[j] = d
-          base += d * span(j - 1)
+          base += d * (SPAN[j - 1] as number)
           n = kids[d] as Node
         }
         this.leaf = n as Leaf
