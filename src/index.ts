@@ -51,4 +51,10 @@ export * as mirror from './mirror/index.js'
 export type { Platform, MemoryAttributes, DiscardManager, PageClass } from './confidential/index.js'
 export type { MirrorPlan, MirrorSlot, Tuple, Violation } from './mirror/index.js'
 export * as xen from './xen/index.js'
-export type { HostP2m, View as XenView, Domain as XenDomain, NormalisedView, Mfn } from './xen/index.js'
+export type {
+  HostP2m,
+  View as XenView,
+  Domain as XenDomain,
+  NormalisedView,
+  Mfn,
+} from './xen/index.js'
