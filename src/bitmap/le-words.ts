@@ -105,7 +105,8 @@ const foldU32 = (bm: PageBitmap, src: Uint32Array, basePage: number, n: number):
  * page `basePage`: QEMU's `cpu_physical_memory_set_dirty_lebitmap`, as `kvm_slot_sync_dirty_pages`
  * folds a memslot's `KVM_GET_DIRTY_LOG` into the `ram_addr_t` dirty bitmap. Bits past
  * `pages` are ignored. A word-aligned `basePage` reads the log in place, as QEMU's fast
- * path does; any other offset shifts it a word at a time. Leaves the log adds nothing to
+ * path does; any other offset shifts it into a scratch array 64 KiB at a time. Leaves the
+ * log adds nothing to
  * are kept, so folding the same log twice returns the same bitmap. For host pages larger
  * than target pages, fold into a host-page bitmap and use `hostToTarget`.
  *

@@ -24,7 +24,7 @@ import {
   type Node,
 } from './layout.js'
 import { checkRange } from './ranges.js'
-import { heightOf, leafAt, nextClearIn, nextSetIn } from './tree.js'
+import { heightOf, leafAt, nextClearIn, nextSetIn, scanLeaf } from './tree.js'
 
 const startAt = (from: number): number => (from <= 0 ? 0 : Math.ceil(from))
 
@@ -50,25 +50,13 @@ export const nextSet =
     const h = heightOf(bm)
     // Most searches end in the leaf they start in: look there first, then search the tree
     // from the next leaf on.
-    const r = inLeaf(leafAt(bm.root, h, Math.floor(f / LEAF_BITS)), f)
-    if (r >= 0) return O.some(r)
+    const base = f - (f % LEAF_BITS)
+    const r = scanLeaf(leafAt(bm.root, h, base / LEAF_BITS), f - base)
+    if (r >= 0) return O.some(base + r)
     const next = (Math.floor(f / LEAF_BITS) + 1) * LEAF_BITS
     const t = next < bm.pages ? nextSetIn(bm.root, h, 0, next) : -1
     return t < 0 ? O.none : O.some(t)
   }
-
-/** The first set page `>= from` in the leaf holding page `from`, or -1. */
-const inLeaf = (leaf: Leaf, from: number): number => {
-  const { w, o } = leaf
-  const base = from - (from % LEAF_BITS)
-  let i = (from - base) >>> 5
-  let x = (w[o + i] as number) & (-1 << (from & 31))
-  for (;;) {
-    if (x !== 0) return base + (i << 5) + 31 - Math.clz32(x & -x)
-    if (++i === LEAF_WORDS) return -1
-    x = w[o + i] as number
-  }
-}
 
 /**
  * A position in a bitmap's tree kept between calls (internal to {@link setPageFinder}): the
@@ -187,43 +175,6 @@ export const setPageFinder = (bm: PageBitmap): ((from: number) => number) => {
       f = path.base
     }
   }
-}
-
-/**
- * The first set page at or after `from` (`0 <= from < 2048`) in `leaf`, leaf-relative, or -1.
- * Clear words are skipped eight at a time.
- */
-const scanLeaf = (leaf: Leaf, from: number): number => {
-  const { w, o } = leaf
-  let i = from >>> 5
-  let x = (w[o + i] as number) & (-1 << (from & 31))
-  if (x !== 0) return (i << 5) + 31 - Math.clz32(x & -x)
-  i++
-  while ((i & 7) !== 0 && i < LEAF_WORDS) {
-    x = w[o + i] as number
-    if (x !== 0) return (i << 5) + 31 - Math.clz32(x & -x)
-    i++
-  }
-  for (; i < LEAF_WORDS; i += 8) {
-    const j = o + i
-    if (
-      ((w[j] as number) |
-        (w[j + 1] as number) |
-        (w[j + 2] as number) |
-        (w[j + 3] as number) |
-        (w[j + 4] as number) |
-        (w[j + 5] as number) |
-        (w[j + 6] as number) |
-        (w[j + 7] as number)) ===
-      0
-    )
-      continue
-    for (let k = i; ; k++) {
-      x = w[o + k] as number
-      if (x !== 0) return (k << 5) + 31 - Math.clz32(x & -x)
-    }
-  }
-  return -1
 }
 
 /**

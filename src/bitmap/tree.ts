@@ -179,20 +179,51 @@ export const countRangeNode = (
 }
 
 /**
+ * The first set page at or after `from` (`0 <= from < 2048`) in `leaf`, leaf-relative, or -1.
+ * Clear words are skipped eight at a time.
+ */
+export const scanLeaf = (leaf: Leaf, from: number): number => {
+  const { w, o } = leaf
+  let i = from >>> 5
+  let x = (w[o + i] as number) & (-1 << (from & 31))
+  if (x !== 0) return (i << 5) + 31 - Math.clz32(x & -x)
+  i++
+  while ((i & 7) !== 0 && i < LEAF_WORDS) {
+    x = w[o + i] as number
+    if (x !== 0) return (i << 5) + 31 - Math.clz32(x & -x)
+    i++
+  }
+  for (; i < LEAF_WORDS; i += 8) {
+    const j = o + i
+    if (
+      ((w[j] as number) |
+        (w[j + 1] as number) |
+        (w[j + 2] as number) |
+        (w[j + 3] as number) |
+        (w[j + 4] as number) |
+        (w[j + 5] as number) |
+        (w[j + 6] as number) |
+        (w[j + 7] as number)) ===
+      0
+    )
+      continue
+    for (let k = i; ; k++) {
+      x = w[o + k] as number
+      if (x !== 0) return (k << 5) + 31 - Math.clz32(x & -x)
+    }
+  }
+  return -1
+}
+
+/**
  * The first page `>= from` under `node` (height `h`, first page `base`, and
  * `base <= from < base + span(h)`) that is set, or -1.
  */
 export const nextSetIn = (node: Node, h: number, base: number, from: number): number => {
   if (h === 0) {
     if (node === ZERO_LEAF) return -1
-    const { w, o } = node as Leaf
-    let i = (from - base) >>> 5
-    let x = (w[o + i] as number) & (-1 << (from & 31))
-    for (;;) {
-      if (x !== 0) return base + (i << 5) + ctz(x)
-      if (++i === LEAF_WORDS) return -1
-      x = w[o + i] as number
-    }
+    const r = scanLeaf(node as Leaf, from - base)
+    return r < 0 ? -1 : base + r
   }
   if (node === zero(h)) return -1
   if (node === full(h)) return from
