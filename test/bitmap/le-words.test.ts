@@ -1,12 +1,22 @@
 // Little-endian word bitmaps (KVM_GET_DIRTY_LOG's layout) in and out of page bitmaps, and
 // foldLeBitmap (QEMU's cpu_physical_memory_set_dirty_lebitmap) against setting each page of
 // the log one by one.
+import v8 from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { describe, expect, it } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
 import { either as E } from 'fp-ts'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as bitmap from '../../src/bitmap/index.js'
 import type { PageBitmap } from '../../src/bitmap/index.js'
+import {
+  LEAF_WORDS,
+  ZERO_LEAF,
+  heightFor,
+  type Inner,
+  type Leaf,
+  type Node,
+} from '../../src/bitmap/layout.js'
 
 const RUNS = { numRuns: 1000 }
 
@@ -222,5 +232,36 @@ describe('foldLeBitmap on a large log', () => {
     const both = right(bitmap.foldLeBitmap(words, 0)(other))
     const want = right(pipe(other, bitmap.union(right(bitmap.fromLeWords(pages)(words)))))
     expect(bitmap.Eq.equals(both, want)).toBe(true)
+  })
+})
+
+describe('foldLeBitmap and slab memory', () => {
+  it('leaves no memory the process used before in the slab it was filling', () => {
+    // dirty the allocator: free many 64 KiB blocks full of 0xab for new slabs to reuse
+    v8.setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    const junk: Buffer[] = []
+    for (let i = 0; i < 256; i++) junk.push(Buffer.alloc(64 * 1024, 0xab))
+    junk.length = 0
+    gc()
+    // 300 leaves with a page each: the fold starts at least one new slab and ends in it
+    const pages = 300 * 2048
+    const words = new BigUint64Array(pages / 64)
+    for (let leaf = 0; leaf < 300; leaf++) words[leaf * 32 + (leaf % 32)] = 1n << BigInt(leaf % 64)
+    const bm = right(bitmap.fromLeWords(pages)(words))
+    expect(bitmap.count(bm)).toBe(300)
+    const leaves: Leaf[] = []
+    const visit = (node: Node, h: number): void => {
+      if (h === 0) {
+        if (node !== ZERO_LEAF) leaves.push(node as Leaf)
+      } else for (const c of node as Inner) visit(c, h - 1)
+    }
+    visit(bm.root, heightFor(pages))
+    expect(leaves.length).toBe(300)
+    const last = leaves[leaves.length - 1] as Leaf
+    // every word of the last slab past the leaves it holds is clear
+    const used = leaves.filter((l) => l.w === last.w).map((l) => l.o + LEAF_WORDS)
+    const tail = Array.from(last.w.subarray(Math.max(...used))).filter((x) => x !== 0)
+    expect(tail).toEqual([])
   })
 })
