@@ -1,11 +1,12 @@
 /**
  * The engine behind folding little-endian word bitmaps into a bitmap (internal): ORs a
- * stretch of 32-bit source words into the tree, a whole inner node of height 1 (8 leaves)
- * per step, without a call or a temporary object per leaf. Leaves the source fills from
- * all clear are laid out in consecutive slab slots and filled with one
- * `TypedArray.prototype.set` per run; all-clear and all-set stretches of the source become
- * the shared leaves after a scan that stops at the first word that differs, so a random
- * leaf is found mixed at once and an all-clear stretch costs one read per word.
+ * stretch of 32-bit source words, read in place, into the tree, with no temporary object
+ * per leaf. Leaves the source fills from all clear are laid out in consecutive slab slots
+ * and filled with one `TypedArray.prototype.set` per run; all-clear and all-set stretches
+ * of the source become the shared leaves after a scan that stops at the first word that
+ * differs, so a random leaf is found mixed at once and an all-clear stretch costs one read
+ * per word. A leaf the source adds nothing to is kept (found at the first word that adds
+ * a page), so folding the same log twice returns the same bitmap.
  *
  * @module
  */
