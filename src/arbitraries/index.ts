@@ -5,6 +5,7 @@
  * @module
  */
 export * as regionTree from './region-tree.js'
+export * as edits from './edits.js'
 export * as addresses from './addresses.js'
 export * as ramLists from './ram-list.js'
 export * as kvm from './kvm.js'
