@@ -45,6 +45,7 @@ describe('npm pack contents', () => {
     for (const p of [
       'package.json',
       'README.md',
+      'LICENSE',
       'bin/ramaddr',
       'dist/index.js',
       'dist/index.d.ts',
