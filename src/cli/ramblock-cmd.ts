@@ -10,7 +10,7 @@ import { parseSize } from '../addresses/size-text.js'
 import { toJson } from '../ramblock/codec.js'
 import { addAll, empty, type RAMBlockSpec, type RamList } from '../ramblock/ram-list.js'
 import { format, parse } from '../qemu/info-ramblock.js'
-import { splitLines } from '../qemu/text-error.js'
+import { splitLines } from '../addresses/text-error.js'
 import { parseArgs, type Args } from './args.js'
 import { inputError, usageError, type Failure, type Io } from './io.js'
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { either as E } from 'fp-ts'
-import { at, type TextError } from '../qemu/text-error.js'
+import { at, type TextError } from '../addresses/text-error.js'
 
 /** A parsed trace line; `slot` keeps QEMU's `(as_id << 16) | id`. */
 export interface TracedSlotOp {

@@ -15,7 +15,7 @@ import { TWO_64 } from '../addresses/u64.js'
 import { NO_FLAGS, regionNameOf, type RAMBlock } from '../ramblock/ramblock.js'
 import type { RamList } from '../ramblock/ram-list.js'
 import { parsePowerOfTwoSize, sizeToStr } from './size-to-str.js'
-import { at, splitLines, type TextError } from './text-error.js'
+import { at, splitLines, type TextError } from '../addresses/text-error.js'
 
 /** The header line, without its line ending. */
 export const HEADER = `${'Block Name'.padStart(24)} ${'PSize'.padStart(8)}  ${'Offset'.padStart(18)} ${'Used'.padStart(18)} ${'Total'.padStart(18)}`

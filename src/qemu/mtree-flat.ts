@@ -26,7 +26,7 @@ import type { RenderOptions } from '../flatview/render.js'
 import { isRam, isRomd, type Region, type RegionId } from '../region/region.js'
 import type { Topology } from '../region/topology.js'
 import { regionType } from './mtree-print.js'
-import { at, splitLines, type TextError } from './text-error.js'
+import { at, splitLines, type TextError } from '../addresses/text-error.js'
 
 /** Which accelerator's markers to print. */
 export type Accel = 'tcg' | 'kvm'

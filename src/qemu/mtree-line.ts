@@ -12,7 +12,7 @@
  * @module
  */
 import { either as E } from 'fp-ts'
-import { at, type TextError } from './text-error.js'
+import { at, type TextError } from '../addresses/text-error.js'
 
 /** The type word of a line. */
 export type TypeWord = 'ram' | 'rom' | 'romd' | 'ramd' | 'i/o'

@@ -28,7 +28,7 @@ import type { Region, RegionId, RegionKind } from '../region/region.js'
 import type { AddressSpace, Topology } from '../region/topology.js'
 import { QEMU_7_2, type RegionKnowledge } from './knowledge.js'
 import { parseLine, type MtreeLine } from './mtree-line.js'
-import { at, splitLines, type TextError } from './text-error.js'
+import { at, splitLines, type TextError } from '../addresses/text-error.js'
 import { DIRTY_MEMORY_VGA } from '../region/region.js'
 
 /** A printed node: a line and the lines under it. */

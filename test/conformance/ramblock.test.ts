@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { either as E } from 'fp-ts'
 import { pipe } from 'fp-ts/lib/function.js'
 import { format, parse } from '../../src/qemu/info-ramblock.js'
-import { splitLines } from '../../src/qemu/text-error.js'
+import { splitLines } from '../../src/addresses/text-error.js'
 import { addAll, byOffset, empty } from '../../src/ramblock/ram-list.js'
 import { fixture, scenarios, stateId } from '../helpers.js'
 
