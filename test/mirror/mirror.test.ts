@@ -439,3 +439,32 @@ describe('helper placement', () => {
     expect(hs.ramAddr % 0x40000n).toBe(0n)
   })
 })
+
+describe('bad input is a value, never a throw', () => {
+  const u64 = fc.oneof(
+    fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+    fc.constantFrom(0n, 0x1000n, (1n << 64n) - 0x1000n, (1n << 64n) - 1n),
+  )
+  test.prop(
+    [
+      fc.array(fc.record({ mainGpa: u64, length: u64, mirrorGpa: u64 }), { maxLength: 5 }),
+      fc.boolean(),
+    ],
+    { numRuns: 500 },
+  )('arbitrary tuples: each one becomes slots or is reported', (raw, snpOn) => {
+    const tuples = raw as unknown as Tuple[]
+    const r = mirror.plan.plan({
+      map: q35.map,
+      scheme: { kind: 'tuples', tuples },
+      ...(snpOn ? { platform: snp } : {}),
+      helper: { vcpus: 1 },
+    })
+    tuples.forEach((t, i) => {
+      const slots = r.plan.slots.filter((s) => s.tuple === i)
+      const reported = r.violations.some((v) => 'tuple' in v && v.tuple === i)
+      expect(slots.length > 0 !== reported).toBe(true)
+      if (slots.length > 0) expect(slots.reduce((n, s) => n + s.size, 0n)).toBe(t.length)
+    })
+    for (const v of r.violations) expect(v.message.length).toBeGreaterThan(10)
+  })
+})
