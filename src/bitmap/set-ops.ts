@@ -35,28 +35,40 @@ interface Op {
   readonly leaf: (a: Leaf, b: Leaf) => Leaf
 }
 
+/**
+ * Two leaves combined word by word, `a | b` (`or`) or `a & b`: one of the inputs itself
+ * when it already is the answer (the superset for a union, the subset for an
+ * intersection), so untouched storage stays shared; otherwise a new canonical leaf.
+ */
+const mergeLeaves = (a: Leaf, b: Leaf, or: boolean): Leaf => {
+  const x = a.w
+  const y = b.w
+  let onlyA = 0
+  let onlyB = 0
+  for (let i = 0; i < LEAF_WORDS; i++) {
+    const p = x[a.o + i] as number
+    const q = y[b.o + i] as number
+    onlyA |= p & ~q
+    onlyB |= q & ~p
+  }
+  if (or ? onlyB === 0 : onlyA === 0) return a
+  if (or ? onlyA === 0 : onlyB === 0) return b
+  const out = allocLeaf()
+  for (let i = 0; i < LEAF_WORDS; i++) {
+    const p = x[a.o + i] as number
+    const q = y[b.o + i] as number
+    out.w[out.o + i] = or ? p | q : p & q
+  }
+  return canonLeaf(out)
+}
+
 const unionOp: Op = {
   node: (a, b, h) =>
     a === b || b === zero(h) || a === full(h) ? a : a === zero(h) || b === full(h) ? b : undefined,
   leaf: (a, b) => {
     if (a === b || b === ZERO_LEAF || a === FULL_LEAF) return a
     if (a === ZERO_LEAF || b === FULL_LEAF) return b
-    const x = a.w
-    const y = b.w
-    let onlyA = 0
-    let onlyB = 0
-    for (let i = 0; i < LEAF_WORDS; i++) {
-      const p = x[a.o + i] as number
-      const q = y[b.o + i] as number
-      onlyA |= p & ~q
-      onlyB |= q & ~p
-    }
-    if (onlyB === 0) return a
-    if (onlyA === 0) return b
-    const out = allocLeaf()
-    for (let i = 0; i < LEAF_WORDS; i++)
-      out.w[out.o + i] = (x[a.o + i] as number) | (y[b.o + i] as number)
-    return canonLeaf(out)
+    return mergeLeaves(a, b, true)
   },
 }
 
@@ -66,22 +78,7 @@ const intersectionOp: Op = {
   leaf: (a, b) => {
     if (a === b || a === ZERO_LEAF || b === FULL_LEAF) return a
     if (b === ZERO_LEAF || a === FULL_LEAF) return b
-    const x = a.w
-    const y = b.w
-    let onlyA = 0
-    let onlyB = 0
-    for (let i = 0; i < LEAF_WORDS; i++) {
-      const p = x[a.o + i] as number
-      const q = y[b.o + i] as number
-      onlyA |= p & ~q
-      onlyB |= q & ~p
-    }
-    if (onlyA === 0) return a
-    if (onlyB === 0) return b
-    const out = allocLeaf()
-    for (let i = 0; i < LEAF_WORDS; i++)
-      out.w[out.o + i] = (x[a.o + i] as number) & (y[b.o + i] as number)
-    return canonLeaf(out)
+    return mergeLeaves(a, b, false)
   },
 }
 
