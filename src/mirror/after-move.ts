@@ -12,11 +12,10 @@ import type { Gpa } from '../addresses/kinds.js'
 import type { AddrRange } from '../addresses/range.js'
 import type { AddressMap } from '../translate/address-map.js'
 import { gpaPieces } from '../translate/gpa-pieces.js'
-import { ramListOf, withRamList } from './blocks.js'
-import { number, sameMapping, type MirrorSlot, type UnnumberedSlot } from './mirror-slot.js'
-import type { MirrorPlan, Scheme } from './plan.js'
-import { FOUR_GIB, shiftedScheme } from './shifted.js'
-import { tupleSlots, type Tuple } from './tuple.js'
+import { withRamList } from './blocks.js'
+import { number, sameMapping, type MirrorSlot } from './mirror-slot.js'
+import { guestSlots, type MirrorPlan, type Scheme } from './plan.js'
+import type { Tuple } from './tuple.js'
 import { validate } from './validate.js'
 import type { Violation } from './violation.js'
 
@@ -108,29 +107,22 @@ export const changedRanges =
 export const afterMove =
   (after: AddressMap, scheme: Scheme) =>
   (plan: MirrorPlan): AfterMove => {
-    const next = withRamList(ramListOf(plan.map))(after)
-    const helperName = plan.helper?.block
-    const violations: Violation[] = []
-    let guest: ReadonlyArray<UnnumberedSlot>
-    const invalidated: Invalidated[] = []
-    if (scheme.kind === 'shifted') {
-      guest = shiftedScheme({
-        shift: plan.shift ?? FOUR_GIB,
-        identityLimit: scheme.identityLimit ?? FOUR_GIB,
-        exclude: helperName === undefined ? [] : [helperName],
-      })(next)
-    } else {
-      scheme.tuples.forEach((tu: Tuple, i) => {
-        const changed = changedRanges({ start: tu.mainGpa, end: tu.mainGpa + tu.length })(
-          plan.map,
-          next,
-        )
-        if (changed.length > 0) invalidated.push({ tuple: i, changed })
-      })
-      const r = tupleSlots(scheme.tuples)(next)
-      guest = r.slots
-      violations.push(...r.violations)
-    }
+    const next = withRamList(plan.map.ramList)(after)
+    const invalidated: Invalidated[] =
+      scheme.kind === 'shifted'
+        ? []
+        : scheme.tuples.flatMap((tu: Tuple, tuple) => {
+            const changed = changedRanges({ start: tu.mainGpa, end: tu.mainGpa + tu.length })(
+              plan.map,
+              next,
+            )
+            return changed.length > 0 ? [{ tuple, changed }] : []
+          })
+    const { slots: guest, violations } = guestSlots(scheme, {
+      shift: plan.shift,
+      exclude: plan.helper === undefined ? [] : [plan.helper.block],
+      hostPageSize: plan.hostPageSize,
+    })(next)
     // Keep every slot whose mapping is unchanged (with its id), delete the others, then
     // add the new mappings at the lowest free ids.
     const kept: MirrorSlot[] = []

@@ -11,9 +11,9 @@ import type { Platform } from '../confidential/platform.js'
 import { hugeShift, usableLimit } from '../confidential/platform.js'
 import { add } from '../ramblock/ram-list.js'
 import type { AddressMap } from '../translate/address-map.js'
-import { ramListOf, withRamList } from './blocks.js'
+import { withRamList } from './blocks.js'
 import { guestVisible, type GuestVisibleOptions } from './guest-visible.js'
-import { helperSize, placeHelper, type HelperLayout, type HelperSpec } from './helper.js'
+import { placeHelper, type HelperLayout, type HelperSpec } from './helper.js'
 import { mirrorEnd, number, type MirrorSlot, type UnnumberedSlot } from './mirror-slot.js'
 import { FOUR_GIB, shiftedScheme } from './shifted.js'
 import { tupleSlots, type Tuple } from './tuple.js'
@@ -54,6 +54,8 @@ export interface MirrorPlan {
   readonly platform?: Platform
   /** One past the highest usable mirror GPA. */
   readonly limit: bigint
+  /** The host page size slots were rounded to. */
+  readonly hostPageSize: bigint
   /** The mirror's memslots, by slot id: identity, shifted, tuple, then helper. */
   readonly slots: ReadonlyArray<MirrorSlot>
   readonly helper?: HelperLayout
@@ -68,6 +70,38 @@ export interface PlanResult {
   readonly plan: MirrorPlan
   readonly violations: ReadonlyArray<Violation>
 }
+
+/**
+ * The guest-memory slots of a scheme over `map` (no ids): the shifted scheme's identity
+ * and shifted slots, or the declared tuples' slots and their violations. `shift` is the
+ * shifted scheme's (4 GiB when omitted); `exclude` names RAMBlocks not to shift.
+ */
+export const guestSlots =
+  (
+    scheme: Scheme,
+    o: {
+      readonly shift?: bigint | undefined
+      readonly exclude?: ReadonlyArray<string>
+      readonly hostPageSize?: bigint
+    },
+  ) =>
+  (
+    map: AddressMap,
+  ): {
+    readonly slots: ReadonlyArray<UnnumberedSlot>
+    readonly violations: ReadonlyArray<Violation>
+  } =>
+    scheme.kind === 'shifted'
+      ? {
+          slots: shiftedScheme({
+            shift: o.shift ?? FOUR_GIB,
+            identityLimit: scheme.identityLimit ?? FOUR_GIB,
+            exclude: o.exclude ?? [],
+            hostPageSize: o.hostPageSize ?? 0x1000n,
+          })(map),
+          violations: [],
+        }
+      : tupleSlots(scheme.tuples, o.hostPageSize ?? 0x1000n)(map)
 
 /**
  * Builds the plan: the scheme's slots, then the helper placed at the top of the usable
@@ -93,24 +127,13 @@ export const plan = (input: PlanInput): PlanResult => {
   const limit = platform === undefined ? ARCH_LIMIT : usableLimit(platform)
   const page = input.hostPageSize ?? 0x1000n
   const helperName = input.helper?.block ?? 'mirror-helper.ram'
-  const violations: Violation[] = []
-  let slots: UnnumberedSlot[]
-  let shift: bigint | undefined
-  if (input.scheme.kind === 'shifted') {
-    shift = input.scheme.shift ?? (platform === undefined ? FOUR_GIB : hugeShift(platform))
-    slots = [
-      ...shiftedScheme({
-        shift,
-        identityLimit: input.scheme.identityLimit ?? FOUR_GIB,
-        exclude: [helperName],
-        hostPageSize: page,
-      })(map),
-    ]
-  } else {
-    const r = tupleSlots(input.scheme.tuples, page)(map)
-    slots = [...r.slots]
-    violations.push(...r.violations)
-  }
+  const shift =
+    input.scheme.kind === 'shifted'
+      ? (input.scheme.shift ?? (platform === undefined ? FOUR_GIB : hugeShift(platform)))
+      : undefined
+  const guest = guestSlots(input.scheme, { shift, exclude: [helperName], hostPageSize: page })(map)
+  const violations: Violation[] = [...guest.violations]
+  const slots: UnnumberedSlot[] = [...guest.slots]
   const visible = guestVisible(input.guestVisible)(map)
   let helper: HelperLayout | undefined
   let finalMap = map
@@ -125,9 +148,7 @@ export const plan = (input: PlanInput): PlanResult => {
     if (E.isLeft(placed)) violations.push(placed.left)
     else {
       helper = placed.right
-      const list = add({ idstr: helper.block, usedLength: helperSize(input.helper) })(
-        ramListOf(map),
-      )
+      const list = add({ idstr: helper.block, usedLength: helper.size })(map.ramList)
       if (E.isRight(list)) {
         finalMap = withRamList(list.right)(map)
         const block = finalMap.blocks.get(helper.block)
@@ -154,6 +175,7 @@ export const plan = (input: PlanInput): PlanResult => {
     ...(shift === undefined ? {} : { shift }),
     ...(platform === undefined ? {} : { platform }),
     limit,
+    hostPageSize: page,
     slots: number(slots),
     ...(helper === undefined ? {} : { helper }),
     map: finalMap,

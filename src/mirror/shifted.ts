@@ -7,11 +7,12 @@
  *
  * @module
  */
+import { option as O } from 'fp-ts'
 import type { MirrorGpa, RamAddr } from '../addresses/kinds.js'
 import { KVM_MEM_READONLY } from '../kvm/memslot.js'
 import { slotsOf } from '../kvm/from-map.js'
 import type { AddressMap } from '../translate/address-map.js'
-import { blockAtRamAddr } from './blocks.js'
+import { blockAt, byOffset } from '../ramblock/ram-list.js'
 import type { UnnumberedSlot } from './mirror-slot.js'
 
 /** 4 GiB: the top of the identity-mapped part, and the small shift. */
@@ -44,7 +45,10 @@ export const identitySlots =
           mirrorGpa: s.gpa as MirrorGpa,
           size,
           ramAddr: s.ramAddr as RamAddr,
-          block: blockAtRamAddr(s.ramAddr)(map)?.idstr ?? '?',
+          block: O.match(
+            () => '?',
+            (b: { readonly block: { readonly idstr: string } }) => b.block.idstr,
+          )(blockAt(s.ramAddr as RamAddr)(map.ramList)),
           source: 'identity' as const,
           flags: s.flags & KVM_MEM_READONLY,
         },
@@ -58,9 +62,8 @@ export const identitySlots =
 export const shiftedSlots =
   (shift: bigint, exclude: ReadonlyArray<string> = [], hostPageSize = 0x1000n) =>
   (map: AddressMap): ReadonlyArray<UnnumberedSlot> =>
-    [...map.blocks.values()]
+    byOffset(map.ramList)
       .filter((b) => !exclude.includes(b.idstr))
-      .sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0))
       .map((b) => ({
         mirrorGpa: (b.offset + shift) as MirrorGpa,
         size: ((b.usedLength + hostPageSize - 1n) / hostPageSize) * hostPageSize,

@@ -6,14 +6,14 @@
  * @module
  */
 import * as t from 'io-ts'
-import { either as E } from 'fp-ts'
+import { either as E, option as O } from 'fp-ts'
 import type { Gpa, MirrorGpa, RamAddr } from '../addresses/kinds.js'
 import { GpaFromHex, MirrorGpaFromHex, SizeFromHex } from '../addresses/codec.js'
 import { toHex } from '../addresses/hex.js'
 import type { AddrRange } from '../addresses/range.js'
 import { gpaPieces } from '../translate/gpa-pieces.js'
 import { translate, type AddressMap } from '../translate/address-map.js'
-import { blockAtRamAddr } from './blocks.js'
+import { blockAt } from '../ramblock/ram-list.js'
 import type { UnnumberedSlot } from './mirror-slot.js'
 import type { Violation } from './violation.js'
 
@@ -29,6 +29,13 @@ export const TuplesCodec = t.readonlyArray(
   t.type({ mainGpa: GpaFromHex, length: SizeFromHex, mirrorGpa: MirrorGpaFromHex }),
 )
 
+/** The idstr of the RAMBlock holding a `ram_addr_t` (`?` if none: never for a RAM piece). */
+const idstrAt = (ramAddr: RamAddr, map: AddressMap): string =>
+  O.match(
+    () => '?',
+    (b: { readonly block: { readonly idstr: string } }) => b.block.idstr,
+  )(blockAt(ramAddr)(map.ramList))
+
 /** The RAM pieces of a tuple's main range, merged where GPA and `ram_addr_t` both continue. */
 export const tuplePieces =
   (tu: Tuple) =>
@@ -42,7 +49,7 @@ export const tuplePieces =
         prev !== undefined &&
         prev.gpa.end === p.gpa.start &&
         prev.ram.end === p.ram.start &&
-        blockAtRamAddr(prev.ram.start)(map)?.idstr === blockAtRamAddr(p.ram.start)(map)?.idstr
+        idstrAt(prev.ram.start, map) === idstrAt(p.ram.start, map)
       )
         out[out.length - 1] = {
           gpa: { start: prev.gpa.start, end: p.gpa.end },
@@ -122,12 +129,11 @@ export const tupleSlots =
         return
       }
       for (const p of pieces) {
-        const block = blockAtRamAddr(p.ram.start)(map)
         slots.push({
           mirrorGpa: (tu.mirrorGpa + (p.gpa.start - tu.mainGpa)) as MirrorGpa,
           size: p.gpa.end - p.gpa.start,
           ramAddr: p.ram.start,
-          block: block?.idstr ?? '?',
+          block: idstrAt(p.ram.start, map),
           source: 'tuple',
           flags: 0,
           tuple: index,

@@ -31,6 +31,8 @@ export interface AddressMap {
   readonly addressSpace: string
   readonly view: FlatView
   readonly blocks: ReadonlyMap<string, RAMBlock>
+  /** The RAM list the map was built from (`blocks` adds the known host bases). */
+  readonly ramList: RamList
   readonly reverse: ReverseIndex
   /** Per range of `view`: `ram_addr_t - GPA` over the range, or undefined if not RAM. */
   readonly ramDelta: ReadonlyArray<bigint | undefined>
@@ -95,6 +97,7 @@ export const build = (input: AddressMapInput): E.Either<TranslateError, AddressM
     addressSpace: name,
     view,
     blocks,
+    ramList: input.ramList,
     reverse: buildReverseIndex(windows),
     ramDelta,
     lasts: BigUint64Array.from(view.ranges, (r) => r.end - 1n),
