@@ -13,7 +13,7 @@ import type { AddrRange } from '../addresses/range.js'
 import type { AddressMap } from '../translate/address-map.js'
 import { gpaPieces } from '../translate/gpa-pieces.js'
 import { withRamList } from './blocks.js'
-import { number, sameMapping, type MirrorSlot } from './mirror-slot.js'
+import { sameMapping, type MirrorSlot } from './mirror-slot.js'
 import { guestSlots, type MirrorPlan, type Scheme } from './plan.js'
 import type { Tuple } from './tuple.js'
 import { validate } from './validate.js'
@@ -172,6 +172,3 @@ export const afterMove =
       violations: [...violations, ...validate(repaired)],
     }
   }
-
-/** Renumbers a plan's slots from 0 (for a fresh table after many repairs). */
-export const renumber = (plan: MirrorPlan): MirrorPlan => ({ ...plan, slots: number(plan.slots) })

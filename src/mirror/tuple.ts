@@ -6,7 +6,7 @@
  * @module
  */
 import * as t from 'io-ts'
-import { either as E, option as O } from 'fp-ts'
+import { option as O } from 'fp-ts'
 import type { Gpa, MirrorGpa, RamAddr } from '../addresses/kinds.js'
 import { GpaFromHex, MirrorGpaFromHex, SizeFromHex } from '../addresses/codec.js'
 import { toHex } from '../addresses/hex.js'
@@ -142,12 +142,4 @@ export const tupleSlots =
       return undefined
     })
     return { slots, violations }
-  }
-
-/** `Either` form of {@link tupleSlots}: the slots, or every violation. */
-export const tupleSlotsE =
-  (tuples: ReadonlyArray<Tuple>, pageSize = 0x1000n) =>
-  (map: AddressMap): E.Either<ReadonlyArray<Violation>, ReadonlyArray<UnnumberedSlot>> => {
-    const r = tupleSlots(tuples, pageSize)(map)
-    return r.violations.length > 0 ? E.left(r.violations) : E.right(r.slots)
   }
