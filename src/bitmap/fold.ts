@@ -8,25 +8,39 @@
  * per word. A leaf the source adds nothing to is kept (found at the first word that adds
  * a page), so folding the same log twice returns the same bitmap.
  *
+ * A stretch of 4096 words (131072 pages) that the source covers whole becomes a run (see
+ * layout.ts): copied in with one `TypedArray.prototype.set` into an all-clear stretch, or
+ * ORed into a run by the `orWords` kernel (WebAssembly), so the fold of a mixed log costs a
+ * few objects per 16 KiB, not one per 256 bytes. A run costs its 16 KiB however few pages
+ * it holds: never more than a flat bitmap of the same pages (QEMU's own layout).
+ *
  * @module
  */
+import { firstNonOnes, firstNonZero, orWords } from './kernels.js'
 import {
   FANOUT,
   FULL_LEAF,
   LEAF_WORDS,
+  RUN_HEIGHT,
+  WORDS,
   ZERO_LEAF,
   allocRaw,
+  allocRun,
   canonInner,
   canonLeaf,
+  child,
   full,
+  isInner,
+  putRun,
   releaseLeaf,
+  releaseRun,
   sealArena,
-  span,
   zero,
-  type Inner,
   type Leaf,
   type Node,
+  type Slots,
 } from './layout.js'
+import { copyInner } from './tree.js'
 
 /**
  * Slots allocated for leaves the source fills from all clear whose words are still to be
@@ -153,9 +167,43 @@ const foldLeaf = (
   return orPart(leaf, a, d, Math.max(0, lo - first), Math.min(LEAF_WORDS, hi - first))
 }
 
+/** Words of a run of height {@link RUN_HEIGHT}: 4096. */
+const RUN_WORDS = WORDS[RUN_HEIGHT] as number
+
+/**
+ * The node of height {@link RUN_HEIGHT} (`old`, first word `first`) with the source words
+ * `a[first - delta ..]` ORed into all its 4096 words: the shared node when the result is all
+ * clear or all set, `old` when the source adds nothing, else a new run, written with one
+ * `TypedArray.prototype.set` (from all clear) or the `orWords` kernel (into a run). A node
+ * of leaves is folded leaf by leaf.
+ */
+const foldRun = (old: Node, first: number, a: Uint32Array, delta: number): Node => {
+  const d = first - delta
+  if (old === zero(RUN_HEIGHT)) {
+    // copy first, then look at the copy: it is in the cache, the source is not
+    const run = allocRun(RUN_WORDS)
+    const { w, o } = run
+    w.set(a.subarray(d, d + RUN_WORDS), o)
+    if (firstNonZero(w, o, RUN_WORDS, 0) >= 0 && firstNonOnes(w, o, RUN_WORDS, 0) >= 0) return run
+    releaseRun(run)
+    return w[o] === 0 ? old : full(RUN_HEIGHT)
+  }
+  if (isInner(old))
+    return foldNode(old, RUN_HEIGHT, first, FANOUT, a, delta, first, first + RUN_WORDS)
+  const run = allocRun(RUN_WORDS)
+  if (!orWords(run.w, run.o, old.w, old.o, a, d, RUN_WORDS)) {
+    releaseRun(run)
+    return old
+  }
+  if (firstNonOnes(run.w, run.o, RUN_WORDS, 0) >= 0) return run
+  releaseRun(run)
+  return full(RUN_HEIGHT)
+}
+
 /**
  * `node` (height `h`, first word `first`, `width` children if inner) with the source ORed
  * in: bitmap word `g` of `[lo, hi)` gets `a[g - delta]`; `node` itself when nothing changes.
+ * A child of height {@link RUN_HEIGHT} the source covers whole is folded as a run.
  */
 const foldNode = (
   node: Node,
@@ -169,24 +217,23 @@ const foldNode = (
 ): Node => {
   if (node === full(h)) return node
   if (h === 0) return foldLeaf(node as Leaf, first, a, delta, lo, hi)
-  const cw = span(h - 1) / 32
+  const cw = WORDS[h - 1] as number
   const c0 = Math.max(0, Math.floor((lo - first) / cw))
   const c1 = Math.min(width, Math.ceil((hi - first) / cw))
-  const inner = node as Inner
-  const z = zero(h - 1)
-  let out: Node[] | undefined
+  let out: Slots | undefined
   for (let c = c0; c < c1; c++) {
-    const old = inner[c] ?? z
+    const old = child(node, c, h)
+    const cf = first + c * cw
     const next =
       h === 1
-        ? foldLeaf(old as Leaf, first + c * LEAF_WORDS, a, delta, lo, hi)
-        : foldNode(old, h - 1, first + c * cw, FANOUT, a, delta, lo, hi)
+        ? foldLeaf(old as Leaf, cf, a, delta, lo, hi)
+        : h - 1 === RUN_HEIGHT && lo <= cf && cf + cw <= hi
+          ? foldRun(old, cf, a, delta)
+          : foldNode(old, h - 1, cf, FANOUT, a, delta, lo, hi)
     if (next !== old) {
-      if (out === undefined) {
-        out = new Array<Node>(width)
-        for (let k = 0; k < width; k++) out[k] = inner[k] ?? z
-      }
-      out[c] = next
+      out ??= copyInner(node, width, h)
+      if (h - 1 === RUN_HEIGHT && !isInner(next)) putRun(out, c, next)
+      else out[c] = next
     }
   }
   return out === undefined ? node : canonInner(out, h)

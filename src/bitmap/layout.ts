@@ -11,7 +11,21 @@
  *   all-clear subtree.
  * - For each height there is one shared all-clear node and one shared all-set node, so an
  *   empty or full bitmap of any size costs nothing. Operations keep the tree canonical: a
- *   leaf or node whose pages are all clear (all set) is replaced by the shared one.
+ *   leaf or node whose pages are all clear (all set) is replaced by the shared one (with
+ *   the exceptions inside runs below).
+ * - A node of height 1 or more may also be a run: the words of all its leaves laid out one
+ *   after another, `span(h) / 32` words from `w[o]` (a leaf is the run of height 0). A
+ *   fold writes a mixed stretch of a dirty log as runs of height {@link RUN_HEIGHT} (16 KiB,
+ *   64 leaves), so bulk work (the fold itself, counting, searching) handles 16 KiB at a time
+ *   rather than a leaf and an object per 256 bytes. Pages inside a run are not made
+ *   canonical: a run may hold all-clear or all-set leaves (a run itself is never all clear
+ *   or all set).
+ * - An inner node whose length is 9 has a home slab in its last slot, and any of its
+ *   children may be a number: the run of words at that offset of the home slab. So a node
+ *   made from a run (when an update goes inside it) costs one array, not an object per
+ *   child. Walks get a child with {@link child}, which makes a transient run object for a
+ *   number or for a child of a run. Such a node is not made canonical either: its offsets
+ *   may point at all-clear words.
  * - Nothing reachable from a bitmap is ever written again: an update copies the leaf it
  *   changes and the inner nodes on the path to it (at most 14 arrays of 8), and shares
  *   everything else with the old bitmap.
@@ -27,10 +41,14 @@
  * fill runs of consecutive slots with one `TypedArray.prototype.set`. A slab is freed when
  * no leaf in it is referenced any more; until then it is kept whole, so versions that keep
  * only scattered leaves of many slabs hold more than their leaves (at worst a 64 KiB slab
- * per leaf) — `retainedBytes` counts slabs whole and shows it.
+ * per leaf) — `retainedBytes` counts slabs whole and shows it. Runs come from 128 KiB
+ * slabs of their own (eight runs, one inner node's worth), handed out and sealed the same
+ * way.
  *
  * @module
  */
+
+import { firstNonOnes, firstNonZero } from './kernels.js'
 
 /** log2 of the pages in a leaf. */
 export const LEAF_SHIFT = 11
@@ -52,10 +70,24 @@ export interface Leaf {
   readonly w: Uint32Array
   readonly o: number
 }
-/** An inner node: up to 8 children, all one height lower. */
-export type Inner = ReadonlyArray<Node>
-/** A node of the tree; which kind it is follows from its height (0: a leaf). */
+/**
+ * An inner node: up to 8 children, all one height lower; with 9 entries, the last is the
+ * home slab and a child may be a number, the offset of a run in it.
+ */
+export type Inner = ReadonlyArray<Node | number | Uint32Array>
+/**
+ * A node of the tree: an inner node (an array), or a run of words (a leaf at height 0, a
+ * run of leaves above).
+ */
 export type Node = Leaf | Inner
+/** An inner node being built: children (or run offsets) and an optional home slab. */
+export type Slots = Array<Node | number | Uint32Array>
+
+/** Whether `node` is an inner node (an array) rather than a run of words. */
+export const isInner = (node: Node): node is Inner => Array.isArray(node)
+
+/** The height of the runs a fold writes: 2 (64 leaves, 131072 pages, 16 KiB). */
+export const RUN_HEIGHT = 2
 
 /** `SPAN[h]`: the pages under a node of height `h` (2048 * 8^h). */
 export const SPAN: ReadonlyArray<number> = Array.from(
@@ -78,6 +110,9 @@ export const heightFor = (pages: number): number => {
 /** How many children the root of a `pages`-page tree of height `h >= 1` needs. */
 export const rootWidth = (pages: number, h: number): number =>
   Math.max(1, Math.ceil(pages / span(h - 1)))
+
+/** `WORDS[h]`: the 32-bit words of a run of height `h` (`span(h) / 32`). */
+export const WORDS: ReadonlyArray<number> = SPAN.map((s) => s / 32)
 
 /** `INV_SPAN[h]`: `1 / SPAN[h]`, exact (a power of two), to divide by a multiply. */
 const INV_SPAN: ReadonlyArray<number> = SPAN.map((s) => 1 / s)
@@ -106,9 +141,35 @@ export const full = (h: number): Node => FULLS[h] as Node
 /** Whether `node` is one of the shared all-clear or all-set nodes (of any height). */
 export const isShared = (node: Node): boolean => ZEROS.includes(node) || FULLS.includes(node)
 
-/** Child `c` of the inner node `node` of height `h` (a missing child is all clear). */
-export const child = (node: Node, c: number, h: number): Node =>
-  (node as Inner)[c] ?? (ZEROS[h - 1] as Node)
+/**
+ * Child `c` of the node `node` of height `h >= 1` (a missing child is all clear). The child
+ * of a run, or a child stored as an offset, is a new run object over the same words.
+ */
+export const child = (node: Node, c: number, h: number): Node => {
+  if (!isInner(node)) return { w: node.w, o: node.o + c * (WORDS[h - 1] as number) }
+  const x = node[c]
+  if (typeof x === 'number') return { w: node[FANOUT] as Uint32Array, o: x }
+  return (x as Node | undefined) ?? (ZEROS[h - 1] as Node)
+}
+
+/** The children of an inner node (its length less the home slab, if it has one). */
+export const childCount = (node: Inner): number => (node.length > FANOUT ? FANOUT : node.length)
+
+/**
+ * Stores `run` as child `c` of `out`, an inner node being built: as an offset when `out`
+ * has 8 children and the run's slab is (or can become) its home slab, else as the object.
+ */
+export const putRun = (out: Slots, c: number, run: Leaf): void => {
+  if (out.length >= FANOUT) {
+    const home = out[FANOUT]
+    if (home === undefined) out[FANOUT] = run.w
+    if (home === undefined || home === run.w) {
+      out[c] = run.o
+      return
+    }
+  }
+  out[c] = run
+}
 
 /** Words in a slab: 16384 (64 KiB, 256 leaves). */
 const SLAB_WORDS = 1 << 14
@@ -162,9 +223,40 @@ export const allocRaw = (): Leaf => {
  * words, and it is the only one that can). Once per bulk operation: at most 64 KiB.
  */
 export const sealArena = (): void => {
+  runArena.slab.fill(0, runArena.next)
   if (!arena.raw) return
   arena.slab.fill(0, arena.next)
   arena.raw = false
+}
+
+/** Words in a run slab: 32768 (128 KiB, eight runs of height {@link RUN_HEIGHT}). */
+const RUN_SLAB_WORDS = 1 << 15
+
+/** The slab runs are handed out from (as {@link arena}, for runs; its free words are raw). */
+const runArena: { slab: Uint32Array; next: number } = { slab: new Uint32Array(0), next: 0 }
+
+/**
+ * A fresh run of `words` words (at most 32768) whose words may hold anything: the caller
+ * writes all of them before the bitmap holding it is returned, and calls
+ * {@link sealArena} before returning, as for {@link allocRaw}.
+ */
+export const allocRun = (words: number): Leaf => {
+  if (runArena.next + words > runArena.slab.length) {
+    const b =
+      typeof Buffer === 'function' && typeof Buffer.allocUnsafeSlow === 'function'
+        ? Buffer.allocUnsafeSlow(RUN_SLAB_WORDS * 4)
+        : new Uint8Array(RUN_SLAB_WORDS * 4)
+    runArena.slab = new Uint32Array(b.buffer, b.byteOffset, RUN_SLAB_WORDS)
+    runArena.next = 0
+  }
+  const o = runArena.next
+  runArena.next = o + words
+  return { w: runArena.slab, o }
+}
+
+/** Gives back `run`, the last run {@link allocRun} handed out, unwritten or not yet shared. */
+export const releaseRun = (run: Leaf): void => {
+  if (run.w === runArena.slab && run.o < runArena.next) runArena.next = run.o
 }
 
 /**
@@ -221,9 +313,24 @@ export const canonInner = (children: Inner, h: number): Node => {
   const f = FULLS[h - 1]
   const first = children[0]
   if (first !== z && first !== f) return children
-  for (let i = 1; i < children.length; i++) if (children[i] !== first) return children
+  const n = childCount(children)
+  for (let i = 1; i < n; i++) if (children[i] !== first) return children
   if (first === z) return ZEROS[h] as Node
-  return children.length === FANOUT ? (FULLS[h] as Node) : children
+  return n === FANOUT ? (FULLS[h] as Node) : children
+}
+
+/**
+ * `node` (height `h`), or the shared node when it is a run (or leaf) of all-clear or all-set
+ * words: for a run taken out of another (a child of a run, or one stored as an offset) that
+ * is about to be stored in a node of its own, where it must be canonical.
+ */
+export const canonRun = (node: Node, h: number): Node => {
+  if (isInner(node) || node === ZERO_LEAF || node === FULL_LEAF) return node
+  if (h === 0) return canonLeaf(node)
+  const n = WORDS[h] as number
+  if (firstNonZero(node.w, node.o, n, 0) < 0) return ZEROS[h] as Node
+  if (firstNonOnes(node.w, node.o, n, 0) < 0) return FULLS[h] as Node
+  return node
 }
 
 /**

@@ -20,9 +20,9 @@ import {
   type ExportTooLarge,
   type InvalidPageCount,
 } from './errors.js'
-import { LEAF_BITS, LEAF_WORDS, LITTLE_ENDIAN, type Node } from './layout.js'
+import { LEAF_WORDS, LITTLE_ENDIAN, type Node } from './layout.js'
 import { foldWords } from './fold.js'
-import { heightOf, walkLeaves, wrap } from './tree.js'
+import { heightOf, walkWords, wrap } from './tree.js'
 
 /** A little-endian word bitmap: 64-bit word values, or their little-endian bytes. */
 export type LeBitmap = BigUint64Array | Uint8Array
@@ -83,8 +83,9 @@ const foldU32 = (bm: PageBitmap, src: Uint32Array, basePage: number, n: number):
   const scratch = new Uint32Array(Math.min(CHUNK_WORDS, nw))
   const r = 32 - s
   let root = bm.root
-  for (let j0 = 0; j0 < nw; j0 += CHUNK_WORDS) {
-    const j1 = Math.min(nw, j0 + CHUNK_WORDS)
+  // chunks end on multiples of CHUNK_WORDS bitmap words, so whole runs are folded as runs
+  for (let j0 = 0; j0 < nw;) {
+    const j1 = Math.min(nw, (Math.floor((g0 + j0) / CHUNK_WORDS) + 1) * CHUNK_WORDS - g0)
     // scratch[j - j0] = bitmap word g0 + j = (word(j) << s) | (word(j - 1) >>> r)
     const inner = Math.min(j1, m - 1)
     let j = j0
@@ -96,6 +97,7 @@ const foldU32 = (bm: PageBitmap, src: Uint32Array, basePage: number, n: number):
       scratch[j - j0] = ((src[j] as number) << s) | ((src[j - 1] as number) >>> r)
     for (; j < j1; j++) scratch[j - j0] = (word(j) << s) | (word(j - 1) >>> r)
     root = foldWords(root, h, width, scratch, g0 + j0, g0 + j0, g0 + j1)
+    j0 = j1
   }
   return root
 }
@@ -214,11 +216,10 @@ const exportU32 = (bm: PageBitmap): E.Either<ExportTooLarge, Uint32Array> => {
   } catch (e) {
     return tooLarge(e instanceof Error ? e.message : String(e))
   }
-  walkLeaves(bm.root, heightOf(bm), 0, 0, Math.ceil(bm.pages / LEAF_BITS), (leaf, li) => {
-    const base = li * LEAF_WORDS
-    const n = Math.min(LEAF_WORDS, total - base)
-    const { w, o } = leaf
-    for (let k = 0; k < n; k++) out[base + k] = w[o + k] as number
+  walkWords(bm.root, heightOf(bm), 0, (w, o, n, at) => {
+    const m = Math.min(n, total - at)
+    if (m > LEAF_WORDS) out.set(w.subarray(o, o + m), at)
+    else for (let k = 0; k < m; k++) out[at + k] = w[o + k] as number
   })
   return E.right(out)
 }

@@ -6,13 +6,13 @@
  * @module
  */
 import type { PageBitmap } from './bitmap.js'
-import { isShared, type Inner, type Leaf, type Node } from './layout.js'
+import { FANOUT, childCount, isInner, isShared, type Node } from './layout.js'
 import { heightOf } from './tree.js'
 
 /**
  * Bytes per object, as V8 lays them out in a 64-bit Node without pointer compression
  * (measured with `process.memoryUsage()` on Node 20): a bitmap value (3 fields), an array
- * of 8 (the array, its element store and 8 slots), a leaf handle (2 fields), and a slab's
+ * of 8 or 9 (the array, its element store and its slots), a leaf or run handle (2 fields), and a slab's
  * typed array, array buffer and backing-store record on top of its bytes.
  */
 export const OBJECT_BYTES = {
@@ -47,21 +47,26 @@ export const OBJECT_BYTES = {
 export const retainedBytes = (bms: ReadonlyArray<PageBitmap>): number => {
   const seen = new Set<object>()
   let bytes = 0
+  const slab = (w: Uint32Array): void => {
+    if (seen.has(w.buffer)) return
+    seen.add(w.buffer)
+    bytes += w.byteLength + OBJECT_BYTES.slab
+  }
   const visit = (node: Node, h: number): void => {
     if (seen.has(node) || isShared(node)) return
     seen.add(node)
-    if (h === 0) {
-      const { w } = node as Leaf
+    if (!isInner(node)) {
       bytes += OBJECT_BYTES.leaf
-      if (!seen.has(w.buffer)) {
-        seen.add(w.buffer)
-        bytes += w.byteLength + OBJECT_BYTES.slab
-      }
+      slab(node.w)
       return
     }
-    const inner = node as Inner
-    bytes += OBJECT_BYTES.inner(inner.length)
-    for (const c of inner) visit(c, h - 1)
+    bytes += OBJECT_BYTES.inner(node.length)
+    const n = childCount(node)
+    for (let c = 0; c < n; c++) {
+      const x = node[c]
+      if (typeof x !== 'number') visit(x as Node, h - 1)
+    }
+    if (node.length > FANOUT) slab(node[FANOUT] as Uint32Array)
   }
   for (const bm of bms) {
     if (seen.has(bm)) continue

@@ -10,14 +10,21 @@
 import { either as E, option as O } from 'fp-ts'
 import type { PageBitmap } from './bitmap.js'
 import type { PageRangeOutOfBounds } from './errors.js'
+import { nonZeroWords } from './kernels.js'
 import {
+  FANOUT,
   LEAF_BITS,
   LEAF_WORDS,
+  RUN_HEIGHT,
   SPAN,
+  WORDS,
   ZERO_LEAF,
   child,
   childIndex,
+  ctz,
+  isInner,
   span,
+  childCount,
   zero,
   type Inner,
   type Leaf,
@@ -60,8 +67,9 @@ export const nextSet =
 
 /**
  * A position in a bitmap's tree kept between calls (internal to {@link setPageFinder}): the
- * nodes on the path from the root to one leaf and the child taken at each height, so that
- * moving on to the next leaf with a set page climbs only as far as it must.
+ * nodes on the path from the root down to one run of words (a leaf, or a run of leaves a
+ * fold wrote) and the child taken at each height, so that moving on to the next run with a
+ * set page climbs only as far as it must.
  */
 class Path {
   /** `nodes[k]`: the node of height `k` on the path (`nodes[h]` the root). */
@@ -70,8 +78,10 @@ class Path {
   readonly at: Int32Array
   /** `bases[k]`: the first page under `nodes[k]`. */
   readonly bases: Float64Array
-  /** The leaf at the end of the path and its first page. */
-  leaf: Leaf = ZERO_LEAF
+  /** The run at the end of the path, its height, its words, and its first page. */
+  run: Leaf = ZERO_LEAF
+  height = 0
+  words: number = LEAF_WORDS
   base = 0
 
   constructor(
@@ -83,12 +93,20 @@ class Path {
     this.bases = new Float64Array(h + 1)
   }
 
-  /** Follows the path to the leaf holding `page` (a page under the root). */
+  private land(n: Node, k: number, base: number): void {
+    this.run = n as Leaf
+    this.height = k
+    this.words = WORDS[k] as number
+    this.base = base
+  }
+
+  /** Follows the path to the run holding `page` (a page under the root). */
   seek(page: number): void {
     const { nodes, at, bases } = this
     let n = this.root
     let base = 0
-    for (let k = this.h; k > 0; k--) {
+    let k = this.h
+    for (; k > 0 && isInner(n); k--) {
       nodes[k] = n
       bases[k] = base
       const c = childIndex(page, k)
@@ -96,38 +114,38 @@ class Path {
       base += c * (SPAN[k - 1] as number)
       n = child(n, c, k)
     }
-    this.leaf = n as Leaf
-    this.base = base
+    this.land(n, k, base)
   }
 
   /**
-   * Moves to the first leaf after the current one that has a set page (an all-set subtree's
-   * leaves are each the shared all-set leaf); false, the path unchanged, when there is none.
+   * Moves to the first run after the current one that may have a set page (an all-set
+   * subtree's leaves are each the shared all-set leaf); false, the path unchanged, when
+   * there is none.
    */
   advance(): boolean {
     const { nodes, at, bases, h } = this
-    for (let k = 1; k <= h; k++) {
-      const inner = nodes[k] as Inner
+    for (let k = this.height + 1; k <= h; k++) {
+      const node = nodes[k] as Inner
       const z = zero(k - 1)
-      for (let c = (at[k] as number) + 1; c < inner.length; c++) {
-        let n = inner[c] as Node
+      const width = childCount(node)
+      for (let c = (at[k] as number) + 1; c < width; c++) {
+        let n = child(node, c, k)
         if (n === z) continue
         at[k] = c
         let base = (bases[k] as number) + c * (SPAN[k - 1] as number)
-        // down to the first leaf with a set page: the leftmost child that is not all clear
-        for (let j = k - 1; j > 0; j--) {
+        // down to the first run: the leftmost child that is not all clear
+        let j = k - 1
+        for (; j > 0 && isInner(n); j--) {
           nodes[j] = n
           bases[j] = base
-          const kids = n as Inner
           const zj = zero(j - 1)
           let d = 0
-          while ((kids[d] as Node) === zj) d++
+          while (d < FANOUT - 1 && child(n, d, j) === zj) d++
           at[j] = d
           base += d * (SPAN[j - 1] as number)
-          n = kids[d] as Node
+          n = child(n, d, j)
         }
-        this.leaf = n as Leaf
-        this.base = base
+        this.land(n, j, base)
         return true
       }
     }
@@ -141,9 +159,9 @@ class Path {
  * `size` when no bit is found, as `migration_bitmap_find_dirty` calls it once per page it
  * sends. Answers as {@link nextSet} does (`from` may be any number; NaN finds nothing), but
  * without an `Option` per call, and the finder keeps its place in the tree, so a walk in
- * increasing order costs a word scan per call and, per leaf with set pages, a step to the
- * next such leaf rather than a search from the root. Calls may come in any order; `bm` is
- * never changed.
+ * increasing order costs a word scan per call and, per run of words with set pages, a step
+ * to the next such run rather than a search from the root. Calls may come in any order;
+ * `bm` is never changed.
  *
  * @example
  * import { bitmap } from 'ramaddr'
@@ -158,21 +176,89 @@ class Path {
  * assert.equal(find(2 ** 27 + 1), 2 ** 28) // none: the page count, as find_next_bit
  */
 export const setPageFinder = (bm: PageBitmap): ((from: number) => number) => {
-  const { pages } = bm
-  const path = new Path(bm.root, heightOf(bm))
-  path.seek(0)
-  return (from: number): number => {
+  const finder = new Finder(bm)
+  return (from: number): number => finder.find(from)
+}
+
+/** The state behind {@link setPageFinder}: a {@link Path} and its current run in fields. */
+class Finder {
+  readonly pages: number
+  readonly path: Path
+  w: Uint32Array = ZERO_LEAF.w
+  o = 0
+  words: number = LEAF_WORDS
+  base = 0
+  end = 0
+  /**
+   * For a run longer than a leaf, once a search goes past the word it starts in: the
+   * indexes of the run's words that are not clear (`count` of them, listed by the
+   * `nonZeroWords` kernel in one pass), and where the last search stopped in the list.
+   */
+  readonly list = new Int32Array(WORDS[RUN_HEIGHT] as number)
+  count = -1
+  at = 0
+
+  constructor(bm: PageBitmap) {
+    this.pages = bm.pages
+    this.path = new Path(bm.root, heightOf(bm))
+    this.path.seek(0)
+    this.sync()
+  }
+
+  /** Takes the path's run as the current one. */
+  sync(): void {
+    const path = this.path
+    this.w = path.run.w
+    this.o = path.run.o
+    this.words = path.words
+    this.base = path.base
+    this.end = path.base + path.words * 32
+    this.count = -1
+  }
+
+  /** The first word after word `i` of the current run (longer than a leaf) that is not clear, or -1. */
+  nextWord(i: number): number {
+    const list = this.list
+    if (this.count < 0) {
+      this.count = nonZeroWords(this.w, this.o, this.words, 0, list)
+      this.at = 0
+    }
+    let k = this.at
+    // a walk goes forwards: the list from where the last search stopped (else from the start)
+    if (k > 0 && (list[k - 1] as number) > i) k = 0
+    while (k < this.count && (list[k] as number) <= i) k++
+    this.at = k
+    return k < this.count ? (list[k] as number) : -1
+  }
+
+  find(from: number): number {
+    const pages = this.pages
     let f = from <= 0 ? 0 : Math.ceil(from)
     if (!(f < pages)) return pages
-    if (f < path.base || f >= path.base + LEAF_BITS) path.seek(f)
+    if (f < this.base || f >= this.end) {
+      this.path.seek(f)
+      this.sync()
+    }
     for (;;) {
-      const r = scanLeaf(path.leaf, f - path.base)
-      if (r >= 0) {
-        const p = path.base + r
+      const r = f - this.base
+      let i: number
+      if (this.words === LEAF_WORDS) i = scanLeaf(this.path.run, r)
+      else {
+        // the word the search starts in, then the next listed word
+        const x = (this.w[this.o + (r >>> 5)] as number) & (-1 << (r & 31))
+        if (x !== 0) i = (r & ~31) + ctz(x)
+        else {
+          const j = this.nextWord(r >>> 5)
+          i = j < 0 ? -1 : (j << 5) + ctz(this.w[this.o + j] as number)
+        }
+      }
+      if (i >= 0) {
+        const p = this.base + i
         return p < pages ? p : pages
       }
-      if (!path.advance()) return pages
-      f = path.base
+      if (!this.path.advance()) return pages
+      this.sync()
+      f = this.base
     }
   }
 }
@@ -254,10 +340,10 @@ const reduceNode = <B>(
 ): B => {
   if (h > 0) {
     if (node === zero(h)) return acc
-    const inner = node as Inner
     const cs = span(h - 1)
-    for (let c = 0; c < inner.length; c++)
-      acc = reduceNode(inner[c] as Node, h - 1, base + c * cs, acc, f)
+    const width = isInner(node) ? childCount(node) : FANOUT
+    for (let c = 0; c < width; c++)
+      acc = reduceNode(child(node, c, h), h - 1, base + c * cs, acc, f)
     return acc
   }
   if (node === ZERO_LEAF) return acc

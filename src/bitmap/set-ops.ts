@@ -16,23 +16,63 @@ import {
   FULL_LEAF,
   LEAF_WORDS,
   ZERO_LEAF,
+  WORDS,
   allocLeaf,
+  allocRun,
   canonInner,
   canonLeaf,
+  canonRun,
   child,
   full,
+  isInner,
+  putRun,
+  releaseRun,
   rootWidth,
+  sealArena,
   zero,
-  type Inner,
   type Leaf,
   type Node,
+  type Slots,
 } from './layout.js'
+import { addsBits, andNotWords, andWords, orWords } from './kernels.js'
 import { heightOf, wrap } from './tree.js'
 
 interface Op {
   /** The answer for two nodes of height `h >= 1` when it needs no look inside, else undefined. */
   readonly node: (a: Node, b: Node, h: number) => Node | undefined
   readonly leaf: (a: Leaf, b: Leaf) => Leaf
+  /** Two runs of `n` words (height >= 1) combined by the kernels: an input, or a new run. */
+  readonly runs: (a: Leaf, b: Leaf, n: number) => Leaf
+}
+
+/** A new run of `n` words written by `write`, or undefined (and no run) if it is all clear. */
+const newRun = (n: number, write: (out: Uint32Array, oo: number) => boolean): Leaf | undefined => {
+  const run = allocRun(n)
+  if (write(run.w, run.o)) return run
+  releaseRun(run)
+  return undefined
+}
+
+/** The union of two runs: the superset when there is one, else a new run. */
+const unionRuns = (a: Leaf, b: Leaf, n: number): Leaf => {
+  if (!addsBits(a.w, a.o, b.w, b.o, n)) return a
+  if (!addsBits(b.w, b.o, a.w, a.o, n)) return b
+  return newRun(n, (w, o) => orWords(w, o, a.w, a.o, b.w, b.o, n)) ?? a
+}
+
+/** The intersection of two runs: the subset when there is one, else a new run (or none). */
+const intersectRuns = (a: Leaf, b: Leaf, n: number): Leaf => {
+  if (!addsBits(b.w, b.o, a.w, a.o, n)) return a
+  if (!addsBits(a.w, a.o, b.w, b.o, n)) return b
+  return newRun(n, (w, o) => andWords(w, o, a.w, a.o, b.w, b.o, n)) ?? ZERO_LEAF
+}
+
+/** `a` less `b`: `a` when they have no page in common, else a new run (or none). */
+const subtractRuns = (a: Leaf, b: Leaf, n: number): Leaf => {
+  const both = newRun(n, (w, o) => andWords(w, o, a.w, a.o, b.w, b.o, n))
+  if (both === undefined) return a
+  releaseRun(both)
+  return newRun(n, (w, o) => andNotWords(w, o, a.w, a.o, b.w, b.o, n)) ?? ZERO_LEAF
 }
 
 /**
@@ -70,6 +110,7 @@ const unionOp: Op = {
     if (a === ZERO_LEAF || b === FULL_LEAF) return b
     return mergeLeaves(a, b, true)
   },
+  runs: unionRuns,
 }
 
 const intersectionOp: Op = {
@@ -80,6 +121,7 @@ const intersectionOp: Op = {
     if (b === ZERO_LEAF || a === FULL_LEAF) return b
     return mergeLeaves(a, b, false)
   },
+  runs: intersectRuns,
 }
 
 const differenceOp: Op = {
@@ -98,20 +140,26 @@ const differenceOp: Op = {
       out.w[out.o + i] = (x[a.o + i] as number) & ~(y[b.o + i] as number)
     return canonLeaf(out)
   },
+  runs: subtractRuns,
 }
 
 const zip = (op: Op, a: Node, b: Node, h: number, width: number): Node => {
   if (h === 0) return op.leaf(a as Leaf, b as Leaf)
   const shortcut = op.node(a, b, h)
   if (shortcut !== undefined) return shortcut
-  const out = new Array<Node>(width)
-  let sameA = (a as Inner).length === width
-  let sameB = (b as Inner).length === width
+  if (!isInner(a) && !isInner(b)) {
+    const r = op.runs(a, b, WORDS[h] as number)
+    return r === ZERO_LEAF ? zero(h) : r === a || r === b ? r : canonRun(r, h)
+  }
+  const out: Slots = new Array<Node>(width)
+  let sameA = true
+  let sameB = true
   for (let c = 0; c < width; c++) {
     const x = child(a, c, h)
     const y = child(b, c, h)
     const r = zip(op, x, y, h - 1, FANOUT)
-    out[c] = r
+    if (h > 1 && !isInner(r) && r !== x && r !== y) putRun(out, c, r)
+    else out[c] = r === x || r === y ? canonRun(r, h - 1) : r
     sameA &&= r === x
     sameB &&= r === y
   }
@@ -125,6 +173,7 @@ const combine =
     if (bm.pages !== other.pages) return E.left(sizeMismatch(bm.pages, other.pages))
     const h = heightOf(bm)
     const root = zip(op, bm.root, other.root, h, h === 0 ? FANOUT : rootWidth(bm.pages, h))
+    sealArena()
     return E.right(root === bm.root ? bm : root === other.root ? other : wrap(bm.pages, root))
   }
 

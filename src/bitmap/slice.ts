@@ -29,6 +29,7 @@ import {
   zero,
   type Leaf,
   type Node,
+  type Slots,
 } from './layout.js'
 import { checkRange } from './ranges.js'
 import { copyInner, heightOf, leafAt, nextClearIn, nextSetIn, nodeAt, wrap } from './tree.js'
@@ -156,7 +157,7 @@ export const setSlice =
       const cs = span(k - 1)
       const c0 = offset <= base ? 0 : Math.floor((offset - base) / cs)
       const c1 = Math.min(width, Math.ceil((end - base) / cs))
-      let out: Node[] | undefined
+      let out: Slots | undefined
       for (let c = c0; c < c1; c++) {
         const old = child(node, c, k)
         const next = go(old, k - 1, base + c * cs, FANOUT)

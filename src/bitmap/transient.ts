@@ -25,10 +25,13 @@ import {
   LEAF_BITS,
   canonInner,
   canonLeaf,
+  child,
   childIndex,
   copyLeaf,
+  childCount,
   type Leaf,
   type Node,
+  type Slots,
 } from './layout.js'
 import { copyInner, fillNode, getBit, heightOf, wrap } from './tree.js'
 
@@ -87,8 +90,12 @@ export const withMutations =
     const freeze = (node: Node, k: number): Node => {
       if (!owned.has(node)) return node
       if (k === 0) return canonLeaf(node as Leaf)
-      const inner = node as Node[]
-      for (let c = 0; c < inner.length; c++) inner[c] = freeze(inner[c] as Node, k - 1)
+      const inner = node as Slots
+      const n = childCount(inner)
+      for (let c = 0; c < n; c++) {
+        const x = inner[c]
+        if (typeof x !== 'number') inner[c] = freeze(x as Node, k - 1)
+      }
       return canonInner(inner, k)
     }
 
@@ -99,11 +106,11 @@ export const withMutations =
         return
       }
       if (getBit(root, h, page) === value) return
-      let parent: Node[] | undefined
+      let parent: Slots | undefined
       let at = 0
       let node = root
       for (let k = h; k > 0; k--) {
-        let inner = node as Node[]
+        let inner = node as Slots
         if (!owned.has(node)) {
           inner = copyInner(node, k === h ? width : FANOUT, k)
           owned.add(inner)
@@ -112,7 +119,7 @@ export const withMutations =
         }
         parent = inner
         at = childIndex(page, k)
-        node = inner[at] as Node
+        node = child(inner, at, k)
       }
       let leaf = node as Leaf
       if (!owned.has(leaf)) {

@@ -11,7 +11,9 @@ import {
   FANOUT,
   FULL_LEAF,
   LEAF_BITS,
+  LEAF_SHIFT,
   LEAF_WORDS,
+  WORDS,
   ZERO_LEAF,
   bitsMask,
   canonInner,
@@ -22,14 +24,17 @@ import {
   ctz,
   full,
   heightFor,
+  isInner,
   popWords,
   popcount,
   span,
+  childCount,
   zero,
-  type Inner,
   type Leaf,
   type Node,
+  type Slots,
 } from './layout.js'
+import { firstNonOnes, firstNonZero, popcountWords } from './kernels.js'
 
 /** A bitmap of `pages` pages over the tree `root`. */
 export const wrap = (pages: number, root: Node): PageBitmap => ({ _tag: 'PageBitmap', pages, root })
@@ -37,10 +42,25 @@ export const wrap = (pages: number, root: Node): PageBitmap => ({ _tag: 'PageBit
 /** The height of a bitmap's tree. */
 export const heightOf = (bm: PageBitmap): number => heightFor(bm.pages)
 
-/** A copy of the inner node `node` (height `h`) with `width` children, to be changed. */
-export const copyInner = (node: Node, width: number, h: number): Node[] => {
-  const out = new Array<Node>(width)
-  for (let c = 0; c < width; c++) out[c] = child(node, c, h)
+/**
+ * A copy of the node `node` (height `h`) as an inner node with `width` children, to be
+ * changed: the same children (offsets and home slab kept as they are), or for a run, its
+ * eight parts as offsets into its slab.
+ */
+export const copyInner = (node: Node, width: number, h: number): Slots => {
+  if (!isInner(node)) {
+    const out: Slots = new Array<Node | number | Uint32Array>(FANOUT + 1)
+    const cw = WORDS[h - 1] as number
+    for (let c = 0; c < FANOUT; c++) out[c] = node.o + c * cw
+    out[FANOUT] = node.w
+    return out
+  }
+  const n = childCount(node)
+  const out: Slots = new Array<Node | number | Uint32Array>(
+    node.length > FANOUT ? FANOUT + 1 : width,
+  )
+  for (let c = 0; c < width; c++) out[c] = c < n ? (node[c] as Node | number) : zero(h - 1)
+  if (node.length > FANOUT) out[FANOUT] = node[FANOUT] as Uint32Array
   return out
 }
 
@@ -49,7 +69,10 @@ export const leafAt = (root: Node, h: number, li: number): Leaf => {
   if (li < 0 || li * LEAF_BITS >= span(h)) return ZERO_LEAF
   const page = li * LEAF_BITS
   let n = root
-  for (let k = h; k > 0; k--) n = child(n, childIndex(page, k), k)
+  for (let k = h; k > 0; k--) {
+    if (!isInner(n)) return { w: n.w, o: n.o + ((page % span(k)) >>> LEAF_SHIFT) * LEAF_WORDS }
+    n = child(n, childIndex(page, k), k)
+  }
   return n as Leaf
 }
 
@@ -114,7 +137,7 @@ export const fillNode = (
   const cs = span(h - 1)
   const c0 = start <= base ? 0 : Math.floor((start - base) / cs)
   const c1 = Math.min(width, Math.ceil((end - base) / cs))
-  let out: Node[] | undefined
+  let out: Slots | undefined
   for (let c = c0; c < c1; c++) {
     const old = child(node, c, h)
     const next = fillNode(old, h - 1, base + c * cs, start, end, value, FANOUT)
@@ -130,15 +153,34 @@ export const fillNode = (
 export const popLeaf = (leaf: Leaf): number =>
   leaf === ZERO_LEAF ? 0 : leaf === FULL_LEAF ? LEAF_BITS : popWords(leaf.w, leaf.o)
 
-/** Set pages under `node` (height `h`). */
+/** Set pages in the run `w[o .. o + words)`. */
+const popRun = (w: Uint32Array, o: number, words: number): number =>
+  words === LEAF_WORDS ? popWords(w, o) : popcountWords(w, o, words)
+
+/**
+ * Set pages under `node` (height `h`). Runs stored as consecutive offsets of one home slab
+ * are counted as one stretch of words.
+ */
 export const countNode = (node: Node, h: number): number => {
-  if (h === 0) return popLeaf(node as Leaf)
+  if (!isInner(node)) return h === 0 ? popLeaf(node) : popRun(node.w, node.o, WORDS[h] as number)
   if (node === zero(h)) return 0
   if (node === full(h)) return span(h)
   let n = 0
-  const cs = node as Inner
-  if (h === 1) for (let c = 0; c < cs.length; c++) n += popLeaf(cs[c] as Leaf)
-  else for (let c = 0; c < cs.length; c++) n += countNode(cs[c] as Node, h - 1)
+  const width = childCount(node)
+  const cw = WORDS[h - 1] as number
+  let start = -1
+  let end = -1
+  for (let c = 0; c < width; c++) {
+    const x = node[c]
+    if (typeof x === 'number') {
+      if (x !== end) {
+        if (start >= 0) n += popRun(node[FANOUT] as Uint32Array, start, end - start)
+        start = x
+      }
+      end = x + cw
+    } else n += countNode(x as Node, h - 1)
+  }
+  if (start >= 0) n += popRun(node[FANOUT] as Uint32Array, start, end - start)
   return n
 }
 
@@ -170,30 +212,29 @@ export const countRangeNode = (
     return n
   }
   const cs = span(h - 1)
-  const inner = node as Inner
   let n = 0
-  const c1 = Math.min(inner.length, Math.ceil((hi - base) / cs))
+  const c1 = Math.min(isInner(node) ? childCount(node) : FANOUT, Math.ceil((hi - base) / cs))
   for (let c = Math.floor((lo - base) / cs); c < c1; c++)
-    n += countRangeNode(inner[c] as Node, h - 1, base + c * cs, start, end)
+    n += countRangeNode(child(node, c, h), h - 1, base + c * cs, start, end)
   return n
 }
 
 /**
- * The first set page at or after `from` (`0 <= from < 2048`) in `leaf`, leaf-relative, or -1.
- * Clear words are skipped eight at a time.
+ * The first set page at or after `from` (`0 <= from < words * 32`) in the words `w[o ..
+ * o + words)` (`words` a multiple of 8), relative to them, or -1. Clear words are skipped
+ * eight at a time.
  */
-export const scanLeaf = (leaf: Leaf, from: number): number => {
-  const { w, o } = leaf
+export const scanWords = (w: Uint32Array, o: number, words: number, from: number): number => {
   let i = from >>> 5
   let x = (w[o + i] as number) & (-1 << (from & 31))
   if (x !== 0) return (i << 5) + 31 - Math.clz32(x & -x)
   i++
-  while ((i & 7) !== 0 && i < LEAF_WORDS) {
+  while ((i & 7) !== 0 && i < words) {
     x = w[o + i] as number
     if (x !== 0) return (i << 5) + 31 - Math.clz32(x & -x)
     i++
   }
-  for (; i < LEAF_WORDS; i += 8) {
+  for (; i < words; i += 8) {
     const j = o + i
     if (
       ((w[j] as number) |
@@ -215,26 +256,44 @@ export const scanLeaf = (leaf: Leaf, from: number): number => {
   return -1
 }
 
+/** The first set page at or after `from` (`0 <= from < 2048`) in `leaf`, leaf-relative, or -1. */
+export const scanLeaf = (leaf: Leaf, from: number): number =>
+  scanWords(leaf.w, leaf.o, LEAF_WORDS, from)
+
 /**
  * The first page `>= from` under `node` (height `h`, first page `base`, and
  * `base <= from < base + span(h)`) that is set, or -1.
  */
 export const nextSetIn = (node: Node, h: number, base: number, from: number): number => {
-  if (h === 0) {
+  if (!isInner(node)) {
     if (node === ZERO_LEAF) return -1
-    const r = scanLeaf(node as Leaf, from - base)
+    const r = h === 0 ? scanLeaf(node, from - base) : scanRun(node, WORDS[h] as number, from - base)
     return r < 0 ? -1 : base + r
   }
   if (node === zero(h)) return -1
   if (node === full(h)) return from
   const cs = span(h - 1)
-  const inner = node as Inner
-  for (let c = Math.floor((from - base) / cs); c < inner.length; c++) {
+  const width = childCount(node)
+  for (let c = Math.floor((from - base) / cs); c < width; c++) {
     const cb = base + c * cs
-    const r = nextSetIn(inner[c] as Node, h - 1, cb, from > cb ? from : cb)
+    const r = nextSetIn(child(node, c, h), h - 1, cb, from > cb ? from : cb)
     if (r >= 0) return r
   }
   return -1
+}
+
+/**
+ * The first set page at or after `from` (`0 <= from < words * 32`) in the run `w[o ..
+ * o + words)`, run-relative, or -1: the first word in JavaScript, the rest by the
+ * `firstNonZero` kernel.
+ */
+export const scanRun = (run: Leaf, words: number, from: number): number => {
+  const { w, o } = run
+  const i = from >>> 5
+  const x = (w[o + i] as number) & (-1 << (from & 31))
+  if (x !== 0) return (i << 5) + ctz(x)
+  const j = i + 1 < words ? firstNonZero(w, o, words, i + 1) : -1
+  return j < 0 ? -1 : (j << 5) + ctz(w[o + j] as number)
 }
 
 /**
@@ -242,16 +301,15 @@ export const nextSetIn = (node: Node, h: number, base: number, from: number): nu
  * past the bitmap's end read as clear: callers compare the answer with the page count.
  */
 export const nextClearIn = (node: Node, h: number, base: number, from: number): number => {
-  if (h === 0) {
+  if (!isInner(node)) {
     if (node === FULL_LEAF) return -1
-    const { w, o } = node as Leaf
-    let i = (from - base) >>> 5
-    let x = ~(w[o + i] as number) & (-1 << (from & 31))
-    for (;;) {
-      if (x !== 0) return base + (i << 5) + ctz(x)
-      if (++i === LEAF_WORDS) return -1
-      x = ~(w[o + i] as number)
-    }
+    const { w, o } = node
+    const words = WORDS[h] as number
+    const i = (from - base) >>> 5
+    const x = ~(w[o + i] as number) & (-1 << (from & 31))
+    if (x !== 0) return base + (i << 5) + ctz(x)
+    const j = i + 1 < words ? firstNonOnes(w, o, words, i + 1) : -1
+    return j < 0 ? -1 : base + (j << 5) + ctz(~(w[o + j] as number))
   }
   if (node === full(h)) return -1
   if (node === zero(h)) return from
@@ -265,39 +323,37 @@ export const nextClearIn = (node: Node, h: number, base: number, from: number): 
 }
 
 /**
- * Calls `f(leaf, li)` for every leaf under `node` (height `h`, first leaf `first`) with a
- * set page and an index in `[from, to)`, in order; all-set subtrees give one call per leaf.
+ * Calls `f(w, o, n, at)` for every stretch of words under `node` (height `h`, its first word
+ * the bitmap's word `first`) that may hold a set page, in order: the `n` words `w[o ..
+ * o + n)` are the bitmap's words from `at`. A leaf gives 64 words, a run its whole length;
+ * an all-set subtree gives its all-set leaves one by one.
  */
-export const walkLeaves = (
+export const walkWords = (
   node: Node,
   h: number,
   first: number,
-  from: number,
-  to: number,
-  f: (leaf: Leaf, li: number) => void,
+  f: (w: Uint32Array, o: number, n: number, at: number) => void,
 ): void => {
-  if (h === 0) {
-    if (node !== ZERO_LEAF && first >= from && first < to) f(node as Leaf, first)
+  if (!isInner(node)) {
+    if (node !== ZERO_LEAF) f(node.w, node.o, WORDS[h] as number, first)
     return
   }
   if (node === zero(h)) return
-  const n = span(h - 1) / LEAF_BITS
-  const inner = node as Inner
-  for (let c = 0; c < inner.length; c++) {
-    const cf = first + c * n
-    if (cf + n <= from) continue
-    if (cf >= to) return
-    walkLeaves(inner[c] as Node, h - 1, cf, from, to, f)
+  const cw = WORDS[h - 1] as number
+  const width = childCount(node)
+  for (let c = 0; c < width; c++) {
+    const x = node[c]
+    if (typeof x === 'number') f(node[FANOUT] as Uint32Array, x, cw, first + c * cw)
+    else walkWords(x as Node, h - 1, first + c * cw, f)
   }
 }
 
 /** Whether two trees of height `h` hold the same pages. */
 export const equalNodes = (a: Node, b: Node, h: number): boolean => {
   if (a === b) return true
-  if (h === 0) {
-    const x = a as Leaf
-    const y = b as Leaf
-    for (let i = 0; i < LEAF_WORDS; i++) if (x.w[x.o + i] !== y.w[y.o + i]) return false
+  if (!isInner(a) && !isInner(b)) {
+    const n = WORDS[h] as number
+    for (let i = 0; i < n; i++) if (a.w[a.o + i] !== b.w[b.o + i]) return false
     return true
   }
   for (let c = 0; c < FANOUT; c++)

@@ -10,11 +10,12 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as bitmap from '../../src/bitmap/index.js'
 import type { PageBitmap } from '../../src/bitmap/index.js'
 import {
-  LEAF_WORDS,
+  FANOUT,
+  RUN_HEIGHT,
+  WORDS,
   ZERO_LEAF,
   heightFor,
-  type Inner,
-  type Leaf,
+  isInner,
   type Node,
 } from '../../src/bitmap/layout.js'
 
@@ -244,24 +245,36 @@ describe('foldLeBitmap and slab memory', () => {
     for (let i = 0; i < 256; i++) junk.push(Buffer.alloc(64 * 1024, 0xab))
     junk.length = 0
     gc()
-    // 300 leaves with a page each: the fold starts at least one new slab and ends in it
+    // 300 leaves with a page each: the fold writes four runs of 64 leaves and 44 leaves,
+    // starting at least one new slab of each kind and ending in it
     const pages = 300 * 2048
     const words = new BigUint64Array(pages / 64)
     for (let leaf = 0; leaf < 300; leaf++) words[leaf * 32 + (leaf % 32)] = 1n << BigInt(leaf % 64)
     const bm = right(bitmap.fromLeWords(pages)(words))
     expect(bitmap.count(bm)).toBe(300)
-    const leaves: Leaf[] = []
+    // every stretch of slab words the bitmap uses: leaves, runs, and runs stored as offsets
+    const used: Array<{ w: Uint32Array; end: number; h: number }> = []
     const visit = (node: Node, h: number): void => {
-      if (h === 0) {
-        if (node !== ZERO_LEAF) leaves.push(node as Leaf)
-      } else for (const c of node as Inner) visit(c, h - 1)
+      if (!isInner(node)) {
+        if (node !== ZERO_LEAF) used.push({ w: node.w, end: node.o + WORDS[h]!, h })
+        return
+      }
+      const n = Math.min(node.length, FANOUT)
+      for (let c = 0; c < n; c++) {
+        const x = node[c]
+        if (typeof x === 'number')
+          used.push({ w: node[FANOUT] as Uint32Array, end: x + WORDS[h - 1]!, h: h - 1 })
+        else visit(x as Node, h - 1)
+      }
     }
     visit(bm.root, heightFor(pages))
-    expect(leaves.length).toBe(300)
-    const last = leaves[leaves.length - 1] as Leaf
-    // every word of the last slab past the leaves it holds is clear
-    const used = leaves.filter((l) => l.w === last.w).map((l) => l.o + LEAF_WORDS)
-    const tail = Array.from(last.w.subarray(Math.max(...used))).filter((x) => x !== 0)
+    expect(used.filter((u) => u.h === 0)).toHaveLength(300 - 256)
+    expect(used.filter((u) => u.h === RUN_HEIGHT)).toHaveLength(4)
+    // in every slab, every word past the stretches it holds is clear
+    const tail = [...new Set(used.map((u) => u.w))].flatMap((w) => {
+      const end = Math.max(...used.filter((u) => u.w === w).map((u) => u.end))
+      return Array.from(w.subarray(end)).filter((x) => x !== 0)
+    })
     expect(tail).toEqual([])
   })
 })

@@ -8,19 +8,8 @@ import { either as E, option as O } from 'fp-ts'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as bitmap from '../../src/bitmap/index.js'
 import type { PageBitmap } from '../../src/bitmap/index.js'
-import {
-  FANOUT,
-  LEAF_BITS,
-  LEAF_WORDS,
-  full,
-  heightFor,
-  isShared,
-  span,
-  zero,
-  type Inner,
-  type Leaf,
-  type Node,
-} from '../../src/bitmap/layout.js'
+import { LEAF_BITS, span } from '../../src/bitmap/layout.js'
+import { checkTree } from './check-tree.js'
 
 const RUNS = { numRuns: 1000 }
 
@@ -30,40 +19,6 @@ const right = <A>(e: E.Either<{ message: string }, A>): A => {
 }
 const sorted = (s: Iterable<number>): number[] => [...s].sort((a, b) => a - b)
 const range = (a: number, b: number): number[] => Array.from({ length: b - a }, (_, i) => a + i)
-
-/** The tree is well formed and canonical, and no page at or past `pages` is set. */
-const checkTree = (bm: PageBitmap): void => {
-  const h = heightFor(bm.pages)
-  const problems: string[] = []
-  const visit = (node: Node, k: number, base: number, isRoot: boolean): void => {
-    if (isShared(node)) {
-      if (node !== zero(k) && node !== full(k))
-        problems.push(`shared node of another height at ${base}`)
-      if (node === full(k) && base + span(k) > bm.pages)
-        problems.push(`full node past the end at ${base}`)
-      return
-    }
-    if (k === 0) {
-      const { w, o } = node as Leaf
-      const words = w.subarray(o, o + LEAF_WORDS)
-      if (words.every((x) => x === 0)) problems.push(`clear leaf at ${base} not shared`)
-      if (words.every((x) => x === 0xffffffff)) problems.push(`full leaf at ${base} not shared`)
-      for (let p = Math.max(bm.pages, base); p < base + LEAF_BITS; p++)
-        if ((((words[(p - base) >>> 5] ?? 0) >>> (p & 31)) & 1) !== 0)
-          problems.push(`page ${p} set`)
-      return
-    }
-    const inner = node as Inner
-    if (inner.length > FANOUT || (!isRoot && inner.length !== FANOUT))
-      problems.push(`node of ${inner.length} children at ${base}`)
-    if (inner.every((c) => c === zero(k - 1))) problems.push(`clear node at ${base} not shared`)
-    if (inner.length === FANOUT && inner.every((c) => c === full(k - 1)))
-      problems.push(`full node at ${base} not shared`)
-    inner.forEach((c, i) => visit(c, k - 1, base + i * span(k - 1), false))
-  }
-  visit(bm.root, h, 0, true)
-  expect(problems).toEqual([])
-}
 
 /** The maximal runs of a sorted list of pages. */
 const runsOf = (ps: readonly number[]): Array<{ start: number; end: number }> => {
