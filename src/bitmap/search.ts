@@ -194,7 +194,7 @@ class Finder {
    * indexes of the run's words that are not clear (`count` of them, listed by the
    * `nonZeroWords` kernel in one pass), and where the last search stopped in the list.
    */
-  readonly list = new Int32Array(WORDS[RUN_HEIGHT] as number)
+  list = new Int32Array(WORDS[RUN_HEIGHT] as number)
   count = -1
   at = 0
 
@@ -218,11 +218,12 @@ class Finder {
 
   /** The first word after word `i` of the current run (longer than a leaf) that is not clear, or -1. */
   nextWord(i: number): number {
-    const list = this.list
     if (this.count < 0) {
-      this.count = nonZeroWords(this.w, this.o, this.words, 0, list)
+      if (this.list.length < this.words) this.list = new Int32Array(this.words)
+      this.count = nonZeroWords(this.w, this.o, this.words, 0, this.list)
       this.at = 0
     }
+    const list = this.list
     let k = this.at
     // a walk goes forwards: the list from where the last search stopped (else from the start)
     if (k > 0 && (list[k - 1] as number) > i) k = 0
