@@ -15,7 +15,8 @@
 // 3. One-page updates of a 2^28-page bitmap: median time over 10,000 updates (goal <= 10
 //    us) and the bytes the 10,000 kept versions retain beyond the original, by the
 //    structural count retainedBytes (goal <= 10 MiB).
-// 4. The same fold, count and scan for a 2^30-page (4 TiB) guest, for the record.
+// 4. The same fold, count and walk for a 2^30-page (4 TiB) guest, for the record (the
+//    issue asks that such bitmaps work in a default Node process; its ratios are for 2^28).
 //
 // Lines marked "JS fallback" run the same operation with the WebAssembly kernels switched
 // off (src/bitmap/kernels.ts), to show what they add.
@@ -347,9 +348,9 @@ const t0 = now()
   )
   const bigEmpty = must(bitmap.empty(BIG))
   const bigFold = time(() => must(bitmap.foldLeBitmap(bigLog, 0)(bigEmpty)), 5)
-  line('fold into an empty bitmap, word-aligned', bigFold, bigBase.best, bigBytes, 0.3)
+  line('fold into an empty bitmap, word-aligned', bigFold, bigBase.best, bigBytes)
   const bigCount = time(() => bitmap.count(bigFold.result), 5)
-  line('count', bigCount, bigBase.best, bigBytes, 0.3)
+  line('count', bigCount, bigBase.best, bigBytes)
   const bigWalk = time(() => walkFinder(bigFold.result), 3)
   line('every dirty page, a setPageFinder call each', bigWalk, bigBase.best, bigBytes)
   if (bigWalk.result !== bigCount.result) throw new Error('2^30: walk and count disagree')
