@@ -11,7 +11,9 @@
  * A stretch of 4096 words (131072 pages) that the source covers whole becomes a run (see
  * layout.ts): copied in with one `TypedArray.prototype.set` into an all-clear stretch, or
  * ORed into a run by the `orWords` kernel (WebAssembly), so the fold of a mixed log costs a
- * few objects per 16 KiB, not one per 256 bytes. A run costs its 16 KiB however few pages
+ * few objects per 16 KiB, not one per 256 bytes. A node of eight runs the source covers
+ * whole is done in one step (one copy or one kernel call for 128 KiB, into one slab), so
+ * that its runs stay one after another, as offsets of one home slab. A run costs its 16 KiB however few pages
  * it holds: never more than a flat bitmap of the same pages (QEMU's own layout).
  *
  * @module
@@ -201,6 +203,65 @@ const foldRun = (old: Node, first: number, a: Uint32Array, delta: number): Node 
 }
 
 /**
+ * The all-clear node of height `RUN_HEIGHT + 1` with the source words `a[first - delta ..]`
+ * ORed into all its 32768 words: one slab's worth copied in with one
+ * `TypedArray.prototype.set`, as eight runs one after another (or the shared nodes where
+ * they are all clear or all set).
+ */
+const intoClearRuns = (first: number, a: Uint32Array, delta: number): Node => {
+  const d = first - delta
+  const n = FANOUT * RUN_WORDS
+  const run = allocRun(n)
+  const { w, o } = run
+  w.set(a.subarray(d, d + n), o)
+  const out: Slots = new Array<Node | number | Uint32Array>(FANOUT + 1)
+  let used = false
+  for (let c = 0; c < FANOUT; c++) {
+    const rc = o + c * RUN_WORDS
+    if (firstNonZero(w, rc, RUN_WORDS, 0) < 0) out[c] = zero(RUN_HEIGHT)
+    else if (firstNonOnes(w, rc, RUN_WORDS, 0) < 0) out[c] = full(RUN_HEIGHT)
+    else {
+      out[c] = rc
+      used = true
+    }
+  }
+  if (!used) {
+    releaseRun(run)
+    return canonInner(out.slice(0, FANOUT), RUN_HEIGHT + 1)
+  }
+  out[FANOUT] = w
+  return canonInner(out, RUN_HEIGHT + 1)
+}
+
+/**
+ * A node of height `RUN_HEIGHT + 1` whose eight children are runs laid out one after
+ * another in its home slab (as a fold writes them) with the source words `a[first - delta
+ * ..]` ORed into all its 32768 words by one `orWords` call, into eight new runs that are
+ * one after another again: `node` itself when the source adds nothing. Undefined for any
+ * other node, which is folded run by run.
+ */
+const foldRuns = (node: Node, first: number, a: Uint32Array, delta: number): Node | undefined => {
+  if (!isInner(node) || node.length !== FANOUT + 1) return undefined
+  const o = node[0]
+  if (typeof o !== 'number') return undefined
+  for (let c = 1; c < FANOUT; c++) if (node[c] !== o + c * RUN_WORDS) return undefined
+  const home = node[FANOUT] as Uint32Array
+  const n = FANOUT * RUN_WORDS
+  const run = allocRun(n)
+  if (!orWords(run.w, run.o, home, o, a, first - delta, n)) {
+    releaseRun(run)
+    return node
+  }
+  const out: Slots = new Array<Node | number | Uint32Array>(FANOUT + 1)
+  for (let c = 0; c < FANOUT; c++) {
+    const rc = run.o + c * RUN_WORDS
+    out[c] = firstNonOnes(run.w, rc, RUN_WORDS, 0) < 0 ? full(RUN_HEIGHT) : rc
+  }
+  out[FANOUT] = run.w
+  return canonInner(out, RUN_HEIGHT + 1)
+}
+
+/**
  * `node` (height `h`, first word `first`, `width` children if inner) with the source ORed
  * in: bitmap word `g` of `[lo, hi)` gets `a[g - delta]`; `node` itself when nothing changes.
  * A child of height {@link RUN_HEIGHT} the source covers whole is folded as a run.
@@ -217,6 +278,11 @@ const foldNode = (
 ): Node => {
   if (node === full(h)) return node
   if (h === 0) return foldLeaf(node as Leaf, first, a, delta, lo, hi)
+  if (h === RUN_HEIGHT + 1 && lo <= first && first + (WORDS[h] as number) <= hi) {
+    const whole =
+      node === zero(h) ? intoClearRuns(first, a, delta) : foldRuns(node, first, a, delta)
+    if (whole !== undefined) return whole
+  }
   const cw = WORDS[h - 1] as number
   const c0 = Math.max(0, Math.floor((lo - first) / cw))
   const c1 = Math.min(width, Math.ceil((hi - first) / cw))

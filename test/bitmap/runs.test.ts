@@ -98,7 +98,12 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({
     op: fc.constant('fold' as const),
     at: fc.oneof(frac, fc.constant(0)),
-    len: fc.oneof(fc.integer({ min: 1, max: 4000 }), fc.integer({ min: 1, max: 4 * RUN_PAGES })),
+    len: fc.oneof(
+      fc.integer({ min: 1, max: 4000 }),
+      fc.integer({ min: 1, max: 4 * RUN_PAGES }),
+      // whole nodes of eight runs, folded in one call
+      { arbitrary: fc.integer({ min: 8 * RUN_PAGES, max: 20 * RUN_PAGES }), weight: 3 },
+    ),
     seed: fc.integer(),
     kinds: fc.array(kindArb, { minLength: 1, maxLength: 6 }),
   }),
@@ -220,7 +225,11 @@ const agree = (bm: PageBitmap, m: Uint32Array, rnd: () => number): void => {
 }
 
 const scenario: fc.Arbitrary<Scenario> = fc.record({
-  pages: fc.integer({ min: RUN_PAGES + 1, max: 6 * RUN_PAGES + 12345 }),
+  pages: fc.oneof(
+    fc.integer({ min: RUN_PAGES + 1, max: 6 * RUN_PAGES + 12345 }),
+    // a root above nodes of eight runs
+    { arbitrary: fc.integer({ min: 8 * RUN_PAGES + 1, max: 20 * RUN_PAGES + 777 }), weight: 2 },
+  ),
   seed: fc.integer(),
   kinds: fc.array(kindArb, { minLength: 1, maxLength: 8 }),
   ops: fc.array(opArb, { minLength: 1, maxLength: 8 }),
