@@ -224,7 +224,7 @@ export const countRangeNode = (
  * o + words)` (`words` a multiple of 8), relative to them, or -1. Clear words are skipped
  * eight at a time.
  */
-export const scanWords = (w: Uint32Array, o: number, words: number, from: number): number => {
+const scanWords = (w: Uint32Array, o: number, words: number, from: number): number => {
   let i = from >>> 5
   let x = (w[o + i] as number) & (-1 << (from & 31))
   if (x !== 0) return (i << 5) + 31 - Math.clz32(x & -x)
@@ -287,7 +287,7 @@ export const nextSetIn = (node: Node, h: number, base: number, from: number): nu
  * o + words)`, run-relative, or -1: the first word in JavaScript, the rest by the
  * `firstNonZero` kernel.
  */
-export const scanRun = (run: Leaf, words: number, from: number): number => {
+const scanRun = (run: Leaf, words: number, from: number): number => {
   const { w, o } = run
   const i = from >>> 5
   const x = (w[o + i] as number) & (-1 << (from & 31))
