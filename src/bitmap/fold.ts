@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { firstNonOnes, firstNonZero, orWords } from './kernels.js'
+import { orWords } from './kernels.js'
 import {
   FANOUT,
   FULL_LEAF,
@@ -30,6 +30,7 @@ import {
   allocRun,
   canonInner,
   canonLeaf,
+  canonRun,
   child,
   full,
   isInner,
@@ -184,11 +185,10 @@ const foldRun = (old: Node, first: number, a: Uint32Array, delta: number): Node 
   if (old === zero(RUN_HEIGHT)) {
     // copy first, then look at the copy: it is in the cache, the source is not
     const run = allocRun(RUN_WORDS)
-    const { w, o } = run
-    w.set(a.subarray(d, d + RUN_WORDS), o)
-    if (firstNonZero(w, o, RUN_WORDS, 0) >= 0 && firstNonOnes(w, o, RUN_WORDS, 0) >= 0) return run
-    releaseRun(run)
-    return w[o] === 0 ? old : full(RUN_HEIGHT)
+    run.w.set(a.subarray(d, d + RUN_WORDS), run.o)
+    const r = canonRun(run, RUN_HEIGHT)
+    if (r !== run) releaseRun(run)
+    return r
   }
   if (isInner(old))
     return foldNode(old, RUN_HEIGHT, first, FANOUT, a, delta, first, first + RUN_WORDS)
@@ -197,9 +197,9 @@ const foldRun = (old: Node, first: number, a: Uint32Array, delta: number): Node 
     releaseRun(run)
     return old
   }
-  if (firstNonOnes(run.w, run.o, RUN_WORDS, 0) >= 0) return run
-  releaseRun(run)
-  return full(RUN_HEIGHT)
+  const r = canonRun(run, RUN_HEIGHT)
+  if (r !== run) releaseRun(run)
+  return r
 }
 
 /**
@@ -218,12 +218,9 @@ const intoClearRuns = (first: number, a: Uint32Array, delta: number): Node => {
   let used = false
   for (let c = 0; c < FANOUT; c++) {
     const rc = o + c * RUN_WORDS
-    if (firstNonZero(w, rc, RUN_WORDS, 0) < 0) out[c] = zero(RUN_HEIGHT)
-    else if (firstNonOnes(w, rc, RUN_WORDS, 0) < 0) out[c] = full(RUN_HEIGHT)
-    else {
-      out[c] = rc
-      used = true
-    }
+    const r = canonRun({ w, o: rc }, RUN_HEIGHT)
+    used ||= !isInner(r)
+    out[c] = isInner(r) ? r : rc
   }
   if (!used) {
     releaseRun(run)
@@ -255,7 +252,8 @@ const foldRuns = (node: Node, first: number, a: Uint32Array, delta: number): Nod
   const out: Slots = new Array<Node | number | Uint32Array>(FANOUT + 1)
   for (let c = 0; c < FANOUT; c++) {
     const rc = run.o + c * RUN_WORDS
-    out[c] = firstNonOnes(run.w, rc, RUN_WORDS, 0) < 0 ? full(RUN_HEIGHT) : rc
+    const r = canonRun({ w: run.w, o: rc }, RUN_HEIGHT)
+    out[c] = isInner(r) ? r : rc
   }
   out[FANOUT] = run.w
   return canonInner(out, RUN_HEIGHT + 1)

@@ -179,13 +179,13 @@ const SLAB_WORDS = 1 << 14
  * `ArrayBuffer` of exactly 64 KiB, not zero-filled), which saves a bulk fold the time of
  * clearing memory it then overwrites; elsewhere a zero-filled `Uint32Array`.
  */
-const rawSlab: () => Uint32Array =
+const rawSlab: (words: number) => Uint32Array =
   typeof Buffer === 'function' && typeof Buffer.allocUnsafeSlow === 'function'
-    ? () => {
-        const b = Buffer.allocUnsafeSlow(SLAB_WORDS * 4)
-        return new Uint32Array(b.buffer, b.byteOffset, SLAB_WORDS)
+    ? (words) => {
+        const b = Buffer.allocUnsafeSlow(words * 4)
+        return new Uint32Array(b.buffer, b.byteOffset, words)
       }
-    : () => new Uint32Array(SLAB_WORDS)
+    : (words) => new Uint32Array(words)
 
 /**
  * The slab being handed out, its next free word, and whether its free words may hold
@@ -208,7 +208,7 @@ const arena: { slab: Uint32Array; next: number; raw: boolean } = {
  */
 export const allocRaw = (): Leaf => {
   if (arena.next === SLAB_WORDS) {
-    arena.slab = rawSlab()
+    arena.slab = rawSlab(SLAB_WORDS)
     arena.next = 0
     arena.raw = true
   }
@@ -242,11 +242,7 @@ const runArena: { slab: Uint32Array; next: number } = { slab: new Uint32Array(0)
  */
 export const allocRun = (words: number): Leaf => {
   if (runArena.next + words > runArena.slab.length) {
-    const b =
-      typeof Buffer === 'function' && typeof Buffer.allocUnsafeSlow === 'function'
-        ? Buffer.allocUnsafeSlow(RUN_SLAB_WORDS * 4)
-        : new Uint8Array(RUN_SLAB_WORDS * 4)
-    runArena.slab = new Uint32Array(b.buffer, b.byteOffset, RUN_SLAB_WORDS)
+    runArena.slab = rawSlab(RUN_SLAB_WORDS)
     runArena.next = 0
   }
   const o = runArena.next

@@ -283,17 +283,18 @@ export const nextSetIn = (node: Node, h: number, base: number, from: number): nu
 }
 
 /**
- * The first set page at or after `from` (`0 <= from < words * 32`) in the run `w[o ..
- * o + words)`, run-relative, or -1: the first word in JavaScript, the rest by the
- * `firstNonZero` kernel.
+ * The first set (with `clear`, clear) page at or after `from` (`0 <= from < words * 32`)
+ * in the run `w[o .. o + words)`, run-relative, or -1: the first word in JavaScript, the
+ * rest by the `firstNonZero` (`firstNonOnes`) kernel.
  */
-const scanRun = (run: Leaf, words: number, from: number): number => {
+const scanRun = (run: Leaf, words: number, from: number, clear = false): number => {
   const { w, o } = run
+  const flip = clear ? -1 : 0
   const i = from >>> 5
-  const x = (w[o + i] as number) & (-1 << (from & 31))
+  const x = ((w[o + i] as number) ^ flip) & (-1 << (from & 31))
   if (x !== 0) return (i << 5) + ctz(x)
-  const j = i + 1 < words ? firstNonZero(w, o, words, i + 1) : -1
-  return j < 0 ? -1 : (j << 5) + ctz(w[o + j] as number)
+  const j = i + 1 >= words ? -1 : (clear ? firstNonOnes : firstNonZero)(w, o, words, i + 1)
+  return j < 0 ? -1 : (j << 5) + ctz((w[o + j] as number) ^ flip)
 }
 
 /**
@@ -303,13 +304,8 @@ const scanRun = (run: Leaf, words: number, from: number): number => {
 export const nextClearIn = (node: Node, h: number, base: number, from: number): number => {
   if (!isInner(node)) {
     if (node === FULL_LEAF) return -1
-    const { w, o } = node
-    const words = WORDS[h] as number
-    const i = (from - base) >>> 5
-    const x = ~(w[o + i] as number) & (-1 << (from & 31))
-    if (x !== 0) return base + (i << 5) + ctz(x)
-    const j = i + 1 < words ? firstNonOnes(w, o, words, i + 1) : -1
-    return j < 0 ? -1 : base + (j << 5) + ctz(~(w[o + j] as number))
+    const r = scanRun(node, WORDS[h] as number, from - base, true)
+    return r < 0 ? -1 : base + r
   }
   if (node === full(h)) return -1
   if (node === zero(h)) return from
