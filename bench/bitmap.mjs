@@ -21,6 +21,14 @@
 // Lines marked "JS fallback" run the same operation with the WebAssembly kernels switched
 // off (src/bitmap/kernels.ts), to show what they add.
 //
+// Lines with a goal are timed in pairs: each run of the operation right after a run of the
+// baseline copy, and the ratio printed is the median of the per-pair ratios, with their
+// range in brackets. This VM's memory bandwidth moves by 2x from minute to minute (the
+// copy's best and worst differ that much while the library's times hold), so a best-of
+// baseline set against a best-of operation time measured seconds apart compares different
+// machines; a pair is measured a moment apart. Other lines divide the baseline's best time
+// by the line's best time.
+//
 // Times are the best of several runs (the median is shown too). Every run of a measurement
 // does the whole work on the same input; the previous run's result is dropped before the
 // next starts (so it does not sit in the heap), but nothing forces a GC between runs: the
@@ -39,21 +47,35 @@ const now = () => Number(process.hrtime.bigint()) / 1e6
 
 /**
  * Best and median of `rounds` runs of `fn`, in ms, and the last run's result. Each run's
- * result is dropped before the next run starts.
+ * result is dropped before the next run starts. With `baseFn`, each run of `fn` comes
+ * right after a run of `baseFn`, and `ratio` is the median over the rounds of baseFn's
+ * time / fn's time (`ratios`: all of them, sorted): both sides of each ratio measured
+ * under the same machine conditions, a moment apart.
  */
-const time = (fn, rounds = 11) => {
+const time = (fn, rounds = 11, baseFn) => {
   const ts = []
+  const ratios = []
   let result
   for (let i = 0; i < rounds; i++) {
     // drop the previous run's result, so it does not sit in the heap during this run
     // eslint-disable-next-line no-useless-assignment
     result = undefined
+    let b = 0
+    if (baseFn !== undefined) {
+      const tb = now()
+      baseFn()
+      b = now() - tb
+    }
     const t0 = now()
     result = fn()
-    ts.push(now() - t0)
+    const t = now() - t0
+    ts.push(t)
+    if (baseFn !== undefined) ratios.push(b / t)
   }
   ts.sort((a, b) => a - b)
-  return { best: ts[0], median: ts[rounds >> 1], result }
+  ratios.sort((a, b) => a - b)
+  const ratio = baseFn === undefined ? undefined : ratios[rounds >> 1]
+  return { best: ts[0], median: ts[rounds >> 1], result, ratio, ratios }
 }
 
 /** A fixed pseudo-random sequence (xorshift32), so runs compare like with like. */
@@ -96,12 +118,20 @@ const sparseLog = (pages, seed, every = 2000) => {
 
 const GB = (bytes, ms) => `${(bytes / ms / 1e6).toFixed(2)} GB/s`
 const verdict = (ok) => (ok ? 'OK' : 'BELOW GOAL')
-/** One result line: `goal` a minimum ratio, or undefined for a reference line. */
+/**
+ * One result line: `goal` a minimum ratio, or undefined for a reference line. The ratio is
+ * the paired median when `t` was timed against the baseline (the range of the paired
+ * ratios follows it), else the baseline's best time over `t`'s best.
+ */
 const line = (what, t, baseMs, bytes, goal) => {
-  const ratio = baseMs / t.best
+  const ratio = t.ratio ?? baseMs / t.best
+  const range =
+    t.ratio === undefined
+      ? ''
+      : ` [${t.ratios[0].toFixed(2)}-${t.ratios[t.ratios.length - 1].toFixed(2)}]`
   const tail = goal === undefined ? '(reference)' : `(goal >= ${goal}x) ${verdict(ratio >= goal)}`
   console.log(
-    `  ${what.padEnd(46)} ${t.best.toFixed(2).padStart(7)} ms (median ${t.median.toFixed(2).padStart(7)}) ${GB(bytes, t.best).padStart(11)} = ${ratio.toFixed(2)}x ${tail}`,
+    `  ${what.padEnd(46)} ${t.best.toFixed(2).padStart(7)} ms (median ${t.median.toFixed(2).padStart(7)}) ${GB(bytes, t.best).padStart(11)} = ${ratio.toFixed(2)}x${range} ${tail}`,
   )
   return ratio
 }
@@ -130,8 +160,11 @@ const t0 = now()
   const log2 = dirtyLog(PAGES, 7)
   const bytes = log.byteLength
   const dst = new BigUint64Array(log.length)
-  const base = time(() => dst.set(log), 15)
+  const copyLog = () => dst.set(log)
+  const base = time(copyLog, 15)
   const baseline = base.best
+  /** `fn` timed in pairs with the baseline (see `time`). */
+  const paired = (fn, rounds = 15) => time(fn, rounds, copyLog)
   console.log(
     `baseline: TypedArray.prototype.set over ${bytes / 2 ** 20} MiB (2^28 pages): ${baseline.toFixed(2)} ms (median ${base.median.toFixed(2)}) ${GB(bytes, baseline)}`,
   )
@@ -141,13 +174,13 @@ const t0 = now()
   // --- 1. fold
   const empty = must(bitmap.empty(PAGES))
   console.log('fold a 2^28-page dirty log into a ram_addr_t bitmap (foldLeBitmap):')
-  const intoEmpty = time(() => must(bitmap.foldLeBitmap(log, 0)(empty)))
+  const intoEmpty = paired(() => must(bitmap.foldLeBitmap(log, 0)(empty)))
   line('into an empty bitmap, word-aligned', intoEmpty, baseline, bytes, 0.3)
   const folded = intoEmpty.result
   const populated = must(bitmap.foldLeBitmap(log2, 0)(empty))
   line(
     'into a populated bitmap, word-aligned',
-    time(() => must(bitmap.foldLeBitmap(log, 0)(populated))),
+    paired(() => must(bitmap.foldLeBitmap(log, 0)(populated))),
     baseline,
     bytes,
     0.3,
@@ -189,7 +222,7 @@ const t0 = now()
 
   // --- 2. count and find-next
   console.log('count and find-next over the folded 2^28-page bitmap:')
-  const counted = time(() => bitmap.count(folded))
+  const counted = paired(() => bitmap.count(folded))
   line('count', counted, baseline, bytes, 0.3)
   forceJs(true)
   line(
@@ -266,7 +299,7 @@ const t0 = now()
   console.log(`  (${n} set pages in ${runList.result} runs)`)
   const oneEach = must(bitmap.fromLeWords(PAGES)(sparseLog(PAGES, 11, 2048)))
   console.log('find-next as scan bandwidth: one set page in each 2048-page leaf (131072 calls):')
-  const scanFinder = time(() => walkFinder(oneEach))
+  const scanFinder = paired(() => walkFinder(oneEach))
   line('find-next across clear words, setPageFinder', scanFinder, baseline, bytes, 0.3)
   const scanNext = time(() => walkNextSet(oneEach))
   line('find-next across clear words, nextSet', scanNext, baseline, bytes)

@@ -125,6 +125,7 @@ const i64 = {
   ctz: [0x7a],
   popcnt: [0x7b],
   add: [0x7c],
+  sub: [0x7d],
   and: [0x83],
   or: [0x84],
   xor: [0x85],
@@ -200,7 +201,7 @@ const CHUNK_WORDS = 1 << 15
 const BLOCK_WORDS = 16
 /**
  * Scratch areas (word indexes into wasm memory): `A`, the first operand and the results;
- * `S`, the words `nonZeroWords` lists; `B`, the second operand, or the list. A scan reads up to 60 bytes past the
+ * `S`, the words `setBitsOf` lists; `B`, the second operand, or the list. A scan reads up to 60 bytes past the
  * end of its range, so `A` and `S` are followed by another area rather than the end.
  */
 const A_AT = 0
@@ -568,42 +569,54 @@ const scanFunc = (ones: boolean, withSimd: boolean): Func => {
 }
 
 /**
- * `nonzero(p, end, first)`: for each 32-bit word at or after byte `p` and before byte `end`
- * (a multiple of 64 bytes past `p`) that is not clear, its index plus `first`, stored as
- * i32s from the start of area `B`; returns how many. Clear blocks cost one test (the OR of
- * four i64s, or with SIMD of four v128s); in a block that is not clear, each word's index is stored without
- * branching (the store pointer moves on only past a word that is not clear).
+ * `setbits(p, end, first)`: for each set bit of the 32-bit words at or after byte `p` and
+ * before byte `end` (a multiple of 64 bytes past `p`), its bit index plus `first` (bit 0 of
+ * the word at `p` is index `first`), stored as i32s from the start of area `B` in
+ * increasing order; returns how many. Clear blocks cost one test (the OR of four i64s, or
+ * with SIMD of four v128s); in a block that is not clear each i64 is tested, and an i64
+ * that is not clear gives up its bits lowest first (count trailing zeros, clear the lowest
+ * bit). The caller keeps the range short enough for `B` to hold every bit (1024 words).
  */
-const nonzeroFunc = (withSimd: boolean): Func => {
+const setbitsFunc = (withSimd: boolean): Func => {
   const [p, end, first, q, v] = [0, 1, 2, 3, 4]
   const step = withSimd ? 64 : 32
-  /** Stores the index `first + k` and moves `q` on if the i32 `word` is not clear. */
-  const keep = (k: number, word: Code): number[] => [
-    ...get(q),
-    ...get(first),
-    ...i32.const(k),
-    ...i32.add,
-    ...i32.store(0),
-    ...get(q),
-    ...word,
-    ...i32.const(0),
-    ...i32.ne,
-    ...i32.const(2),
-    ...i32.shl,
-    ...i32.add,
-    ...set(q),
-  ]
-  /** Both words of the i64 at `p + off`. */
-  const pair = (off: number): number[] => [
-    ...get(p),
-    ...i64.load(off),
-    ...set(v),
-    ...keep(off / 4, [...get(v), ...i32.wrapI64]),
-    ...keep(off / 4 + 1, [...get(v), ...i64.const(32), ...i64.shrU, ...i32.wrapI64]),
-  ]
   const load = (off: number): number[] => [...get(p), ...i64.load(off)]
   const vload = (off: number): number[] => [...get(p), ...v128.loadUnaligned(off)]
-  /** An i32: whether the block at `p` holds a word that is not clear. */
+  /** The set bits of the i64 at `p + off`, stored one by one. */
+  const bitsOf = (off: number): number[] => [
+    ...load(off),
+    ...tee(v),
+    ...i64.eqz,
+    ...i32.eqz,
+    ...if_(
+      loop(
+        get(q),
+        get(first),
+        i32.const(off * 8),
+        i32.add,
+        get(v),
+        i64.ctz,
+        i32.wrapI64,
+        i32.add,
+        i32.store(0),
+        get(q),
+        i32.const(4),
+        i32.add,
+        set(q),
+        // v &= v - 1: the lowest set bit cleared
+        get(v),
+        get(v),
+        i64.const(1),
+        i64.sub,
+        i64.and,
+        tee(v),
+        i64.eqz,
+        i32.eqz,
+        brIf(0),
+      ),
+    ),
+  ]
+  /** An i32: whether the block at `p` holds a set bit. */
   const blockSet: Code = withSimd
     ? [
         ...vload(0),
@@ -616,9 +629,9 @@ const nonzeroFunc = (withSimd: boolean): Func => {
         ...v128.anyTrue,
       ]
     : [...load(0), ...load(8), ...i64.or, ...load(16), ...i64.or, ...load(24), ...i64.or]
-  const pairs = Array.from({ length: step / 8 }, (_, k) => pair(8 * k))
+  const words = Array.from({ length: step / 8 }, (_, k) => bitsOf(8 * k))
   return {
-    name: 'nonzero',
+    name: 'setbits',
     params: [I32, I32, I32],
     result: I32,
     locals: [I32, I64],
@@ -633,13 +646,13 @@ const nonzeroFunc = (withSimd: boolean): Func => {
           brIf(1),
           blockSet,
           withSimd ? [] : [...i64.eqz, ...i32.eqz],
-          if_(...pairs),
+          if_(...words),
           get(p),
           i32.const(step),
           i32.add,
           set(p),
           get(first),
-          i32.const(step / 4),
+          i32.const(step * 8),
           i32.add,
           set(first),
           br(0),
@@ -666,7 +679,7 @@ const kernelModule = (withSimd: boolean): Uint8Array => {
       binary('and'),
       binary('andNot'),
       binary('adds'),
-      nonzeroFunc(withSimd),
+      setbitsFunc(withSimd),
     ],
     MEM_PAGES,
   )
@@ -699,9 +712,9 @@ interface Kernels {
   readonly adds: Kernel2
   readonly scan0: Kernel2
   readonly scan1: Kernel2
-  /** The memory as i32s (for the indexes `nonzero` writes). */
+  /** The memory as i32s (for the indexes `setbits` writes). */
   readonly memI32: Int32Array
-  readonly nonzero: (p: number, end: number, first: number) => number
+  readonly setbits: (p: number, end: number, first: number) => number
 }
 
 /** Compiles and instantiates the module (SIMD or scalar kernels), or null if that fails. */
@@ -730,7 +743,7 @@ const instantiate = (withSimd: boolean): Kernels | null => {
       scan0: fn('scan0'),
       scan1: fn('scan1'),
       memI32: new Int32Array(memory.buffer),
-      nonzero: fn('nonzero'),
+      setbits: fn('setbits'),
     }
   } catch {
     return null
@@ -779,7 +792,7 @@ const POPCOUNT_MIN = 64
 const BINARY_MIN = 512
 const ADDS_MIN = 256
 const SEARCH_MIN = 256
-const NONZERO_MIN = SEARCH_MIN
+const SETBITS_MIN = 64
 /** Words a search reads in JS before copying a chunk to wasm: most searches end within them. */
 const SCAN_PROBE = 64
 /** Words a search copies to wasm first; each copy after doubles, up to `CHUNK_WORDS`. */
@@ -868,8 +881,8 @@ const firstNot = (w: Uint32Array, o: number, n: number, from: number, x: number)
  * into wasm in pieces of 1024 words doubling up to a chunk (a search that ends soon copies
  * little), where the kernel tests 64 bytes per branch (32 without SIMD) and finds the word
  * from the first non-zero i64; short ranges and hosts without WebAssembly use a JS loop.
- * `from` below 0 counts as 0. To find every such word of a range, {@link nonZeroWords} lists
- * them in one pass.
+ * `from` below 0 counts as 0. To find every set bit of a range, {@link setBitsOf} lists them
+ * in one pass.
  */
 export const firstNonZero = (w: Uint32Array, o: number, n: number, from: number): number =>
   firstNot(w, o, n, from, 0)
@@ -1048,32 +1061,33 @@ export const andNotWords = (
     : andWasm(k.andNot, k.mem, out, oo, a, ao, b, bo, n)
 }
 
+/** The lowest set bit of a non-zero 32-bit word. */
+const ctz32 = (x: number): number => 31 - Math.clz32(x & -x)
+
+/** Words per `setbits` call: every bit of them fits in area `B`. */
+const SETBITS_WORDS = CHUNK_WORDS / 32
+
 /**
- * Writes to `out` (from index 0) the indexes `i` in `[from, n)` with `w[o + i] !== 0`, in
- * increasing order, and returns how many: every word of a range that holds a set page, in
- * one pass, for a finder that then answers a walk's calls from the list. `out` must have
- * room for `n - from` indexes (`n - from < 2^31`). Long ranges are copied into wasm a chunk
- * at a time and listed there an i64 at a time; the indexes are copied out with one
- * `TypedArray.prototype.set` per chunk.
+ * Writes to `out` (from index 0) the index of every set bit of `w[o .. o + n)`, bit `b` of
+ * word `o + i` being index `32 * i + b`, in increasing order, and returns how many: every
+ * set page of a stretch of words in one pass, for a finder that then answers a walk's
+ * calls from the list. `out` must have room for all of them (`32 * n` always does).
+ * Long ranges are copied into wasm 1024 words at a time and listed there an i64 at a time,
+ * clear blocks of 64 bytes skipped with one test; the indexes are copied out with one
+ * `TypedArray.prototype.set` per piece.
  */
-export const nonZeroWords = (
-  w: Uint32Array,
-  o: number,
-  n: number,
-  from: number,
-  out: Int32Array,
-): number => {
-  if (from < 0) from = 0
+export const setBitsOf = (w: Uint32Array, o: number, n: number, out: Int32Array): number => {
   let c = 0
-  const k = wasmFor(n - from, NONZERO_MIN)
+  const k = wasmFor(n, SETBITS_MIN)
   if (k === null) {
-    for (let i = from; i < n; i++) if (w[o + i] !== 0) out[c++] = i
+    for (let i = 0; i < n; i++)
+      for (let x = w[o + i] as number; x !== 0; x &= x - 1) out[c++] = 32 * i + ctz32(x)
     return c
   }
-  for (let i = from; i < n; i += CHUNK_WORDS) {
-    const len = Math.min(CHUNK_WORDS, n - i)
+  for (let i = 0; i < n; i += SETBITS_WORDS) {
+    const len = Math.min(SETBITS_WORDS, n - i)
     const end = fill(k.mem, S_AT, w, o + i, len, 0)
-    const got = k.nonzero(S_AT * 4, end, i)
+    const got = k.setbits(S_AT * 4, end, 32 * i)
     out.set(k.memI32.subarray(B_AT, B_AT + got), c)
     c += got
   }

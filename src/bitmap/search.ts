@@ -10,12 +10,11 @@
 import { either as E, option as O } from 'fp-ts'
 import type { PageBitmap } from './bitmap.js'
 import type { PageRangeOutOfBounds } from './errors.js'
-import { nonZeroWords } from './kernels.js'
+import { setBitsOf } from './kernels.js'
 import {
   FANOUT,
   LEAF_BITS,
   LEAF_WORDS,
-  RUN_HEIGHT,
   SPAN,
   WORDS,
   ZERO_LEAF,
@@ -180,6 +179,12 @@ export const setPageFinder = (bm: PageBitmap): ((from: number) => number) => {
   return (from: number): number => finder.find(from)
 }
 
+/** Words of a run a finder lists at a time: 32768 pages. */
+const WINDOW_WORDS = 1024
+/** Pages of such a window, and its shift. */
+const WINDOW_PAGES = WINDOW_WORDS * 32
+const WINDOW_SHIFT = 15
+
 /** The state behind {@link setPageFinder}: a {@link Path} and its current run in fields. */
 class Finder {
   readonly pages: number
@@ -190,12 +195,13 @@ class Finder {
   base = 0
   end = 0
   /**
-   * For a run longer than a leaf, once a search goes past the word it starts in: the
-   * indexes of the run's words that are not clear (`count` of them, listed by the
-   * `nonZeroWords` kernel in one pass), and where the last search stopped in the list.
+   * For a run longer than a leaf: the window of it (1024 words) whose set pages are
+   * listed (-1: none yet), the list (offsets in the window, `count` of them, written by
+   * the `setBitsOf` kernel in one pass), and the next entry a walk in order takes.
    */
-  list = new Int32Array(WORDS[RUN_HEIGHT] as number)
-  count = -1
+  win = -1
+  list = new Int32Array(WINDOW_PAGES)
+  count = 0
   at = 0
 
   constructor(bm: PageBitmap) {
@@ -213,23 +219,40 @@ class Finder {
     this.words = path.words
     this.base = path.base
     this.end = path.base + path.words * 32
-    this.count = -1
+    this.win = -1
   }
 
-  /** The first word after word `i` of the current run (longer than a leaf) that is not clear, or -1. */
-  nextWord(i: number): number {
-    if (this.count < 0) {
-      if (this.list.length < this.words) this.list = new Int32Array(this.words)
-      this.count = nonZeroWords(this.w, this.o, this.words, 0, this.list)
-      this.at = 0
-    }
+  /** Lists the set pages of window `k` of the current run. */
+  load(k: number): void {
+    const first = k * WINDOW_WORDS
+    const n = Math.min(WINDOW_WORDS, this.words - first)
+    this.count = setBitsOf(this.w, this.o + first, n, this.list)
+    this.win = k
+    this.at = 0
+  }
+
+  /** The first listed page at or after `r` (an offset in the window), or -1. */
+  listed(r: number): number {
     const list = this.list
+    const count = this.count
     let k = this.at
-    // a walk goes forwards: the list from where the last search stopped (else from the start)
-    if (k > 0 && (list[k - 1] as number) > i) k = 0
-    while (k < this.count && (list[k] as number) <= i) k++
-    this.at = k
-    return k < this.count ? (list[k] as number) : -1
+    // a walk in order: the entry after the last answer; else a binary search
+    if (!(k < count && (list[k] as number) >= r && (k === 0 || (list[k - 1] as number) < r))) {
+      let lo = 0
+      let hi = count
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1
+        if ((list[mid] as number) < r) lo = mid + 1
+        else hi = mid
+      }
+      k = lo
+    }
+    if (k >= count) {
+      this.at = count
+      return -1
+    }
+    this.at = k + 1
+    return list[k] as number
   }
 
   find(from: number): number {
@@ -245,12 +268,24 @@ class Finder {
       let i: number
       if (this.words === LEAF_WORDS) i = scanLeaf(this.path.run, r)
       else {
-        // the word the search starts in, then the next listed word
-        const x = (this.w[this.o + (r >>> 5)] as number) & (-1 << (r & 31))
-        if (x !== 0) i = (r & ~31) + ctz(x)
-        else {
-          const j = this.nextWord(r >>> 5)
-          i = j < 0 ? -1 : (j << 5) + ctz(this.w[this.o + j] as number)
+        const k = r >>> WINDOW_SHIFT
+        i = -1
+        if (k !== this.win) {
+          // the word the search starts in first: a lone search need not list a window
+          const x = (this.w[this.o + (r >>> 5)] as number) & (-1 << (r & 31))
+          if (x !== 0) i = (r & ~31) + ctz(x)
+          else this.load(k)
+        }
+        if (i < 0) {
+          for (let j = k; ;) {
+            const got = this.listed(j === k ? r & (WINDOW_PAGES - 1) : 0)
+            if (got >= 0) {
+              i = j * WINDOW_PAGES + got
+              break
+            }
+            if (++j * WINDOW_WORDS >= this.words) break
+            this.load(j)
+          }
         }
       }
       if (i >= 0) {

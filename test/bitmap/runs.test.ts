@@ -206,6 +206,13 @@ const agree = (bm: PageBitmap, m: Uint32Array, rnd: () => number): void => {
     let c = from
     while (c < pages && has(m, c)) c++
     expect(bitmap.nextSet(from)(bm)).toEqual(s < pages ? O.some(s) : O.none)
+    // the same finder after the walk: calls out of order, backwards and forwards
+    expect(find(from)).toBe(Math.min(s, pages))
+    if (s < pages) {
+      let s2 = s + 1
+      while (s2 < pages && !has(m, s2)) s2++
+      expect(find(s + 1)).toBe(Math.min(s2, pages))
+    }
     expect(bitmap.nextClear(from)(bm)).toEqual(c < pages ? O.some(c) : O.none)
     const to = Math.min(pages, from + (rnd() % (2 * RUN_PAGES)))
     let inRange = 0
