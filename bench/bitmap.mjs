@@ -121,14 +121,15 @@ const verdict = (ok) => (ok ? 'OK' : 'BELOW GOAL')
 /**
  * One result line: `goal` a minimum ratio, or undefined for a reference line. The ratio is
  * the paired median when `t` was timed against the baseline (the range of the paired
- * ratios follows it), else the baseline's best time over `t`'s best.
+ * ratios follows it, and the baseline's best time over `t`'s best, for the record), else
+ * the baseline's best time over `t`'s best.
  */
 const line = (what, t, baseMs, bytes, goal) => {
   const ratio = t.ratio ?? baseMs / t.best
   const range =
     t.ratio === undefined
       ? ''
-      : ` [${t.ratios[0].toFixed(2)}-${t.ratios[t.ratios.length - 1].toFixed(2)}]`
+      : ` [${t.ratios[0].toFixed(2)}-${t.ratios[t.ratios.length - 1].toFixed(2)}; best/best ${(baseMs / t.best).toFixed(2)}x]`
   const tail = goal === undefined ? '(reference)' : `(goal >= ${goal}x) ${verdict(ratio >= goal)}`
   console.log(
     `  ${what.padEnd(46)} ${t.best.toFixed(2).padStart(7)} ms (median ${t.median.toFixed(2).padStart(7)}) ${GB(bytes, t.best).padStart(11)} = ${ratio.toFixed(2)}x${range} ${tail}`,

@@ -264,140 +264,104 @@ const popcntFunc = (): Func => {
 type BinaryOp = 'or' | 'and' | 'andNot' | 'adds'
 
 /**
- * `op(p, end)` over the `A` bytes `[p, end)` and the `B` bytes `B_OFFSET` further on (the
- * length a multiple of 32), storing the result over `A` (except `adds`). Returns 1 when
- * `or` or `adds` found a bit of `b` missing from `a`, or when `and`/`andNot` stored a
- * non-zero word; else 0. Scalar: four i64 per step.
+ * The lanes a binary kernel works in: i64 (scalar) or v128 (SIMD). `andNot` takes `x, y`
+ * and leaves `x & ~y`; `nonZero` turns the accumulator into an i32 that is 1 when any of
+ * its bits is set.
  */
-const binaryScalar = (op: BinaryOp): Func => {
-  const [p, end, acc, va, vb, r] = [0, 1, 2, 3, 4, 5]
-  const notA: Code = [...get(va), ...i64.const(-1), ...i64.xor]
-  const notB: Code = [...get(vb), ...i64.const(-1), ...i64.xor]
-  const lane = (off: number): number[] => {
-    const loads = [...get(p), ...i64.load(off), ...set(va), ...get(p), ...i64.load(off + B_OFFSET)]
-    switch (op) {
-      case 'adds':
-        return [...loads, ...notA, ...i64.and, ...get(acc), ...i64.or, ...set(acc)]
-      case 'or':
-        return [
-          ...loads,
-          ...set(vb),
-          ...get(p),
-          ...get(va),
-          ...get(vb),
-          ...i64.or,
-          ...i64.store(off),
-          ...get(vb),
-          ...notA,
-          ...i64.and,
-          ...get(acc),
-          ...i64.or,
-          ...set(acc),
-        ]
-      case 'and':
-      case 'andNot':
-        return [
-          ...loads,
-          ...set(vb),
-          ...get(p),
-          ...get(va),
-          ...(op === 'and' ? get(vb) : notB),
-          ...i64.and,
-          ...tee(r),
-          ...i64.store(off),
-          ...get(r),
-          ...get(acc),
-          ...i64.or,
-          ...set(acc),
-        ]
-    }
-  }
-  return {
-    name: op,
-    params: [I32, I32],
-    result: I32,
-    locals: [I64, I64, I64, I64],
-    body: [
-      ...block(
-        get(p),
-        get(end),
-        i32.geU,
-        brIf(0),
-        loop(
-          lane(0),
-          lane(8),
-          lane(16),
-          lane(24),
-          get(p),
-          i32.const(32),
-          i32.add,
-          tee(p),
-          get(end),
-          i32.ltU,
-          brIf(0),
-        ),
-      ),
-      ...get(acc),
-      ...i64.eqz,
-      ...i32.eqz,
-    ],
-  }
+interface Lanes {
+  readonly type: ValType
+  readonly bytes: number
+  readonly load: (offset: number) => number[]
+  readonly store: (offset: number) => number[]
+  readonly or: Code
+  readonly and: Code
+  readonly andNot: Code
+  readonly nonZero: Code
 }
 
-/** {@link binaryScalar} with v128: four 16-byte vectors per step (the length a multiple of 64). */
-const binarySimd = (op: BinaryOp): Func => {
+const I64_LANES: Lanes = {
+  type: I64,
+  bytes: 8,
+  load: i64.load,
+  store: i64.store,
+  or: i64.or,
+  and: i64.and,
+  andNot: [...i64.const(-1), ...i64.xor, ...i64.and],
+  nonZero: [...i64.eqz, ...i32.eqz],
+}
+
+const V128_LANES: Lanes = {
+  type: V128,
+  bytes: 16,
+  load: v128.load,
+  store: v128.store,
+  or: v128.or,
+  and: v128.and,
+  andNot: v128.andnot,
+  nonZero: v128.anyTrue,
+}
+
+/**
+ * `op(p, end)` over the `A` bytes `[p, end)` and the `B` bytes `B_OFFSET` further on (the
+ * length a multiple of four lanes: 32 bytes scalar, 64 with SIMD), storing the result over
+ * `A` (except `adds`). Returns 1 when `or` or `adds` found a bit of `b` missing from `a`,
+ * or when `and`/`andNot` stored a non-zero word; else 0. Four lanes per step.
+ */
+const binaryFunc = (op: BinaryOp, L: Lanes): Func => {
   const [p, end, acc, va, vb] = [0, 1, 2, 3, 4]
+  /** One lane at `p + off`: `a` in `va`, `b` left on the stack. */
+  const loads = (off: number): number[] => [
+    ...get(p),
+    ...L.load(off),
+    ...set(va),
+    ...get(p),
+    ...L.load(off + B_OFFSET),
+  ]
+  /** `acc |= x`, `x` on the stack. */
+  const accumulate: Code = [...get(acc), ...L.or, ...set(acc)]
   const lane = (off: number): number[] => {
-    const loads = [
-      ...get(p),
-      ...v128.load(off),
-      ...set(va),
-      ...get(p),
-      ...v128.load(off + B_OFFSET),
-    ]
-    // v128.andnot(x, y) = x & ~y
     switch (op) {
       case 'adds':
-        return [...loads, ...get(va), ...v128.andnot, ...get(acc), ...v128.or, ...set(acc)]
+        // acc |= b & ~a
+        return [...loads(off), ...get(va), ...L.andNot, ...accumulate]
       case 'or':
+        // a = a | b; acc |= b & ~a (the old a)
         return [
-          ...loads,
+          ...loads(off),
           ...set(vb),
           ...get(p),
           ...get(va),
           ...get(vb),
-          ...v128.or,
-          ...v128.store(off),
+          ...L.or,
+          ...L.store(off),
           ...get(vb),
           ...get(va),
-          ...v128.andnot,
-          ...get(acc),
-          ...v128.or,
-          ...set(acc),
+          ...L.andNot,
+          ...accumulate,
         ]
       case 'and':
       case 'andNot':
+        // a = a & b (or a & ~b); acc |= the result
         return [
-          ...loads,
+          ...loads(off),
           ...set(vb),
           ...get(p),
           ...get(va),
           ...get(vb),
-          ...(op === 'and' ? v128.and : v128.andnot),
+          ...(op === 'and' ? L.and : L.andNot),
           ...tee(vb),
-          ...v128.store(off),
+          ...L.store(off),
           ...get(vb),
-          ...get(acc),
-          ...v128.or,
-          ...set(acc),
+          ...accumulate,
         ]
     }
   }
+  const w = L.bytes
   return {
     name: op,
     params: [I32, I32],
     result: I32,
-    locals: [V128, V128, V128],
+    locals: [L.type, L.type, L.type],
     body: [
       ...block(
         get(p),
@@ -406,11 +370,11 @@ const binarySimd = (op: BinaryOp): Func => {
         brIf(0),
         loop(
           lane(0),
-          lane(16),
-          lane(32),
-          lane(48),
+          lane(w),
+          lane(2 * w),
+          lane(3 * w),
           get(p),
-          i32.const(64),
+          i32.const(4 * w),
           i32.add,
           tee(p),
           get(end),
@@ -419,7 +383,7 @@ const binarySimd = (op: BinaryOp): Func => {
         ),
       ),
       ...get(acc),
-      ...v128.anyTrue,
+      ...L.nonZero,
     ],
   }
 }
@@ -669,7 +633,8 @@ const setbitsFunc = (withSimd: boolean): Func => {
 
 /** The module, with SIMD binary and scan kernels or scalar ones. */
 const kernelModule = (withSimd: boolean): Uint8Array => {
-  const binary = withSimd ? binarySimd : binaryScalar
+  const lanes = withSimd ? V128_LANES : I64_LANES
+  const binary = (op: BinaryOp): Func => binaryFunc(op, lanes)
   return emitModule(
     [
       popcntFunc(),

@@ -139,10 +139,11 @@ class Path {
           bases[j] = base
           const zj = zero(j - 1)
           let d = 0
-          while (d < FANOUT - 1 && child(n, d, j) === zj) d++
+          let next = child(n, 0, j)
+          while (d < FANOUT - 1 && next === zj) next = child(n, ++d, j)
           at[j] = d
           base += d * (SPAN[j - 1] as number)
-          n = child(n, d, j)
+          n = next
         }
         this.land(n, j, base)
         return true
