@@ -29,6 +29,15 @@
 // machines; a pair is measured a moment apart. Other lines divide the baseline's best time
 // by the line's best time.
 //
+// A fold into a bitmap writes a new version (32 MiB for a populated 2^28-page one). In a
+// round where glibc has just given the dead versions' memory back to the kernel (its
+// trim and mmap thresholds decide), that memory comes back as fresh pages that fault in on
+// first write: about 8,000 faults at ~2.5 us each on the VM this was measured on, +20 ms, against
+// ~12-15 ms for a round that reuses freed memory (counted with
+// process.resourceUsage().minorPageFault). No JS-level allocator can avoid this in a
+// synchronous loop: it cannot learn that a version died before the next GC's finalizers
+// run, which is after the loop. Those rounds are the low end of the bracketed ranges.
+//
 // Times are the best of several runs (the median is shown too). Every run of a measurement
 // does the whole work on the same input; the previous run's result is dropped before the
 // next starts (so it does not sit in the heap), but nothing forces a GC between runs: the
