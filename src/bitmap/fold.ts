@@ -306,7 +306,9 @@ const foldNode = (
 /**
  * The tree `root` (height `h`, `width` root children) with source words ORed in: bitmap
  * word `g` of `[lo, hi)` gets `a[g - delta]` (`a` is only read, and may be the caller's
- * memory). The result shares every node the source adds nothing to.
+ * memory; it may change once this returns). The result shares every node the source adds
+ * nothing to. `seal` false leaves the slabs unsealed, for a caller that folds again
+ * straight after and calls `sealArena` itself before the result leaves it.
  */
 export const foldWords = (
   root: Node,
@@ -316,10 +318,11 @@ export const foldWords = (
   delta: number,
   lo: number,
   hi: number,
+  seal = true,
 ): Node => {
   if (lo >= hi) return root
   const out = foldNode(root, h, 0, width, a, delta, lo, hi)
   flush()
-  sealArena()
+  if (seal) sealArena()
   return out
 }

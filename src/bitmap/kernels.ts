@@ -100,6 +100,7 @@ const mem = (opcode: number, align: number, offset: number): number[] => [
 ]
 
 const i32 = {
+  load: (offset: number): number[] => mem(0x28, 2, offset),
   store: (offset: number): number[] => mem(0x36, 2, offset),
   const: (v: number): number[] => [0x41, ...sleb(v)],
   eqz: [0x45],
@@ -147,6 +148,10 @@ const v128 = {
   andnot: simd(0x4f),
   or: simd(0x50),
   anyTrue: simd(0x53),
+  /** A load from an address only known to be 4-byte aligned. */
+  loadWords: (offset: number): number[] => simd(0x00, ...uleb(2), ...uleb(offset)),
+  i32x4Shl: simd(0xab),
+  i32x4ShrU: simd(0xad),
 } as const
 
 /** A function to emit: its signature, extra locals (after the params) and body. */
@@ -261,7 +266,7 @@ const popcntFunc = (): Func => {
 }
 
 /** How a binary kernel combines `a` (in the `A` area) and `b` (the same offset in `B`). */
-type BinaryOp = 'or' | 'and' | 'andNot' | 'adds'
+type BinaryOp = 'or' | 'and' | 'andNot' | 'adds' | 'meets'
 
 /**
  * The lanes a binary kernel works in: i64 (scalar) or v128 (SIMD). `andNot` takes `x, y`
@@ -324,6 +329,9 @@ const binaryFunc = (op: BinaryOp, L: Lanes): Func => {
       case 'adds':
         // acc |= b & ~a
         return [...loads(off), ...get(va), ...L.andNot, ...accumulate]
+      case 'meets':
+        // acc |= b & a
+        return [...loads(off), ...get(va), ...L.and, ...accumulate]
       case 'or':
         // a = a | b; acc |= b & ~a (the old a)
         return [
@@ -631,6 +639,82 @@ const setbitsFunc = (withSimd: boolean): Func => {
   }
 }
 
+/**
+ * `shl(src, end, s)`: for each 32-bit word of area `A` from its start to byte `end` (past
+ * it by up to 12 bytes), `(w[k] << s) | (w[k - 1] >>> (32 - s))` where `w[k]` is the word
+ * at `src + 4k` (`0 < s < 32`): a stretch of words moved up `s` bits, the bits leaving one
+ * word entering the next. With SIMD, four words per step (the source read at `src` and at
+ * `src - 4`, four-byte aligned); scalar, one.
+ */
+const shlFunc = (withSimd: boolean): Func => {
+  const [src, end, sh, dst, r] = [0, 1, 2, 3, 4]
+  const step = withSimd ? 16 : 4
+  const body: Code = withSimd
+    ? [
+        ...get(dst),
+        ...get(src),
+        ...v128.loadWords(0),
+        ...get(sh),
+        ...v128.i32x4Shl,
+        ...get(src),
+        ...i32.const(4),
+        ...i32.sub,
+        ...v128.loadWords(0),
+        ...get(r),
+        ...v128.i32x4ShrU,
+        ...v128.or,
+        ...v128.store(0),
+      ]
+    : [
+        ...get(dst),
+        ...get(src),
+        ...i32.load(0),
+        ...get(sh),
+        ...i32.shl,
+        ...get(src),
+        ...i32.const(4),
+        ...i32.sub,
+        ...i32.load(0),
+        ...get(r),
+        ...i32.shrU,
+        ...i32.or,
+        ...i32.store(0),
+      ]
+  return {
+    name: 'shl',
+    params: [I32, I32, I32],
+    result: I32,
+    locals: [I32, I32],
+    body: [
+      ...i32.const(A_AT * 4),
+      ...set(dst),
+      ...i32.const(32),
+      ...get(sh),
+      ...i32.sub,
+      ...set(r),
+      ...block(
+        loop(
+          get(dst),
+          get(end),
+          i32.geU,
+          brIf(1),
+          body,
+          get(src),
+          i32.const(step),
+          i32.add,
+          set(src),
+          get(dst),
+          i32.const(step),
+          i32.add,
+          set(dst),
+          br(0),
+        ),
+      ),
+      ...get(dst),
+    ],
+  }
+}
+
 /** The module, with SIMD binary and scan kernels or scalar ones. */
 const kernelModule = (withSimd: boolean): Uint8Array => {
   const lanes = withSimd ? V128_LANES : I64_LANES
@@ -644,7 +728,9 @@ const kernelModule = (withSimd: boolean): Uint8Array => {
       binary('and'),
       binary('andNot'),
       binary('adds'),
+      binary('meets'),
       setbitsFunc(withSimd),
+      shlFunc(withSimd),
     ],
     MEM_PAGES,
   )
@@ -675,11 +761,13 @@ interface Kernels {
   readonly and: Kernel2
   readonly andNot: Kernel2
   readonly adds: Kernel2
+  readonly meets: Kernel2
   readonly scan0: Kernel2
   readonly scan1: Kernel2
   /** The memory as i32s (for the indexes `setbits` writes). */
   readonly memI32: Int32Array
   readonly setbits: (p: number, end: number, first: number) => number
+  readonly shl: (src: number, end: number, s: number) => number
 }
 
 /** Compiles and instantiates the module (SIMD or scalar kernels), or null if that fails. */
@@ -705,10 +793,12 @@ const instantiate = (withSimd: boolean): Kernels | null => {
       and: fn('and'),
       andNot: fn('andNot'),
       adds: fn('adds'),
+      meets: fn('meets'),
       scan0: fn('scan0'),
       scan1: fn('scan1'),
       memI32: new Int32Array(memory.buffer),
       setbits: fn('setbits'),
+      shl: fn('shl'),
     }
   } catch {
     return null
@@ -758,6 +848,7 @@ const BINARY_MIN = 512
 const ADDS_MIN = 256
 const SEARCH_MIN = 256
 const SETBITS_MIN = 64
+const SHIFT_MIN = 256
 /** Words a search reads in JS before copying a chunk to wasm: most searches end within them. */
 const SCAN_PROBE = 64
 /** Words a search copies to wasm first; each copy after doubles, up to `CHUNK_WORDS`. */
@@ -860,8 +951,12 @@ export const firstNonZero = (w: Uint32Array, o: number, n: number, from: number)
 export const firstNonOnes = (w: Uint32Array, o: number, n: number, from: number): number =>
   firstNot(w, o, n, from, 0xffffffff)
 
-/** The first `i` in `[from, n)` where `b` adds a bit to `a`, or -1 (JS). */
-const addsAtJs = (
+/**
+ * The first `i` in `[from, n)` where `b & (a ^ flip)` is not clear, or -1 (JS): with `flip`
+ * -1, where `b` adds a bit to `a`; with 0, where they share a bit.
+ */
+const anyAtJs = (
+  flip: number,
   a: Uint32Array,
   ao: number,
   b: Uint32Array,
@@ -870,8 +965,45 @@ const addsAtJs = (
   n: number,
 ): number => {
   for (let i = from; i < n; i++)
-    if (((b[bo + i] as number) & ~(a[ao + i] as number)) !== 0) return i
+    if (((b[bo + i] as number) & ((a[ao + i] as number) ^ flip)) !== 0) return i
   return -1
+}
+
+/** The first `i` in `[from, n)` where `b` adds a bit to `a`, or -1 (JS). */
+const addsAtJs = (
+  a: Uint32Array,
+  ao: number,
+  b: Uint32Array,
+  bo: number,
+  from: number,
+  n: number,
+): number => anyAtJs(-1, a, ao, b, bo, from, n)
+
+/**
+ * Whether `b & (a ^ flip)` has a set bit over the range (see {@link anyAtJs}): the first
+ * few words in JS (a random range answers there), then a chunk at a time in wasm with the
+ * `adds` (`flip` -1) or `meets` (0) kernel.
+ */
+const anyBits = (
+  flip: number,
+  a: Uint32Array,
+  ao: number,
+  b: Uint32Array,
+  bo: number,
+  n: number,
+): boolean => {
+  const k = wasmFor(n, ADDS_MIN)
+  if (k === null) return anyAtJs(flip, a, ao, b, bo, 0, n) >= 0
+  const probeEnd = Math.min(n, SCAN_PROBE)
+  if (anyAtJs(flip, a, ao, b, bo, 0, probeEnd) >= 0) return true
+  const kernel = flip === 0 ? k.meets : k.adds
+  for (let i = probeEnd; i < n; i += CHUNK_WORDS) {
+    const len = Math.min(CHUNK_WORDS, n - i)
+    const end = fill(k.mem, A_AT, a, ao + i, len, 0)
+    fill(k.mem, B_AT, b, bo + i, len, 0)
+    if (kernel(A_AT * 4, end) !== 0) return true
+  }
+  return false
 }
 
 /**
@@ -886,19 +1018,19 @@ export const addsBits = (
   b: Uint32Array,
   bo: number,
   n: number,
-): boolean => {
-  const k = wasmFor(n, ADDS_MIN)
-  if (k === null) return addsAtJs(a, ao, b, bo, 0, n) >= 0
-  const probeEnd = Math.min(n, SCAN_PROBE)
-  if (addsAtJs(a, ao, b, bo, 0, probeEnd) >= 0) return true
-  for (let i = probeEnd; i < n; i += CHUNK_WORDS) {
-    const len = Math.min(CHUNK_WORDS, n - i)
-    const end = fill(k.mem, A_AT, a, ao + i, len, 0)
-    fill(k.mem, B_AT, b, bo + i, len, 0)
-    if (k.adds(A_AT * 4, end) !== 0) return true
-  }
-  return false
-}
+): boolean => anyBits(-1, a, ao, b, bo, n)
+
+/**
+ * Whether the two ranges share a set bit: `any(a & b)`, the test that a difference would
+ * change `a`. As {@link addsBits}, in JS first, then in wasm.
+ */
+export const meetsBits = (
+  a: Uint32Array,
+  ao: number,
+  b: Uint32Array,
+  bo: number,
+  n: number,
+): boolean => anyBits(0, a, ao, b, bo, n)
 
 /**
  * `out[oo + i] = a[ao + i] | b[bo + i]` for `i < n`, but only when `b` adds a bit to `a`:
@@ -1057,4 +1189,42 @@ export const setBitsOf = (w: Uint32Array, o: number, n: number, out: Int32Array)
     c += got
   }
   return c
+}
+
+/** Words per `shl` call: the source (one word more) and its padding fit in area `S`. */
+const SHIFT_WORDS = CHUNK_WORDS - BLOCK_WORDS
+
+/**
+ * `out[at + k] = (src[j + k] << s) | (src[j + k - 1] >>> (32 - s))` for `j + k < end`
+ * (`j >= 1`, `0 < s < 32`): the source words moved up `s` bits, for a fold of a log at a
+ * page that is not a multiple of 32 (QEMU goes bit by bit there; whole words give the same
+ * answer). Long ranges are copied into wasm (from word `j - 1`), shifted there four words
+ * per instruction with SIMD, and copied back; short ones, and hosts without WebAssembly,
+ * in JS.
+ */
+export const shiftWords = (
+  out: Uint32Array,
+  at: number,
+  src: Uint32Array,
+  j: number,
+  end: number,
+  s: number,
+): void => {
+  const k = wasmFor(end - j, SHIFT_MIN)
+  if (k === null) {
+    const r = 32 - s
+    let prev = src[j - 1] as number
+    for (let i = j; i < end; i++) {
+      const x = src[i] as number
+      out[at + i - j] = (x << s) | (prev >>> r)
+      prev = x
+    }
+    return
+  }
+  for (let i = j; i < end; i += SHIFT_WORDS) {
+    const len = Math.min(SHIFT_WORDS, end - i)
+    fill(k.mem, S_AT, src, i - 1, len + 1, 0)
+    k.shl((S_AT + 1) * 4, (A_AT + len) * 4, s)
+    out.set(k.mem.subarray(A_AT, A_AT + len), at + i - j)
+  }
 }

@@ -20,8 +20,9 @@ import {
   type ExportTooLarge,
   type InvalidPageCount,
 } from './errors.js'
-import { LEAF_WORDS, LITTLE_ENDIAN, type Node } from './layout.js'
+import { LEAF_WORDS, LITTLE_ENDIAN, RUN_HEIGHT, WORDS, sealArena, type Node } from './layout.js'
 import { foldWords } from './fold.js'
+import { shiftWords } from './kernels.js'
 import { heightOf, walkWords, wrap } from './tree.js'
 
 /** A little-endian word bitmap: 64-bit word values, or their little-endian bytes. */
@@ -54,8 +55,11 @@ const toU32 = (words: LeBitmap): Uint32Array => {
   return out
 }
 
-/** Source words shifted per chunk of an unaligned fold: 16384 (one slab's worth). */
-const CHUNK_WORDS = 1 << 14
+/**
+ * Source words shifted per chunk of an unaligned fold: 32768, the words of a node of eight
+ * runs, which the fold writes in one step when a chunk covers it whole.
+ */
+const CHUNK_WORDS = WORDS[RUN_HEIGHT + 1] as number
 
 /**
  * The tree of `bm` with the `n` pages of `src` (32-bit LE words, `n >= 1`) ORed in from page
@@ -83,7 +87,7 @@ const foldU32 = (bm: PageBitmap, src: Uint32Array, basePage: number, n: number):
   const scratch = new Uint32Array(Math.min(CHUNK_WORDS, nw))
   const r = 32 - s
   let root = bm.root
-  // chunks end on multiples of CHUNK_WORDS bitmap words, so whole runs are folded as runs
+  // chunks end on multiples of CHUNK_WORDS bitmap words, so whole nodes of runs are folded as such
   for (let j0 = 0; j0 < nw;) {
     const j1 = Math.min(nw, (Math.floor((g0 + j0) / CHUNK_WORDS) + 1) * CHUNK_WORDS - g0)
     // scratch[j - j0] = bitmap word g0 + j = (word(j) << s) | (word(j - 1) >>> r)
@@ -93,12 +97,14 @@ const foldU32 = (bm: PageBitmap, src: Uint32Array, basePage: number, n: number):
       scratch[0] = word(0) << s
       j = 1
     }
-    for (; j < inner; j++)
-      scratch[j - j0] = ((src[j] as number) << s) | ((src[j - 1] as number) >>> r)
+    if (j < inner) shiftWords(scratch, j - j0, src, j, inner, s)
+    j = Math.max(j, inner)
     for (; j < j1; j++) scratch[j - j0] = (word(j) << s) | (word(j - 1) >>> r)
-    root = foldWords(root, h, width, scratch, g0 + j0, g0 + j0, g0 + j1)
+    root = foldWords(root, h, width, scratch, g0 + j0, g0 + j0, g0 + j1, false)
     j0 = j1
   }
+  // sealed once for the whole fold (sealing clears the rest of the slab being filled)
+  sealArena()
   return root
 }
 
@@ -107,10 +113,9 @@ const foldU32 = (bm: PageBitmap, src: Uint32Array, basePage: number, n: number):
  * page `basePage`: QEMU's `cpu_physical_memory_set_dirty_lebitmap`, as `kvm_slot_sync_dirty_pages`
  * folds a memslot's `KVM_GET_DIRTY_LOG` into the `ram_addr_t` dirty bitmap. Bits past
  * `pages` are ignored. A word-aligned `basePage` reads the log in place, as QEMU's fast
- * path does; any other offset shifts it into a scratch array 64 KiB at a time. Leaves the
- * log adds nothing to
- * are kept, so folding the same log twice returns the same bitmap. For host pages larger
- * than target pages, fold into a host-page bitmap and use `hostToTarget`.
+ * path does; any other offset shifts it into a scratch array 128 KiB at a time. Leaves the
+ * log adds nothing to are kept, so folding the same log twice returns the same bitmap. For
+ * host pages larger than target pages, fold into a host-page bitmap and use `hostToTarget`.
  *
  * @example
  * import { bitmap } from 'ramaddr'

@@ -34,7 +34,7 @@ import {
   type Node,
   type Slots,
 } from './layout.js'
-import { addsBits, andNotWords, andWords, orWords } from './kernels.js'
+import { addsBits, andNotWords, andWords, meetsBits, orWords } from './kernels.js'
 import { heightOf, wrap } from './tree.js'
 
 interface Op {
@@ -69,9 +69,7 @@ const intersectRuns = (a: Leaf, b: Leaf, n: number): Leaf => {
 
 /** `a` less `b`: `a` when they have no page in common, else a new run (or none). */
 const subtractRuns = (a: Leaf, b: Leaf, n: number): Leaf => {
-  const both = newRun(n, (w, o) => andWords(w, o, a.w, a.o, b.w, b.o, n))
-  if (both === undefined) return a
-  releaseRun(both)
+  if (!meetsBits(a.w, a.o, b.w, b.o, n)) return a
   return newRun(n, (w, o) => andNotWords(w, o, a.w, a.o, b.w, b.o, n)) ?? ZERO_LEAF
 }
 

@@ -8,6 +8,7 @@ import { test, fc } from '@fast-check/vitest'
 import * as kernels from '../../src/bitmap/kernels.js'
 import {
   addsBits,
+  meetsBits,
   andNotWords,
   andWords,
   firstNonOnes,
@@ -15,6 +16,7 @@ import {
   forceJs,
   orWords,
   setBitsOf,
+  shiftWords,
   popcountWords,
   usingWasm,
 } from '../../src/bitmap/kernels.js'
@@ -228,6 +230,11 @@ const addsRef = ({ a, ao, b, bo, n }: Binary): boolean => {
   return false
 }
 
+const meetsRef = ({ a, ao, b, bo, n }: Binary): boolean => {
+  for (let i = 0; i < n; i++) if (((b[bo + i] as number) & (a[ao + i] as number)) !== 0) return true
+  return false
+}
+
 /** The first index where two arrays differ (or their lengths do), or -1. */
 const firstDiff = (x: Uint32Array, y: Uint32Array): number => {
   if (x.length !== y.length) return Math.min(x.length, y.length)
@@ -394,6 +401,49 @@ describe.each([
     },
   )
 
+  test.prop([arbRange, fc.integer({ min: 1, max: 31 }), fc.nat(20)], RUNS)(
+    'shiftWords moves words up s bits, each taking the top bits of the word before',
+    (r, sh, at) => {
+      mode()
+      const { w, o, n } = rangeOf(r)
+      // words [j, end) of w, j >= 1
+      const j = Math.max(1, o)
+      const end = Math.max(j, o + n)
+      const out = new Uint32Array(at + (end - j) + 5).fill(0xdeadbeef)
+      K.shiftWords(out, at, w, j, end, sh)
+      for (let k = j; k < end; k++) {
+        const want = (((w[k] as number) << sh) | ((w[k - 1] as number) >>> (32 - sh))) >>> 0
+        if (out[at + k - j] !== want) expect([k, out[at + k - j]]).toEqual([k, want])
+      }
+      // nothing written outside [at, at + end - j)
+      for (let i = 0; i < at; i++) expect(out[i]).toBe(0xdeadbeef)
+      for (let i = at + end - j; i < out.length; i++) expect(out[i]).toBe(0xdeadbeef)
+    },
+  )
+
+  test.prop([arbBinary, fc.option(fc.nat())], RUNS)(
+    'meetsBits: whether a and b share a bit, also when only one word, anywhere, does',
+    (g0, plant) => {
+      mode()
+      const g = binaryOf(g0)
+      expect(K.meetsBits(g.a, g.ao, g.b, g.bo, g.n)).toBe(meetsRef(g))
+      // b made disjoint from a, then (maybe) given one bit of a back
+      const b = g.b.slice()
+      for (let i = 0; i < g.n; i++)
+        b[g.bo + i] = (b[g.bo + i] as number) & ~(g.a[g.ao + i] as number)
+      const h = { ...g, b }
+      let shared = false
+      if (plant !== null && g.n > 0) {
+        const i = plant % g.n
+        const x = g.a[g.ao + i] as number
+        b[g.bo + i] = ((b[g.bo + i] as number) | (x & -x)) >>> 0
+        shared = x !== 0
+      }
+      expect(meetsRef(h)).toBe(shared)
+      expect(K.meetsBits(g.a, g.ao, b, g.bo, g.n)).toBe(shared)
+    },
+  )
+
   test.prop([arbBinary], RUNS)('addsBits: whether b has a bit a lacks', (g0) => {
     mode()
     const g = binaryOf(g0)
@@ -449,6 +499,8 @@ describe('the JS fallback', () => {
       const all = (): { answers: unknown[]; outs: Uint32Array[] } => {
         const list = new Int32Array(32 * n + 1)
         const listed = setBitsOf(w, o, n, list)
+        const shifted = new Uint32Array(n)
+        if (o >= 1) shiftWords(shifted, 0, w, o, o + n, 1 + (from & 15))
         const ops = [orWords, andWords, andNotWords].map((op) => runBinary(g, op))
         return {
           answers: [
@@ -457,9 +509,10 @@ describe('the JS fallback', () => {
             firstNonOnes(w, o, n, from),
             [...list.subarray(0, listed)],
             addsBits(g.a, g.ao, g.b, g.bo, g.n),
+            meetsBits(g.a, g.ao, g.b, g.bo, g.n),
             ...ops.map((r) => r.result),
           ],
-          outs: ops.map((r) => r.out),
+          outs: [...ops.map((r) => r.out), shifted],
         }
       }
       forceJs(false)
