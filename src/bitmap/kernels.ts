@@ -1,6 +1,7 @@
 /**
- * Word kernels over ranges of `Uint32Array`s (internal): counting, scanning and combining
- * little-endian 32-bit bitmap words (page `p` of a range is bit `p % 32` of word `p / 32`).
+ * Word kernels over ranges of `Uint32Array`s (internal): counting, scanning, listing set
+ * bits, shifting and combining little-endian 32-bit bitmap words (page `p` of a range is
+ * bit `p % 32` of word `p / 32`).
  *
  * Long ranges run in a tiny WebAssembly module assembled below from bytes written in this
  * file (no `.wasm` file, no dependency). The module defines its own fixed memory of three

@@ -159,9 +159,12 @@ class Path {
  * `size` when no bit is found, as `migration_bitmap_find_dirty` calls it once per page it
  * sends. Answers as {@link nextSet} does (`from` may be any number; NaN finds nothing), but
  * without an `Option` per call, and the finder keeps its place in the tree, so a walk in
- * increasing order costs a word scan per call and, per run of words with set pages, a step
- * to the next such run rather than a search from the root. Calls may come in any order;
- * `bm` is never changed.
+ * increasing order costs, per run of words with set pages, a step to the next such run
+ * rather than a search from the root, and within a run one list entry per call: the set
+ * pages of 1024 words at a time, listed by a WebAssembly kernel that skips clear 64-byte
+ * blocks with one test (a leaf's words are scanned in JS). Calls may come in any order (one
+ * that goes back, or far ahead, binary-searches the list); `bm` is never changed. Holds up
+ * to 128 KiB for the list while it lives.
  *
  * @example
  * import { bitmap } from 'ramaddr'
@@ -201,7 +204,7 @@ class Finder {
    * the `setBitsOf` kernel in one pass), and the next entry a walk in order takes.
    */
   win = -1
-  list = new Int32Array(WINDOW_PAGES)
+  list = new Int32Array(0)
   count = 0
   at = 0
 
@@ -227,6 +230,8 @@ class Finder {
   load(k: number): void {
     const first = k * WINDOW_WORDS
     const n = Math.min(WINDOW_WORDS, this.words - first)
+    // room for every page of the window; allocated on the first window listed
+    if (this.list.length < 32 * n) this.list = new Int32Array(32 * n)
     this.count = setBitsOf(this.w, this.o + first, n, this.list)
     this.win = k
     this.at = 0
