@@ -12,19 +12,27 @@ import { either as E } from 'fp-ts'
 import type { PageBitmap } from './bitmap.js'
 import { widthOf } from './bitmap.js'
 import { isIndex, rangeOutOfBounds, type PageRangeOutOfBounds } from './errors.js'
+import { shiftWords } from './kernels.js'
 import {
   FANOUT,
   LEAF_BITS,
   LEAF_WORDS,
+  RUN_HEIGHT,
+  WORDS,
   ZERO_LEAF,
   allocLeaf,
+  allocRun,
   bitsMask,
   canonInner,
   canonLeaf,
+  canonRun,
   child,
   copyLeaf,
   full,
   heightFor,
+  isInner,
+  releaseRun,
+  sealArena,
   span,
   zero,
   type Leaf,
@@ -32,7 +40,16 @@ import {
   type Slots,
 } from './layout.js'
 import { checkRange } from './ranges.js'
-import { copyInner, heightOf, leafAt, nextClearIn, nextSetIn, nodeAt, wrap } from './tree.js'
+import {
+  copyInner,
+  heightOf,
+  leafAt,
+  nextClearIn,
+  nextSetIn,
+  nodeAt,
+  readWords,
+  wrap,
+} from './tree.js'
 
 /** Writes pages `[p, p + 2048)` of `src` (pages outside it read clear) to `ow[oo ..]`. */
 const readBits = (src: PageBitmap, p: number, ow: Uint32Array, oo: number): void => {
@@ -61,9 +78,45 @@ const clearFrom = (leaf: Leaf, from: number): void => {
   }
 }
 
+/** The source words of one run in {@link runOf}: a run's words and one more. */
+const runScratch = new Uint32Array((WORDS[RUN_HEIGHT] as number) + 1)
+
+/**
+ * A run of height `k` (`1 <= k <= RUN_HEIGHT`) whose pages `[0, lim)` are `src`'s pages
+ * `[p, p + lim)`, the rest clear, or the shared node when that is all clear or all set: the
+ * source's words read in one walk, then moved down `p % 32` bits four words per
+ * instruction (the `shl` kernel by `32 - p % 32`, reading each next word).
+ */
+const runOf = (src: PageBitmap, k: number, p: number, lim: number): Node => {
+  const words = WORDS[k] as number
+  const s = p % 32
+  const g = (p - s) / 32
+  const t = runScratch
+  t.fill(0, 0, words + 1)
+  readWords(src.root, heightOf(src), 0, g, g + words + 1, t, 0)
+  const run = allocRun(words)
+  const { w, o } = run
+  if (s === 0) w.set(t.subarray(0, words), o)
+  else shiftWords(w, o, t, 1, words + 1, 32 - s)
+  if (lim < words * 32) {
+    const last = lim >>> 5
+    if ((lim & 31) !== 0) w[o + last] = (w[o + last] as number) & bitsMask(0, lim & 31)
+    w.fill(0, o + last + ((lim & 31) !== 0 ? 1 : 0), o + words)
+  }
+  const r = canonRun(run, k)
+  if (r !== run) releaseRun(run)
+  return r
+}
+
+/** Whether `src` keeps the stretch of height `k` holding page `p` as a run of words. */
+const inRun = (src: PageBitmap, k: number, p: number): boolean =>
+  k <= heightOf(src) && p < src.pages && !isInner(nodeAt(src.root, heightOf(src), k, p))
+
 /**
  * A node of height `k` whose pages `[0, lim)` are `src`'s pages `[p, p + lim)`, the rest
- * clear (`0 <= p`, `lim <= span(k)`, `p + lim <= src.pages`).
+ * clear (`0 <= p`, `lim <= span(k)`, `p + lim <= src.pages`). Where the source keeps the
+ * pages as runs (a fold wrote them), the node is a run built from the source's words in one
+ * step; elsewhere leaf by leaf, sharing all-clear and all-set stretches.
  */
 const view = (src: PageBitmap, k: number, p: number, lim: number, width: number): Node => {
   const s = span(k)
@@ -76,6 +129,13 @@ const view = (src: PageBitmap, k: number, p: number, lim: number, width: number)
     if (clear < 0 || clear >= p + s) return full(k)
     if (p % s === 0) return nodeAt(src.root, hs, k, p)
   }
+  if (
+    k >= 1 &&
+    k <= RUN_HEIGHT &&
+    width === FANOUT &&
+    (inRun(src, k, p) || inRun(src, k, p + lim - 1))
+  )
+    return runOf(src, k, p, lim)
   if (k === 0) {
     const out = allocLeaf()
     readBits(src, p, out.w, out.o)
@@ -108,7 +168,9 @@ export const slice =
     E.map((b: PageBitmap) => {
       const n = end - start
       const h = heightFor(n)
-      return wrap(n, view(b, h, start, n, h === 0 ? FANOUT : widthOf(n, h)))
+      const root = view(b, h, start, n, h === 0 ? FANOUT : widthOf(n, h))
+      sealArena()
+      return wrap(n, root)
     })(checkRange(start, end, bm))
 
 /** Scratch for one leaf's worth of source pages in {@link setSlice}. */
@@ -171,5 +233,6 @@ export const setSlice =
     if (n === 0) return E.right(bm)
     const h = heightOf(bm)
     const root = go(bm.root, h, 0, h === 0 ? FANOUT : widthOf(bm.pages, h))
+    sealArena()
     return E.right(root === bm.root ? bm : wrap(bm.pages, root))
   }

@@ -344,6 +344,39 @@ export const walkWords = (
   }
 }
 
+/**
+ * Copies the bitmap's words `[lo, hi)` that lie under `node` (height `h`, its first word the
+ * bitmap's word `first`) to `out[oo + (g - lo)]` for each such word `g`: all-set subtrees
+ * as all-ones words, leaves and runs with one `TypedArray.prototype.set`. All-clear
+ * subtrees, and words past the tree, are left as they are in `out` (the caller clears it).
+ */
+export const readWords = (
+  node: Node,
+  h: number,
+  first: number,
+  lo: number,
+  hi: number,
+  out: Uint32Array,
+  oo: number,
+): void => {
+  const n = WORDS[h] as number
+  const a = lo > first ? lo : first
+  const b = hi < first + n ? hi : first + n
+  if (a >= b || node === zero(h)) return
+  if (node === full(h)) {
+    out.fill(0xffffffff, oo + a - lo, oo + b - lo)
+    return
+  }
+  if (!isInner(node)) {
+    out.set(node.w.subarray(node.o + a - first, node.o + b - first), oo + a - lo)
+    return
+  }
+  const cw = WORDS[h - 1] as number
+  const c1 = Math.min(childCount(node), Math.ceil((b - first) / cw))
+  for (let c = Math.floor((a - first) / cw); c < c1; c++)
+    readWords(child(node, c, h), h - 1, first + c * cw, lo, hi, out, oo)
+}
+
 /** Whether two trees of height `h` hold the same pages. */
 export const equalNodes = (a: Node, b: Node, h: number): boolean => {
   if (a === b) return true

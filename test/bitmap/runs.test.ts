@@ -115,7 +115,11 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({
     op: fc.constant('setSlice' as const),
     at: frac,
-    len: fc.integer({ min: 0, max: 2 * RUN_PAGES }),
+    len: fc.oneof(
+      fc.integer({ min: 0, max: 2 * RUN_PAGES }),
+      // whole words: a slice whose last run ends on a word boundary
+      fc.integer({ min: 1, max: (2 * RUN_PAGES) / 32 }).map((k) => 32 * k),
+    ),
     to: frac,
   }),
   fc.record({ op: fc.constant('batch' as const), at: fc.array(frac, { maxLength: 40 }) }),
@@ -164,6 +168,9 @@ const apply = (bm: PageBitmap, m: Uint32Array, op: Op): PageBitmap => {
       const to = Math.min(pages - n, pageAt(op.to))
       const src = right(bitmap.slice(a, a + n)(bm))
       const vals = Array.from({ length: n }, (_, i) => has(m, a + i))
+      // the slice itself: well formed (nothing set past its end) and the model's pages
+      checkTree(src)
+      expect(bitmap.count(src)).toBe(vals.filter((v) => v).length)
       vals.forEach((v, i) => put(m, to + i, v))
       return right(bitmap.setSlice(to, src)(bm))
     }
