@@ -155,6 +155,34 @@ const v128 = {
   i32x4ShrU: simd(0xad),
 } as const
 
+/**
+ * `while (p < end) { body; p += step }`, each `[local, step]` of `more` stepped as well
+ * (locals by index, an unsigned compare): the loop the listing and shifting kernels run.
+ */
+const stepLoop = (
+  p: number,
+  end: number,
+  step: number,
+  body: Code,
+  more: readonly (readonly [number, number])[] = [],
+): number[] =>
+  block(
+    loop(
+      get(p),
+      get(end),
+      i32.geU,
+      brIf(1),
+      body,
+      ...[[p, step] as const, ...more].map(([l, d]) => [
+        ...get(l),
+        ...i32.const(d),
+        ...i32.add,
+        ...set(l),
+      ]),
+      br(0),
+    ),
+  )
+
 /** A function to emit: its signature, extra locals (after the params) and body. */
 interface Func {
   readonly name: string
@@ -611,25 +639,12 @@ const setbitsFunc = (withSimd: boolean): Func => {
     body: [
       ...i32.const(B_AT * 4),
       ...set(q),
-      ...block(
-        loop(
-          get(p),
-          get(end),
-          i32.geU,
-          brIf(1),
-          blockSet,
-          withSimd ? [] : [...i64.eqz, ...i32.eqz],
-          if_(...words),
-          get(p),
-          i32.const(step),
-          i32.add,
-          set(p),
-          get(first),
-          i32.const(step * 8),
-          i32.add,
-          set(first),
-          br(0),
-        ),
+      ...stepLoop(
+        p,
+        end,
+        step,
+        [...blockSet, ...(withSimd ? [] : [...i64.eqz, ...i32.eqz]), ...if_(...words)],
+        [[first, step * 8]],
       ),
       ...get(q),
       ...i32.const(B_AT * 4),
@@ -650,37 +665,25 @@ const setbitsFunc = (withSimd: boolean): Func => {
 const shlFunc = (withSimd: boolean): Func => {
   const [src, end, sh, dst, r] = [0, 1, 2, 3, 4]
   const step = withSimd ? 16 : 4
-  const body: Code = withSimd
-    ? [
-        ...get(dst),
-        ...get(src),
-        ...v128.loadWords(0),
-        ...get(sh),
-        ...v128.i32x4Shl,
-        ...get(src),
-        ...i32.const(4),
-        ...i32.sub,
-        ...v128.loadWords(0),
-        ...get(r),
-        ...v128.i32x4ShrU,
-        ...v128.or,
-        ...v128.store(0),
-      ]
-    : [
-        ...get(dst),
-        ...get(src),
-        ...i32.load(0),
-        ...get(sh),
-        ...i32.shl,
-        ...get(src),
-        ...i32.const(4),
-        ...i32.sub,
-        ...i32.load(0),
-        ...get(r),
-        ...i32.shrU,
-        ...i32.or,
-        ...i32.store(0),
-      ]
+  // the lane ops: four words (SIMD) or one
+  const [load, shl, shrU, or, store] = withSimd
+    ? [v128.loadWords, v128.i32x4Shl, v128.i32x4ShrU, v128.or, v128.store]
+    : [i32.load, i32.shl, i32.shrU, i32.or, i32.store]
+  const body: Code = [
+    ...get(dst),
+    ...get(src),
+    ...load(0),
+    ...get(sh),
+    ...shl,
+    ...get(src),
+    ...i32.const(4),
+    ...i32.sub,
+    ...load(0),
+    ...get(r),
+    ...shrU,
+    ...or,
+    ...store(0),
+  ]
   return {
     name: 'shl',
     params: [I32, I32, I32],
@@ -693,24 +696,7 @@ const shlFunc = (withSimd: boolean): Func => {
       ...get(sh),
       ...i32.sub,
       ...set(r),
-      ...block(
-        loop(
-          get(dst),
-          get(end),
-          i32.geU,
-          brIf(1),
-          body,
-          get(src),
-          i32.const(step),
-          i32.add,
-          set(src),
-          get(dst),
-          i32.const(step),
-          i32.add,
-          set(dst),
-          br(0),
-        ),
-      ),
+      ...stepLoop(dst, end, step, body, [[src, step]]),
       ...get(dst),
     ],
   }
