@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { ctz, popcount } from './bits.js'
 
 // ---------------------------------------------------------------------------------------
 // A minimal WebAssembly binary emitter.
@@ -105,8 +106,6 @@ const i32 = {
   store: (offset: number): number[] => mem(0x36, 2, offset),
   const: (v: number): number[] => [0x41, ...sleb(v)],
   eqz: [0x45],
-  eq: [0x46],
-  ne: [0x47],
   sub: [0x6b],
   ltU: [0x49],
   geU: [0x4f],
@@ -133,7 +132,6 @@ const i64 = {
   xor: [0x85],
   shl: [0x86],
   shrU: [0x88],
-  extendI32S: [0xac],
   extendI32U: [0xad],
 } as const
 
@@ -859,17 +857,10 @@ const fill = (
   return end * 4
 }
 
-/** The set bits of one word (JS). */
-const pop32 = (v: number): number => {
-  v = v - ((v >>> 1) & 0x55555555)
-  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333)
-  return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24
-}
-
 /** The set bits of `w[o .. o + n)` (JS). */
 const popcountJs = (w: Uint32Array, o: number, n: number): number => {
   let c = 0
-  for (let i = o; i < o + n; i++) c += pop32(w[i] as number)
+  for (let i = o; i < o + n; i++) c += popcount(w[i] as number)
   return c
 }
 
@@ -1026,15 +1017,7 @@ export const meetsBits = (
  * wasm a chunk at a time (with the test folded into the same pass, SIMD when available);
  * short ones, and hosts without WebAssembly, in JS.
  */
-export const orWords = (
-  out: Uint32Array,
-  oo: number,
-  a: Uint32Array,
-  ao: number,
-  b: Uint32Array,
-  bo: number,
-  n: number,
-): boolean => {
+export const orWords: WordsOp = (out, oo, a, ao, b, bo, n) => {
   const k = wasmFor(n, BINARY_MIN)
   if (k === null) {
     const first = addsAtJs(a, ao, b, bo, 0, n)
@@ -1061,9 +1044,11 @@ export const orWords = (
   return adds
 }
 
-/** `out = a & b` (`not`: `a & ~b`) over the range, and whether any word is non-zero (JS). */
-const andJs = (
-  not: boolean,
+/**
+ * A word operation writing `out[oo + i]` from `a[ao + i]` and `b[bo + i]` for `i < n`,
+ * returning a flag (what the flag means is the operation's own).
+ */
+export type WordsOp = (
   out: Uint32Array,
   oo: number,
   a: Uint32Array,
@@ -1071,39 +1056,36 @@ const andJs = (
   b: Uint32Array,
   bo: number,
   n: number,
-): boolean => {
-  let any = 0
-  const flip = not ? -1 : 0
-  for (let i = 0; i < n; i++) {
-    const r = (a[ao + i] as number) & ((b[bo + i] as number) ^ flip)
-    out[oo + i] = r
-    any |= r
-  }
-  return any !== 0
-}
+) => boolean
 
-/** `out = a & b` or `a & ~b` (as `kernel` is) over the range, chunk by chunk, in wasm. */
-const andWasm = (
-  kernel: Kernel2,
-  m: Uint32Array,
-  out: Uint32Array,
-  oo: number,
-  a: Uint32Array,
-  ao: number,
-  b: Uint32Array,
-  bo: number,
-  n: number,
-): boolean => {
-  let any = 0
-  for (let i = 0; i < n; i += CHUNK_WORDS) {
-    const len = Math.min(CHUNK_WORDS, n - i)
-    const end = fill(m, A_AT, a, ao + i, len, 0)
-    fill(m, B_AT, b, bo + i, len, 0)
-    any |= kernel(A_AT * 4, end)
-    out.set(m.subarray(A_AT, A_AT + len), oo + i)
+/**
+ * `out = a & b` (`not` false) or `a & ~b` (true) over the range, and whether any result word
+ * is non-zero: in wasm a chunk at a time for long ranges, else in JS.
+ */
+const andOp =
+  (not: boolean): WordsOp =>
+  (out, oo, a, ao, b, bo, n) => {
+    let any = 0
+    const k = wasmFor(n, BINARY_MIN)
+    if (k === null) {
+      const flip = not ? -1 : 0
+      for (let i = 0; i < n; i++) {
+        const r = (a[ao + i] as number) & ((b[bo + i] as number) ^ flip)
+        out[oo + i] = r
+        any |= r
+      }
+      return any !== 0
+    }
+    const kernel = not ? k.andNot : k.and
+    for (let i = 0; i < n; i += CHUNK_WORDS) {
+      const len = Math.min(CHUNK_WORDS, n - i)
+      const end = fill(k.mem, A_AT, a, ao + i, len, 0)
+      fill(k.mem, B_AT, b, bo + i, len, 0)
+      any |= kernel(A_AT * 4, end)
+      out.set(k.mem.subarray(A_AT, A_AT + len), oo + i)
+    }
+    return any !== 0
   }
-  return any !== 0
-}
 
 /**
  * `out[oo + i] = a[ao + i] & b[bo + i]` for `i < n`, returning whether any result word is
@@ -1111,42 +1093,13 @@ const andWasm = (
  * be `a` or `b` at the same offset. Long ranges in wasm a chunk at a time (SIMD when
  * available); short ones, and hosts without WebAssembly, in JS.
  */
-export const andWords = (
-  out: Uint32Array,
-  oo: number,
-  a: Uint32Array,
-  ao: number,
-  b: Uint32Array,
-  bo: number,
-  n: number,
-): boolean => {
-  const k = wasmFor(n, BINARY_MIN)
-  return k === null
-    ? andJs(false, out, oo, a, ao, b, bo, n)
-    : andWasm(k.and, k.mem, out, oo, a, ao, b, bo, n)
-}
+export const andWords: WordsOp = andOp(false)
 
 /**
  * `out[oo + i] = a[ao + i] & ~b[bo + i]` for `i < n` (a difference), returning whether any
  * result word is non-zero. As {@link andWords}, in wasm or JS.
  */
-export const andNotWords = (
-  out: Uint32Array,
-  oo: number,
-  a: Uint32Array,
-  ao: number,
-  b: Uint32Array,
-  bo: number,
-  n: number,
-): boolean => {
-  const k = wasmFor(n, BINARY_MIN)
-  return k === null
-    ? andJs(true, out, oo, a, ao, b, bo, n)
-    : andWasm(k.andNot, k.mem, out, oo, a, ao, b, bo, n)
-}
-
-/** The lowest set bit of a non-zero 32-bit word. */
-const ctz32 = (x: number): number => 31 - Math.clz32(x & -x)
+export const andNotWords: WordsOp = andOp(true)
 
 /** Words per `setbits` call: every bit of them fits in area `B`. */
 const SETBITS_WORDS = CHUNK_WORDS / 32
@@ -1165,7 +1118,7 @@ export const setBitsOf = (w: Uint32Array, o: number, n: number, out: Int32Array)
   const k = wasmFor(n, SETBITS_MIN)
   if (k === null) {
     for (let i = 0; i < n; i++)
-      for (let x = w[o + i] as number; x !== 0; x &= x - 1) out[c++] = 32 * i + ctz32(x)
+      for (let x = w[o + i] as number; x !== 0; x &= x - 1) out[c++] = 32 * i + ctz(x)
     return c
   }
   for (let i = 0; i < n; i += SETBITS_WORDS) {

@@ -48,6 +48,7 @@
  * @module
  */
 
+import { popcount } from './bits.js'
 import { firstNonOnes, firstNonZero } from './kernels.js'
 
 /** log2 of the pages in a leaf. */
@@ -375,15 +376,7 @@ export const popWords = (w: Uint32Array, o: number): number => {
   return 8 * n + 4 * popcount(fours) + 2 * popcount(twos) + popcount(ones)
 }
 
-/** Set bits in a 32-bit word, counted bit-parallel (SWAR: 2-, 4-, then 8-bit sums). */
-export const popcount = (x: number): number => {
-  let v = x - ((x >>> 1) & 0x55555555)
-  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333)
-  return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24
-}
-
-/** The index of the lowest set bit of a non-zero 32-bit word. */
-export const ctz = (x: number): number => 31 - Math.clz32(x & -x)
+export { ctz, popcount } from './bits.js'
 
 /** The bits `[lo, hi)` of a 32-bit word, `0 <= lo < hi <= 32`, as an unsigned mask. */
 export const bitsMask = (lo: number, hi: number): number =>

@@ -19,6 +19,7 @@ import {
   shiftWords,
   popcountWords,
   usingWasm,
+  type WordsOp,
 } from '../../src/bitmap/kernels.js'
 
 type Kernels = typeof kernels
@@ -258,15 +259,7 @@ const expectedOut = (
 /** Runs `op` on a copy of the inputs (out aliasing kept) and returns the result and arrays. */
 const runBinary = <R>(
   g: Binary,
-  op: (
-    out: Uint32Array,
-    oo: number,
-    a: Uint32Array,
-    ao: number,
-    b: Uint32Array,
-    bo: number,
-    n: number,
-  ) => R,
+  op: (...args: Parameters<WordsOp>) => R,
 ): { result: R; out: Uint32Array; a: Uint32Array; b: Uint32Array } => {
   const a = g.a.slice()
   const b = g.b.slice()
@@ -278,15 +271,7 @@ const runBinary = <R>(
 /** Checks a binary op writing `f` (only when `write` says so) and returning `expected`. */
 const checkBinary = (
   g: Binary,
-  op: (
-    out: Uint32Array,
-    oo: number,
-    a: Uint32Array,
-    ao: number,
-    b: Uint32Array,
-    bo: number,
-    n: number,
-  ) => boolean,
+  op: WordsOp,
   f: (x: number, y: number) => number,
   expected: boolean,
   write: boolean,
