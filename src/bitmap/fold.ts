@@ -13,8 +13,9 @@
  * ORed into a run by the `orWords` kernel (WebAssembly), so the fold of a mixed log costs a
  * few objects per 16 KiB, not one per 256 bytes. A node of eight runs the source covers
  * whole is done in one step (one copy or one kernel call for 128 KiB, into one slab), so
- * that its runs stay one after another, as offsets of one home slab. A run costs its 16 KiB however few pages
- * it holds: never more than a flat bitmap of the same pages (QEMU's own layout).
+ * that its runs stay one after another, as offsets of one home slab. A run costs its 16 KiB
+ * however few pages it holds: never more than a flat bitmap of the same pages (QEMU's own
+ * layout).
  *
  * @module
  */
@@ -34,6 +35,7 @@ import {
   child,
   full,
   isInner,
+  keepRun,
   putRun,
   releaseLeaf,
   releaseRun,
@@ -186,9 +188,7 @@ const foldRun = (old: Node, first: number, a: Uint32Array, delta: number): Node 
     // copy first, then look at the copy: it is in the cache, the source is not
     const run = allocRun(RUN_WORDS)
     run.w.set(a.subarray(d, d + RUN_WORDS), run.o)
-    const r = canonRun(run, RUN_HEIGHT)
-    if (r !== run) releaseRun(run)
-    return r
+    return keepRun(run, RUN_HEIGHT)
   }
   if (isInner(old))
     return foldNode(old, RUN_HEIGHT, first, FANOUT, a, delta, first, first + RUN_WORDS)
@@ -197,23 +197,17 @@ const foldRun = (old: Node, first: number, a: Uint32Array, delta: number): Node 
     releaseRun(run)
     return old
   }
-  const r = canonRun(run, RUN_HEIGHT)
-  if (r !== run) releaseRun(run)
-  return r
+  return keepRun(run, RUN_HEIGHT)
 }
 
 /**
- * The all-clear node of height `RUN_HEIGHT + 1` with the source words `a[first - delta ..]`
- * ORed into all its 32768 words: one slab's worth copied in with one
- * `TypedArray.prototype.set`, as eight runs one after another (or the shared nodes where
- * they are all clear or all set).
+ * The node of height `RUN_HEIGHT + 1` over the eight runs just written one after another
+ * from `run` (a 32768-word {@link allocRun}): each stored as an offset of that slab, its
+ * home, or as the shared node where it is all clear or all set; the slab given back when
+ * no run is kept.
  */
-const intoClearRuns = (first: number, a: Uint32Array, delta: number): Node => {
-  const d = first - delta
-  const n = FANOUT * RUN_WORDS
-  const run = allocRun(n)
+const eightRuns = (run: Leaf): Node => {
   const { w, o } = run
-  w.set(a.subarray(d, d + n), o)
   const out: Slots = new Array<Node | number | Uint32Array>(FANOUT + 1)
   let used = false
   for (let c = 0; c < FANOUT; c++) {
@@ -228,6 +222,20 @@ const intoClearRuns = (first: number, a: Uint32Array, delta: number): Node => {
   }
   out[FANOUT] = w
   return canonInner(out, RUN_HEIGHT + 1)
+}
+
+/**
+ * The all-clear node of height `RUN_HEIGHT + 1` with the source words `a[first - delta ..]`
+ * ORed into all its 32768 words: one slab's worth copied in with one
+ * `TypedArray.prototype.set`, as eight runs one after another (or the shared nodes where
+ * they are all clear or all set).
+ */
+const intoClearRuns = (first: number, a: Uint32Array, delta: number): Node => {
+  const d = first - delta
+  const n = FANOUT * RUN_WORDS
+  const run = allocRun(n)
+  run.w.set(a.subarray(d, d + n), run.o)
+  return eightRuns(run)
 }
 
 /**
@@ -249,14 +257,7 @@ const foldRuns = (node: Node, first: number, a: Uint32Array, delta: number): Nod
     releaseRun(run)
     return node
   }
-  const out: Slots = new Array<Node | number | Uint32Array>(FANOUT + 1)
-  for (let c = 0; c < FANOUT; c++) {
-    const rc = run.o + c * RUN_WORDS
-    const r = canonRun({ w: run.w, o: rc }, RUN_HEIGHT)
-    out[c] = isInner(r) ? r : rc
-  }
-  out[FANOUT] = run.w
-  return canonInner(out, RUN_HEIGHT + 1)
+  return eightRuns(run)
 }
 
 /**

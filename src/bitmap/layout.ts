@@ -257,6 +257,16 @@ export const releaseRun = (run: Leaf): void => {
 }
 
 /**
+ * `run` (of height `h`, just written by its caller from {@link allocRun}), or the shared
+ * node when its words are all clear or all set, the run then given back.
+ */
+export const keepRun = (run: Leaf, h: number): Node => {
+  const r = canonRun(run, h)
+  if (r !== run) releaseRun(run)
+  return r
+}
+
+/**
  * A fresh all-clear leaf, to be filled in by the caller before the bitmap holding it is
  * returned (and never written after that).
  */

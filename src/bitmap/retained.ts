@@ -12,8 +12,8 @@ import { heightOf } from './tree.js'
 /**
  * Bytes per object, as V8 lays them out in a 64-bit Node without pointer compression
  * (measured with `process.memoryUsage()` on Node 20): a bitmap value (3 fields), an array
- * of 8 or 9 (the array, its element store and its slots), a leaf or run handle (2 fields), and a slab's
- * typed array, array buffer and backing-store record on top of its bytes.
+ * of 8 or 9 (the array, its element store and its slots), a leaf or run handle (2 fields),
+ * and a slab's typed array, array buffer and backing-store record on top of its bytes.
  */
 export const OBJECT_BYTES = {
   bitmap: 48,

@@ -25,6 +25,7 @@ import {
   child,
   full,
   isInner,
+  keepRun,
   putRun,
   releaseRun,
   rootWidth,
@@ -147,7 +148,7 @@ const zip = (op: Op, a: Node, b: Node, h: number, width: number): Node => {
   if (shortcut !== undefined) return shortcut
   if (!isInner(a) && !isInner(b)) {
     const r = op.runs(a, b, WORDS[h] as number)
-    return r === ZERO_LEAF ? zero(h) : r === a || r === b ? r : canonRun(r, h)
+    return r === ZERO_LEAF ? zero(h) : r === a || r === b ? r : keepRun(r, h)
   }
   const out: Slots = new Array<Node>(width)
   let sameA = true

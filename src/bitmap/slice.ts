@@ -25,13 +25,12 @@ import {
   bitsMask,
   canonInner,
   canonLeaf,
-  canonRun,
   child,
   copyLeaf,
   full,
   heightFor,
   isInner,
-  releaseRun,
+  keepRun,
   sealArena,
   span,
   zero,
@@ -103,9 +102,7 @@ const runOf = (src: PageBitmap, k: number, p: number, lim: number): Node => {
     if ((lim & 31) !== 0) w[o + last] = (w[o + last] as number) & bitsMask(0, lim & 31)
     w.fill(0, o + last + ((lim & 31) !== 0 ? 1 : 0), o + words)
   }
-  const r = canonRun(run, k)
-  if (r !== run) releaseRun(run)
-  return r
+  return keepRun(run, k)
 }
 
 /** Whether `src` keeps the stretch of height `k` holding page `p` as a run of words. */
