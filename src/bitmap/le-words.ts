@@ -20,10 +20,10 @@ import {
   type ExportTooLarge,
   type InvalidPageCount,
 } from './errors.js'
-import { LEAF_WORDS, LITTLE_ENDIAN, RUN_HEIGHT, WORDS, sealArena, type Node } from './layout.js'
+import { LITTLE_ENDIAN, RUN_HEIGHT, WORDS, sealArena, type Node } from './layout.js'
 import { foldWords } from './fold.js'
 import { shiftWords } from './kernels.js'
-import { heightOf, walkWords, wrap } from './tree.js'
+import { heightOf, readWords, wrap } from './tree.js'
 
 /** A little-endian word bitmap: 64-bit word values, or their little-endian bytes. */
 export type LeBitmap = BigUint64Array | Uint8Array
@@ -221,11 +221,7 @@ const exportU32 = (bm: PageBitmap): E.Either<ExportTooLarge, Uint32Array> => {
   } catch (e) {
     return tooLarge(e instanceof Error ? e.message : String(e))
   }
-  walkWords(bm.root, heightOf(bm), 0, (w, o, n, at) => {
-    const m = Math.min(n, total - at)
-    if (m > LEAF_WORDS) out.set(w.subarray(o, o + m), at)
-    else for (let k = 0; k < m; k++) out[at + k] = w[o + k] as number
-  })
+  readWords(bm.root, heightOf(bm), 0, 0, total, out, 0)
   return E.right(out)
 }
 

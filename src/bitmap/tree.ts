@@ -220,21 +220,21 @@ export const countRangeNode = (
 }
 
 /**
- * The first set page at or after `from` (`0 <= from < words * 32`) in the words `w[o ..
- * o + words)` (`words` a multiple of 8), relative to them, or -1. Clear words are skipped
- * eight at a time.
+ * The first set page at or after `from` (`0 <= from < 2048`) in `leaf`, leaf-relative, or -1.
+ * Clear words are skipped eight at a time.
  */
-const scanWords = (w: Uint32Array, o: number, words: number, from: number): number => {
+export const scanLeaf = (leaf: Leaf, from: number): number => {
+  const { w, o } = leaf
   let i = from >>> 5
   let x = (w[o + i] as number) & (-1 << (from & 31))
   if (x !== 0) return (i << 5) + 31 - Math.clz32(x & -x)
   i++
-  while ((i & 7) !== 0 && i < words) {
+  while ((i & 7) !== 0 && i < LEAF_WORDS) {
     x = w[o + i] as number
     if (x !== 0) return (i << 5) + 31 - Math.clz32(x & -x)
     i++
   }
-  for (; i < words; i += 8) {
+  for (; i < LEAF_WORDS; i += 8) {
     const j = o + i
     if (
       ((w[j] as number) |
@@ -255,10 +255,6 @@ const scanWords = (w: Uint32Array, o: number, words: number, from: number): numb
   }
   return -1
 }
-
-/** The first set page at or after `from` (`0 <= from < 2048`) in `leaf`, leaf-relative, or -1. */
-export const scanLeaf = (leaf: Leaf, from: number): number =>
-  scanWords(leaf.w, leaf.o, LEAF_WORDS, from)
 
 /**
  * The first page `>= from` under `node` (height `h`, first page `base`, and
@@ -319,32 +315,6 @@ export const nextClearIn = (node: Node, h: number, base: number, from: number): 
 }
 
 /**
- * Calls `f(w, o, n, at)` for every stretch of words under `node` (height `h`, its first word
- * the bitmap's word `first`) that may hold a set page, in order: the `n` words `w[o ..
- * o + n)` are the bitmap's words from `at`. A leaf gives 64 words, a run its whole length;
- * an all-set subtree gives its all-set leaves one by one.
- */
-export const walkWords = (
-  node: Node,
-  h: number,
-  first: number,
-  f: (w: Uint32Array, o: number, n: number, at: number) => void,
-): void => {
-  if (!isInner(node)) {
-    if (node !== ZERO_LEAF) f(node.w, node.o, WORDS[h] as number, first)
-    return
-  }
-  if (node === zero(h)) return
-  const cw = WORDS[h - 1] as number
-  const width = childCount(node)
-  for (let c = 0; c < width; c++) {
-    const x = node[c]
-    if (typeof x === 'number') f(node[FANOUT] as Uint32Array, x, cw, first + c * cw)
-    else walkWords(x as Node, h - 1, first + c * cw, f)
-  }
-}
-
-/**
  * Copies the bitmap's words `[lo, hi)` that lie under `node` (height `h`, its first word the
  * bitmap's word `first`) to `out[oo + (g - lo)]` for each such word `g`: all-set subtrees
  * as all-ones words, leaves and runs with one `TypedArray.prototype.set`. All-clear
@@ -368,7 +338,10 @@ export const readWords = (
     return
   }
   if (!isInner(node)) {
-    out.set(node.w.subarray(node.o + a - first, node.o + b - first), oo + a - lo)
+    const { w, o } = node
+    // a leaf's 64 words by a loop: a subarray and a call would cost more
+    if (b - a > LEAF_WORDS) out.set(w.subarray(o + a - first, o + b - first), oo + a - lo)
+    else for (let g = a; g < b; g++) out[oo + g - lo] = w[o + g - first] as number
     return
   }
   const cw = WORDS[h - 1] as number
