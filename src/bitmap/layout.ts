@@ -224,7 +224,10 @@ export const allocRaw = (): Leaf => {
  * words, and it is the only one that can). Once per bulk operation: at most 64 KiB.
  */
 export const sealArena = (): void => {
-  runArena.slab.fill(0, runArena.next)
+  if (runArena.raw) {
+    runArena.slab.fill(0, runArena.next)
+    runArena.raw = false
+  }
   if (!arena.raw) return
   arena.slab.fill(0, arena.next)
   arena.raw = false
@@ -233,8 +236,16 @@ export const sealArena = (): void => {
 /** Words in a run slab: 32768 (128 KiB, eight runs of height {@link RUN_HEIGHT}). */
 const RUN_SLAB_WORDS = 1 << 15
 
-/** The slab runs are handed out from (as {@link arena}, for runs; its free words are raw). */
-const runArena: { slab: Uint32Array; next: number } = { slab: new Uint32Array(0), next: 0 }
+/**
+ * The slab runs are handed out from (as {@link arena}, for runs): its next free word, and
+ * whether its free words may hold anything (a new slab's, or a run given back after its
+ * words were written); {@link sealArena} clears them.
+ */
+const runArena: { slab: Uint32Array; next: number; raw: boolean } = {
+  slab: new Uint32Array(0),
+  next: 0,
+  raw: false,
+}
 
 /**
  * A fresh run of `words` words (at most 32768) whose words may hold anything: the caller
@@ -245,6 +256,7 @@ export const allocRun = (words: number): Leaf => {
   if (runArena.next + words > runArena.slab.length) {
     runArena.slab = rawSlab(RUN_SLAB_WORDS)
     runArena.next = 0
+    runArena.raw = true
   }
   const o = runArena.next
   runArena.next = o + words
@@ -253,7 +265,10 @@ export const allocRun = (words: number): Leaf => {
 
 /** Gives back `run`, the last run {@link allocRun} handed out, unwritten or not yet shared. */
 export const releaseRun = (run: Leaf): void => {
-  if (run.w === runArena.slab && run.o < runArena.next) runArena.next = run.o
+  if (run.w === runArena.slab && run.o < runArena.next) {
+    runArena.next = run.o
+    runArena.raw = true
+  }
 }
 
 /**

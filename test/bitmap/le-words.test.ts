@@ -16,10 +16,13 @@ import {
   ZERO_LEAF,
   heightFor,
   isInner,
+  span,
   type Node,
 } from '../../src/bitmap/layout.js'
 
 const RUNS = { numRuns: 1000 }
+/** Pages of a run: 131072. */
+const RUN_PAGES = span(RUN_HEIGHT)
 
 const right = <A>(e: E.Either<{ message: string }, A>): A => {
   if (E.isLeft(e)) throw new Error(e.left.message)
@@ -276,5 +279,14 @@ describe('foldLeBitmap and slab memory', () => {
       return Array.from(w.subarray(end)).filter((x) => x !== 0)
     })
     expect(tail).toEqual([])
+    // a run written and given back (all set, so the shared node is kept instead) leaves
+    // its words in the slab being filled: the fold must clear them before it returns
+    const runSlab = used.find((u) => u.h === RUN_HEIGHT)!
+    const runEnd = Math.max(...used.filter((u) => u.w === runSlab.w).map((u) => u.end))
+    const ones = new BigUint64Array((RUN_PAGES + 128) / 64)
+    ones.fill(0xffffffffffffffffn, 0, RUN_PAGES / 64)
+    const allSet = right(bitmap.fromLeWords(RUN_PAGES + 100)(ones))
+    expect(bitmap.count(allSet)).toBe(RUN_PAGES)
+    expect(Array.from(runSlab.w.subarray(runEnd)).filter((x) => x !== 0)).toEqual([])
   })
 })
