@@ -947,16 +947,6 @@ const anyAtJs = (
   return -1
 }
 
-/** The first `i` in `[from, n)` where `b` adds a bit to `a`, or -1 (JS). */
-const addsAtJs = (
-  a: Uint32Array,
-  ao: number,
-  b: Uint32Array,
-  bo: number,
-  from: number,
-  n: number,
-): number => anyAtJs(-1, a, ao, b, bo, from, n)
-
 /**
  * Whether `b & (a ^ flip)` has a set bit over the range (see {@link anyAtJs}): the first
  * few words in JS (a random range answers there), then a chunk at a time in wasm with the
@@ -1020,7 +1010,7 @@ export const meetsBits = (
 export const orWords: WordsOp = (out, oo, a, ao, b, bo, n) => {
   const k = wasmFor(n, BINARY_MIN)
   if (k === null) {
-    const first = addsAtJs(a, ao, b, bo, 0, n)
+    const first = anyAtJs(-1, a, ao, b, bo, 0, n)
     if (first < 0) return false
     // below `first`, b adds nothing: a | b = a
     if (out !== a || oo !== ao) for (let i = 0; i < first; i++) out[oo + i] = a[ao + i] as number

@@ -189,16 +189,41 @@ const rawSlab: (words: number) => Uint32Array =
     : (words) => new Uint32Array(words)
 
 /**
- * The slab being handed out, its next free word, and whether its free words may hold
- * anything (a slab {@link allocRaw} started; {@link sealArena} clears them). (An object
- * rather than module variables: V8 treats a module `let` as a constant until it changes,
- * and then throws away the optimized code of every function that read it, on each new
- * slab.)
+ * A slab being handed out, its next free word, and whether its free words may hold
+ * anything (a raw slab just started, or words given back after they were written;
+ * {@link sealArena} clears them). (An object rather than module variables: V8 treats a
+ * module `let` as a constant until it changes, and then throws away the optimized code of
+ * every function that read it, on each new slab.)
  */
-const arena: { slab: Uint32Array; next: number; raw: boolean } = {
-  slab: new Uint32Array(SLAB_WORDS),
-  next: 0,
-  raw: false,
+interface Arena {
+  slab: Uint32Array
+  next: number
+  raw: boolean
+}
+
+/** The slab leaves are handed out from. */
+const arena: Arena = { slab: new Uint32Array(SLAB_WORDS), next: 0, raw: false }
+
+/**
+ * `words` words of `a`'s slab, from a new slab of `slabWords` raw words when they do not
+ * fit in the one being handed out.
+ */
+const take = (a: Arena, slabWords: number, words: number): Leaf => {
+  if (a.next + words > a.slab.length) {
+    a.slab = rawSlab(slabWords)
+    a.next = 0
+    a.raw = true
+  }
+  const o = a.next
+  a.next = o + words
+  return { w: a.slab, o }
+}
+
+/** Clears the free words of `a`'s slab if they may hold anything. */
+const seal = (a: Arena): void => {
+  if (!a.raw) return
+  a.slab.fill(0, a.next)
+  a.raw = false
 }
 
 /**
@@ -207,16 +232,7 @@ const arena: { slab: Uint32Array; next: number; raw: boolean } = {
  * {@link sealArena} before returning. For bulk operations that fill whole leaves, such as
  * a fold.
  */
-export const allocRaw = (): Leaf => {
-  if (arena.next === SLAB_WORDS) {
-    arena.slab = rawSlab(SLAB_WORDS)
-    arena.next = 0
-    arena.raw = true
-  }
-  const o = arena.next
-  arena.next = o + LEAF_WORDS
-  return { w: arena.slab, o }
-}
+export const allocRaw = (): Leaf => take(arena, SLAB_WORDS, LEAF_WORDS)
 
 /**
  * Clears the free words of a slab {@link allocRaw} started, so that no slab reachable from
@@ -224,44 +240,22 @@ export const allocRaw = (): Leaf => {
  * words, and it is the only one that can). Once per bulk operation: at most 64 KiB.
  */
 export const sealArena = (): void => {
-  if (runArena.raw) {
-    runArena.slab.fill(0, runArena.next)
-    runArena.raw = false
-  }
-  if (!arena.raw) return
-  arena.slab.fill(0, arena.next)
-  arena.raw = false
+  seal(runArena)
+  seal(arena)
 }
 
 /** Words in a run slab: 32768 (128 KiB, eight runs of height {@link RUN_HEIGHT}). */
 const RUN_SLAB_WORDS = 1 << 15
 
-/**
- * The slab runs are handed out from (as {@link arena}, for runs): its next free word, and
- * whether its free words may hold anything (a new slab's, or a run given back after its
- * words were written); {@link sealArena} clears them.
- */
-const runArena: { slab: Uint32Array; next: number; raw: boolean } = {
-  slab: new Uint32Array(0),
-  next: 0,
-  raw: false,
-}
+/** The slab runs are handed out from. */
+const runArena: Arena = { slab: new Uint32Array(0), next: 0, raw: false }
 
 /**
  * A fresh run of `words` words (at most 32768) whose words may hold anything: the caller
  * writes all of them before the bitmap holding it is returned, and calls
  * {@link sealArena} before returning, as for {@link allocRaw}.
  */
-export const allocRun = (words: number): Leaf => {
-  if (runArena.next + words > runArena.slab.length) {
-    runArena.slab = rawSlab(RUN_SLAB_WORDS)
-    runArena.next = 0
-    runArena.raw = true
-  }
-  const o = runArena.next
-  runArena.next = o + words
-  return { w: runArena.slab, o }
-}
+export const allocRun = (words: number): Leaf => take(runArena, RUN_SLAB_WORDS, words)
 
 /** Gives back `run`, the last run {@link allocRun} handed out, unwritten or not yet shared. */
 export const releaseRun = (run: Leaf): void => {
