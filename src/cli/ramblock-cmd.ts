@@ -9,16 +9,18 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { parseSize } from '../addresses/size-text.js'
 import { toJson } from '../ramblock/codec.js'
 import { addAll, empty, type RAMBlockSpec, type RamList } from '../ramblock/ram-list.js'
-import { format, parse } from '../qemu/info-ramblock.js'
+import { format, parseDump, type RamblockDialect } from '../qemu/info-ramblock.js'
 import { splitLines } from '../addresses/text-error.js'
-import { parseArgs, type Args } from './args.js'
+import { lastOption, parseArgs, type Args } from './args.js'
 import { inputError, usageError, type Failure, type Io } from './io.js'
 
 /** Usage text. */
-export const RAMBLOCK_USAGE = `usage: ramaddr ramblock FILE [--json]
+export const RAMBLOCK_USAGE = `usage: ramaddr ramblock FILE [--dialect classic|hva-ro] [--json]
        ramaddr ramblock --allocate NAME:USED[:MAX] [--allocate …] [--json]
 
-Print an \`info ramblock\` dump (byte-identical to QEMU 7.2 as text), or allocate
+Print an \`info ramblock\` dump of any QEMU (2.5 on), byte for byte in the dialect it
+came in (classic, or hva-ro with QEMU 9.0's HVA and RO columns) or in the one
+--dialect names (FILE - reads standard input), or allocate
 blocks in the given order on a fresh RAM list, as QEMU's find_ram_offset does, and
 print the table QEMU would. Sizes are hex (0x…) or decimal with K/M/G/T suffixes; they
 are read from the right, so NAME may contain colons (0000:00:02.0/vga.vram:16M).
@@ -53,16 +55,24 @@ export const parseAllocation = (arg: string): E.Either<string, RAMBlockSpec> => 
   return E.right({ idstr: name, usedLength: last.right })
 }
 
-const printList = (args: Args, list: RamList, eol: '\r\n' | '\n'): string =>
+const printList = (
+  args: Args,
+  list: RamList,
+  eol: '\r\n' | '\n',
+  dialect: RamblockDialect = 'classic',
+): string =>
   args.flags.has('json')
     ? JSON.stringify(list.blocks.map(toJson), null, 1) + '\n'
-    : format({ eol })(list)
+    : format({ eol, dialect })(list)
 
 /** Runs the subcommand; returns what to print on stdout. */
 export const ramblockCommand = (argv: ReadonlyArray<string>, io: Io): E.Either<Failure, string> =>
   pipe(
-    parseArgs({ flags: ['json'], options: ['allocate'] })(argv),
+    parseArgs({ flags: ['json'], options: ['allocate', 'dialect'] })(argv),
     E.chain((args) => {
+      const dialectArg = lastOption(args, 'dialect')
+      if (dialectArg !== undefined && dialectArg !== 'classic' && dialectArg !== 'hva-ro')
+        return E.left(usageError(`--dialect must be classic or hva-ro, not ${dialectArg}`))
       const allocations = args.options.get('allocate') ?? []
       if (allocations.length > 0) {
         if (args.positionals.length > 0)
@@ -75,7 +85,7 @@ export const ramblockCommand = (argv: ReadonlyArray<string>, io: Io): E.Either<F
           addAll(specs.filter(E.isRight).map((s) => s.right)),
           E.bimap(
             (e) => inputError(e.message),
-            (list) => printList(args, list, '\r\n'),
+            (list) => printList(args, list, '\r\n', dialectArg),
           ),
         )
       }
@@ -87,10 +97,11 @@ export const ramblockCommand = (argv: ReadonlyArray<string>, io: Io): E.Either<F
         E.mapLeft(inputError),
         E.chain((text) =>
           pipe(
-            parse(text),
+            parseDump(text),
             E.bimap(
               (e) => inputError(`${file}: ${e.message}`),
-              (list) => printList(args, list, splitLines(text).eol),
+              (dump) =>
+                printList(args, dump.list, splitLines(text).eol, dialectArg ?? dump.dialect),
             ),
           ),
         ),

@@ -9,7 +9,7 @@
  * @module
  */
 import { either as E, option as O } from 'fp-ts'
-import type { RamAddr, Size } from '../addresses/kinds.js'
+import type { Hva, RamAddr, Size } from '../addresses/kinds.js'
 import { PAGE_4K, type PageSize } from '../addresses/page.js'
 import { TWO_64 } from '../addresses/u64.js'
 import { NO_FLAGS, regionNameOf, type RAMBlock } from '../ramblock/ramblock.js'
@@ -17,19 +17,46 @@ import type { RamList } from '../ramblock/ram-list.js'
 import { parsePowerOfTwoSize, sizeToStr } from './size-to-str.js'
 import { at, splitLines, type TextError } from '../addresses/text-error.js'
 
-/** The header line, without its line ending. */
+/**
+ * The dialects of `info ramblock`, told apart by the header (see `docs/dumps.md`):
+ * - `'classic'`: `Block Name`, `PSize`, `Offset`, `Used`, `Total` (QEMU 2.5 to 8.x);
+ * - `'hva-ro'`: the same, then `HVA` (the host address of the block's first byte) and
+ *   `RO` (`ro` when the block's region is read-only, else `rw`), QEMU 9.0 and later.
+ */
+export type RamblockDialect = 'classic' | 'hva-ro'
+
+/** The header line of the classic dialect, without its line ending. */
 export const HEADER = `${'Block Name'.padStart(24)} ${'PSize'.padStart(8)}  ${'Offset'.padStart(18)} ${'Used'.padStart(18)} ${'Total'.padStart(18)}`
+
+/** The header line of the `hva-ro` dialect. */
+export const HEADER_HVA_RO = `${HEADER} ${'HVA'.padStart(18)} ${'RO'.padStart(3)}`
+
+/** The header of a dialect. */
+export const headerOf = (dialect: RamblockDialect): string =>
+  dialect === 'classic' ? HEADER : HEADER_HVA_RO
 
 const hex18 = (n: bigint): string => '0x' + n.toString(16).padStart(16, '0')
 
-/** One row, without its line ending. */
-export const formatRow = (b: RAMBlock): string =>
-  `${b.idstr.padStart(24)} ${sizeToStr(b.pageSize).padStart(8)}  ${hex18(b.offset)} ${hex18(b.usedLength)} ${hex18(b.maxLength)}`
+/**
+ * One row, without its line ending. In the `hva-ro` dialect a block whose host address is
+ * not known prints `?` in the `HVA` column (QEMU always knows it; the parser reads `?`
+ * back as unknown).
+ */
+export const formatRow =
+  (dialect: RamblockDialect = 'classic') =>
+  (b: RAMBlock): string => {
+    const classic = `${b.idstr.padStart(24)} ${sizeToStr(b.pageSize).padStart(8)}  ${hex18(b.offset)} ${hex18(b.usedLength)} ${hex18(b.maxLength)}`
+    if (dialect === 'classic') return classic
+    const hva = O.isSome(b.host) ? hex18(b.host.value) : '?'.padStart(18)
+    return `${classic} ${hva} ${(b.flags.readonly ? 'ro' : 'rw').padStart(3)}`
+  }
 
 /** How to print. */
 export interface FormatOptions {
   /** Line ending: `\r\n` as HMP prints (the default), or `\n`. */
   readonly eol?: '\r\n' | '\n'
+  /** The dialect (default `'classic'`). */
+  readonly dialect?: RamblockDialect
 }
 
 /**
@@ -51,11 +78,14 @@ export const format =
   (options: FormatOptions = {}) =>
   (list: RamList): string => {
     const eol = options.eol ?? '\r\n'
-    return [HEADER, ...list.blocks.map(formatRow)].map((l) => l + eol).join('')
+    const dialect = options.dialect ?? 'classic'
+    return [headerOf(dialect), ...list.blocks.map(formatRow(dialect))].map((l) => l + eol).join('')
   }
 
 /** Columns after the name: " " + psize(8) + "  " + 3 × 18 + 2 separators. */
 const TAIL = 1 + 8 + 2 + 18 + 1 + 18 + 1 + 18
+/** The `hva-ro` dialect's two more columns: " " + HVA(18) + " " + RO(3). */
+const TAIL_HVA_RO = 1 + 18 + 1 + 3
 
 const HEX16 = /^[0-9a-f]{16}$/
 
@@ -91,23 +121,30 @@ const expectSpaces = (
 }
 
 /** Parses one row (1-based `lineNo` for messages). */
-const parseRow = (lineNo: number, line: string): E.Either<TextError, RAMBlock> => {
-  if (line.length < 24 + TAIL)
+const parseRow = (
+  lineNo: number,
+  line: string,
+  dialect: RamblockDialect,
+): E.Either<TextError, RAMBlock> => {
+  const tail = TAIL + (dialect === 'hva-ro' ? TAIL_HVA_RO : 0)
+  if (line.length < 24 + tail)
     return E.left(
       at(
         lineNo,
         line.length + 1,
-        'a RAMBlock row: name (24 columns), page size, offset, used and total',
+        dialect === 'classic'
+          ? 'a RAMBlock row: name (24 columns), page size, offset, used and total'
+          : 'a RAMBlock row: name (24 columns), page size, offset, used, total, HVA and RO',
         '',
       ),
     )
-  const nameEnd = line.length - TAIL
+  const nameEnd = line.length - tail
   const nameField = line.slice(0, nameEnd)
   const idstr = nameField.replace(/^ +/, '')
   if (idstr.length === 0) return E.left(at(lineNo, 1, 'a RAMBlock name', nameField))
   if (idstr.padStart(24) !== nameField)
     return E.left(at(lineNo, 1, 'the name right-aligned in 24 columns', nameField))
-  return parseRowTail(lineNo, line, nameEnd, idstr)
+  return parseRowTail(lineNo, line, nameEnd, idstr, dialect)
 }
 
 const parseRowTail = (
@@ -115,6 +152,7 @@ const parseRowTail = (
   line: string,
   nameEnd: number,
   idstr: string,
+  dialect: RamblockDialect,
 ): E.Either<TextError, RAMBlock> => {
   let c = nameEnd
   const sp1 = expectSpaces(lineNo, line, c, 1, 'page size')
@@ -152,23 +190,137 @@ const parseRowTail = (
     )
   if (offset.right + max.right > TWO_64)
     return E.left(at(lineNo, maxCol, 'a block that ends at or below 2^64', line.slice(c)))
+  c += 18
+  let host: O.Option<Hva> = O.none
+  let readonly = false
+  if (dialect === 'hva-ro') {
+    const sp5 = expectSpaces(lineNo, line, c, 1, 'HVA')
+    if (E.isLeft(sp5)) return sp5
+    c += 1
+    if (line.slice(c, c + 18) !== '?'.padStart(18)) {
+      const hva = parseHexField(lineNo, line, c, 'HVA')
+      if (E.isLeft(hva)) return hva
+      host = O.some(hva.right as Hva)
+    }
+    c += 18
+    const ro = line.slice(c)
+    if (ro !== '  ro' && ro !== '  rw')
+      return E.left(at(lineNo, c + 1, '" ro" or " rw" after a space (the RO column)', ro))
+    readonly = ro === '  ro'
+  }
   return E.right({
     idstr,
     offset: offset.right as RamAddr,
     usedLength: used.right as Size,
     maxLength: max.right as Size,
     pageSize: ps.value as PageSize,
-    flags: { ...NO_FLAGS, resizeable: used.right !== max.right },
+    flags: { ...NO_FLAGS, resizeable: used.right !== max.right, readonly },
     mr: regionNameOf(idstr),
-    host: O.none,
+    host,
   })
 }
 
+/** A parsed `info ramblock`: the RAM list and the dialect it was printed in. */
+export interface RamblockDump {
+  readonly list: RamList
+  readonly dialect: RamblockDialect
+}
+
+/** The dialect a header line announces, or where it stops matching any. */
+const readHeader = (header: string): E.Either<TextError, RamblockDialect> => {
+  if (header === HEADER) return E.right('classic')
+  if (header === HEADER_HVA_RO) return E.right('hva-ro')
+  let col = 0
+  while (col < header.length && header[col] === HEADER_HVA_RO[col]) col++
+  return E.left(
+    at(
+      1,
+      col + 1,
+      col >= HEADER.length
+        ? 'the info ramblock header (ending after "Total", or with "HVA  RO")'
+        : 'the info ramblock header',
+      header.slice(col),
+    ),
+  )
+}
+
 /**
- * Parses `info ramblock` text into a RAM list in the printed (list) order. Blocks whose
- * used and total lengths differ are marked resizeable; the text says nothing else of
- * flags. Every malformed line, duplicate name or overlapping block is a {@link TextError}
- * with its line and column.
+ * Parses `info ramblock` text of either dialect (told by its header) into a RAM list in
+ * the printed (list) order, and says which dialect it was. Blocks whose used and total
+ * lengths differ are marked resizeable; in the `hva-ro` dialect each block gets its host
+ * address and its `RO` column as `flags.readonly`. Every malformed line, duplicate name
+ * or overlapping block is a {@link TextError} with its line and column. Linear in the
+ * number of rows, bar one sort for the overlap check.
+ *
+ * @example
+ * import { infoRamblock } from 'ramaddr'
+ * import { either, option } from 'fp-ts'
+ * const text =
+ *   '              Block Name    PSize              Offset               Used              Total                HVA  RO\n' +
+ *   '                  pc.ram    4 KiB  0x0000000000000000 0x0000000020000000 0x0000000020000000 0x00007f039be00000  rw\n' +
+ *   '                 pc.bios    4 KiB  0x0000000020000000 0x0000000000040000 0x0000000000040000 0x00007f0408e00000  ro\n'
+ * const dump = infoRamblock.parseDump(text)
+ * assert.ok(either.isRight(dump))
+ * assert.equal(dump.right.dialect, 'hva-ro')
+ * assert.deepEqual(dump.right.list.blocks[1]?.host, option.some(0x7f0408e00000n))
+ * assert.equal(dump.right.list.blocks[1]?.flags.readonly, true)
+ * assert.equal(infoRamblock.format({ eol: '\n', dialect: 'hva-ro' })(dump.right.list), text)
+ */
+export const parseDump = (text: string): E.Either<TextError, RamblockDump> => {
+  const { lines } = splitLines(text)
+  if (lines.length === 0) return E.left(at(1, 1, 'the info ramblock header', ''))
+  const dialectE = readHeader(lines[0] ?? '')
+  if (E.isLeft(dialectE)) return dialectE
+  const dialect = dialectE.right
+  const blocks: RAMBlock[] = []
+  const byName = new Map<string, number>()
+  for (let i = 1; i < lines.length; i++) {
+    const row = parseRow(i + 1, lines[i] ?? '', dialect)
+    if (E.isLeft(row)) return row
+    const b = row.right
+    if (byName.has(b.idstr))
+      return E.left(
+        at(i + 1, 1, `a RAMBlock name not seen before (${b.idstr} is repeated)`, lines[i] ?? ''),
+      )
+    byName.set(b.idstr, i)
+    blocks.push(b)
+  }
+  // overlaps: sweep in offset order; report the later line of the first clash in text order
+  const order = blocks
+    .map((_, i) => i)
+    .sort((a, b) => {
+      const x = blocks[a] as RAMBlock
+      const y = blocks[b] as RAMBlock
+      return x.offset < y.offset ? -1 : x.offset > y.offset ? 1 : a - b
+    })
+  let clash: { line: number; other: string } | undefined
+  let reach = -1
+  for (const i of order) {
+    const b = blocks[i] as RAMBlock
+    const prev = reach < 0 ? undefined : (blocks[reach] as RAMBlock)
+    if (prev !== undefined && b.offset < prev.offset + prev.maxLength) {
+      const later = Math.max(i, reach)
+      const earlier = Math.min(i, reach)
+      if (clash === undefined || later + 2 < clash.line)
+        clash = { line: later + 2, other: (blocks[earlier] as RAMBlock).idstr }
+    }
+    if (prev === undefined || b.offset + b.maxLength > prev.offset + prev.maxLength) reach = i
+  }
+  if (clash !== undefined)
+    return E.left(
+      at(
+        clash.line,
+        1,
+        `a block that does not overlap ${clash.other}`,
+        lines[clash.line - 1] ?? '',
+      ),
+    )
+  return E.right({ list: { blocks, targetPageSize: PAGE_4K, hostPageSize: PAGE_4K }, dialect })
+}
+
+/**
+ * Parses `info ramblock` text (either dialect) into a RAM list; {@link parseDump} also
+ * says which dialect it was.
  *
  * @example
  * import { infoRamblock } from 'ramaddr'
@@ -185,37 +337,5 @@ const parseRowTail = (
  * assert.equal(bad.left.line, 2)
  * assert.equal(bad.left.column, 68)
  */
-export const parse = (text: string): E.Either<TextError, RamList> => {
-  const { lines } = splitLines(text)
-  if (lines.length === 0) return E.left(at(1, 1, 'the info ramblock header', ''))
-  const header = lines[0] ?? ''
-  if (header !== HEADER) {
-    let col = 0
-    while (col < header.length && header[col] === HEADER[col]) col++
-    return E.left(at(1, col + 1, 'the info ramblock header', header.slice(col)))
-  }
-  const blocks: RAMBlock[] = []
-  for (let i = 1; i < lines.length; i++) {
-    const row = parseRow(i + 1, lines[i] ?? '')
-    if (E.isLeft(row)) return row
-    const b = row.right
-    const clash = blocks.find(
-      (o) =>
-        o.idstr === b.idstr ||
-        (b.offset < o.offset + o.maxLength && o.offset < b.offset + b.maxLength),
-    )
-    if (clash !== undefined)
-      return E.left(
-        at(
-          i + 1,
-          1,
-          clash.idstr === b.idstr
-            ? `a RAMBlock name not seen before (${b.idstr} is repeated)`
-            : `a block that does not overlap ${clash.idstr}`,
-          lines[i] ?? '',
-        ),
-      )
-    blocks.push(b)
-  }
-  return E.right({ blocks, targetPageSize: PAGE_4K, hostPageSize: PAGE_4K })
-}
+export const parse = (text: string): E.Either<TextError, RamList> =>
+  E.map((d: RamblockDump) => d.list)(parseDump(text))

@@ -1,17 +1,39 @@
 /**
- * What `info mtree` does not say about a region, read from QEMU 7.2's sources and
- * applied by name when a tree is parsed. Each entry names the QEMU file that makes the
- * region so. A region not listed here defaults as the fixtures README advises: an `i/o`
- * region with subregions is a pure container, one without is an I/O region.
+ * What `info mtree` cannot say about a region, read from QEMU's sources and applied by
+ * name when a tree is parsed without a flat view of the same state to learn from. Each
+ * fact names the QEMU file that makes the region so, and the releases and machines it was
+ * read from and checked against (the recordings under `test/fixtures`). A flat view of
+ * the same state (`learn`) overrides every one of them.
+ *
+ * Facts the text does show are not here: an alias's readability follows its target on
+ * every machine that maps `isa-bios` (the alias is made read-only exactly when `pc.bios`
+ * is: `x86_bios_rom_init` in hw/i386/x86.c, 7.2; hw/i386/x86-common.c, 10.0), so the
+ * target's printed `rom`/`ram` decides, and `isapc` and `microvm` keep both writable.
+ *
+ * Without a fact, an `i/o` line with subregions is read as a pure container and one
+ * without as an I/O region, as the fixtures README advises.
  *
  * @module
  */
+
+/** Where a fact comes from: the QEMU source, releases and machines it was checked on. */
+export interface FactSource {
+  readonly names: ReadonlyArray<string>
+  /** The QEMU source file (and function) that makes the regions so. */
+  readonly source: string
+  /** QEMU releases the fact was read from and checked against recordings of. */
+  readonly releases: string
+  /** Machines it applies to. */
+  readonly machines: string
+}
 
 /** What the parser should assume for regions of some names. */
 export interface RegionKnowledge {
   /** `i/o` regions with subregions that terminate (fill their gaps in the flat view). */
   readonly terminatingIo: ReadonlySet<string>
-  /** Aliases made read-only (`memory_region_set_readonly` on the alias). */
+  /** Childless `i/o` regions that are pure containers (render nothing). */
+  readonly containers: ReadonlySet<string>
+  /** Aliases made read-only (`memory_region_set_readonly` on the alias) over a RAM target. */
   readonly readonlyAliases: ReadonlySet<string>
   /** Regions printed `X-X` that are 0 bytes long rather than 1 (`MR_SIZE(0)` is 0). */
   readonly zeroSize: ReadonlySet<string>
@@ -19,39 +41,118 @@ export interface RegionKnowledge {
   readonly vgaLogging: ReadonlySet<string>
 }
 
-/**
- * QEMU 7.2 facts:
- * - `io`: the ISA I/O space, `memory_region_init_io` with unassigned ops (hw/i386/pc_piix.c,
- *   pc_q35.c), so port ranges no device claims show as `io @offset`;
- * - `rtc`: `memory_region_init_io` with a coalesced `rtc-index` subregion
- *   (hw/rtc/mc146818rtc.c);
- * - `vga.mmio`: the VGA BAR2 I/O region holding edid, ioports and bochs dispi windows
- *   (hw/display/vga-pci.c);
- * - `pam-rom` aliases are read-only (hw/pci-host/pam.c `init_pam`); so is `isa-bios`
- *   (hw/i386/x86.c `x86_bios_rom_init`);
- * - `tseg-blackhole` and `tseg-window` start 0 bytes long (hw/pci-host/q35.c), and a PCI
- *   bridge's closed window is a 0-byte alias (`pci_bridge_init_alias` in
- *   hw/pci/pci_bridge.c sizes it `limit + 1 - base`, or 0 when limit < base; an open
- *   window is never 1 byte);
- * - `vga.vram` logs dirty pages for the VGA client (hw/display/vga.c).
- */
-export const QEMU_7_2: RegionKnowledge = {
-  terminatingIo: new Set(['io', 'rtc', 'vga.mmio']),
-  readonlyAliases: new Set(['pam-rom', 'isa-bios']),
-  zeroSize: new Set([
-    'tseg-blackhole',
-    'tseg-window',
-    'pci_bridge_io',
-    'pci_bridge_mem',
-    'pci_bridge_pref_mem',
-  ]),
-  vgaLogging: new Set(['vga.vram']),
+/** The facts behind {@link QEMU}, one entry per group of names. */
+export const FACTS: {
+  readonly [K in keyof RegionKnowledge]: ReadonlyArray<FactSource>
+} = {
+  terminatingIo: [
+    {
+      names: ['io'],
+      source:
+        'hw/i386/pc_piix.c, hw/i386/pc_q35.c: the ISA I/O space is memory_region_init_io with unassigned ops',
+      releases: '7.2, 10.0',
+      machines: 'x86 pc, q35, isapc',
+    },
+    {
+      names: ['rtc'],
+      source: 'hw/rtc/mc146818rtc.c: memory_region_init_io with a coalesced rtc-index subregion',
+      releases: '7.2, 10.0',
+      machines: 'x86 pc, q35, isapc, microvm',
+    },
+    {
+      names: ['vga.mmio'],
+      source:
+        'hw/display/vga-pci.c: the VGA BAR2 I/O region holding edid, ioports and bochs dispi windows',
+      releases: '7.2, 10.0',
+      machines: 'any with -device VGA',
+    },
+    {
+      names: ['gpex_mmio_window', 'gpex_ioport_window'],
+      source: 'hw/pci-host/gpex.c gpex_host_realize: memory_region_init_io with unassigned_io_ops',
+      releases: '7.2, 10.0',
+      machines: 'Arm virt, RISC-V virt, LoongArch virt',
+    },
+  ],
+  containers: [
+    {
+      names: ['platform bus'],
+      source:
+        'hw/core/platform-bus.c platform_bus_realize: memory_region_init (devices plug in later)',
+      releases: '7.2, 10.0',
+      machines: 'Arm virt, RISC-V virt, ppc e500',
+    },
+    {
+      names: ['bus master container'],
+      source:
+        'hw/pci/pci.c do_pci_register_device: memory_region_init of UINT64_MAX holding the bus master alias',
+      releases: '7.2, 10.0',
+      machines: 'every PCI device',
+    },
+  ],
+  readonlyAliases: [
+    {
+      names: ['pam-rom'],
+      source: 'hw/pci-host/pam.c init_pam: the read-only view of RAM for PAM settings 1 and 2',
+      releases: '7.2, 10.0',
+      machines: 'x86 pc, q35',
+    },
+  ],
+  zeroSize: [
+    {
+      names: ['tseg-blackhole', 'tseg-window'],
+      source: 'hw/pci-host/q35.c: TSEG starts 0 bytes long',
+      releases: '7.2, 10.0',
+      machines: 'x86 q35',
+    },
+    {
+      names: ['pci_bridge_io', 'pci_bridge_mem', 'pci_bridge_pref_mem'],
+      source:
+        'hw/pci/pci_bridge.c pci_bridge_init_alias: a closed window is a 0-byte alias (an open one is never 1 byte)',
+      releases: '7.2, 10.0',
+      machines: 'any with a PCI bridge',
+    },
+  ],
+  vgaLogging: [
+    {
+      names: ['vga.vram'],
+      source: 'hw/display/vga.c vga_common_init: memory_region_set_log for DIRTY_MEMORY_VGA',
+      releases: '7.2, 10.0',
+      machines: 'any with a VGA device',
+    },
+  ],
 }
+
+const namesOf = (facts: ReadonlyArray<FactSource>): ReadonlySet<string> =>
+  new Set(facts.flatMap((f) => f.names))
+
+/**
+ * The facts of {@link FACTS}, as sets of names: the default knowledge of the parser.
+ *
+ * @example
+ * import { knowledge } from 'ramaddr'
+ * assert.ok(knowledge.QEMU.terminatingIo.has('gpex_mmio_window'))
+ * assert.ok(!knowledge.QEMU.readonlyAliases.has('isa-bios'))
+ */
+export const QEMU: RegionKnowledge = {
+  terminatingIo: namesOf(FACTS.terminatingIo),
+  containers: namesOf(FACTS.containers),
+  readonlyAliases: namesOf(FACTS.readonlyAliases),
+  zeroSize: namesOf(FACTS.zeroSize),
+  vgaLogging: namesOf(FACTS.vgaLogging),
+}
+
+/** The same facts under their earlier name (they were first read from QEMU 7.2). */
+export const QEMU_7_2: RegionKnowledge = QEMU
 
 /** Knowing nothing: every default applies. */
 export const NOTHING: RegionKnowledge = {
   terminatingIo: new Set(),
+  containers: new Set(),
   readonlyAliases: new Set(),
   zeroSize: new Set(),
   vgaLogging: new Set(),
 }
+
+/** Which fact, if any, gives a name its treatment (for messages and `--strict`). */
+export const factFor = (kind: keyof RegionKnowledge, name: string): FactSource | undefined =>
+  FACTS[kind].find((f) => f.names.includes(name))

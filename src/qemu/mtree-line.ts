@@ -1,13 +1,20 @@
 /**
- * One region line of `info mtree` (`mtree_print_mr`, softmmu/memory.c, QEMU 7.2):
+ * One region line of `info mtree` (`mtree_print_mr`, softmmu/memory.c), in either of the
+ * two ways QEMU has printed what a region is:
  *
  *     [DETECTED OVERFLOW!] <indent>START-END (prio P, [nv-]TYPE): NAME[ [disabled]]
  *     [DETECTED OVERFLOW!] <indent>START-END (prio P, [nv-]TYPE): alias NAME \@TARGET OFF-OFFEND[ [disabled]]
+ *     <indent>START-END (prio P, RW): NAME                       (before QEMU 2.10)
  *
- * The overflow marker comes before the indentation (QEMU prints it before choosing
- * whether to show the line); the indentation is two spaces per level; addresses are 16
- * lowercase hex digits; `END = START + size - 1`, except that a 0-byte region prints
- * `START-START` (`MR_SIZE(0)` is 0).
+ * A type word (`ram`, `rom`, `romd`, `ramd`, `i/o`; for an alias, its target's) replaced
+ * the two access characters in QEMU 2.10 (see docs/dumps.md for the commit). The access characters are `R` when the region is in romd mode
+ * (every region but a ROM device switched to MMIO) and `W` when it is neither read-only
+ * nor a ROM device in romd mode.
+ *
+ * The overflow marker comes before the indentation; the indentation is two spaces per
+ * level; addresses are lowercase hex of one width per dump (16 digits; 8 on the 32-bit
+ * targets of QEMU releases that printed `TARGET_FMT_plx`); `END = START + size - 1`,
+ * except that a 0-byte region prints `START-START` (`MR_SIZE(0)` is 0).
  *
  * @module
  */
@@ -17,29 +24,52 @@ import { at, type TextError } from '../addresses/text-error.js'
 /** The type word of a line. */
 export type TypeWord = 'ram' | 'rom' | 'romd' | 'ramd' | 'i/o'
 
+/** The two access characters of the pre-2.10 dialect: romd mode (`R`), writable (`W`). */
+export interface Access {
+  readonly romd: boolean
+  readonly writable: boolean
+}
+
 /** A parsed region line. */
 export interface MtreeLine {
+  /** Indentation in levels (two spaces each); 0 for a line with no indentation. */
   readonly level: number
   readonly start: bigint
   readonly end: bigint
+  /** How many hex digits the addresses have (16, or 8 on old 32-bit targets). */
+  readonly digits: number
   readonly priority: number
   readonly nonvolatile: boolean
+  /** The type word; in the access dialect, `i/o` unless the access says `rom`/`romd`. */
   readonly type: TypeWord
+  /** The access characters, for a line of the pre-2.10 dialect. */
+  readonly access?: Access
   readonly name: string
   readonly disabled: boolean
   readonly alias?: { readonly target: string; readonly offset: bigint; readonly offsetEnd: bigint }
   /** 1-based column where the name starts, for later errors. */
   readonly nameColumn: number
+  /** The number of `[DETECTED OVERFLOW!] ` markers before the indentation. */
+  readonly overflow: number
 }
 
 /** The overflow marker. */
 export const OVERFLOW = '[DETECTED OVERFLOW!] '
 const DISABLED = ' [disabled]'
-const HEX16 = /^[0-9a-f]{16}$/
 const TYPES: ReadonlyArray<TypeWord> = ['ramd', 'romd', 'ram', 'rom', 'i/o']
 
+const isHexDigit = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102)
+
+/** The length of the run of lowercase hex digits at `c`. */
+const hexRun = (text: string, c: number): number => {
+  let n = 0
+  while (c + n < text.length && isHexDigit(text.charCodeAt(c + n))) n++
+  return n
+}
+
 /**
- * Parses a region line (without its line ending). `lineNo` is 1-based.
+ * Parses a region line (without its line ending). `lineNo` is 1-based. The line may have
+ * no indentation (a section root, as some dumps paste it); the caller checks levels.
  *
  * @example
  * import { mtreeLine } from 'ramaddr'
@@ -48,6 +78,9 @@ const TYPES: ReadonlyArray<TypeWord> = ['ramd', 'romd', 'ram', 'rom', 'i/o']
  * assert.ok(either.isRight(l))
  * assert.equal(l.right.level, 2)
  * assert.deepEqual(l.right.alias, { target: 'pc.bios', offset: 0x20000n, offsetEnd: 0x3ffffn })
+ * const old = mtreeLine.parseLine(3, '    00000000000c0000-00000000000dffff (prio 1, R-): pc.rom')
+ * assert.ok(either.isRight(old))
+ * assert.deepEqual(old.right.access, { romd: true, writable: false })
  * const bad = mtreeLine.parseLine(7, '  0000000000000000-00000000000fffff (prio x, ram): pc.ram')
  * assert.ok(either.isLeft(bad))
  * assert.equal(bad.left.message, 'line 7, column 43: expected a priority (a decimal integer), found "x, ram): pc.ram"')
@@ -56,80 +89,113 @@ export const parseLine = (lineNo: number, text: string): E.Either<TextError, Mtr
   let c = 0
   const fail = (expected: string): E.Either<TextError, MtreeLine> =>
     E.left(at(lineNo, c + 1, expected, text.slice(c)))
-  while (text.startsWith(OVERFLOW, c)) c += OVERFLOW.length
+  let overflow = 0
+  while (text.startsWith(OVERFLOW, c)) {
+    c += OVERFLOW.length
+    overflow++
+  }
   const indentStart = c
   while (text[c] === ' ') c++
   const indent = c - indentStart
-  if (indent === 0 || indent % 2 !== 0)
-    return fail('an indentation of two spaces per level (at least one level)')
+  if (indent % 2 !== 0) return fail('an indentation of two spaces per level')
   const level = indent / 2
-  const startText = text.slice(c, c + 16)
-  if (!HEX16.test(startText)) return fail('a start address of 16 lowercase hex digits')
-  const start = BigInt('0x' + startText)
-  c += 16
+  const digits = hexRun(text, c)
+  if (digits !== 16 && digits !== 8) {
+    c += digits === 17 ? 16 : 0
+    return fail('a start address of 16 lowercase hex digits')
+  }
+  const start = BigInt('0x' + text.slice(c, c + digits))
+  c += digits
   if (text[c] !== '-') return fail('"-" between start and end')
   c += 1
-  const endText = text.slice(c, c + 16)
-  if (!HEX16.test(endText)) return fail('an end address of 16 lowercase hex digits')
-  const end = BigInt('0x' + endText)
-  c += 16
+  if (hexRun(text, c) !== digits) {
+    const run = hexRun(text, c)
+    c += run > digits ? digits : run
+    return fail(`an end address of ${digits} lowercase hex digits, as the start has`)
+  }
+  const end = BigInt('0x' + text.slice(c, c + digits))
+  c += digits
   if (!text.startsWith(' (prio ', c)) return fail('" (prio "')
   c += 7
-  const prio = /^-?[0-9]{1,10}/.exec(text.slice(c))
+  const prio = /^-?[0-9]{1,10}/.exec(text.slice(c, c + 12))
   if (prio === null) return fail('a priority (a decimal integer)')
   const priority = Number(prio[0])
   if (priority < -(2 ** 31) || priority >= 2 ** 31) return fail('a priority that fits 32 bits')
   c += prio[0].length
   if (!text.startsWith(', ', c)) return fail('", " after the priority')
   c += 2
+  let type: TypeWord
+  let access: Access | undefined
   const nonvolatile = text.startsWith('nv-', c)
   if (nonvolatile) c += 3
-  const type = TYPES.find((t) => text.startsWith(t + '): ', c))
-  if (type === undefined) return fail('a type (ram, rom, romd, ramd or i/o) and "): "')
-  c += type.length + 3
+  const word = TYPES.find((t) => text.startsWith(t + '): ', c))
+  if (word !== undefined) {
+    type = word
+    c += word.length + 3
+  } else {
+    const r = text[c]
+    const w = text[c + 1]
+    if (nonvolatile || (r !== 'R' && r !== '-') || (w !== 'W' && w !== '-'))
+      return fail('a type (ram, rom, romd, ramd or i/o) or access flags (RW, R-, -W, --) and "): "')
+    if (!text.startsWith('): ', c + 2)) {
+      c += 2
+      return fail('"): " after the access flags')
+    }
+    access = { romd: r === 'R', writable: w === 'W' }
+    // R- is a ROM (or a ROM device in romd mode); -W a ROM device in MMIO mode
+    type = access.romd && !access.writable ? 'rom' : !access.romd ? 'romd' : 'i/o'
+    c += 5
+  }
   let rest = text.slice(c)
   const disabled = rest.endsWith(DISABLED)
   if (disabled) rest = rest.slice(0, -DISABLED.length)
   const nameColumn = c + 1
+  const common = {
+    level,
+    start,
+    end,
+    digits,
+    priority,
+    nonvolatile,
+    type,
+    ...(access === undefined ? {} : { access }),
+    disabled,
+    overflow,
+  }
   if (!rest.startsWith('alias ')) {
     if (rest.length === 0) return fail('a region name')
-    return E.right({
-      level,
-      start,
-      end,
-      priority,
-      nonvolatile,
-      type,
-      name: rest,
-      disabled,
-      nameColumn,
-    })
+    return E.right({ ...common, name: rest, nameColumn })
   }
   // alias NAME @TARGET OFF-OFFEND
   const body = rest.slice(6)
-  const tail = /^(.*) ([0-9a-f]{16})-([0-9a-f]{16})$/.exec(body)
-  if (tail === null || tail[1] === undefined || tail[2] === undefined || tail[3] === undefined) {
+  const sp = body.lastIndexOf(' ')
+  const window = sp < 0 ? '' : body.slice(sp + 1)
+  const dash = window.indexOf('-')
+  const offText = window.slice(0, dash)
+  const offEndText = window.slice(dash + 1)
+  if (
+    dash < 0 ||
+    offText.length !== digits ||
+    offEndText.length !== digits ||
+    hexRun(offText, 0) !== digits ||
+    hexRun(offEndText, 0) !== digits
+  ) {
     c = text.length - (disabled ? DISABLED.length : 0)
-    return fail('the alias window "OFFSET-END" in 16-digit hex at the end of an alias line')
+    return fail(`the alias window "OFFSET-END" in ${digits}-digit hex at the end of an alias line`)
   }
-  const at_ = tail[1].indexOf(' @')
-  if (at_ <= 0 || at_ + 2 >= tail[1].length) {
+  const head = body.slice(0, sp)
+  const at_ = head.indexOf(' @')
+  if (at_ <= 0 || at_ + 2 >= head.length) {
     c = nameColumn - 1 + 6
     return fail('"alias NAME @TARGET"')
   }
   return E.right({
-    level,
-    start,
-    end,
-    priority,
-    nonvolatile,
-    type,
-    name: tail[1].slice(0, at_),
-    disabled,
+    ...common,
+    name: head.slice(0, at_),
     alias: {
-      target: tail[1].slice(at_ + 2),
-      offset: BigInt('0x' + tail[2]),
-      offsetEnd: BigInt('0x' + tail[3]),
+      target: head.slice(at_ + 2),
+      offset: BigInt('0x' + offText),
+      offsetEnd: BigInt('0x' + offEndText),
     },
     nameColumn: nameColumn + 6,
   })

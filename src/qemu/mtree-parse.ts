@@ -1,24 +1,32 @@
 /**
- * Parses `info mtree` and `info mtree -D` (QEMU 7.2 `mtree_info_as`) into a
- * {@link Topology}.
+ * Parses `info mtree` and `info mtree -D` text of any QEMU release (`mtree_info_as`,
+ * `mtree_print_mr`, softmmu/memory.c) into a {@link Topology}, and says what the text
+ * could not tell.
  *
  * The text is a list of sections separated by blank lines: address-space groups (one or
  * more `address-space: NAME` lines, then the tree of their shared root) and, after them,
  * `memory-region: NAME` sections with the trees of alias targets. The same region is
- * printed in several places (an alias target inside an address space and again in its
- * own section), so regions are unified: a section whose tree is printed exactly as an
- * earlier subtree of the same name (same relative addresses, sizes, types, priorities,
- * flags and children) is that subtree. Aliases name their target; the target is the
- * `memory-region:` section of that name.
+ * printed in several places (an alias target inside an address space and again in its own
+ * section; QEMU 10's `virtio-pci-cfg-mem-as` rooted at a BAR printed inside `memory`;
+ * releases that printed each address space with its own copy of a shared root), so
+ * regions are unified by place: a section root printed exactly as a subtree of another
+ * section (same relative addresses, sizes, types, priorities, flags and children) is that
+ * subtree. Names are not identities: QEMU names repeat, and an alias may be named like its
+ * target.
  *
- * What the text does not say comes from a {@link RegionKnowledge} (by default QEMU 7.2's
- * facts): which `i/o` regions with subregions terminate, which aliases are read-only,
- * which `X-X` regions are 0 bytes long. Without `-D`, a disabled region's line is
- * missing but its children are printed one level deeper; the parser puts a disabled
- * placeholder container in its place, which renders nothing, as the real one.
+ * Partial dumps are first-class. An alias whose target is printed nowhere gets an opaque
+ * target of the type its line prints and the size its window implies; one address space
+ * alone, only `memory-region:` sections, or region lines with no header at all parse.
+ * Each such guess is listed in {@link MtreeDump.assumptions}, as is every region kind the
+ * text left open (an `i/o` line with subregions may be a container or a terminating I/O
+ * region; see {@link RegionKnowledge}). A malformed line is still an error with its line
+ * and column.
  *
- * Among siblings of equal priority at different addresses, list order (which one wins
- * an overlap) is not in the text: the parser assumes address order.
+ * Without `-D`, a disabled region's line is missing but its children are printed one
+ * level deeper; the parser puts a disabled placeholder container in its place, which
+ * renders nothing, as the real one. Among siblings of equal priority at different
+ * addresses, list order (which one wins an overlap) is not in the text: the parser assumes
+ * address order. Every step is iterative: no depth of nesting makes the parser throw.
  *
  * @module
  */
@@ -26,10 +34,66 @@ import { either as E } from 'fp-ts'
 import { TWO_64 } from '../addresses/u64.js'
 import type { Region, RegionId, RegionKind } from '../region/region.js'
 import type { AddressSpace, Topology } from '../region/topology.js'
-import { QEMU_7_2, type RegionKnowledge } from './knowledge.js'
-import { parseLine, type MtreeLine } from './mtree-line.js'
+import { QEMU, type RegionKnowledge } from './knowledge.js'
+import { parseLine, type MtreeLine, type TypeWord } from './mtree-line.js'
 import { at, splitLines, type TextError } from '../addresses/text-error.js'
 import { DIRTY_MEMORY_VGA } from '../region/region.js'
+
+/**
+ * How a dump prints its lines (see docs/dumps.md): what a region line says of the region
+ * (a type word since QEMU 2.10, access flags `RW`/`R-` before), and how many hex digits
+ * an address has.
+ */
+export interface MtreeDialect {
+  readonly regionText: 'type' | 'access'
+  readonly digits: 8 | 16
+}
+
+/** The dialect of every QEMU from 2.10 to 10.x. */
+export const TYPE_DIALECT: MtreeDialect = { regionText: 'type', digits: 16 }
+
+/** Something the text did not say, which the parser assumed. */
+export type Assumption =
+  | {
+      /** An alias target printed nowhere: an opaque region of the alias line's type. */
+      readonly _tag: 'OpaqueTarget'
+      readonly region: RegionId
+      readonly name: string
+      readonly kind: RegionKind
+      readonly line: number
+      readonly message: string
+    }
+  | {
+      /** An alias target name that several printed regions have; the first was taken. */
+      readonly _tag: 'AmbiguousTarget'
+      readonly alias: RegionId
+      readonly name: string
+      readonly line: number
+      readonly message: string
+    }
+  | {
+      /** A region kind the line leaves open, settled by a fact or by the default. */
+      readonly _tag: 'GuessedKind'
+      readonly region: RegionId
+      readonly name: string
+      readonly kind: RegionKind
+      readonly basis: 'knowledge' | 'default'
+      readonly line: number
+      readonly message: string
+    }
+  | {
+      /** Region lines before any section header: read as address space `memory`. */
+      readonly _tag: 'ImplicitAddressSpace'
+      readonly line: number
+      readonly message: string
+    }
+
+/** A parsed dump: the topology, the dialect it was printed in, and what was assumed. */
+export interface MtreeDump {
+  readonly topology: Topology
+  readonly dialect: MtreeDialect
+  readonly assumptions: ReadonlyArray<Assumption>
+}
 
 /** A printed node: a line and the lines under it. */
 interface PNode {
@@ -40,6 +104,12 @@ interface PNode {
   readonly size: bigint
   readonly synthetic: boolean
   readonly children: PNode[]
+  readonly section: number
+  readonly parent: PNode | undefined
+  hash: number
+  id: RegionId
+  /** For a section root printed elsewhere too: the node it is. */
+  same: PNode | undefined
 }
 
 interface Section {
@@ -53,7 +123,7 @@ const wrap = (n: bigint): bigint => BigInt.asUintN(64, n)
 
 /** Options of {@link parse}. */
 export interface ParseOptions {
-  /** What the text does not say (default: QEMU 7.2's facts, {@link QEMU_7_2}). */
+  /** What the text does not say (default: the facts of {@link QEMU}). */
   readonly knowledge?: RegionKnowledge
 }
 
@@ -63,44 +133,72 @@ const sizeOf = (l: MtreeLine, knowledge: RegionKnowledge): bigint => {
   return span + 1n
 }
 
-const synthetic = (line: number, level: number, start: bigint, size: bigint, name = ''): PNode => ({
+const NO_ID = 0 as RegionId
+
+const synthetic = (
+  line: number,
+  section: number,
+  parent: PNode | undefined,
+  level: number,
+  start: bigint,
+  size: bigint,
+  name = '',
+): PNode => ({
   line,
   l: {
     level,
     start,
     end: wrap(start + size - 1n),
+    digits: 16,
     priority: 0,
     nonvolatile: false,
     type: 'i/o',
     name,
     disabled: true,
     nameColumn: 1,
+    overflow: 0,
   },
   rel: 0n,
   size,
   synthetic: true,
   children: [],
+  section,
+  parent,
+  hash: 0,
+  id: NO_ID,
+  same: undefined,
 })
 
+interface Read {
+  readonly sections: ReadonlyArray<Section>
+  readonly dialect: MtreeDialect
+  readonly implicitLine: number | undefined
+}
+
+/** Whether a line is a monitor prompt a paste may carry (`(qemu) info mtree`). */
+const isPrompt = (text: string): boolean => text.startsWith('(qemu)')
+
 /** Splits the text into sections of printed trees. */
-const readSections = (
-  text: string,
-  knowledge: RegionKnowledge,
-): E.Either<TextError, ReadonlyArray<Section>> => {
+const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextError, Read> => {
   const { lines } = splitLines(text)
   const sections: Section[] = []
   let current: Section | undefined
   let stack: PNode[] = []
+  let dialect: MtreeDialect | undefined
+  let rootLevel = 1
+  let implicitLine: number | undefined
   for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1
     const text_ = lines[i] ?? ''
-    if (text_ === '') {
-      if (current !== undefined && current.root === undefined)
+    if (text_.trim() === '' || isPrompt(text_)) {
+      if (current !== undefined && current.root === undefined && !isPrompt(text_))
         return E.left(
           at(lineNo, 1, `the region tree of ${current.kind} ${current.names[0] ?? ''}`, text_),
         )
-      current = undefined
-      stack = []
+      if (current !== undefined && current.root !== undefined) {
+        current = undefined
+        stack = []
+      }
       continue
     }
     const header = /^(address-space|memory-region): (.*)$/.exec(text_)
@@ -118,17 +216,65 @@ const readSections = (
       } else current.names.push(name)
       continue
     }
-    if (current === undefined)
-      return E.left(
-        at(lineNo, 1, '"address-space: NAME", "memory-region: NAME" or a blank line', text_),
-      )
     const parsed = parseLine(lineNo, text_)
-    if (E.isLeft(parsed)) return parsed
+    if (E.isLeft(parsed)) {
+      if (current === undefined && !/^(\[DETECTED OVERFLOW!\] )* *[0-9a-f]{8}/.test(text_))
+        return E.left(
+          at(lineNo, 1, '"address-space: NAME", "memory-region: NAME" or a region line', text_),
+        )
+      return parsed
+    }
     const l = parsed.right
-    if (current.root === undefined && l.level !== 1 && stack.length === 0) {
+    if (dialect === undefined) {
+      dialect = {
+        regionText: l.access === undefined ? 'type' : 'access',
+        digits: l.digits === 8 ? 8 : 16,
+      }
+      rootLevel = current === undefined || l.level === 0 ? l.level : 1
+    } else {
+      if ((l.access === undefined) !== (dialect.regionText === 'type'))
+        return E.left(
+          at(
+            lineNo,
+            text_.indexOf('(prio ') + 1,
+            dialect.regionText === 'type'
+              ? 'a type word, as the lines before have'
+              : 'access flags, as the lines before have',
+            text_.slice(text_.indexOf('(prio ')),
+          ),
+        )
+      if (l.digits !== dialect.digits)
+        return E.left(
+          at(
+            lineNo,
+            1,
+            `addresses of ${dialect.digits} hex digits, as the lines before have`,
+            text_,
+          ),
+        )
+    }
+    if (current === undefined) {
+      // region lines with no header: a pasted address space
+      if (sections.length > 0)
+        return E.left(
+          at(lineNo, 1, '"address-space: NAME" or "memory-region: NAME" before a tree', text_),
+        )
+      implicitLine = lineNo
+      current = { kind: 'address-space', names: ['memory'], line: lineNo }
+      sections.push(current)
+    }
+    const level = l.level - rootLevel + 1
+    if (level < 1)
+      return E.left(
+        at(lineNo, 1, `an indentation of at least ${rootLevel * 2} spaces, as the root has`, text_),
+      )
+    const sectionNo = sections.length - 1
+    if (current.root === undefined && level !== 1 && stack.length === 0) {
       // the section's root is a disabled region hidden without -D
       const root = synthetic(
         lineNo,
+        sectionNo,
+        undefined,
         1,
         0n,
         TWO_64,
@@ -137,16 +283,23 @@ const readSections = (
       current.root = root
       stack = [root]
     }
-    if (l.level === 1 && current.root !== undefined)
+    if (level === 1 && current.root !== undefined)
       return E.left(at(lineNo, 1, 'one root region per section (a deeper indentation)', text_))
     // placeholders for disabled parents hidden without -D
-    while (stack.length < l.level - 1) {
+    while (stack.length < level - 1) {
       const parent = stack[stack.length - 1] as PNode
-      const hidden = synthetic(lineNo, stack.length + 1, parent.l.start, parent.size)
+      const hidden = synthetic(
+        lineNo,
+        sectionNo,
+        parent,
+        stack.length + 1,
+        parent.l.start,
+        parent.size,
+      )
       parent.children.push(hidden)
       stack.push(hidden)
     }
-    stack.length = l.level - 1
+    stack.length = level - 1
     const parent = stack[stack.length - 1]
     const node: PNode = {
       line: lineNo,
@@ -155,6 +308,11 @@ const readSections = (
       size: sizeOf(l, knowledge),
       synthetic: false,
       children: [],
+      section: sectionNo,
+      parent,
+      hash: 0,
+      id: NO_ID,
+      same: undefined,
     }
     if (parent === undefined) current.root = node
     else parent.children.push(node)
@@ -164,11 +322,59 @@ const readSections = (
     return E.left(
       at(lines.length + 1, 1, `the region tree of ${current.kind} ${current.names[0] ?? ''}`, ''),
     )
-  return E.right(sections)
+  return E.right({ sections, dialect: dialect ?? TYPE_DIALECT, implicitLine })
 }
 
-/** Whether two printed subtrees show the same region (relative addresses, all fields). */
-const sameShape = (a: PNode, b: PNode): boolean =>
+/** Every node of a subtree in pre-order (iterative). */
+const preorder = (root: PNode): PNode[] => {
+  const out: PNode[] = []
+  const stack = [root]
+  while (stack.length > 0) {
+    const n = stack.pop() as PNode
+    out.push(n)
+    for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i] as PNode)
+  }
+  return out
+}
+
+const mixString = (h: number, s: string): number => {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619)
+  return Math.imul(h ^ 0xff, 16777619)
+}
+const mixBig = (h: number, n: bigint): number =>
+  Math.imul(
+    Math.imul(h ^ Number(n & 0xffffffffn), 16777619) ^ Number((n >> 32n) & 0xffffffffn),
+    16777619,
+  )
+const mixNum = (h: number, n: number): number => Math.imul(h ^ (n | 0), 16777619)
+
+/** A hash of a node's shape; children's hashes must be set. */
+const shapeHash = (n: PNode): number => {
+  let h = 2166136261
+  h = mixString(h, n.l.name)
+  h = mixBig(h, n.rel)
+  h = mixBig(h, n.size)
+  h = mixNum(h, n.l.priority)
+  h = mixString(h, n.l.type)
+  h = mixNum(
+    h,
+    (n.l.nonvolatile ? 1 : 0) |
+      (n.l.disabled ? 2 : 0) |
+      (n.synthetic ? 4 : 0) |
+      (n.l.access?.romd === true ? 8 : 0) |
+      (n.l.access?.writable === true ? 16 : 0),
+  )
+  if (n.l.alias !== undefined) {
+    h = mixString(h, n.l.alias.target)
+    h = mixBig(h, n.l.alias.offset)
+  }
+  h = mixNum(h, n.children.length)
+  for (const c of n.children) h = mixNum(h, c.hash)
+  return h >>> 0
+}
+
+const sameNode = (a: PNode, b: PNode): boolean =>
+  a.hash === b.hash &&
   a.l.name === b.l.name &&
   a.rel === b.rel &&
   a.size === b.size &&
@@ -177,41 +383,371 @@ const sameShape = (a: PNode, b: PNode): boolean =>
   a.l.nonvolatile === b.l.nonvolatile &&
   a.l.disabled === b.l.disabled &&
   a.synthetic === b.synthetic &&
+  a.l.access?.romd === b.l.access?.romd &&
+  a.l.access?.writable === b.l.access?.writable &&
   a.l.alias?.target === b.l.alias?.target &&
   a.l.alias?.offset === b.l.alias?.offset &&
-  a.children.length === b.children.length &&
-  a.children.every((c, i) => sameShape(c, b.children[i] as PNode))
+  a.children.length === b.children.length
 
-const kindOf = (
-  n: PNode,
-  knowledge: RegionKnowledge,
-): { kind: RegionKind; readonly: boolean; romd: boolean } => {
+/** Whether two printed subtrees show the same region (iterative). */
+const sameShape = (a: PNode, b: PNode): boolean => {
+  const stack: Array<[PNode, PNode]> = [[a, b]]
+  while (stack.length > 0) {
+    const [x, y] = stack.pop() as [PNode, PNode]
+    if (!sameNode(x, y)) return false
+    for (let i = 0; i < x.children.length; i++)
+      stack.push([x.children[i] as PNode, y.children[i] as PNode])
+  }
+  return true
+}
+
+interface Kind {
+  readonly kind: RegionKind
+  readonly readonly: boolean
+  readonly romd: boolean
+  readonly guess?: 'knowledge' | 'default'
+}
+
+const kindOf = (n: PNode, knowledge: RegionKnowledge): Kind => {
+  const access = n.l.access
   if (n.l.alias !== undefined)
-    return { kind: 'alias', readonly: knowledge.readonlyAliases.has(n.l.name), romd: true }
+    return access !== undefined
+      ? { kind: 'alias', readonly: !access.writable && access.romd, romd: true }
+      : { kind: 'alias', readonly: knowledge.readonlyAliases.has(n.l.name), romd: true }
+  if (n.synthetic) return { kind: 'container', readonly: false, romd: true }
+  const hasChildren = n.children.length > 0
   switch (n.l.type) {
     case 'ram':
       return { kind: 'ram', readonly: false, romd: true }
     case 'rom':
       return { kind: 'ram', readonly: true, romd: true }
     case 'romd':
-      return { kind: 'romDevice', readonly: false, romd: true }
+      return access !== undefined
+        ? { kind: 'romDevice', readonly: false, romd: false }
+        : { kind: 'romDevice', readonly: false, romd: true }
     case 'ramd':
       return { kind: 'ramDevice', readonly: false, romd: true }
-    case 'i/o':
-      return {
-        kind:
-          n.synthetic || (n.children.length > 0 && !knowledge.terminatingIo.has(n.l.name))
-            ? 'container'
-            : 'io',
-        readonly: false,
-        romd: true,
-      }
+    case 'i/o': {
+      if (hasChildren)
+        return knowledge.terminatingIo.has(n.l.name)
+          ? { kind: 'io', readonly: false, romd: true, guess: 'knowledge' }
+          : { kind: 'container', readonly: false, romd: true, guess: 'default' }
+      if (knowledge.containers.has(n.l.name))
+        return { kind: 'container', readonly: false, romd: true, guess: 'knowledge' }
+      // before 2.10 a writable childless line may be RAM as well as I/O
+      return access === undefined
+        ? { kind: 'io', readonly: false, romd: true }
+        : { kind: 'io', readonly: false, romd: true, guess: 'default' }
+    }
   }
 }
 
+/** The kind an opaque alias target of a printed type has. */
+const opaqueKind = (type: TypeWord): { kind: RegionKind; readonly: boolean } =>
+  type === 'ram'
+    ? { kind: 'ram', readonly: false }
+    : type === 'rom'
+      ? { kind: 'ram', readonly: true }
+      : type === 'romd'
+        ? { kind: 'romDevice', readonly: false }
+        : type === 'ramd'
+          ? { kind: 'ramDevice', readonly: false }
+          : { kind: 'io', readonly: false }
+
+const describeSize = (size: bigint): string => `0x${size.toString(16)} bytes`
+
 /**
- * Parses `info mtree` or `info mtree -D` text. Any malformed line, unknown alias target
- * or alias cycle is an error with its line and column; a partial tree is never returned.
+ * Parses `info mtree` or `info mtree -D` text of any dialect and says what it assumed.
+ * A malformed line or an alias cycle is an error with its line and column; a well-formed
+ * partial dump never is.
+ *
+ * @example
+ * import { mtree, topology } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * // a paste of one address space: the alias target pc.ram is not printed
+ * const d = mtree.parseDump([
+ *   'address-space: memory',
+ *   '  0000000000000000-ffffffffffffffff (prio 0, i/o): system',
+ *   '    0000000000000000-0000000007ffffff (prio 0, ram): alias ram-below-4g @pc.ram 0000000000000000-0000000007ffffff',
+ * ].join('\n'))
+ * assert.ok(either.isRight(d))
+ * assert.equal(topology.byName('pc.ram')(d.right.topology)[0]?.kind, 'ram')
+ * assert.deepEqual(d.right.assumptions.map((a) => a._tag), ['OpaqueTarget', 'GuessedKind'])
+ */
+export const parseDump = (
+  text: string,
+  options: ParseOptions = {},
+): E.Either<TextError, MtreeDump> => {
+  const knowledge = options.knowledge ?? QEMU
+  const readE = readSections(text, knowledge)
+  if (E.isLeft(readE)) return readE
+  const { sections, dialect, implicitLine } = readE.right
+  const assumptions: Assumption[] = []
+  if (implicitLine !== undefined)
+    assumptions.push({
+      _tag: 'ImplicitAddressSpace',
+      line: implicitLine,
+      message: `line ${implicitLine}: region lines with no "address-space:" header, read as address space memory`,
+    })
+
+  // shapes, bottom-up
+  const orders = sections.map((s) => preorder(s.root as PNode))
+  for (const order of orders)
+    for (let i = order.length - 1; i >= 0; i--) {
+      const n = order[i] as PNode
+      n.hash = shapeHash(n)
+    }
+  // candidates a section root may be: non-root nodes, and address-space roots
+  const byHash = new Map<number, PNode[]>()
+  orders.forEach((order, si) => {
+    for (const n of order)
+      if (n.parent !== undefined || sections[si]?.kind === 'address-space') {
+        const list = byHash.get(n.hash)
+        if (list === undefined) byHash.set(n.hash, [n])
+        else list.push(n)
+      }
+  })
+  sections.forEach((s, si) => {
+    const root = s.root as PNode
+    for (const c of byHash.get(root.hash) ?? []) {
+      if (c === root || c.section === si) continue
+      // two address-space sections are two roots (QEMU prints a shared root once, and
+      // one device's bus master container looks exactly like another's)
+      if (c.parent === undefined && s.kind === 'address-space') continue
+      if (sameShape(c, root)) {
+        root.same = c
+        break
+      }
+    }
+  })
+  // ids in pre-order, section by section; a section printed elsewhere too takes the ids
+  // of that copy, node by node (its shape is the same), once the copy has them
+  let nextId = 1
+  const built: PNode[] = []
+  orders.forEach((order, si) => {
+    if ((sections[si]?.root as PNode).same !== undefined) return
+    for (const n of order) {
+      n.id = nextId++ as RegionId
+      built.push(n)
+    }
+  })
+  for (let pending = true; pending;) {
+    pending = false
+    let progress = false
+    orders.forEach((order, si) => {
+      const root = sections[si]?.root as PNode
+      if (root.same === undefined || root.id !== NO_ID) return
+      if (root.same.id === NO_ID) {
+        pending = true
+        return
+      }
+      const copy = preorder(root.same)
+      order.forEach((n, i) => {
+        n.id = (copy[i] as PNode).id
+      })
+      progress = true
+    })
+    if (pending && !progress) break // cannot happen: a copy is strictly inside another tree
+  }
+  const regions = new Map<RegionId, Region>()
+  const aliasNodes: PNode[] = []
+  for (const n of built) {
+    // QEMU's list order: descending priority; print order (by address) among equals
+    const order = n.children
+      .map((c, i) => ({ id: c.id, i, prio: c.l.priority }))
+      .sort((a, b) => b.prio - a.prio || a.i - b.i)
+      .map((x) => x.id)
+    const k = kindOf(n, knowledge)
+    regions.set(n.id, {
+      id: n.id,
+      name: n.l.name,
+      kind: k.kind,
+      size: n.size,
+      addr: n.rel,
+      priority: n.l.priority,
+      enabled: !n.l.disabled,
+      mayOverlap: n.l.priority !== 0,
+      readonly: k.readonly,
+      romd: k.romd,
+      nonvolatile: n.l.nonvolatile,
+      aliasOffset: n.l.alias?.offset ?? 0n,
+      dirtyLog: knowledge.vgaLogging.has(n.l.name) ? DIRTY_MEMORY_VGA : 0,
+      ...(n.parent === undefined ? {} : { container: n.parent.id }),
+      subregions: order,
+      ...(n.synthetic ? { placeholder: true as const } : {}),
+    })
+    if (n.l.alias !== undefined) aliasNodes.push(n)
+    if (k.guess !== undefined)
+      assumptions.push({
+        _tag: 'GuessedKind',
+        region: n.id,
+        name: n.l.name,
+        kind: k.kind,
+        basis: k.guess,
+        line: n.line,
+        message: `line ${n.line}: ${n.l.name} read as ${k.kind === 'io' ? 'an I/O region' : 'a pure container'} (${k.guess === 'knowledge' ? 'a known fact of QEMU' : "the text cannot tell; give the same state's info mtree -f"})`,
+      })
+  }
+
+  const addressSpaces: AddressSpace[] = []
+  const sectionRoots: RegionId[] = []
+  const sectionByName = new Map<string, RegionId>()
+  sections.forEach((s) => {
+    const id = (s.root as PNode).id
+    if (s.kind === 'address-space') {
+      for (const name of s.names) addressSpaces.push({ name, root: id })
+      return
+    }
+    const name = s.names[0] ?? ''
+    sectionRoots.push(id)
+    if (!sectionByName.has(name)) sectionByName.set(name, id)
+  })
+
+  // alias targets: the section of that name, else the one other region of that name, else
+  // an opaque region standing for what the dump left out
+  const byName = new Map<string, PNode[]>()
+  for (const n of built)
+    if (!n.synthetic) {
+      const list = byName.get(n.l.name)
+      if (list === undefined) byName.set(n.l.name, [n])
+      else list.push(n)
+    }
+  const opaque = new Map<string, { id: RegionId; type: TypeWord; size: bigint }>()
+  for (const n of aliasNodes) {
+    const alias = n.l.alias
+    if (alias === undefined) continue
+    let target = sectionByName.get(alias.target)
+    if (target === undefined) {
+      const ancestors = new Set<PNode>()
+      for (let p: PNode | undefined = n; p !== undefined; p = p.parent) ancestors.add(p)
+      // not the alias itself or what holds it, nor another alias of that very name over
+      // that very name (it points at the region we are looking for)
+      const named = (byName.get(alias.target) ?? []).filter(
+        (c) => !ancestors.has(c) && c.l.alias?.target !== alias.target,
+      )
+      const plain = named.filter((c) => c.l.alias === undefined)
+      const pick = plain.length > 0 ? plain : named
+      if (pick.length > 0) {
+        target = (pick[0] as PNode).id
+        if (pick.length > 1)
+          assumptions.push({
+            _tag: 'AmbiguousTarget',
+            alias: n.id,
+            name: alias.target,
+            line: n.line,
+            message: `line ${n.line}: ${pick.length} regions are named ${alias.target}; alias ${n.l.name} taken to target the first (line ${(pick[0] as PNode).line})`,
+          })
+      }
+    }
+    if (target === undefined) {
+      const span = wrap(alias.offsetEnd - alias.offset)
+      const end = n.size === 0n ? alias.offset : alias.offset + span + 1n
+      const seen = opaque.get(alias.target)
+      if (seen === undefined) {
+        const id = nextId++ as RegionId
+        opaque.set(alias.target, { id, type: n.l.type, size: end })
+        const k = opaqueKind(n.l.type)
+        assumptions.push({
+          _tag: 'OpaqueTarget',
+          region: id,
+          name: alias.target,
+          kind: k.kind,
+          line: n.line,
+          message: `line ${n.line}: alias target ${alias.target} is not in the dump; assumed ${k.readonly ? 'a read-only ' : 'a '}${k.kind} region of at least ${describeSize(end)} with nothing mapped in it`,
+        })
+      } else if (end > seen.size) opaque.set(alias.target, { ...seen, size: end })
+      target = (opaque.get(alias.target) as { id: RegionId }).id
+    }
+    regions.set(n.id, { ...(regions.get(n.id) as Region), aliasTarget: target })
+  }
+  for (const [name, o] of opaque) {
+    const k = opaqueKind(o.type)
+    regions.set(o.id, {
+      id: o.id,
+      name,
+      kind: k.kind,
+      size: o.size > TWO_64 ? TWO_64 : o.size,
+      addr: 0n,
+      priority: 0,
+      enabled: true,
+      mayOverlap: false,
+      readonly: k.readonly,
+      romd: true,
+      nonvolatile: false,
+      aliasOffset: 0n,
+      dirtyLog: knowledge.vgaLogging.has(name) ? DIRTY_MEMORY_VGA : 0,
+      subregions: [],
+      opaque: true,
+    })
+  }
+
+  // refuse alias cycles (rendering an alias must not lead back to it): one iterative
+  // depth-first walk over subregion and alias edges, O(regions)
+  const cycle = findAliasCycle(regions)
+  if (cycle !== undefined) {
+    const n = built.find((b) => b.id === cycle)
+    if (n !== undefined)
+      return E.left(
+        at(
+          n.line,
+          n.l.nameColumn,
+          `an alias whose target does not contain it (${n.l.name} loops)`,
+          n.l.name,
+        ),
+      )
+  }
+
+  return E.right({
+    topology: { regions, addressSpaces, nextId, mtreeSections: sectionRoots },
+    dialect,
+    assumptions,
+  })
+}
+
+/** An alias on a cycle of subregion and alias edges, if there is one. */
+const findAliasCycle = (regions: ReadonlyMap<RegionId, Region>): RegionId | undefined => {
+  const state = new Map<RegionId, 1 | 2>() // 1: on the path, 2: done
+  const edges = (r: Region): RegionId[] =>
+    r.aliasTarget === undefined ? [...r.subregions] : [...r.subregions, r.aliasTarget]
+  for (const start of regions.keys()) {
+    if (state.has(start)) continue
+    const path: Array<{ id: RegionId; next: RegionId[]; i: number }> = [
+      { id: start, next: edges(regions.get(start) as Region), i: 0 },
+    ]
+    state.set(start, 1)
+    while (path.length > 0) {
+      const top = path[path.length - 1] as { id: RegionId; next: RegionId[]; i: number }
+      if (top.i >= top.next.length) {
+        state.set(top.id, 2)
+        path.pop()
+        continue
+      }
+      const to = top.next[top.i++] as RegionId
+      const r = regions.get(to)
+      if (r === undefined) continue
+      const s = state.get(to)
+      if (s === 2) continue
+      if (s === 1) {
+        // the cycle is the path from `to` to the top; name its first alias (in id order)
+        const from = path.findIndex((p) => p.id === to)
+        const onCycle = path
+          .slice(from)
+          .map((p) => regions.get(p.id) as Region)
+          .filter((x) => x.kind === 'alias')
+          .map((x) => x.id)
+          .sort((a, b) => a - b)
+        return onCycle[0]
+      }
+      state.set(to, 1)
+      path.push({ id: to, next: edges(r), i: 0 })
+    }
+  }
+  return undefined
+}
+
+/**
+ * Parses `info mtree` or `info mtree -D` text of any dialect into a topology;
+ * {@link parseDump} also gives the dialect and what was assumed.
  *
  * @example
  * import { mtree, topology } from 'ramaddr'
@@ -230,116 +766,5 @@ const kindOf = (
  * assert.equal(topology.byName('ram-below-4g')(t.right)[0]?.kind, 'alias')
  * assert.equal(mtree.print()(t.right), text)
  */
-export const parse = (text: string, options: ParseOptions = {}): E.Either<TextError, Topology> => {
-  const knowledge = options.knowledge ?? QEMU_7_2
-  const sectionsE = readSections(text, knowledge)
-  if (E.isLeft(sectionsE)) return sectionsE
-  const sections = sectionsE.right
-  const regions = new Map<RegionId, Region>()
-  const printed = new Map<RegionId, PNode>()
-  const aliasLines = new Map<RegionId, PNode>()
-  let nextId = 1
-
-  const build = (n: PNode, container: RegionId | undefined): RegionId => {
-    const id = nextId++ as RegionId
-    const children = n.children.map((c) => build(c, id))
-    // QEMU's list order: descending priority; print order (by address) among equals
-    const order = children
-      .map((cid, i) => ({ cid, i, prio: n.children[i]?.l.priority ?? 0 }))
-      .sort((a, b) => b.prio - a.prio || a.i - b.i)
-      .map((x) => x.cid)
-    const { kind, readonly, romd } = kindOf(n, knowledge)
-    const r: Region = {
-      id,
-      name: n.l.name,
-      kind,
-      size: n.size,
-      addr: n.rel,
-      priority: n.l.priority,
-      enabled: !n.l.disabled,
-      mayOverlap: n.l.priority !== 0,
-      readonly,
-      romd,
-      nonvolatile: n.l.nonvolatile,
-      aliasOffset: n.l.alias?.offset ?? 0n,
-      dirtyLog: knowledge.vgaLogging.has(n.l.name) ? DIRTY_MEMORY_VGA : 0,
-      ...(container === undefined ? {} : { container }),
-      subregions: order,
-      ...(n.synthetic ? { placeholder: true as const } : {}),
-    }
-    regions.set(id, r)
-    printed.set(id, n)
-    if (n.l.alias !== undefined) aliasLines.set(id, n)
-    return id
-  }
-
-  const addressSpaces: AddressSpace[] = []
-  const sectionRoots: RegionId[] = []
-  const sectionByName = new Map<string, RegionId>()
-  for (const s of sections) {
-    const root = s.root as PNode
-    if (s.kind === 'address-space') {
-      const id = build(root, undefined)
-      for (const name of s.names) addressSpaces.push({ name, root: id })
-      continue
-    }
-    const name = s.names[0] ?? ''
-    let id: RegionId | undefined
-    for (const [rid, p] of printed) {
-      if (p.l.name === name && sameShape(p, root)) {
-        id = rid
-        break
-      }
-    }
-    if (id === undefined) id = build(root, undefined)
-    sectionRoots.push(id)
-    if (!sectionByName.has(name)) sectionByName.set(name, id)
-  }
-
-  // resolve alias targets
-  for (const [id, n] of aliasLines) {
-    const alias = n.l.alias
-    if (alias === undefined) continue
-    let target = sectionByName.get(alias.target)
-    if (target === undefined) {
-      const named = [...regions.values()].filter((r) => r.name === alias.target)
-      if (named.length === 1) target = named[0]?.id
-    }
-    if (target === undefined)
-      return E.left(
-        at(
-          n.line,
-          n.l.nameColumn + n.l.name.length + 2,
-          `a memory-region: section for alias target ${alias.target}`,
-          alias.target,
-        ),
-      )
-    regions.set(id, { ...(regions.get(id) as Region), aliasTarget: target })
-  }
-
-  // refuse alias cycles: rendering an alias must not lead back to it
-  for (const [id, n] of aliasLines) {
-    const seen = new Set<RegionId>()
-    const stack = [regions.get(id)?.aliasTarget as RegionId]
-    while (stack.length > 0) {
-      const cur = stack.pop() as RegionId
-      if (cur === id)
-        return E.left(
-          at(
-            n.line,
-            n.l.nameColumn,
-            `an alias whose target does not contain it (${n.l.name} loops)`,
-            n.l.name,
-          ),
-        )
-      if (seen.has(cur)) continue
-      seen.add(cur)
-      const r = regions.get(cur)
-      if (r === undefined) continue
-      stack.push(...r.subregions)
-      if (r.aliasTarget !== undefined) stack.push(r.aliasTarget)
-    }
-  }
-
-  return E.right({ regions, addressSpaces, nextId, mtreeSections: sectionRoots })
-}
+export const parse = (text: string, options: ParseOptions = {}): E.Either<TextError, Topology> =>
+  E.map((d: MtreeDump) => d.topology)(parseDump(text, options))

@@ -14,6 +14,7 @@ import { typeWord } from '../region/region.js'
 import type { Topology } from '../region/topology.js'
 import { toHex16 } from '../addresses/hex.js'
 import { OVERFLOW } from './mtree-line.js'
+import type { MtreeDialect } from './mtree-parse.js'
 
 /** How to print. */
 export interface PrintOptions {
@@ -21,6 +22,8 @@ export interface PrintOptions {
   readonly disabled?: boolean
   /** Line ending (default `\r\n`, as HMP prints). */
   readonly eol?: '\r\n' | '\n'
+  /** The dialect (default: a type word and 16-digit addresses, QEMU 2.10 to 10.x). */
+  readonly dialect?: MtreeDialect
 }
 
 const wrap = (n: bigint): bigint => BigInt.asUintN(64, n)
@@ -51,14 +54,26 @@ export const printOrder = (t: Topology, r: Region): ReadonlyArray<Region> =>
     .map((x) => x.c)
 
 /**
+ * The two access characters QEMU printed before 2.10: `R` in romd mode, `W` when neither
+ * read-only nor a ROM device in romd mode (of the region itself, not of an alias target).
+ */
+export const accessText = (r: Region): string =>
+  `${r.romd ? 'R' : '-'}${!r.readonly && !(r.kind === 'romDevice' && r.romd) ? 'W' : '-'}`
+
+/**
  * The `info mtree` text of a topology. A topology parsed from `info mtree` prints back
- * byte for byte with the same `disabled` setting.
+ * byte for byte with the same `disabled` setting and dialect. Opaque regions (alias
+ * targets a partial dump did not print) get no `memory-region:` section.
  */
 export const print =
   (options: PrintOptions = {}) =>
   (t: Topology): string => {
     const eol = options.eol ?? '\r\n'
     const showDisabled = options.disabled ?? false
+    const digits = options.dialect?.digits ?? 16
+    const access = options.dialect?.regionText === 'access'
+    const hex = (n: bigint): string =>
+      digits === 16 ? toHex16(n) : n.toString(16).padStart(digits, '0')
     const out: string[] = []
     const queue: RegionId[] = []
     const queued = new Set<RegionId>()
@@ -81,7 +96,8 @@ export const print =
         const synthetic = mr.placeholder === true
         if (!synthetic && (curStart < base || curEnd < curStart)) pending += OVERFLOW
         const visible = !synthetic && (mr.enabled || showDisabled)
-        const head = `${'  '.repeat(level)}${toHex16(curStart)}-${toHex16(curEnd)} (prio ${mr.priority}, ${mr.nonvolatile ? 'nv-' : ''}${regionType(t, mr)}): `
+        const what = access ? accessText(mr) : `${mr.nonvolatile ? 'nv-' : ''}${regionType(t, mr)}`
+        const head = `${'  '.repeat(level)}${hex(curStart)}-${hex(curEnd)} (prio ${mr.priority}, ${what}): `
         const tail = mr.enabled ? '' : ' [disabled]'
         if (mr.kind === 'alias') {
           const target = mr.aliasTarget === undefined ? undefined : t.regions.get(mr.aliasTarget)
@@ -91,7 +107,7 @@ export const print =
           }
           if (visible)
             emit(
-              `${head}alias ${mr.name} @${target?.name ?? '(null)'} ${toHex16(mr.aliasOffset)}-${toHex16(mr.aliasOffset + mrSize(mr.size))}${tail}`,
+              `${head}alias ${mr.name} @${target?.name ?? '(null)'} ${hex(mr.aliasOffset)}-${hex(wrap(mr.aliasOffset + mrSize(mr.size)))}${tail}`,
             )
         } else if (visible) emit(`${head}${mr.name}${tail}`)
         const children = printOrder(t, mr)
@@ -125,7 +141,7 @@ export const print =
       const id = sections[i]
       if (id === undefined) break
       const mr = t.regions.get(id)
-      if (mr === undefined) continue
+      if (mr === undefined || mr.opaque === true) continue
       out.push(`memory-region: ${mr.name}${eol}`)
       printTree(id)
       out.push(eol)

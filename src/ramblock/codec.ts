@@ -1,21 +1,27 @@
 /**
  * JSON for RAMBlock tables, as the CLI prints them: an array of
- * `{ "name", "pageSize", "offset", "used", "max" }` with hex-string numbers.
+ * `{ "name", "pageSize", "offset", "used", "max" }` with hex-string numbers, and, for a
+ * block whose host address is known (an `info ramblock` with the `HVA` and `RO` columns),
+ * `"hva"` and `"readonly"`.
  *
  * @module
  */
 import * as t from 'io-ts'
-import { PageSizeCodec, RamAddrFromHex, SizeFromHex } from '../addresses/codec.js'
+import { option as O } from 'fp-ts'
+import { HvaFromHex, PageSizeCodec, RamAddrFromHex, SizeFromHex } from '../addresses/codec.js'
 import type { RAMBlock } from './ramblock.js'
 
 /** One row of the JSON table. */
-export const RAMBlockRow = t.type({
-  name: t.string,
-  pageSize: PageSizeCodec,
-  offset: RamAddrFromHex,
-  used: SizeFromHex,
-  max: SizeFromHex,
-})
+export const RAMBlockRow = t.intersection([
+  t.type({
+    name: t.string,
+    pageSize: PageSizeCodec,
+    offset: RamAddrFromHex,
+    used: SizeFromHex,
+    max: SizeFromHex,
+  }),
+  t.partial({ hva: HvaFromHex, readonly: t.boolean }),
+])
 
 /** The JSON table. */
 export const RAMBlockTable = t.readonlyArray(RAMBlockRow)
@@ -43,4 +49,5 @@ export const toJson = (b: RAMBlock): t.OutputOf<typeof RAMBlockRow> =>
     offset: b.offset,
     used: b.usedLength,
     max: b.maxLength,
+    ...(O.isSome(b.host) ? { hva: b.host.value, readonly: b.flags.readonly } : {}),
   })

@@ -70,6 +70,12 @@ export interface Region {
    * the tree is known, not its size, address or kind.
    */
   readonly placeholder?: true
+  /**
+   * A region known only from the alias lines that target it (a partial `info mtree`
+   * dump): its kind is what those lines print, its size what their windows reach; what is
+   * mapped inside it is unknown.
+   */
+  readonly opaque?: true
 }
 
 /**
