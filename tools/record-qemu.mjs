@@ -4,16 +4,24 @@
  *
  * Usage:
  *   node tools/record-qemu.mjs --scenarios FILE.json --name NAME --out DIR
- *        [--accel tcg|kvm] [--qemu qemu-system-x86_64] [--timeout SECONDS] [--force]
+ *        [--accel tcg|kvm] [--qemu BINARY] [--root DIR] [--timeout SECONDS] [--force]
  *
  * The scenario NAME is looked up in FILE.json (an array of
- * { name, description, args, steps }). QEMU is started paused and without
- * default devices:
+ * { name, description, [binary,] args, steps }). The QEMU binary is --qemu, else
+ * the scenario's binary (e.g. qemu-system-aarch64), else qemu-system-x86_64.
+ * QEMU is started paused and without default devices:
  *
  *   qemu-system-x86_64 -S -nodefaults -display none -accel ACCEL <args>
  *       -qtest unix:TMP/qtest.sock -qtest-log none
  *       -qmp unix:TMP/qmp.sock,server=on,wait=off
  *       [-trace kvm_set_user_memory,file=TMP/kvm-trace.log]    (KVM only)
+ *
+ * With --root DIR, QEMU runs inside the root file system DIR (e.g. a Debian
+ * trixie root holding a later QEMU): `chroot DIR BINARY ...`, with TMP under
+ * DIR/tmp (QEMU sees it as /tmp/...). DIR/proc, DIR/dev and DIR/sys must be
+ * mounted for QEMU; those that are not are mounted in a private mount namespace
+ * of QEMU's own (`unshare --mount --propagation private`), so they vanish with
+ * it and nothing outside is mounted or unmounted.
  *
  * Two sockets drive it, both in a fresh temporary directory TMP:
  *
@@ -25,7 +33,10 @@
  *   configuration mechanism #1: the address
  *   0x80000000 | bus << 16 | dev << 11 | fn << 8 | (reg & 0xfc) goes to port
  *   0xCF8, then the value goes to port 0xCFC + (reg & 3) with an access of the
- *   step's size (outb/outw/outl).
+ *   step's size (outb/outw/outl). An mmio-write step is one qtest memory write
+ *   (writeb/writew/writel/writeq ADDR VALUE) into the address space of the first
+ *   CPU: on machines without port 0xCF8 (Arm and RISC-V virt) PCI config space
+ *   is written through the PCIe ECAM window this way.
  *
  * - QMP (TMP/qmp.sock). QEMU listens; the recorder connects, reads the greeting,
  *   sends `qmp_capabilities`, and then issues commands, one JSON object per
@@ -38,8 +49,9 @@
  * For every state (00 = the machine as created, N = after step N) the recorder
  * saves NN-mtree.txt, NN-mtree-D.txt, NN-mtree-f.txt, NN-ramblock.txt,
  * NN-pci.txt and NN-probes.json (gpa2hva for the first, middle and last page
- * of each ram/rom range in the flat view of address space "memory"), and at the
- * end scenario.json. Under KVM, QEMU writes the trace event
+ * of each ram/rom/romd range in the flat view of address space "memory"), and at the
+ * end scenario.json (which names the binary and target when the scenario does).
+ * Under KVM, QEMU writes the trace event
  * kvm_set_user_memory to a file; the lines added since the previous state are
  * that state's kvm_slot_ops.
  *
@@ -50,10 +62,10 @@
 
 import { spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
-import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer, createConnection } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { setTimeout, clearTimeout } from 'node:timers'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
@@ -69,6 +81,13 @@ const STATE_FILES = [
 const OUTPUT_FILE =
   /^(\d\d-(mtree|mtree-D|mtree-f|ramblock|pci)\.txt|\d\d-probes\.json|scenario\.json)$/
 const TRACE_FILE = 'kvm-trace.log'
+const DEFAULT_QEMU = 'qemu-system-x86_64'
+/** What QEMU needs mounted in a --root: [mount point, mount arguments]. */
+const ROOT_MOUNTS = [
+  ['proc', ['-t', 'proc', 'proc']],
+  ['dev', ['--bind', '/dev']],
+  ['sys', ['-t', 'sysfs', 'sys']],
+]
 
 class RecorderError extends Error {}
 
@@ -83,7 +102,7 @@ const fail = (message) => {
 
 const USAGE =
   'usage: node tools/record-qemu.mjs --scenarios FILE.json --name NAME --out DIR ' +
-  '[--accel tcg|kvm] [--qemu PATH] [--timeout SECONDS] [--force]'
+  '[--accel tcg|kvm] [--qemu BINARY] [--root DIR] [--timeout SECONDS] [--force]'
 
 function parseOptions(argv) {
   try {
@@ -94,7 +113,8 @@ function parseOptions(argv) {
         name: { type: 'string' },
         out: { type: 'string' },
         accel: { type: 'string', default: 'tcg' },
-        qemu: { type: 'string', default: 'qemu-system-x86_64' },
+        qemu: { type: 'string' },
+        root: { type: 'string' },
         timeout: { type: 'string', default: '30' },
         force: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
@@ -117,6 +137,7 @@ function parseCommandLine(argv) {
   }
   const timeout = Number(values.timeout)
   if (!(timeout > 0)) fail(`--timeout must be a positive number of seconds, not ${values.timeout}`)
+  if (values.root === '') fail('--root needs a folder')
   return { ...values, timeoutMs: timeout * 1000 }
 }
 
@@ -136,6 +157,9 @@ async function loadScenario(file, name) {
     fail(`scenario ${name}: args must be an array of strings`)
   }
   if (!Array.isArray(scenario.steps)) fail(`scenario ${name}: steps must be an array`)
+  if ('binary' in scenario && (typeof scenario.binary !== 'string' || !scenario.binary)) {
+    fail(`scenario ${name}: binary must be a non-empty string`)
+  }
   scenario.steps.forEach((step, i) => checkStep(step, i + 1))
   return scenario
 }
@@ -151,11 +175,33 @@ function checkStep(step, n) {
     if (!ok(reg, 255) || (reg & 3) + size > 4)
       fail(`${where}: reg must lie in 0..255 within one dword`)
     if (!ok(value, 2 ** (8 * size) - 1)) fail(`${where}: value does not fit in ${size} byte(s)`)
+  } else if (step?.op === 'mmio-write') {
+    const { size } = step
+    if (![1, 2, 4, 8].includes(size)) fail(`${where}: size must be 1, 2, 4 or 8`)
+    const addr = bigIntOf(step.addr)
+    const value = bigIntOf(step.value)
+    if (addr === null || addr < 0n || addr + BigInt(size) > 1n << 64n) {
+      fail(`${where}: addr must be a 64-bit address (a number, or a string for large ones)`)
+    }
+    if (addr % BigInt(size) !== 0n) fail(`${where}: addr must be aligned to size`)
+    if (value === null || value < 0n || value >= 1n << BigInt(8 * size)) {
+      fail(`${where}: value does not fit in ${size} byte(s)`)
+    }
   } else if (step?.op === 'hmp') {
     if (typeof step.command !== 'string' || !step.command) fail(`${where}: hmp needs a command`)
   } else {
-    fail(`${where}: unknown op (supported: pci-write, hmp)`)
+    fail(`${where}: unknown op (supported: pci-write, mmio-write, hmp)`)
   }
+}
+
+/**
+ * A step's integer: a JSON number that is a safe integer, or a string ("0x..." or
+ * decimal) for values beyond 2^53. null if it is neither.
+ */
+function bigIntOf(v) {
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? BigInt(v) : null
+  if (typeof v === 'string' && /^(0x[0-9a-f]+|[0-9]+)$/i.test(v)) return BigInt(v)
+  return null
 }
 
 /** Rejects with a RecorderError(message) unless promise settles within ms. */
@@ -269,6 +315,12 @@ class Qtest {
     await this.command(`outl 0xcf8 0x${address.toString(16)}`)
     await this.command(`${op} 0x${(0xcfc + (reg & 3)).toString(16)} 0x${value.toString(16)}`)
   }
+
+  /** One memory write of size bytes, little-endian as the guest does it. */
+  async mmioWrite(addr, size, value) {
+    const op = { 1: 'writeb', 2: 'writew', 4: 'writel', 8: 'writeq' }[size]
+    await this.command(`${op} 0x${addr.toString(16)} 0x${value.toString(16)}`)
+  }
 }
 
 // ------------------------------------------------------------------------- QMP
@@ -332,6 +384,7 @@ class Qmp {
 
 // ------------------------------------------------------------------------ QEMU
 
+/** QEMU's arguments; tmp is the socket folder as QEMU sees it (inside the root, if any). */
 function qemuArgs(scenario, accel, tmp) {
   const args = ['-S', '-nodefaults', '-display', 'none', '-accel', accel, ...scenario.args]
   args.push('-qtest', `unix:${join(tmp, 'qtest.sock')}`, '-qtest-log', 'none')
@@ -340,9 +393,29 @@ function qemuArgs(scenario, accel, tmp) {
   return args
 }
 
+/**
+ * The command that starts QEMU: the binary itself, or with a root `chroot ROOT BINARY`,
+ * preceded by a private mount namespace that mounts what the root lacks. Every
+ * program in the chain execs the next, so the child's pid is QEMU's.
+ */
+function qemuCommand(binary, args, root) {
+  if (!root) return [binary, args]
+  if (root.mounts.length === 0) return ['chroot', [root.dir, binary, ...args]]
+  const mounts = root.mounts.map(
+    ([point, how]) => `mount ${how.map(shellQuote).join(' ')} ${shellQuote(join(root.dir, point))}`,
+  )
+  // sh -c SCRIPT sh ROOT BINARY ARGS...: "$@" is then ROOT BINARY ARGS...
+  const script = `set -e; ${mounts.join('; ')}; exec chroot "$@"`
+  const sh = ['sh', '-c', script, 'sh', root.dir, binary, ...args]
+  return ['unshare', ['--mount', '--propagation', 'private', '--', ...sh]]
+}
+
+const shellQuote = (s) => `'${s.replace(/'/g, `'\\''`)}'`
+
 /** Starts QEMU; keeps the tail of its stderr for error messages. */
-function startQemu(binary, args) {
-  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+function startQemu(binary, args, root) {
+  const [command, argv] = qemuCommand(binary, args, root)
+  const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe'] })
   const state = { child, stderr: '', exit: null, spawnError: null }
   child.stderr.setEncoding('utf8')
   child.stderr.on('data', (chunk) => {
@@ -361,9 +434,24 @@ function startQemu(binary, args) {
   return state
 }
 
+/** The Debian package that holds a qemu-system-* binary. */
+function debianPackage(binary) {
+  const target = targetOf(binary)
+  if (['x86_64', 'i386'].includes(target)) return 'qemu-system-x86'
+  if (['aarch64', 'arm'].includes(target)) return 'qemu-system-arm'
+  const family = /^(ppc|mips|sparc|s390x)/.exec(target)
+  if (family) return `qemu-system-${family[1]}`
+  return 'qemu-system-misc'
+}
+
+/** qemu-system-aarch64 -> aarch64. */
+const targetOf = (binary) => basename(binary).replace(/^qemu-system-/, '')
+
 function describeQemuFailure(qemu, binary) {
   if (qemu.spawnError?.code === 'ENOENT') {
-    return `QEMU not found: ${binary} (install it with: apt-get install qemu-system-x86)`
+    const what = qemu.spawnError.path ?? binary
+    if (what !== binary) return `cannot start QEMU: ${what} not found`
+    return `QEMU not found: ${binary} (install it with: apt-get install ${debianPackage(binary)})`
   }
   if (qemu.spawnError) return `cannot start ${binary}: ${qemu.spawnError.message}`
   const stderr = qemu.stderr.trim().split('\n').filter(Boolean)
@@ -397,12 +485,19 @@ function memoryFlatView(text) {
 
 const FLAT_RANGE = /^ {2}([0-9a-f]{16})-([0-9a-f]{16}) \(prio -?\d+, ([a-z/-]+)\): /
 
-/** First, middle and last page of each ram/rom range; middle = start + floor((pages - 1) / 2) pages. */
+/** Range types that gpa2hva resolves: RAM, ROM, and ROM devices in ROM mode (flash). */
+const PROBED = new Set(['ram', 'rom', 'romd'])
+
+/**
+ * First, middle and last page of each ram/rom/romd range; middle = start +
+ * floor((pages - 1) / 2) pages. (Only other targets' flash is romd: x86 pc and q35
+ * without pflash drives have none.)
+ */
 function probeAddresses(flatViewLines) {
   const addresses = []
   for (const line of flatViewLines) {
     const m = FLAT_RANGE.exec(line)
-    if (!m || (m[3] !== 'ram' && m[3] !== 'rom')) continue
+    if (!m || !PROBED.has(m[3])) continue
     const start = BigInt(`0x${m[1]}`)
     const lastPage = BigInt(`0x${m[2]}`) & ~(PAGE - 1n)
     const middle = start + ((lastPage - start) / PAGE / 2n) * PAGE
@@ -450,6 +545,8 @@ async function applyStep(step, n, qtest, qmp) {
   try {
     if (step.op === 'pci-write') {
       await qtest.pciWrite(step.bdf, step.reg, step.size, step.value)
+    } else if (step.op === 'mmio-write') {
+      await qtest.mmioWrite(bigIntOf(step.addr), step.size, bigIntOf(step.value))
     } else {
       const out = await qmp.hmp(step.command)
       if (/^Error\b|^unknown command/i.test(out)) fail(out.trim())
@@ -478,11 +575,19 @@ function traceTail(path) {
   }
 }
 
-async function record(opts, scenario, tmp, running) {
-  const binary = opts.qemu
+/** The QEMU binary: --qemu, else the scenario's binary, else qemu-system-x86_64. */
+const binaryFor = (opts, scenario) => opts.qemu ?? scenario.binary ?? DEFAULT_QEMU
+
+/**
+ * tmp is the socket folder as the recorder sees it; with a root, QEMU sees it as
+ * /tmp/<basename> (it lies in ROOT/tmp).
+ */
+async function record(opts, scenario, tmp, root, running) {
+  const binary = binaryFor(opts, scenario)
+  const qemuTmp = root ? `/tmp/${basename(tmp)}` : tmp
   const qtestListener = listenOnce(join(tmp, 'qtest.sock'))
   await qtestListener.listening
-  const qemu = startQemu(binary, qemuArgs(scenario, opts.accel, tmp))
+  const qemu = startQemu(binary, qemuArgs(scenario, opts.accel, qemuTmp), root)
   running.qemu = qemu
   try {
     const guard = (promise) => unlessQemuDies(qemu, binary, promise)
@@ -526,9 +631,14 @@ async function runScenario(opts, scenario, tmp, qtest, qmp) {
     process.stderr.write(`record-qemu: ${scenario.name} state ${stateNumber(n)} recorded\n`)
   }
   const header = kvm ? { accel: 'kvm' } : {}
+  // A scenario that names its binary (another target) keeps it, and its target.
+  const target = scenario.binary
+    ? { binary: scenario.binary, target: targetOf(scenario.binary) }
+    : {}
   const description = {
     ...header,
     name: scenario.name,
+    ...target,
     qemu: `${v.major}.${v.minor}.${v.micro}`,
     args: scenario.args,
     description: scenario.description,
@@ -563,6 +673,45 @@ async function writeOutput(dir, stale, contents) {
   for (const [name, text] of Object.entries(contents)) await writeFile(join(dir, name), text)
 }
 
+// ------------------------------------------------------------------------ root
+
+/** The mount points of this mount namespace (from /proc/self/mountinfo). */
+async function mountPoints() {
+  const text = await readFile('/proc/self/mountinfo', 'utf8')
+  const unescape = (s) => s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)))
+  return new Set(
+    text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => unescape(line.split(' ')[4])),
+  )
+}
+
+/**
+ * Checks a --root folder; returns { dir, mounts }: its real path and the mounts of
+ * ROOT_MOUNTS it lacks, which qemuCommand makes in QEMU's private mount namespace.
+ */
+async function prepareRoot(path) {
+  let dir
+  try {
+    dir = await realpath(resolve(path))
+    if (!(await stat(join(dir, 'tmp'))).isDirectory()) fail(`--root ${path}: tmp is not a folder`)
+  } catch (err) {
+    if (err instanceof RecorderError) throw err
+    fail(`--root ${path}: ${err.message}`)
+  }
+  if (process.getuid?.() !== 0) fail('--root needs root (chroot, mount)')
+  const mounted = await mountPoints()
+  const mounts = ROOT_MOUNTS.filter(([point]) => !mounted.has(join(dir, point)))
+  if (mounts.length > 0) {
+    const points = mounts.map(([point]) => join(dir, point)).join(', ')
+    process.stderr.write(
+      `record-qemu: ${points} not mounted: mounting in QEMU's own mount namespace\n`,
+    )
+  }
+  return { dir, mounts }
+}
+
 // ------------------------------------------------------------------------ main
 
 async function main() {
@@ -573,7 +722,8 @@ async function main() {
   }
   const scenario = await loadScenario(opts.scenarios, opts.name)
   const stale = await checkOutput(opts.out, opts.force)
-  const tmp = await mkdtemp(join(tmpdir(), 'record-qemu-'))
+  const root = opts.root ? await prepareRoot(opts.root) : null
+  const tmp = await mkdtemp(join(root ? join(root.dir, 'tmp') : tmpdir(), 'record-qemu-'))
   const running = { qemu: null }
   // Last-resort cleanup when the recorder itself is stopped or crashes.
   const emergencyCleanup = () => {
@@ -589,7 +739,7 @@ async function main() {
   process.once('SIGTERM', onSignal)
   process.once('exit', emergencyCleanup)
   try {
-    const contents = await record(opts, scenario, tmp, running)
+    const contents = await record(opts, scenario, tmp, root, running)
     await writeOutput(opts.out, stale, contents)
     const states = scenario.steps.length + 1
     process.stderr.write(
