@@ -36,7 +36,7 @@ const mapOf = (topology: Topology, ramList: RamList, as: string) =>
 /** Runs the subcommand. */
 export const drawCommand = (argv: ReadonlyArray<string>, io: Io): E.Either<Failure, string> =>
   pipe(
-    parseArgs({ flags: [], options: ['mtree', 'ramblock', 'learn', 'as', 'move'] })(argv),
+    parseArgs({ flags: ['strict'], options: ['mtree', 'ramblock', 'learn', 'as', 'move'] })(argv),
     E.chain((args) => {
       if (args.positionals.length > 0)
         return E.left(usageError(`unexpected argument ${JSON.stringify(args.positionals[0])}`))

@@ -10,20 +10,26 @@ import { toHex } from '../addresses/hex.js'
 import { renderAll } from '../flatview/flatview.js'
 import { hasKvmSlot, viewLines } from '../qemu/mtree-flat.js'
 import { regionType } from '../qemu/mtree-print.js'
-import { setAddress, uniqueByName, type Topology } from '../region/topology.js'
+import { setAddress, type Topology } from '../region/topology.js'
+import { resolveRef } from '../region/region-ref.js'
 import { lastOption, parseArgs } from './args.js'
 import { inputError, usageError, type Failure, type Io } from './io.js'
-import { loadTopology, parseAddressArg } from './load.js'
+import { loadTree, parseAddressArg } from './load.js'
 
 /** Usage text. */
 export const FLATVIEW_USAGE = `usage: ramaddr flatview --mtree TREE [--learn FLAT] [--accel tcg|kvm] [--as NAME]
-                        [--move NAME=ADDR]… [--json]
+                        [--move REGION=ADDR]… [--strict] [--json]
 
-Render every address space of an \`info mtree\` (or \`info mtree -D\`) dump and print
-the flat views as \`info mtree -f\` does. --learn takes \`info mtree -f\` of the same
-machine state and learns which I/O regions terminate and which are containers.
---move sets the address, relative to its parent, of the one region named NAME (a BAR
-move), before rendering; moves apply in order. --accel kvm adds QEMU's " KVM" markers.
+Render every address space of an \`info mtree\` (or \`info mtree -D\`) dump of any QEMU
+(2.x to 10.x, whole or partial) and print the flat views as \`info mtree -f\` does.
+--learn takes \`info mtree -f\` of the same machine state: it learns which I/O regions
+terminate and which are containers, reads the accelerator off its " KVM" markers, and
+refuses a view the tree does not explain (another state). --strict refuses a dump
+that leaves anything to a guess (an alias target it does not print, a region kind only
+a flat view can tell). --move sets the address, relative to its parent, of one region
+(a BAR move), before rendering; moves apply in order. REGION is a name, a path
+(system/pci-hole/vga.vram) or NAME@ADDR (where its offset 0 is now) where names repeat.
+--accel kvm adds QEMU's " KVM" markers.
 JSON: [{"addressSpaces", "root", "ranges": [{"start", "size", "region", "offset",
 "priority", "type", "readonly", "kvm"}]}] with hex-string numbers.
 `
@@ -38,13 +44,13 @@ export const applyMoves =
           acc,
           E.chain((cur) => {
             const eq = move.lastIndexOf('=')
-            if (eq <= 0) return E.left(usageError(`--move ${move}: expected NAME=ADDR`))
+            if (eq <= 0) return E.left(usageError(`--move ${move}: expected REGION=ADDR`))
             const name = move.slice(0, eq)
             return pipe(
               parseAddressArg(`--move ${move}`, move.slice(eq + 1)),
               E.chain((addr) =>
                 pipe(
-                  uniqueByName(name)(cur),
+                  resolveRef(name)(cur),
                   E.chain((r) => setAddress(r.id, addr)(cur)),
                   E.mapLeft((e) => inputError(`--move ${move}: ${e.message}`)),
                 ),
@@ -58,18 +64,25 @@ export const applyMoves =
 /** Runs the subcommand. */
 export const flatviewCommand = (argv: ReadonlyArray<string>, io: Io): E.Either<Failure, string> =>
   pipe(
-    parseArgs({ flags: ['json'], options: ['mtree', 'learn', 'accel', 'as', 'move'] })(argv),
+    parseArgs({ flags: ['json', 'strict'], options: ['mtree', 'learn', 'accel', 'as', 'move'] })(
+      argv,
+    ),
     E.chain((args) => {
       if (args.positionals.length > 0)
         return E.left(usageError(`unexpected argument ${JSON.stringify(args.positionals[0])}`))
-      const accel = lastOption(args, 'accel') ?? 'tcg'
-      if (accel !== 'tcg' && accel !== 'kvm')
-        return E.left(usageError(`--accel must be tcg or kvm, not ${accel}`))
+      const accelArg = lastOption(args, 'accel')
+      if (accelArg !== undefined && accelArg !== 'tcg' && accelArg !== 'kvm')
+        return E.left(usageError(`--accel must be tcg or kvm, not ${accelArg}`))
       const only = lastOption(args, 'as')
       return pipe(
-        loadTopology(args, io),
-        E.chain(applyMoves(args.options.get('move') ?? [])),
-        E.chain((t) => {
+        loadTree(args, io),
+        E.chain((loaded) =>
+          pipe(
+            applyMoves(args.options.get('move') ?? [])(loaded.topology),
+            E.map((t) => ({ t, accel: accelArg ?? loaded.accel ?? 'tcg' })),
+          ),
+        ),
+        E.chain(({ t, accel }) => {
           const views = renderAll({ tcg: accel === 'tcg' })(t).filter(
             (v) => only === undefined || v.addressSpaces.some((a) => a.name === only),
           )

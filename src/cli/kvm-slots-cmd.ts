@@ -50,7 +50,7 @@ const withLogging =
 /** Runs the subcommand. */
 export const kvmSlotsCommand = (argv: ReadonlyArray<string>, io: Io): E.Either<Failure, string> =>
   pipe(
-    parseArgs({ flags: ['json'], options: ['mtree', 'ramblock', 'learn', 'log'] })(argv),
+    parseArgs({ flags: ['json', 'strict'], options: ['mtree', 'ramblock', 'learn', 'log'] })(argv),
     E.chain((args) => {
       if (args.positionals.length > 0)
         return E.left(usageError(`unexpected argument ${JSON.stringify(args.positionals[0])}`))

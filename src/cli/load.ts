@@ -8,9 +8,9 @@ import { either as E } from 'fp-ts'
 import { pipe } from 'fp-ts/lib/function.js'
 import { parseHex } from '../addresses/hex.js'
 import { parse as parseRamblock } from '../qemu/info-ramblock.js'
-import { learn } from '../qemu/learn.js'
+import { fromSameState } from '../qemu/learn.js'
 import { parse as parseFlat } from '../qemu/mtree-flat.js'
-import { parse as parseMtree } from '../qemu/mtree-parse.js'
+import { parseDump as parseMtreeDump, type Assumption } from '../qemu/mtree-parse.js'
 import type { RamList } from '../ramblock/ram-list.js'
 import type { Topology } from '../region/topology.js'
 import { lastOption, type Args } from './args.js'
@@ -32,23 +32,58 @@ const readParsed = <A>(
     ),
   )
 
-/** The `--mtree` tree, with `--learn` facts applied. */
-export const loadTopology = (args: Args, io: Io): E.Either<Failure, Topology> => {
+/** What the map commands load from `--mtree` (and `--learn`). */
+export interface LoadedTree {
+  readonly topology: Topology
+  /** What the dump did not say and the tree assumes (none once a same-state view checked it). */
+  readonly assumptions: ReadonlyArray<Assumption>
+  /** The accelerator a `--learn` view's markers show, if one was given. */
+  readonly accel: 'tcg' | 'kvm' | undefined
+}
+
+/**
+ * The `--mtree` tree of any dialect. With `--learn FLAT` (`info mtree -f` of the same
+ * state) it learns what the text did not say and checks that the view is of that state:
+ * a range the tree does not explain is bad input, and every guess is settled. With
+ * `--strict`, a guess left unsettled is bad input.
+ */
+export const loadTree = (args: Args, io: Io): E.Either<Failure, LoadedTree> => {
   const file = lastOption(args, 'mtree')
   if (file === undefined) return E.left(usageError('--mtree TREE is required'))
-  const tree = readParsed(io, file, parseMtree)
   const flat = lastOption(args, 'learn')
-  if (flat === undefined) return tree
   return pipe(
-    tree,
-    E.chain((t) =>
-      pipe(
+    readParsed(io, file, (text) => parseMtreeDump(text)),
+    E.chain((dump): E.Either<Failure, LoadedTree> => {
+      if (flat === undefined)
+        return E.right({ topology: dump.topology, assumptions: dump.assumptions, accel: undefined })
+      return pipe(
         readParsed(io, flat, parseFlat),
-        E.map((blocks) => learn(blocks)(t)),
-      ),
-    ),
+        E.chain((blocks) =>
+          pipe(
+            fromSameState(blocks)(dump.topology),
+            E.bimap(
+              (e) => inputError(`${flat}: ${e.message}`),
+              (l): LoadedTree => ({ topology: l.topology, assumptions: [], accel: l.accel }),
+            ),
+          ),
+        ),
+      )
+    }),
+    E.chain((loaded) => {
+      const first = loaded.assumptions[0]
+      if (!args.flags.has('strict') || first === undefined) return E.right(loaded)
+      return E.left(
+        inputError(
+          `${file}: --strict: ${loaded.assumptions.length} thing${loaded.assumptions.length === 1 ? '' : 's'} the dump does not say (first, ${first.message}); give info mtree -D and --learn with info mtree -f of the same state`,
+        ),
+      )
+    }),
   )
 }
+
+/** The `--mtree` tree (see {@link loadTree}). */
+export const loadTopology = (args: Args, io: Io): E.Either<Failure, Topology> =>
+  E.map((l: LoadedTree) => l.topology)(loadTree(args, io))
 
 /** The `--ramblock` RAM list. */
 export const loadRamList = (args: Args, io: Io): E.Either<Failure, RamList> => {

@@ -43,7 +43,7 @@ invalidates and the mirror slot operations (size 0 deletes) that repair the plan
 `
 
 const SPEC = {
-  flags: ['json', 'snp', 'no-helper'],
+  flags: ['json', 'snp', 'no-helper', 'strict'],
   options: [
     'mtree',
     'ramblock',

@@ -17,24 +17,25 @@ import { option as O } from 'fp-ts'
 
 /** Usage of `translate`. */
 export const TRANSLATE_USAGE = `usage: ramaddr translate --mtree TREE --ramblock RAMBLOCK [--learn FLAT] [--as NAME]
-                         [--move NAME=ADDR]… [--json] GPA…
+                         [--move REGION=ADDR]… [--strict] [--json] GPA…
 
 For each guest-physical address, the region that backs it, the offset in that region
 and the ram_addr_t (QEMU's address_space_translate, then ram_block->offset + offset).
 JSON: [{"gpa", "region", "offset", "ramAddr"}] in input order; region and offset are
-null where nothing is mapped, ramAddr where no RAM backs the GPA (MMIO).
+null where nothing is mapped, ramAddr where no RAM backs the GPA (MMIO); "assumed": true
+where the answer rests on an alias target the dump does not print (--strict refuses).
 `
 
 /** Usage of `gpas`. */
 export const GPAS_USAGE = `usage: ramaddr gpas --mtree TREE --ramblock RAMBLOCK [--learn FLAT] [--as NAME]
-                    [--move NAME=ADDR]… [--json] RAMADDR…
+                    [--move REGION=ADDR]… [--strict] [--json] RAMADDR…
 
 For each ram_addr_t, every guest-physical address that maps it now (zero, one or
 several: through aliases the same RAM can appear at more than one GPA).
 JSON: [{"ramAddr", "block", "offset", "gpas": [...]}] in input order.
 `
 
-const SPEC = { flags: ['json'], options: ['mtree', 'ramblock', 'learn', 'as', 'move'] }
+const SPEC = { flags: ['json', 'strict'], options: ['mtree', 'ramblock', 'learn', 'as', 'move'] }
 
 const loadMap = (args: Args, io: Io): E.Either<Failure, AddressMap> =>
   pipe(
@@ -75,6 +76,9 @@ export const translateCommand = (argv: ReadonlyArray<string>, io: Io): E.Either<
                   offset: x._tag === 'Unassigned' ? null : toHex(x.offsetInRegion),
                   ramAddr: x._tag === 'Ram' ? toHex(x.ramAddr) : null,
                   block: x._tag === 'Ram' ? x.block.idstr : null,
+                  ...(x._tag !== 'Unassigned' && x.region.opaque === true
+                    ? { assumed: true as const }
+                    : {}),
                 }
               })
               if (args.flags.has('json'))
@@ -86,12 +90,14 @@ export const translateCommand = (argv: ReadonlyArray<string>, io: Io): E.Either<
                   ) + '\n'
                 )
               return rows
-                .map((r) =>
-                  r.region === null
-                    ? `${r.gpa}: unassigned\n`
-                    : r.ramAddr === null
-                      ? `${r.gpa}: ${r.region} @${r.offset} (MMIO, no RAM)\n`
-                      : `${r.gpa}: ${r.region} @${r.offset} -> ram_addr ${r.ramAddr} (${r.block})\n`,
+                .map(
+                  (r) =>
+                    (r.region === null
+                      ? `${r.gpa}: unassigned`
+                      : r.ramAddr === null
+                        ? `${r.gpa}: ${r.region} @${r.offset} (MMIO, no RAM)`
+                        : `${r.gpa}: ${r.region} @${r.offset} -> ram_addr ${r.ramAddr} (${r.block})`) +
+                    (r.assumed === true ? ` [assumed: ${r.region} is not in the dump]\n` : '\n'),
                 )
                 .join('')
             }),

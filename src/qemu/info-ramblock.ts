@@ -16,6 +16,7 @@ import { NO_FLAGS, regionNameOf, type RAMBlock } from '../ramblock/ramblock.js'
 import type { RamList } from '../ramblock/ram-list.js'
 import { parsePowerOfTwoSize, sizeToStr } from './size-to-str.js'
 import { at, splitLines, type TextError } from '../addresses/text-error.js'
+import { dedent, isElision, isPrompt, normalise } from './paste.js'
 
 /**
  * The dialects of `info ramblock`, told apart by the header (see `docs/dumps.md`):
@@ -227,15 +228,19 @@ export interface RamblockDump {
 }
 
 /** The dialect a header line announces, or where it stops matching any. */
-const readHeader = (header: string): E.Either<TextError, RamblockDialect> => {
+const readHeader = (
+  lineNo: number,
+  header: string,
+  shift: number,
+): E.Either<TextError, RamblockDialect> => {
   if (header === HEADER) return E.right('classic')
   if (header === HEADER_HVA_RO) return E.right('hva-ro')
   let col = 0
   while (col < header.length && header[col] === HEADER_HVA_RO[col]) col++
   return E.left(
     at(
-      1,
-      col + 1,
+      lineNo,
+      col + shift + 1,
       col >= HEADER.length
         ? 'the info ramblock header (ending after "Total", or with "HVA  RO")'
         : 'the info ramblock header',
@@ -267,15 +272,34 @@ const readHeader = (header: string): E.Either<TextError, RamblockDialect> => {
  * assert.equal(infoRamblock.format({ eol: '\n', dialect: 'hva-ro' })(dump.right.list), text)
  */
 export const parseDump = (text: string): E.Either<TextError, RamblockDump> => {
-  const { lines } = splitLines(text)
-  if (lines.length === 0) return E.left(at(1, 1, 'the info ramblock header', ''))
-  const dialectE = readHeader(lines[0] ?? '')
+  const raw = splitLines(text).lines
+  if (raw.length === 0) return E.left(at(1, 1, 'the info ramblock header', ''))
+  // a paste: a prompt or text before the header, a code block's indentation (the header
+  // says how much), elisions and prompts among the rows; line numbers stay the text's
+  const lines = raw.map(normalise)
+  const found = lines.findIndex((l) =>
+    /^ *Block Name +PSize +Offset +Used +Total( +HVA +RO)?$/.test(l),
+  )
+  const h = found < 0 ? 0 : found
+  const headerText = lines[h] ?? ''
+  const want = headerText.endsWith(' RO') ? HEADER_HVA_RO : HEADER
+  const shift = found >= 0 && headerText.length > want.length ? headerText.length - want.length : 0
+  const dialectE = readHeader(h + 1, dedent(headerText, shift), shift)
   if (E.isLeft(dialectE)) return dialectE
   const dialect = dialectE.right
   const blocks: RAMBlock[] = []
   const byName = new Map<string, number>()
-  for (let i = 1; i < lines.length; i++) {
-    const row = parseRow(i + 1, lines[i] ?? '', dialect)
+  const rowLine: number[] = []
+  for (let i = h + 1; i < lines.length; i++) {
+    const l = lines[i] ?? ''
+    if (isElision(l) || isPrompt(l)) continue
+    if (l.trim() === '') {
+      // the table ends at a blank line; rows after one mean a row was lost there
+      const next = lines.slice(i + 1).findIndex((x) => /0x[0-9a-f]{16}/.test(x))
+      if (next < 0) break
+      return E.left(at(i + 1, 1, 'a RAMBlock row (the rows go on below)', l))
+    }
+    const row = parseRow(i + 1, dedent(l, shift), dialect)
     if (E.isLeft(row)) return row
     const b = row.right
     if (byName.has(b.idstr))
@@ -284,6 +308,7 @@ export const parseDump = (text: string): E.Either<TextError, RamblockDump> => {
       )
     byName.set(b.idstr, i)
     blocks.push(b)
+    rowLine.push(i + 1)
   }
   // overlaps: sweep in offset order; report the later line of the first clash in text order
   const order = blocks
@@ -301,8 +326,9 @@ export const parseDump = (text: string): E.Either<TextError, RamblockDump> => {
     if (prev !== undefined && b.offset < prev.offset + prev.maxLength) {
       const later = Math.max(i, reach)
       const earlier = Math.min(i, reach)
-      if (clash === undefined || later + 2 < clash.line)
-        clash = { line: later + 2, other: (blocks[earlier] as RAMBlock).idstr }
+      const line = rowLine[later] ?? 0
+      if (clash === undefined || line < clash.line)
+        clash = { line, other: (blocks[earlier] as RAMBlock).idstr }
     }
     if (prev === undefined || b.offset + b.maxLength > prev.offset + prev.maxLength) reach = i
   }

@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { either as E } from 'fp-ts'
 import type { Region } from '../region/region.js'
 import type { Topology } from '../region/topology.js'
 import { renderAll } from '../flatview/flatview.js'
@@ -22,6 +23,7 @@ import {
   asRootText,
   linesByAddressSpace,
   rangeLine,
+  renderedLinesByAddressSpace,
   type FlatViewBlock,
 } from './mtree-flat.js'
 
@@ -160,3 +162,89 @@ export const learn =
   (blocks: ReadonlyArray<FlatViewBlock>) =>
   (t: Topology): Topology =>
     applyFacts(learnFacts(blocks)(t))(t)
+
+/** A flat view that the tree does not explain: not a view of the same state. */
+export interface FlatViewMismatch {
+  readonly _tag: 'FlatViewMismatch'
+  /** The address space (`AS "NAME", root: ROOT`). */
+  readonly addressSpace: string
+  /** 1-based line of the flat view's text where it parts from the tree's rendering. */
+  readonly line: number
+  /** QEMU's range line there, if any. */
+  readonly qemu: string | undefined
+  /** The tree's range line there, if any. */
+  readonly tree: string | undefined
+  readonly message: string
+}
+
+/** What learning from a flat view of the same state gave. */
+export interface Learned {
+  /** The topology with what the view taught (kinds of regions). */
+  readonly topology: Topology
+  /** `kvm` when the view carries QEMU's ` KVM` markers, else `tcg`. */
+  readonly accel: 'tcg' | 'kvm'
+}
+
+/**
+ * Learns from `info mtree -f` of the very state the tree shows, and checks that it is one:
+ * after learning, the tree must render every address space the view lists exactly as QEMU
+ * did (markers included; the accelerator is read off them). The first range that does not
+ * fit is an error naming its line, so a view of another state (a BAR not yet mapped, a
+ * device not yet added) is refused instead of teaching the tree wrong facts.
+ *
+ * @example
+ * import { mtree, mtreeFlat, learn } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * const t = mtree.parse('address-space: I/O\n  0000000000000000-000000000000ffff (prio 0, i/o): io\n    0000000000000060-0000000000000060 (prio 0, i/o): i8042-data\n\n')
+ * const same = mtreeFlat.parse('FlatView #0\n AS "I/O", root: io\n Root memory region: io\n  0000000000000000-000000000000005f (prio 0, i/o): io\n  0000000000000060-0000000000000060 (prio 0, i/o): i8042-data\n  0000000000000061-000000000000ffff (prio 0, i/o): io @0000000000000061\n\n')
+ * // a later state: a speaker at port 0x61 the tree does not have
+ * const other = mtreeFlat.parse('FlatView #0\n AS "I/O", root: io\n Root memory region: io\n  0000000000000000-000000000000005f (prio 0, i/o): io\n  0000000000000060-0000000000000060 (prio 0, i/o): i8042-data\n  0000000000000061-0000000000000061 (prio 0, i/o): pcspk\n  0000000000000062-000000000000ffff (prio 0, i/o): io @0000000000000062\n\n')
+ * assert.ok(either.isRight(t) && either.isRight(same) && either.isRight(other))
+ * assert.ok(either.isRight(learn.fromSameState(same.right)(t.right)))
+ * const refused = learn.fromSameState(other.right)(t.right)
+ * assert.ok(either.isLeft(refused))
+ * assert.equal(refused.left.line, 6)
+ */
+export const fromSameState =
+  (blocks: ReadonlyArray<FlatViewBlock>) =>
+  (t: Topology): E.Either<FlatViewMismatch, Learned> => {
+    const accel = blocks.some((b) => b.ranges.some((r) => r.markers.includes('KVM')))
+      ? 'kvm'
+      : 'tcg'
+    const learned = learn(blocks)(t)
+    const got = renderedLinesByAddressSpace({ accel })(learned)
+    for (const b of blocks)
+      for (const as of b.addressSpaces) {
+        const key = asKey(as.name, as.root)
+        const lines = got.get(key)
+        const mismatch = (
+          line: number,
+          qemu: string | undefined,
+          tree: string | undefined,
+        ): E.Either<FlatViewMismatch, Learned> =>
+          E.left({
+            _tag: 'FlatViewMismatch',
+            addressSpace: key,
+            line,
+            qemu,
+            tree,
+            message:
+              lines === undefined
+                ? `line ${line}: the tree has no address space ${as.name} with root ${as.root}; the flat view is not of the same state`
+                : `line ${line}: in ${as.name} QEMU shows ${qemu === undefined ? 'no more ranges' : JSON.stringify(qemu.trim())} where the tree renders ${tree === undefined ? 'no more ranges' : JSON.stringify(tree)}; the flat view is not of the same state`,
+          })
+        if (lines === undefined) return mismatch(b.line, undefined, undefined)
+        const n = Math.max(lines.length, b.ranges.length)
+        for (let i = 0; i < n; i++) {
+          const q = b.ranges[i]
+          const r = lines[i]
+          if (q?.text.slice(2) !== r)
+            return mismatch(
+              q?.line ?? (b.ranges[b.ranges.length - 1]?.line ?? b.line) + 1,
+              q?.text,
+              r,
+            )
+        }
+      }
+    return E.right({ topology: learned, accel })
+  }

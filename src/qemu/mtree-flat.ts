@@ -27,6 +27,7 @@ import { isRam, isRomd, type Region, type RegionId } from '../region/region.js'
 import type { Topology } from '../region/topology.js'
 import { regionType } from './mtree-print.js'
 import { at, splitLines, type TextError } from '../addresses/text-error.js'
+import { addedIndent, dedent, isElision, isPrompt, normalise } from './paste.js'
 
 /** Which accelerator's markers to print. */
 export type Accel = 'tcg' | 'kvm'
@@ -158,7 +159,7 @@ export interface FlatViewBlock {
 }
 
 const RANGE =
-  /^ {2}([0-9a-f]{16})-([0-9a-f]{16}) \(prio (-?[0-9]{1,10}), ((?:nv-)?(?:ramd|romd|ram|rom|i\/o))\): (.*)$/
+  /^ {2}([0-9a-f]{16})-([0-9a-f]{16}) \(prio (-?[0-9]{1,10}), ((?:nv-)?(?:ramd|romd|ram|rom|i\/o|container))\):(?: (.*))?$/
 
 const parseRangeLine = (lineNo: number, text: string): E.Either<TextError, FlatRangeLine> => {
   const m = RANGE.exec(text)
@@ -175,6 +176,8 @@ const parseRangeLine = (lineNo: number, text: string): E.Either<TextError, FlatR
     rest = k[1] ?? ''
   }
   const off = /^(.*) @([0-9a-f]{16})$/.exec(rest)
+  if ((off === null ? rest : (off[1] ?? '')).length === 0)
+    return E.left(at(lineNo, text.length + 1, 'a region name after "): "', ''))
   const start = BigInt('0x' + (m[1] ?? '0'))
   return E.right({
     line: lineNo,
@@ -200,16 +203,27 @@ const parseRangeLine = (lineNo: number, text: string): E.Either<TextError, FlatR
  * assert.deepEqual(v.right[0]?.ranges[0]?.markers, ['KVM'])
  */
 export const parse = (text: string): E.Either<TextError, ReadonlyArray<FlatViewBlock>> => {
-  const { lines } = splitLines(text)
+  const raw = splitLines(text).lines
+  const indent = addedIndent(raw, (l) => /^FlatView #[0-9]+$/.test(l))
+  // as pasted: no prompts, elisions or a code block's indentation; line numbers kept
+  const lines = raw.map((l) => dedent(normalise(l), indent))
+  const skip = (l: string): boolean => isPrompt(l) || isElision(l)
   const blocks: FlatViewBlock[] = []
   let i = 0
   while (i < lines.length) {
     const head = lines[i] ?? ''
-    if (head === '') {
+    if (head === '' || skip(head)) {
       i++
       continue
     }
-    if (!/^FlatView #[0-9]+$/.test(head)) return E.left(at(i + 1, 1, '"FlatView #N"', head))
+    if (!/^FlatView #[0-9]+$/.test(head)) {
+      // text around the views (a sentence, a command line, -d's dispatch tables)
+      if (blocks.length > 0 || lines.slice(i + 1).some((l) => /^FlatView #[0-9]+$/.test(l))) {
+        i++
+        continue
+      }
+      return E.left(at(i + 1, 1, '"FlatView #N"', head))
+    }
     const line = i + 1
     i++
     const spaces: Array<{ name: string; root: string }> = []
@@ -221,8 +235,7 @@ export const parse = (text: string): E.Either<TextError, ReadonlyArray<FlatViewB
       spaces.push({ name: m[1] ?? '', root: m[2] ?? '' })
       i++
     }
-    if (spaces.length === 0)
-      return E.left(at(i + 1, 1, '\' AS "NAME", root: ROOT\'', lines[i] ?? ''))
+    // (a paste may leave the AS lines out: the view then belongs to no known address space)
     const rootLine = /^ Root memory region: (.*)$/.exec(lines[i] ?? '')
     if (rootLine === null)
       return E.left(at(i + 1, 1, '" Root memory region: NAME"', lines[i] ?? ''))
@@ -231,12 +244,20 @@ export const parse = (text: string): E.Either<TextError, ReadonlyArray<FlatViewB
     if (lines[i] === '  No rendered FlatView') i++
     else
       for (; i < lines.length && lines[i] !== ''; i++) {
-        const r = parseRangeLine(i + 1, lines[i] ?? '')
+        const l = lines[i] ?? ''
+        if (skip(l)) continue
+        // info mtree -f -d: the dispatch tables follow the ranges
+        if (/^ {2}Dispatch$/.test(l)) {
+          while (i < lines.length && lines[i] !== '') i++
+          break
+        }
+        const r = parseRangeLine(i + 1, l)
         if (E.isLeft(r)) return r
         ranges.push(r.right)
       }
     blocks.push({ line, addressSpaces: spaces, root: rootLine[1] ?? '', ranges })
   }
+  if (blocks.length === 0) return E.left(at(1, 1, '"FlatView #N"', lines[0] ?? ''))
   return E.right(blocks)
 }
 

@@ -21,8 +21,8 @@
 import { either as E } from 'fp-ts'
 import { at, type TextError } from '../addresses/text-error.js'
 
-/** The type word of a line. */
-export type TypeWord = 'ram' | 'rom' | 'romd' | 'ramd' | 'i/o'
+/** The type word of a line (`container` in dumps of QEMU later than 10.0). */
+export type TypeWord = 'ram' | 'rom' | 'romd' | 'ramd' | 'i/o' | 'container'
 
 /** The two access characters of the pre-2.10 dialect: romd mode (`R`), writable (`W`). */
 export interface Access {
@@ -56,7 +56,7 @@ export interface MtreeLine {
 /** The overflow marker. */
 export const OVERFLOW = '[DETECTED OVERFLOW!] '
 const DISABLED = ' [disabled]'
-const TYPES: ReadonlyArray<TypeWord> = ['ramd', 'romd', 'ram', 'rom', 'i/o']
+const TYPES: ReadonlyArray<TypeWord> = ['ramd', 'romd', 'ram', 'rom', 'i/o', 'container']
 
 const isHexDigit = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102)
 

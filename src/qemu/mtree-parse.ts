@@ -38,6 +38,7 @@ import { QEMU, type RegionKnowledge } from './knowledge.js'
 import { parseLine, type MtreeLine, type TypeWord } from './mtree-line.js'
 import { at, splitLines, type TextError } from '../addresses/text-error.js'
 import { DIRTY_MEMORY_VGA } from '../region/region.js'
+import { addedIndent, dedent, isElision, isPrompt, normalise } from './paste.js'
 
 /**
  * How a dump prints its lines (see docs/dumps.md): what a region line says of the region
@@ -82,6 +83,12 @@ export type Assumption =
       readonly message: string
     }
   | {
+      /** A line standing for lines left out of a paste (`...`, `(etc)`). */
+      readonly _tag: 'Elided'
+      readonly line: number
+      readonly message: string
+    }
+  | {
       /** Region lines before any section header: read as address space `memory`. */
       readonly _tag: 'ImplicitAddressSpace'
       readonly line: number
@@ -117,6 +124,8 @@ interface Section {
   readonly names: string[]
   readonly line: number
   root?: PNode
+  /** Spaces a paste added to every line of the section (format=flowed mail: 1). */
+  extra: number
 }
 
 const wrap = (n: bigint): bigint => BigInt.asUintN(64, n)
@@ -173,23 +182,33 @@ interface Read {
   readonly sections: ReadonlyArray<Section>
   readonly dialect: MtreeDialect
   readonly implicitLine: number | undefined
+  /** Lines that stand for lines left out (`...`). */
+  readonly elided: ReadonlyArray<number>
+  /** Lines around the trees that are not part of a dump. */
+  readonly skipped: ReadonlyArray<number>
 }
-
-/** Whether a line is a monitor prompt a paste may carry (`(qemu) info mtree`). */
-const isPrompt = (text: string): boolean => text.startsWith('(qemu)')
 
 /** Splits the text into sections of printed trees. */
 const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextError, Read> => {
   const { lines } = splitLines(text)
+  // a paste may indent every line (a code block); the first header says by how much
+  const indent = addedIndent(lines, (l) => /^(address-space|memory-region): ./.test(l))
   const sections: Section[] = []
   let current: Section | undefined
   let stack: PNode[] = []
   let dialect: MtreeDialect | undefined
   let rootLevel = 1
   let implicitLine: number | undefined
+  const elided: number[] = []
+  const skipped: number[] = []
   for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1
-    const text_ = lines[i] ?? ''
+    const raw = lines[i] ?? ''
+    let text_ = dedent(normalise(raw), indent + (current === undefined ? 0 : current.extra))
+    if (isElision(text_)) {
+      elided.push(lineNo)
+      continue
+    }
     if (text_.trim() === '' || isPrompt(text_)) {
       if (current !== undefined && current.root === undefined && !isPrompt(text_))
         return E.left(
@@ -211,17 +230,26 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
       if (current !== undefined && (kind !== 'address-space' || current.kind !== 'address-space'))
         return E.left(at(lineNo, 1, 'a region line', text_))
       if (current === undefined) {
-        current = { kind, names: [name], line: lineNo }
+        current = { kind, names: [name], line: lineNo, extra: 0 }
         sections.push(current)
       } else current.names.push(name)
       continue
     }
+    // a mail client's format=flowed adds one space to every indented line of a section
+    if (current !== undefined && current.root === undefined && stack.length === 0) {
+      const lead = text_.length - text_.trimStart().length
+      if (lead % 2 === 1 && lead >= 3 && /^ +[0-9a-f]{8}/.test(text_)) {
+        current.extra = 1
+        text_ = text_.slice(1)
+      }
+    }
     const parsed = parseLine(lineNo, text_)
     if (E.isLeft(parsed)) {
-      if (current === undefined && !/^(\[DETECTED OVERFLOW!\] )* *[0-9a-f]{8}/.test(text_))
-        return E.left(
-          at(lineNo, 1, '"address-space: NAME", "memory-region: NAME" or a region line', text_),
-        )
+      if (current === undefined && !/^(\[DETECTED OVERFLOW!\] )* *[0-9a-f]{8}/.test(text_)) {
+        // text around a paste (a command line, a sentence) before or between trees
+        skipped.push(lineNo)
+        continue
+      }
       return parsed
     }
     const l = parsed.right
@@ -260,7 +288,7 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
           at(lineNo, 1, '"address-space: NAME" or "memory-region: NAME" before a tree', text_),
         )
       implicitLine = lineNo
-      current = { kind: 'address-space', names: ['memory'], line: lineNo }
+      current = { kind: 'address-space', names: ['memory'], line: lineNo, extra: 0 }
       sections.push(current)
     }
     const level = l.level - rootLevel + 1
@@ -322,7 +350,18 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
     return E.left(
       at(lines.length + 1, 1, `the region tree of ${current.kind} ${current.names[0] ?? ''}`, ''),
     )
-  return E.right({ sections, dialect: dialect ?? TYPE_DIALECT, implicitLine })
+  if (sections.length === 0) {
+    const first = skipped[0] ?? 1
+    return E.left(
+      at(
+        first,
+        1,
+        '"address-space: NAME", "memory-region: NAME" or a region line',
+        lines[first - 1] ?? '',
+      ),
+    )
+  }
+  return E.right({ sections, dialect: dialect ?? TYPE_DIALECT, implicitLine, elided, skipped })
 }
 
 /** Every node of a subtree in pre-order (iterative). */
@@ -427,6 +466,8 @@ const kindOf = (n: PNode, knowledge: RegionKnowledge): Kind => {
         : { kind: 'romDevice', readonly: false, romd: true }
     case 'ramd':
       return { kind: 'ramDevice', readonly: false, romd: true }
+    case 'container':
+      return { kind: 'container', readonly: false, romd: true }
     case 'i/o': {
       if (hasChildren)
         return knowledge.terminatingIo.has(n.l.name)
@@ -452,7 +493,9 @@ const opaqueKind = (type: TypeWord): { kind: RegionKind; readonly: boolean } =>
         ? { kind: 'romDevice', readonly: false }
         : type === 'ramd'
           ? { kind: 'ramDevice', readonly: false }
-          : { kind: 'io', readonly: false }
+          : type === 'container'
+            ? { kind: 'container', readonly: false }
+            : { kind: 'io', readonly: false }
 
 const describeSize = (size: bigint): string => `0x${size.toString(16)} bytes`
 
@@ -472,7 +515,7 @@ const describeSize = (size: bigint): string => `0x${size.toString(16)} bytes`
  * ].join('\n'))
  * assert.ok(either.isRight(d))
  * assert.equal(topology.byName('pc.ram')(d.right.topology)[0]?.kind, 'ram')
- * assert.deepEqual(d.right.assumptions.map((a) => a._tag), ['OpaqueTarget', 'GuessedKind'])
+ * assert.deepEqual(d.right.assumptions.map((a) => a._tag), ['GuessedKind', 'OpaqueTarget'])
  */
 export const parseDump = (
   text: string,
@@ -481,8 +524,14 @@ export const parseDump = (
   const knowledge = options.knowledge ?? QEMU
   const readE = readSections(text, knowledge)
   if (E.isLeft(readE)) return readE
-  const { sections, dialect, implicitLine } = readE.right
+  const { sections, dialect, implicitLine, elided } = readE.right
   const assumptions: Assumption[] = []
+  for (const line of elided)
+    assumptions.push({
+      _tag: 'Elided',
+      line,
+      message: `line ${line}: lines left out of the paste; what they held is unknown`,
+    })
   if (implicitLine !== undefined)
     assumptions.push({
       _tag: 'ImplicitAddressSpace',

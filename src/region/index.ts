@@ -5,3 +5,4 @@
  */
 export * from './topology.js'
 export * from './correspond.js'
+export * from './region-ref.js'

@@ -60,7 +60,11 @@ describe('info ramblock never throws on garbage (fuzz)', () => {
       const rows = [...lines]
       rows[i] = (rows[i] ?? '').slice(0, cut)
       const r = parse(rows.join('\r\n') + '\r\n')
-      expect(E.isLeft(r) || (rows[i] ?? '').length === (lines[i] ?? '').length).toBe(true)
+      // a last row cut to nothing is a table one row shorter
+      const dropped = (rows[i] ?? '').trim() === '' && i === rows.length - 1
+      expect(E.isLeft(r) || dropped || (rows[i] ?? '').length === (lines[i] ?? '').length).toBe(
+        true,
+      )
       if (E.isLeft(r)) expect(r.left.line).toBe(i + 1)
     },
   )

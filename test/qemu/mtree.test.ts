@@ -91,9 +91,8 @@ describe('malformed info mtree', () => {
     expect(
       errorAt('address-space: memory\n  0000000000000000-ffffffffffffffff (prio 0, foo): system\n'),
     ).toEqual([2, 46])
-    expect(errorAt('hello\n  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n')).toEqual([
-      1, 1,
-    ])
+    expect(errorAt('hello\nworld\n')).toEqual([1, 1])
+    expect(errorAt('hello\n  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n')).toBe('ok')
     expect(errorAt('address-space: memory\n\n')).toEqual([2, 1])
     expect(
       errorAt('address-space: memory\n  0000000000000000-ffffffff (prio 0, i/o): system\n'),

@@ -1,0 +1,74 @@
+// Dumps people pasted in public (bug reports, mailing lists, blogs, repositories), kept
+// verbatim in test/fixtures/public with their sources in MANIFEST.json. Each well-formed
+// one parses; each one damaged in the paste (lines wrapped by a mail client, a dump
+// inside an escaped string, columns cut away, a pre-2.10 flat-view format) is refused
+// with a line and column inside the text. None throws.
+import { describe, expect, it } from 'vitest'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { either as E } from 'fp-ts'
+import * as mtree from '../../src/qemu/mtree.js'
+import * as mtreeFlat from '../../src/qemu/mtree-flat.js'
+import * as infoRamblock from '../../src/qemu/info-ramblock.js'
+import { FIXTURES } from '../helpers.js'
+
+const DIR = join(FIXTURES, 'public')
+interface Entry {
+  readonly file: string
+  readonly kind: string
+  readonly qemuVersion: string | null
+  readonly target: string | null
+}
+const manifest = JSON.parse(readFileSync(join(DIR, 'MANIFEST.json'), 'utf8')) as Entry[]
+
+/** Damaged in the paste: wrapped, escaped, cut, or a format older than FlatView #N. */
+const DAMAGED = new Set([
+  'ebiroll-stm32l1-rak811-mtree-8digit.txt', // a fork mixing 8- and 16-digit addresses on one line
+  'qemu-commit-377a07aa-x86-kvm-smram-flatview-old-header.txt', // "address-space (flat view):"
+  'qemu-commit-8a64609e-aarch64-kvm-mtree-f-elided.txt', // ranges with no FlatView header
+  'qemu-devel-2019-05-ppc64-spapr-nvdimm-mtree-nbsp.txt', // alias line wrapped by the mailer
+  'qemu-devel-2020-02-arm-sx1-mtree-f-d-dispatch.txt', // AS lines indented one space more
+  'qemu-devel-2021-03-arm-musicpal-mtree-wrapped-and-f.txt', // wrapped
+  'qemu-devel-2021-08-arm-smdkc210-6.0.93-mtree-and-f-wrapped.txt', // wrapped
+  'qemu-devel-2022-12-ramblock-hva-before-after-columns-cut.txt', // columns cut away
+  'qemu-devel-2023-01-aarch64-ramblock-64k-4k-wrapped.txt', // rows wrapped
+  'memflow-qemu-x86-q35-vfio-kvm-mtree-f-escaped.txt', // inside a string with \" escapes
+])
+
+const parse = (kind: string, text: string) =>
+  kind === 'ramblock'
+    ? infoRamblock.parseDump(text)
+    : kind === 'mtree-f'
+      ? mtreeFlat.parse(text)
+      : mtree.parseDump(text)
+
+describe('public dumps', () => {
+  it('the manifest lists every file and covers old and new QEMU, several targets', () => {
+    expect(manifest.length).toBeGreaterThanOrEqual(25)
+    expect(
+      new Set(manifest.map((e) => (e.target ?? '').split(' ')[0])).size,
+    ).toBeGreaterThanOrEqual(6)
+  })
+  for (const e of manifest)
+    it(`${e.file} (${e.kind}, QEMU ${e.qemuVersion ?? '?'}, ${e.target}) ${DAMAGED.has(e.file) ? 'is refused at a line inside it' : 'parses'}`, () => {
+      const text = readFileSync(join(DIR, e.file), 'utf8')
+      const r = parse(e.kind, text)
+      if (DAMAGED.has(e.file)) {
+        expect(E.isLeft(r)).toBe(true)
+        if (E.isLeft(r)) {
+          expect(r.left.line).toBeGreaterThanOrEqual(1)
+          expect(r.left.line).toBeLessThanOrEqual(text.split('\n').length + 1)
+        }
+      } else {
+        if (E.isLeft(r)) throw new Error(r.left.message)
+        expect(E.isRight(r)).toBe(true)
+      }
+    })
+  it('an info ramblock with HVA and RO columns from a bug report keeps its host addresses', () => {
+    const text = readFileSync(join(DIR, 'qemu-devel-2024-06-peterx-x86-ramblock-hva.txt'), 'utf8')
+    const d = infoRamblock.parseDump(text)
+    if (E.isLeft(d)) throw new Error(d.left.message)
+    expect(d.right.dialect).toBe('hva-ro')
+    expect(d.right.list.blocks.every((b) => b.host._tag === 'Some')).toBe(true)
+  })
+})
