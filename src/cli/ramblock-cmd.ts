@@ -18,8 +18,8 @@ import { inputError, usageError, type Failure, type Io } from './io.js'
 export const RAMBLOCK_USAGE = `usage: ramaddr ramblock FILE [--dialect classic|hva-ro] [--json]
        ramaddr ramblock --allocate NAME:USED[:MAX] [--allocate …] [--json]
 
-Print an \`info ramblock\` dump of any QEMU (2.5 on), byte for byte in the dialect it
-came in (classic, or hva-ro with QEMU 9.0's HVA and RO columns) or in the one
+Print an \`info ramblock\` dump of any QEMU (2.10 on), byte for byte in the dialect it
+came in (classic, or hva-ro with the HVA and RO columns of QEMU 8.0 on) or in the one
 --dialect names (FILE - reads standard input), or allocate
 blocks in the given order on a fresh RAM list, as QEMU's find_ram_offset does, and
 print the table QEMU would. Sizes are hex (0x…) or decimal with K/M/G/T suffixes; they

@@ -1,6 +1,7 @@
 /**
- * `info ramblock` as QEMU 7.2 prints it (`ram_block_format`, softmmu/physmem.c): a
- * header, then one row per RAMBlock in RAM-list order. Each row is the idstr
+ * `info ramblock` as QEMU prints it (`ram_block_format`, softmmu/physmem.c; from 8.0
+ * with two more columns, see {@link RamblockDialect}): a header, then one row per
+ * RAMBlock in RAM-list order. Each row is the idstr
  * right-aligned in 24 columns (longer names overflow), a space, the page size from
  * `size_to_str` right-aligned in 8, two spaces, then `0x` and 16 lowercase hex digits for
  * offset, used length and max length, separated by single spaces. HMP ends lines with
@@ -20,9 +21,11 @@ import { dedent, isElision, isPrompt, normalise } from './paste.js'
 
 /**
  * The dialects of `info ramblock`, told apart by the header (see `docs/dumps.md`):
- * - `'classic'`: `Block Name`, `PSize`, `Offset`, `Used`, `Total` (QEMU 2.5 to 8.x);
- * - `'hva-ro'`: the same, then `HVA` (the host address of the block's first byte) and
- *   `RO` (`ro` when the block's region is read-only, else `rw`), QEMU 9.0 and later.
+ * - `'classic'`: `Block Name`, `PSize`, `Offset`, `Used`, `Total` (QEMU 2.10 to 7.2;
+ *   `hmp_info_ramblock` and `ram_block_dump`, commit be9b23c4a539);
+ * - `'hva-ro'`: the same, then `HVA` (the host address of the block's first byte,
+ *   `block->host`) and `RO` (`ro` when the block's region is read-only, `mr->readonly`,
+ *   else `rw`), QEMU 8.0 on (`ram_block_format`, commit dbc6ae9c3b59).
  */
 export type RamblockDialect = 'classic' | 'hva-ro'
 

@@ -20,6 +20,7 @@
  */
 import { either as E, option as O } from 'fp-ts'
 import { toHex16 } from '../addresses/hex.js'
+import { OWNER } from './mtree-line.js'
 import type { FlatRange } from '../flatview/flat-range.js'
 import { renderAll, type SharedView } from '../flatview/flatview.js'
 import type { RenderOptions } from '../flatview/render.js'
@@ -140,6 +141,7 @@ export const print =
 /** A parsed range line. */
 export interface FlatRangeLine {
   readonly line: number
+  /** The line as QEMU 5.0 on prints it without `-o`: owner suffixes dropped, markers ` KVM`. */
   readonly text: string
   readonly start: bigint
   readonly end: bigint
@@ -161,27 +163,30 @@ export interface FlatViewBlock {
 const RANGE =
   /^ {2}([0-9a-f]{16})-([0-9a-f]{16}) \(prio (-?[0-9]{1,10}), ((?:nv-)?(?:ramd|romd|ram|rom|i\/o|container))\):(?: (.*))?$/
 
+const MARKER = /^(.*) (KVM|HVF|WHPX|NVMM|Xen|kvm(?::tcg)?)$/
+
 const parseRangeLine = (lineNo: number, text: string): E.Either<TextError, FlatRangeLine> => {
   const m = RANGE.exec(text)
   if (m === null)
     return E.left(at(lineNo, 1, 'a range line "  START-END (prio P, TYPE): NAME[ @OFFSET]"', text))
   let rest = m[5] ?? ''
   const markers: string[] = []
-  for (
-    let k = /^(.*) (KVM|HVF|WHPX|NVMM|Xen)$/.exec(rest);
-    k !== null;
-    k = /^(.*) (KVM|HVF|WHPX|NVMM|Xen)$/.exec(rest)
-  ) {
-    markers.unshift(k[2] ?? '')
+  // accelerator markers: ` KVM` (5.0 on; AccelClass name), ` kvm` (4.1, 4.2: the
+  // -machine accel= text), read as KVM
+  for (let k = MARKER.exec(rest); k !== null; k = MARKER.exec(rest)) {
+    markers.unshift((k[2] ?? '').startsWith('kvm') ? 'KVM' : (k[2] ?? ''))
     rest = k[1] ?? ''
   }
+  // -o: an owner suffix before the markers
+  const owner = OWNER.exec(rest)
+  if (owner !== null && owner.index > 0) rest = rest.slice(0, owner.index)
   const off = /^(.*) @([0-9a-f]{16})$/.exec(rest)
   if ((off === null ? rest : (off[1] ?? '')).length === 0)
     return E.left(at(lineNo, text.length + 1, 'a region name after "): "', ''))
   const start = BigInt('0x' + (m[1] ?? '0'))
   return E.right({
     line: lineNo,
-    text,
+    text: `${text.slice(0, text.indexOf('): ') + 3)}${rest}${markers.map((k) => ' ' + k).join('')}`,
     start,
     end: BigInt('0x' + (m[2] ?? '0')) + 1n,
     priority: Number(m[3]),
@@ -204,7 +209,9 @@ const parseRangeLine = (lineNo: number, text: string): E.Either<TextError, FlatR
  */
 export const parse = (text: string): E.Either<TextError, ReadonlyArray<FlatViewBlock>> => {
   const raw = splitLines(text).lines
-  const indent = addedIndent(raw, (l) => /^FlatView #[0-9]+$/.test(l))
+  const indent = addedIndent(raw, (l) =>
+    /^(FlatView #[0-9]+|address-space \(flat view\): .*)$/.test(l),
+  )
   // as pasted: no prompts, elisions or a code block's indentation; line numbers kept
   const lines = raw.map((l) => dedent(normalise(l), indent))
   const skip = (l: string): boolean => isPrompt(l) || isElision(l)
@@ -216,9 +223,33 @@ export const parse = (text: string): E.Either<TextError, ReadonlyArray<FlatViewB
       i++
       continue
     }
+    // QEMU 2.9 and 2.10: one block per address space, no sharing, no root line
+    const old = /^address-space \(flat view\): (.*)$/.exec(head)
+    if (old !== null) {
+      const name = old[1] ?? ''
+      const line = i + 1
+      i++
+      const ranges: FlatRangeLine[] = []
+      if (lines[i] === `  No rendered FlatView for address space '${name}'`) i++
+      else
+        for (; i < lines.length && lines[i] !== ''; i++) {
+          const l = lines[i] ?? ''
+          if (skip(l)) continue
+          const r = parseRangeLine(i + 1, l)
+          if (E.isLeft(r)) return r
+          ranges.push(r.right)
+        }
+      blocks.push({ line, addressSpaces: [{ name, root: '' }], root: '', ranges })
+      continue
+    }
     if (!/^FlatView #[0-9]+$/.test(head)) {
       // text around the views (a sentence, a command line, -d's dispatch tables)
-      if (blocks.length > 0 || lines.slice(i + 1).some((l) => /^FlatView #[0-9]+$/.test(l))) {
+      if (
+        blocks.length > 0 ||
+        lines
+          .slice(i + 1)
+          .some((l) => /^(FlatView #[0-9]+|address-space \(flat view\): .*)$/.test(l))
+      ) {
         i++
         continue
       }

@@ -4,16 +4,18 @@
  *
  *     [DETECTED OVERFLOW!] <indent>START-END (prio P, [nv-]TYPE): NAME[ [disabled]]
  *     [DETECTED OVERFLOW!] <indent>START-END (prio P, [nv-]TYPE): alias NAME \@TARGET OFF-OFFEND[ [disabled]]
- *     <indent>START-END (prio P, RW): NAME                       (before QEMU 2.10)
+ *     <indent>START-END (prio P, RW): NAME                       (before QEMU 2.9)
  *
  * A type word (`ram`, `rom`, `romd`, `ramd`, `i/o`; for an alias, its target's) replaced
- * the two access characters in QEMU 2.10 (see docs/dumps.md for the commit). The access characters are `R` when the region is in romd mode
+ * the two access characters in QEMU 2.9 (commit 4e8319014659; see docs/dumps.md). The access characters are `R` when the region is in romd mode
  * (every region but a ROM device switched to MMIO) and `W` when it is neither read-only
  * nor a ROM device in romd mode.
  *
- * The overflow marker comes before the indentation; the indentation is two spaces per
- * level; addresses are lowercase hex of one width per dump (16 digits; 8 on the 32-bit
- * targets of QEMU releases that printed `TARGET_FMT_plx`); `END = START + size - 1`,
+ * With `-o` (QEMU 3.0 on) an owner suffix (` owner:{dev id=net0}`, ` parent:{obj
+ * path=…}`, ` orphan`) ends the line; it is read past, not kept. The overflow marker comes
+ * before the indentation (after it before QEMU 5.1); the indentation is two spaces per
+ * level; addresses are 16 lowercase hex digits (`TARGET_FMT_plx`; 8 only in forks of QEMU
+ * 1.2 and older on 32-bit targets); `END = START + size - 1`,
  * except that a 0-byte region prints `START-START` (`MR_SIZE(0)` is 0).
  *
  * @module
@@ -24,7 +26,7 @@ import { at, type TextError } from '../addresses/text-error.js'
 /** The type word of a line (`container` in dumps of QEMU later than 10.0). */
 export type TypeWord = 'ram' | 'rom' | 'romd' | 'ramd' | 'i/o' | 'container'
 
-/** The two access characters of the pre-2.10 dialect: romd mode (`R`), writable (`W`). */
+/** The two access characters of the pre-2.9 dialect: romd mode (`R`), writable (`W`). */
 export interface Access {
   readonly romd: boolean
   readonly writable: boolean
@@ -42,7 +44,7 @@ export interface MtreeLine {
   readonly nonvolatile: boolean
   /** The type word; in the access dialect, `i/o` unless the access says `rom`/`romd`. */
   readonly type: TypeWord
-  /** The access characters, for a line of the pre-2.10 dialect. */
+  /** The access characters, for a line of the pre-2.9 dialect. */
   readonly access?: Access
   readonly name: string
   readonly disabled: boolean
@@ -56,6 +58,9 @@ export interface MtreeLine {
 /** The overflow marker. */
 export const OVERFLOW = '[DETECTED OVERFLOW!] '
 const DISABLED = ' [disabled]'
+/** The owner suffix of `info mtree -o` (`mtree_print_mr_owner`, QEMU 3.0 on). */
+export const OWNER =
+  / (?:owner:\{(?:dev|obj) [a-z]+=[^}]*\}(?: parent:\{(?:dev|obj) [a-z]+=[^}]*\})?|parent:\{(?:dev|obj) [a-z]+=[^}]*\}|orphan)$/
 const TYPES: ReadonlyArray<TypeWord> = ['ramd', 'romd', 'ram', 'rom', 'i/o', 'container']
 
 const isHexDigit = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102)
@@ -147,6 +152,9 @@ export const parseLine = (lineNo: number, text: string): E.Either<TextError, Mtr
     c += 5
   }
   let rest = text.slice(c)
+  // info mtree -o (QEMU 3.0 on): " owner:{…}", " parent:{…}" or " orphan" ends the line
+  const owner = OWNER.exec(rest)
+  if (owner !== null && owner.index > 0) rest = rest.slice(0, owner.index)
   const disabled = rest.endsWith(DISABLED)
   if (disabled) rest = rest.slice(0, -DISABLED.length)
   const nameColumn = c + 1

@@ -38,20 +38,44 @@ import { QEMU, type RegionKnowledge } from './knowledge.js'
 import { parseLine, type MtreeLine, type TypeWord } from './mtree-line.js'
 import { at, splitLines, type TextError } from '../addresses/text-error.js'
 import { DIRTY_MEMORY_VGA } from '../region/region.js'
+import { regionType } from './mtree-print.js'
 import { addedIndent, dedent, isElision, isPrompt, normalise } from './paste.js'
 
 /**
  * How a dump prints its lines (see docs/dumps.md): what a region line says of the region
- * (a type word since QEMU 2.10, access flags `RW`/`R-` before), and how many hex digits
+ * (a type word since QEMU 2.9, access flags `RW`/`R-` before), and how many hex digits
  * an address has.
  */
 export interface MtreeDialect {
+  /** A type word (`ram`, `i/o`, …; QEMU 2.9 on) or access flags (`RW`, `R-`; before). */
   readonly regionText: 'type' | 'access'
   readonly digits: 8 | 16
+  /**
+   * `address-space: NAME` / `memory-region: NAME` headers, trees indented one level and
+   * a blank line after each (QEMU 2.4 on), or bare names, an `aliases` line before the
+   * alias targets, trees from column 0 and no blank lines (2.0 to 2.3).
+   */
+  readonly headers: 'prefixed' | 'bare'
+  /**
+   * What type word an alias line prints: its target's (QEMU 5.0 on) or its own, which is
+   * always `i/o` (2.9 to 4.2).
+   */
+  readonly aliasType: 'target' | 'own'
+  /**
+   * Whether address spaces that share a root print one tree under several
+   * `address-space:` lines (QEMU 7.0 on) or each their own copy (before).
+   */
+  readonly grouped: boolean
 }
 
-/** The dialect of every QEMU from 2.10 to 10.x. */
-export const TYPE_DIALECT: MtreeDialect = { regionText: 'type', digits: 16 }
+/** The dialect of every QEMU from 7.0 to 10.x (type words, grouped address spaces). */
+export const TYPE_DIALECT: MtreeDialect = {
+  regionText: 'type',
+  digits: 16,
+  headers: 'prefixed',
+  aliasType: 'target',
+  grouped: true,
+}
 
 /** Something the text did not say, which the parser assumed. */
 export type Assumption =
@@ -201,6 +225,12 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
   let implicitLine: number | undefined
   const elided: number[] = []
   const skipped: number[] = []
+  let bare = false
+  let bareTargets = false
+  /** A bare-headed address space with no tree: its root is disabled (2.0 to 2.3 skip it). */
+  const closeEmpty = (s: Section, lineNo: number): void => {
+    s.root = synthetic(lineNo, sections.indexOf(s), undefined, 1, 0n, TWO_64)
+  }
   for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1
     const raw = lines[i] ?? ''
@@ -235,6 +265,36 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
       } else current.names.push(name)
       continue
     }
+    // QEMU 2.0 to 2.3: a bare name line heads each tree, "aliases" the alias targets
+    if (!/^(\[DETECTED OVERFLOW!\] )* *[0-9a-f]{8,16}-/.test(text_)) {
+      const next = lines.slice(i + 1).find((x) => normalise(x) !== '' && !isPrompt(x))
+      const nextText = next === undefined ? '' : dedent(normalise(next), indent)
+      if (
+        bare ||
+        (/^[^\s:]+(?: [^\s:]+)*$/.test(text_) &&
+          text_.length <= 80 &&
+          /^[0-9a-f]{16}-[0-9a-f]{16} \(prio -?[0-9]+, [R-][W-]\): /.test(nextText))
+      ) {
+        bare = true
+        rootLevel = 0
+        if (current !== undefined && current.root === undefined) closeEmpty(current, lineNo)
+        if (text_ === 'aliases') {
+          bareTargets = true
+          current = undefined
+          stack = []
+          continue
+        }
+        current = {
+          kind: bareTargets ? 'memory-region' : 'address-space',
+          names: [text_],
+          line: lineNo,
+          extra: 0,
+        }
+        sections.push(current)
+        stack = []
+        continue
+      }
+    }
     // a mail client's format=flowed adds one space to every indented line of a section
     if (current !== undefined && current.root === undefined && stack.length === 0) {
       const lead = text_.length - text_.trimStart().length
@@ -255,10 +315,12 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
     const l = parsed.right
     if (dialect === undefined) {
       dialect = {
+        ...TYPE_DIALECT,
         regionText: l.access === undefined ? 'type' : 'access',
         digits: l.digits === 8 ? 8 : 16,
+        headers: bare ? 'bare' : 'prefixed',
       }
-      rootLevel = current === undefined || l.level === 0 ? l.level : 1
+      if (!bare) rootLevel = current === undefined || l.level === 0 ? l.level : 1
     } else {
       if ((l.access === undefined) !== (dialect.regionText === 'type'))
         return E.left(
@@ -346,6 +408,7 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
     else parent.children.push(node)
     stack.push(node)
   }
+  if (bare && current !== undefined && current.root === undefined) closeEmpty(current, lines.length)
   if (current !== undefined && current.root === undefined)
     return E.left(
       at(lines.length + 1, 1, `the region tree of ${current.kind} ${current.names[0] ?? ''}`, ''),
@@ -361,7 +424,16 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
       ),
     )
   }
-  return E.right({ sections, dialect: dialect ?? TYPE_DIALECT, implicitLine, elided, skipped })
+  return E.right({
+    sections,
+    dialect: {
+      ...(dialect ?? TYPE_DIALECT),
+      grouped: sections.some((x) => x.kind === 'address-space' && x.names.length > 1),
+    },
+    implicitLine,
+    elided,
+    skipped,
+  })
 }
 
 /** Every node of a subtree in pre-order (iterative). */
@@ -475,7 +547,7 @@ const kindOf = (n: PNode, knowledge: RegionKnowledge): Kind => {
           : { kind: 'container', readonly: false, romd: true, guess: 'default' }
       if (knowledge.containers.has(n.l.name))
         return { kind: 'container', readonly: false, romd: true, guess: 'knowledge' }
-      // before 2.10 a writable childless line may be RAM as well as I/O
+      // before 2.9 a writable childless line may be RAM as well as I/O
       return access === undefined
         ? { kind: 'io', readonly: false, romd: true }
         : { kind: 'io', readonly: false, romd: true, guess: 'default' }
@@ -524,7 +596,8 @@ export const parseDump = (
   const knowledge = options.knowledge ?? QEMU
   const readE = readSections(text, knowledge)
   if (E.isLeft(readE)) return readE
-  const { sections, dialect, implicitLine, elided } = readE.right
+  const { sections, implicitLine, elided } = readE.right
+  let dialect = readE.right.dialect
   const assumptions: Assumption[] = []
   for (const line of elided)
     assumptions.push({
@@ -560,9 +633,11 @@ export const parseDump = (
     const root = s.root as PNode
     for (const c of byHash.get(root.hash) ?? []) {
       if (c === root || c.section === si) continue
-      // two address-space sections are two roots (QEMU prints a shared root once, and
-      // one device's bus master container looks exactly like another's)
-      if (c.parent === undefined && s.kind === 'address-space') continue
+      // from QEMU 7.0 two address-space sections are two roots (a shared root prints
+      // once; one device's bus master container looks exactly like another's); before,
+      // every address space printed its own copy of its root, in order
+      if (c.parent === undefined && s.kind === 'address-space')
+        if (dialect.grouped || c.section > si) continue
       if (sameShape(c, root)) {
         root.same = c
         break
@@ -728,6 +803,29 @@ export const parseDump = (
       subregions: [],
       opaque: true,
     })
+  }
+
+  // before QEMU 5.0 an alias line printed its own type, always i/o: seen when an alias
+  // printed i/o targets a region that prints something else
+  if (dialect.regionText === 'type') {
+    const typeOf = (id: RegionId | undefined): string => {
+      const r = id === undefined ? undefined : regions.get(id)
+      return r === undefined || r.opaque === true
+        ? 'i/o'
+        : regionType({ regions, addressSpaces, nextId }, r)
+    }
+    const printsTarget = aliasNodes.some((n) => n.l.type !== 'i/o')
+    const printsOwn = aliasNodes.some(
+      (n) => n.l.type === 'i/o' && typeOf(regions.get(n.id)?.aliasTarget) !== 'i/o',
+    )
+    if (printsOwn && !printsTarget) {
+      dialect = { ...dialect, aliasType: 'own' }
+      for (const a of assumptions)
+        if (a._tag === 'OpaqueTarget')
+          Object.assign(a, {
+            message: `${a.message} (before QEMU 5.0 an alias line does not say what its target is)`,
+          })
+    }
   }
 
   // refuse alias cycles (rendering an alias must not lead back to it): one iterative

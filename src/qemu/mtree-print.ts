@@ -22,7 +22,7 @@ export interface PrintOptions {
   readonly disabled?: boolean
   /** Line ending (default `\r\n`, as HMP prints). */
   readonly eol?: '\r\n' | '\n'
-  /** The dialect (default: a type word and 16-digit addresses, QEMU 2.10 to 10.x). */
+  /** The dialect (default: a type word and 16-digit addresses, QEMU 7.0 to 10.x). */
   readonly dialect?: MtreeDialect
 }
 
@@ -54,7 +54,7 @@ export const printOrder = (t: Topology, r: Region): ReadonlyArray<Region> =>
     .map((x) => x.c)
 
 /**
- * The two access characters QEMU printed before 2.10: `R` in romd mode, `W` when neither
+ * The two access characters QEMU printed before 2.9: `R` in romd mode, `W` when neither
  * read-only nor a ROM device in romd mode (of the region itself, not of an alias target).
  */
 export const accessText = (r: Region): string =>
@@ -72,6 +72,10 @@ export const print =
     const showDisabled = options.disabled ?? false
     const digits = options.dialect?.digits ?? 16
     const access = options.dialect?.regionText === 'access'
+    const bare = options.dialect?.headers === 'bare'
+    const ownAliasType = options.dialect?.aliasType === 'own'
+    const grouped = options.dialect?.grouped ?? true
+    const blank = bare ? '' : eol
     const hex = (n: bigint): string =>
       digits === 16 ? toHex16(n) : n.toString(16).padStart(digits, '0')
     const out: string[] = []
@@ -85,7 +89,7 @@ export const print =
     // iterative walk; each frame prints one region and schedules its children
     const printTree = (root: RegionId): void => {
       const stack: Array<{ id: RegionId; level: number; base: bigint }> = [
-        { id: root, level: 1, base: 0n },
+        { id: root, level: bare ? 0 : 1, base: 0n },
       ]
       while (stack.length > 0) {
         const { id, level, base } = stack.pop() as { id: RegionId; level: number; base: bigint }
@@ -95,8 +99,14 @@ export const print =
         const curEnd = wrap(curStart + mrSize(mr.size))
         const synthetic = mr.placeholder === true
         if (!synthetic && (curStart < base || curEnd < curStart)) pending += OVERFLOW
+        // before QEMU 2.4 a disabled region was left out with all it holds
+        if (bare && !mr.enabled) continue
         const visible = !synthetic && (mr.enabled || showDisabled)
-        const what = access ? accessText(mr) : `${mr.nonvolatile ? 'nv-' : ''}${regionType(t, mr)}`
+        const what = access
+          ? accessText(mr)
+          : ownAliasType && mr.kind === 'alias'
+            ? 'i/o'
+            : `${mr.nonvolatile ? 'nv-' : ''}${regionType(t, mr)}`
         const head = `${'  '.repeat(level)}${hex(curStart)}-${hex(curEnd)} (prio ${mr.priority}, ${what}): `
         const tail = mr.enabled ? '' : ' [disabled]'
         if (mr.kind === 'alias') {
@@ -115,17 +125,24 @@ export const print =
           stack.push({ id: (children[i] as Region).id, level: level + 1, base: curStart })
       }
     }
-    const groups = new Map<RegionId, string[]>()
+    const groups: Array<[RegionId, string[]]> = []
+    const byRoot = new Map<RegionId, string[]>()
     for (const as of t.addressSpaces) {
-      const names = groups.get(as.root)
-      if (names === undefined) groups.set(as.root, [as.name])
-      else names.push(as.name)
+      const names = grouped ? byRoot.get(as.root) : undefined
+      if (names !== undefined) names.push(as.name)
+      else {
+        const fresh = [as.name]
+        byRoot.set(as.root, fresh)
+        groups.push([as.root, fresh])
+      }
     }
     for (const [root, names] of groups) {
-      for (const name of [...names].sort(strcmp)) out.push(`address-space: ${name}${eol}`)
+      for (const name of [...names].sort(strcmp))
+        out.push(bare ? `${name}${eol}` : `address-space: ${name}${eol}`)
       printTree(root)
-      out.push(eol)
+      out.push(blank)
     }
+    if (bare) out.push(`aliases${eol}`)
     // memory-region sections: the parsed order first, then targets met since
     const sections = [...(t.mtreeSections ?? [])]
     const listed = new Set(sections)
@@ -142,9 +159,9 @@ export const print =
       if (id === undefined) break
       const mr = t.regions.get(id)
       if (mr === undefined || mr.opaque === true) continue
-      out.push(`memory-region: ${mr.name}${eol}`)
+      out.push(bare ? `${mr.name}${eol}` : `memory-region: ${mr.name}${eol}`)
       printTree(id)
-      out.push(eol)
+      out.push(blank)
     }
     return out.join('') + pending
   }

@@ -29,7 +29,11 @@ export interface RAMBlockFlags {
   readonly noReserve: boolean
   /** `RAM_GUEST_MEMFD`: has a KVM guest_memfd for private memory (QEMU 10.x). */
   readonly guestMemfd: boolean
-  /** `RAM_READONLY`: mmap'd read-only (QEMU 10.x; in 7.2 a ROM is a readonly region). */
+  /**
+   * `RAM_READONLY`: mmap'd read-only (QEMU 10.x; in 7.2 a ROM is a readonly region). An
+   * `info ramblock` of QEMU 8.0 on sets it from its `RO` column, which prints whether the
+   * block's region is read-only (`mr->readonly`: every ROM and ROM blob).
+   */
   readonly readonly: boolean
 }
 

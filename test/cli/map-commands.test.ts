@@ -93,7 +93,7 @@ describe('ramaddr flatview', () => {
     const amb = run('flatview', '--mtree', file('03-mtree-D.txt'), '--move', 'pam-pci=0x1000')
     expect(amb.code).toBe(1)
     expect(amb.stderr.trimEnd().split('\n')).toHaveLength(1)
-    expect(amb.stderr).toContain('26 regions are named "pam-pci"')
+    expect(amb.stderr).toContain('26 regions match "pam-pci"; name one by path')
     expect(
       run('flatview', '--mtree', file('03-mtree-D.txt'), '--move', 'nosuch=0x1000').stderr,
     ).toContain('no region named "nosuch"')

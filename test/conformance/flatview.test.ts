@@ -12,7 +12,8 @@ import { either as E, option as O } from 'fp-ts'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as mtree from '../../src/qemu/mtree.js'
 import * as mtreeFlat from '../../src/qemu/mtree-flat.js'
-import { applyFacts, learnFacts } from '../../src/qemu/learn.js'
+import { applyFacts, fromSameState, learnFacts } from '../../src/qemu/learn.js'
+import { renderAll } from '../../src/flatview/flatview.js'
 import { QEMU } from '../../src/qemu/knowledge.js'
 import { parse as parseRamblock } from '../../src/qemu/info-ramblock.js'
 import * as topology from '../../src/region/topology.js'
@@ -84,6 +85,36 @@ for (const s of scenarios()) {
           must(mtree.parse(fixture(s, n, 'mtree.txt')), `${id}-mtree.txt`),
         )
         expectViews(t, s, n)
+      })
+      it(`${id}: address spaces share flat views as QEMU groups them, No rendered FlatView included (d)`, () => {
+        const blocks = flatOf(s, n)
+        const learned = fromSameState(blocks)(
+          must(mtree.parse(fixture(s, n, 'mtree-D.txt')), `${id}-mtree-D.txt`),
+        )
+        const t = must(learned, 'learn').topology
+        const qemu = blocks
+          .map(
+            (b) =>
+              `${b.addressSpaces
+                .map((a) => mtreeFlat.asKey(a.name, a.root))
+                .sort()
+                .join(
+                  ' + ',
+                )} | root ${b.root} | ${b.ranges.length === 0 ? 'No rendered FlatView' : `${b.ranges.length} ranges`}`,
+          )
+          .sort()
+        const ours = renderAll({ tcg: accelOf(s) === 'tcg' })(t)
+          .map(
+            (v) =>
+              `${v.addressSpaces
+                .map((a) => mtreeFlat.asKey(a.name, mtreeFlat.asRootText(t, a.root)))
+                .sort()
+                .join(
+                  ' + ',
+                )} | root ${O.isSome(v.view.root) ? (t.regions.get(v.view.root.value)?.name ?? '?') : '(none)'} | ${v.view.ranges.length === 0 ? 'No rendered FlatView' : `${v.view.ranges.length} ranges`}`,
+          )
+          .sort()
+        expect(ours).toEqual(qemu)
       })
       it(`${id}: every gpa2hva probe translates consistently with info ramblock (c)`, () => {
         const t = must(mtree.parse(fixture(s, n, 'mtree-D.txt')), 'mtree')
