@@ -22,7 +22,8 @@ export const TRANSLATE_USAGE = `usage: ramaddr translate --mtree TREE --ramblock
 For each guest-physical address, the region that backs it, the offset in that region
 and the ram_addr_t (QEMU's address_space_translate, then ram_block->offset + offset).
 JSON: [{"gpa", "region", "offset", "ramAddr"}] in input order; region and offset are
-null where nothing is mapped, ramAddr where no RAM backs the GPA (MMIO); "assumed": true
+null where nothing is mapped, ramAddr where no RAM backs the GPA (MMIO); "hva" where
+the ramblock dump has QEMU 8.0's HVA column (GPA -> HVA from the dump alone); "assumed": true
 where the answer rests on an alias target the dump does not print (--strict refuses).
 `
 
@@ -76,6 +77,7 @@ export const translateCommand = (argv: ReadonlyArray<string>, io: Io): E.Either<
                   offset: x._tag === 'Unassigned' ? null : toHex(x.offsetInRegion),
                   ramAddr: x._tag === 'Ram' ? toHex(x.ramAddr) : null,
                   block: x._tag === 'Ram' ? x.block.idstr : null,
+                  ...(x._tag === 'Ram' && O.isSome(x.hva) ? { hva: toHex(x.hva.value) } : {}),
                   ...(x._tag !== 'Unassigned' && x.region.opaque === true
                     ? { assumed: true as const }
                     : {}),
@@ -96,7 +98,7 @@ export const translateCommand = (argv: ReadonlyArray<string>, io: Io): E.Either<
                       ? `${r.gpa}: unassigned`
                       : r.ramAddr === null
                         ? `${r.gpa}: ${r.region} @${r.offset} (MMIO, no RAM)`
-                        : `${r.gpa}: ${r.region} @${r.offset} -> ram_addr ${r.ramAddr} (${r.block})`) +
+                        : `${r.gpa}: ${r.region} @${r.offset} -> ram_addr ${r.ramAddr} (${r.block})${r.hva === undefined ? '' : ` hva ${r.hva}`}`) +
                     (r.assumed === true ? ` [assumed: ${r.region} is not in the dump]\n` : '\n'),
                 )
                 .join('')

@@ -82,6 +82,20 @@ export const FACTS: {
       machines: 'Arm virt, RISC-V virt, ppc e500',
     },
     {
+      names: ['gpex_mmio', 'gpex_ioport'],
+      source:
+        'hw/pci-host/gpex.c gpex_host_realize: memory_region_init of the PCI bus address spaces, inside the terminating windows',
+      releases: '7.2, 10.0',
+      machines: 'Arm virt, RISC-V virt, LoongArch virt, x86 microvm with PCIe',
+    },
+    {
+      names: ['smram'],
+      source:
+        'hw/pci-host/q35.c mch_realize, hw/pci-host/i440fx.c: memory_region_init of 4 GiB holding the SMRAM windows (all disabled while SMRAM is closed)',
+      releases: '7.2, 10.0',
+      machines: 'x86 pc, q35',
+    },
+    {
       names: ['bus master container'],
       source:
         'hw/pci/pci.c do_pci_register_device: memory_region_init of UINT64_MAX holding the bus master alias',

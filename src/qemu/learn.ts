@@ -15,17 +15,10 @@
  * @module
  */
 import { either as E } from 'fp-ts'
-import type { Region } from '../region/region.js'
-import type { Topology } from '../region/topology.js'
+import type { Region, RegionId } from '../region/region.js'
+import { absoluteAddress, type Topology } from '../region/topology.js'
 import { renderAll } from '../flatview/flatview.js'
-import {
-  asKey,
-  asRootText,
-  linesByAddressSpace,
-  rangeLine,
-  renderedLinesByAddressSpace,
-  type FlatViewBlock,
-} from './mtree-flat.js'
+import { asKey, asRootText, renderedAddressSpaces, type FlatViewBlock } from './mtree-flat.js'
 
 /** The names of regions that some flat range in `blocks` shows. */
 export const rangeNames = (blocks: ReadonlyArray<FlatViewBlock>): ReadonlySet<string> =>
@@ -76,28 +69,34 @@ export const markTerminating =
   }
 
 /**
- * Names of childless I/O regions that this model renders where QEMU's view (the same
- * address space in `blocks`) shows no range of theirs.
+ * Names of childless I/O regions that this model renders in an address space where QEMU's
+ * view (the same address space in `blocks`) shows no range of that name at all: an empty
+ * container prints like a childless I/O region. (A region shown somewhere in the view is
+ * not one, even where the model renders it at the wrong place: that is an order question,
+ * see {@link learnOrder}.)
  */
 export const falseLeafNames =
   (blocks: ReadonlyArray<FlatViewBlock>) =>
   (t: Topology): ReadonlySet<string> => {
-    const want = linesByAddressSpace(blocks)
+    // the region names each listed address space shows (address spaces may repeat a key)
+    const namesByKey = new Map<string, Set<string>>()
+    for (const b of blocks)
+      for (const a of b.addressSpaces) {
+        const key = asKey(a.name, a.root)
+        const names = namesByKey.get(key) ?? new Set<string>()
+        for (const r of b.ranges) names.add(r.region)
+        namesByKey.set(key, names)
+      }
     const out = new Set<string>()
     for (const v of renderAll({})(t)) {
-      const expected = v.addressSpaces
-        .map((a) => want.get(asKey(a.name, asRootText(t, a.root))))
+      const shown = v.addressSpaces
+        .map((a) => namesByKey.get(asKey(a.name, asRootText(t, a.root))))
         .find((l) => l !== undefined)
-      if (expected === undefined) continue
-      const shown = new Set(expected)
+      if (shown === undefined) continue
       for (const r of v.view.ranges) {
         const mr = t.regions.get(r.region)
         if (mr === undefined || mr.kind !== 'io' || mr.subregions.length > 0) continue
-        if (
-          !shown.has(rangeLine(t, r, '')) &&
-          ![...shown].some((l) => l.startsWith(rangeLine(t, r, '') + ' '))
-        )
-          out.add(mr.name)
+        if (!shown.has(mr.name)) out.add(mr.name)
       }
     }
     for (const name of [...out])
@@ -211,8 +210,14 @@ export const fromSameState =
     const accel = blocks.some((b) => b.ranges.some((r) => r.markers.includes('KVM')))
       ? 'kvm'
       : 'tcg'
-    const learned = learn(blocks)(t)
-    const got = renderedLinesByAddressSpace({ accel })(learned)
+    const learned = learnOrder(blocks)(learn(blocks)(t))
+    // rendered lists by key; a key repeats where address spaces share a name and root
+    const got = new Map<string, Array<ReadonlyArray<string> | undefined>>()
+    for (const [k, lines] of renderedAddressSpaces({ accel })(learned)) {
+      const list = got.get(k)
+      if (list === undefined) got.set(k, [lines])
+      else list.push(lines)
+    }
     for (const b of blocks)
       for (const as of b.addressSpaces) {
         // a view of QEMU 2.9 or 2.10 names no root: match the address space by name
@@ -221,7 +226,16 @@ export const fromSameState =
             ? ([...got.keys()].find((k) => k.startsWith(`AS "${as.name}", root: `)) ??
               asKey(as.name, as.root))
             : asKey(as.name, as.root)
-        const lines = got.get(key)
+        const want = b.ranges.map((r) => r.text.slice(2))
+        const candidates = got.get(key) ?? []
+        const exact = candidates.findIndex(
+          (c) => c !== undefined && c.length === want.length && c.every((l, i) => l === want[i]),
+        )
+        if (exact >= 0) {
+          candidates[exact] = undefined // each rendered address space answers one listed one
+          continue
+        }
+        const lines = candidates.find((c) => c !== undefined)
         const mismatch = (
           line: number,
           qemu: string | undefined,
@@ -239,17 +253,88 @@ export const fromSameState =
                 : `line ${line}: in ${as.name} QEMU shows ${qemu === undefined ? 'no more ranges' : JSON.stringify(qemu.trim())} where the tree renders ${tree === undefined ? 'no more ranges' : JSON.stringify(tree)}; the flat view is not of the same state`,
           })
         if (lines === undefined) return mismatch(b.line, undefined, undefined)
-        const n = Math.max(lines.length, b.ranges.length)
-        for (let i = 0; i < n; i++) {
-          const q = b.ranges[i]
-          const r = lines[i]
-          if (q?.text.slice(2) !== r)
+        const n = Math.max(lines.length, want.length)
+        for (let i = 0; i < n; i++)
+          if (want[i] !== lines[i])
             return mismatch(
-              q?.line ?? (b.ranges[b.ranges.length - 1]?.line ?? b.line) + 1,
-              q?.text,
-              r,
+              b.ranges[i]?.line ?? (b.ranges[b.ranges.length - 1]?.line ?? b.line) + 1,
+              b.ranges[i]?.text,
+              lines[i],
             )
-        }
       }
     return E.right({ topology: learned, accel })
+  }
+
+const terminal = (r: Region): boolean => r.kind !== 'container' && r.kind !== 'alias'
+
+/**
+ * Learns, from a flat view of the same state, which of two overlapping siblings of equal
+ * priority QEMU put first, which `info mtree` cannot show: QEMU inserts a subregion before
+ * the first sibling of equal or lower priority (`memory_region_update_container_subregions`,
+ * softmmu/memory.c), so of two equals the one added last wins the overlap, while the text
+ * lists them by address. Where the view shows the later-listed one of two terminating
+ * regions inside their overlap and not the earlier one, the later one is moved in front.
+ * Containers and aliases are left alone (their own names never show as ranges).
+ *
+ * @example
+ * import { mtree, mtreeFlat, learn, topology } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * // hppa B160L: the LASI chip's I/O region and the parallel port inside its range
+ * const t = mtree.parse('address-space: memory\n  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n    00000000ffd00000-00000000ffdfffff (prio 0, i/o): lasi\n    00000000ffd02800-00000000ffd02807 (prio 0, i/o): parallel\n\n')
+ * const f = mtreeFlat.parse('FlatView #0\n AS "memory", root: system\n Root memory region: system\n  00000000ffd00000-00000000ffd027ff (prio 0, i/o): lasi\n  00000000ffd02800-00000000ffd02807 (prio 0, i/o): parallel\n  00000000ffd02808-00000000ffdfffff (prio 0, i/o): lasi @0000000000002808\n\n')
+ * assert.ok(either.isRight(t) && either.isRight(f))
+ * const system = topology.byName('system')(learn.learnOrder(f.right)(t.right))[0]
+ * assert.deepEqual(system?.subregions.length, 2)
+ * assert.ok(either.isRight(learn.fromSameState(f.right)(t.right)))
+ */
+export const learnOrder =
+  (blocks: ReadonlyArray<FlatViewBlock>) =>
+  (t: Topology): Topology => {
+    // a range names its region and, through its offset, where the region starts: so two
+    // regions of one name (the dma-pageh pairs of an i82378) are told apart
+    const shown = new Map<string, Array<readonly [bigint, bigint]>>()
+    for (const b of blocks)
+      for (const r of b.ranges) {
+        const key = `${r.region}@${BigInt.asUintN(64, r.start - r.offset)}`
+        const list = shown.get(key)
+        if (list === undefined) shown.set(key, [[r.start, r.end]])
+        else list.push([r.start, r.end])
+      }
+    const showsIn = (r: Region, start: bigint, lo: bigint, hi: bigint): boolean =>
+      (shown.get(`${r.name}@${BigInt.asUintN(64, start)}`) ?? []).some(([s, e]) => s < hi && lo < e)
+    let regions: Map<RegionId, Region> | undefined
+    for (const c of t.regions.values()) {
+      if (c.subregions.length < 2) continue
+      const kids = c.subregions
+        .map((id) => t.regions.get(id))
+        .filter((k): k is Region => k !== undefined && k.enabled && k.size > 0n)
+      const bySize = [...kids].sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0))
+      const base = absoluteAddress(c.id)(t)
+      let order = [...c.subregions]
+      // sweep in address order: each region against the earlier ones still open
+      const open: Region[] = []
+      for (const k of bySize) {
+        for (let i = open.length - 1; i >= 0; i--)
+          if ((open[i] as Region).addr + (open[i] as Region).size <= k.addr) open.splice(i, 1)
+        for (const o of open) {
+          if (o.priority !== k.priority || !terminal(o) || !terminal(k)) continue
+          const lo = base + k.addr
+          const hi = base + (o.addr + o.size < k.addr + k.size ? o.addr + o.size : k.addr + k.size)
+          const [first, second] = order.indexOf(o.id) < order.indexOf(k.id) ? [o, k] : [k, o]
+          if (
+            showsIn(second, base + second.addr, lo, hi) &&
+            !showsIn(first, base + first.addr, lo, hi)
+          ) {
+            order = order.filter((id) => id !== second.id)
+            order.splice(order.indexOf(first.id), 0, second.id)
+          }
+        }
+        open.push(k)
+      }
+      if (order.some((id, i) => id !== c.subregions[i])) {
+        regions ??= new Map(t.regions)
+        regions.set(c.id, { ...c, subregions: order })
+      }
+    }
+    return regions === undefined ? t : { ...t, regions }
   }

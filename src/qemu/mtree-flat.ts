@@ -299,11 +299,41 @@ export const parse = (text: string): E.Either<TextError, ReadonlyArray<FlatViewB
  */
 export const asKey = (name: string, root: string): string => `AS "${name}", root: ${root}`
 
-/** The range lines of each address space, by {@link asKey}, from parsed blocks. */
+/**
+ * Keys that stay unique where address spaces repeat a name and root (QEMU 10 makes one
+ * `virtio-pci-cfg-mem-as` rooted at a `virtio-pci` per virtio device; intel-iommu one
+ * `vtd-root` per device): the first of a repeated key (in order of its lines) keeps it, the
+ * others get ` #2`, ` #3`…, so two listings of the same machine key alike whatever order
+ * they list the address spaces in.
+ */
+export const uniqueKeys = (
+  entries: ReadonlyArray<readonly [string, ReadonlyArray<string>]>,
+): Map<string, ReadonlyArray<string>> => {
+  const byKey = new Map<string, Array<ReadonlyArray<string>>>()
+  for (const [k, lines] of entries) {
+    const list = byKey.get(k)
+    if (list === undefined) byKey.set(k, [lines])
+    else list.push(lines)
+  }
+  const out = new Map<string, ReadonlyArray<string>>()
+  for (const [k, lists] of byKey) {
+    if (lists.length === 1) {
+      out.set(k, lists[0] as ReadonlyArray<string>)
+      continue
+    }
+    const sorted = lists
+      .map((l) => ({ l, s: l.join('\n') }))
+      .sort((x, y) => (x.s < y.s ? -1 : x.s > y.s ? 1 : 0))
+    sorted.forEach((x, i) => out.set(i === 0 ? k : `${k} #${i + 1}`, x.l))
+  }
+  return out
+}
+
+/** The range lines of each address space, by {@link asKey} (see {@link uniqueKeys}). */
 export const linesByAddressSpace = (
   blocks: ReadonlyArray<FlatViewBlock>,
 ): ReadonlyMap<string, ReadonlyArray<string>> =>
-  new Map(
+  uniqueKeys(
     blocks.flatMap((b) =>
       b.addressSpaces.map(
         (a) => [asKey(a.name, a.root), b.ranges.map((r) => r.text.slice(2))] as const,
@@ -311,20 +341,22 @@ export const linesByAddressSpace = (
     ),
   )
 
-/** The range lines this library renders for each address space, by {@link asKey}. */
+/** The range lines this library renders for each address space, by {@link asKey} (see {@link uniqueKeys}). */
 export const renderedLinesByAddressSpace =
   (options: FlatPrintOptions = {}) =>
-  (t: Topology): ReadonlyMap<string, ReadonlyArray<string>> => {
-    const out = new Map<string, ReadonlyArray<string>>()
+  (t: Topology): ReadonlyMap<string, ReadonlyArray<string>> =>
+    uniqueKeys(renderedAddressSpaces(options)(t))
+
+/** Each address space's {@link asKey} and rendered range lines, in topology order. */
+export const renderedAddressSpaces =
+  (options: FlatPrintOptions = {}) =>
+  (t: Topology): Array<readonly [string, ReadonlyArray<string>]> => {
+    const out: Array<readonly [string, ReadonlyArray<string>]> = []
     for (const v of renderAll({ tcg: options.accel !== 'kvm', ...options })(t)) {
-      const lines = viewLines(t, v, options).filter(
-        (l) => l.startsWith('  ') && l !== '  No rendered FlatView',
-      )
-      for (const as of v.addressSpaces)
-        out.set(
-          asKey(as.name, asRootText(t, as.root)),
-          lines.map((l) => l.slice(2)),
-        )
+      const lines = viewLines(t, v, options)
+        .filter((l) => l.startsWith('  ') && l !== '  No rendered FlatView')
+        .map((l) => l.slice(2))
+      for (const as of v.addressSpaces) out.push([asKey(as.name, asRootText(t, as.root)), lines])
     }
     return out
   }

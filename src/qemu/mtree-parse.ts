@@ -750,7 +750,14 @@ export const parseDump = (
         (c) => !ancestors.has(c) && c.l.alias?.target !== alias.target,
       )
       const plain = named.filter((c) => c.l.alias === undefined)
-      const pick = plain.length > 0 ? plain : named
+      const some = plain.length > 0 ? plain : named
+      // the alias line prints its target's type (QEMU 5.0 on): a candidate of another
+      // type is not it
+      const typed =
+        n.l.type === 'i/o' || n.l.access !== undefined
+          ? some
+          : some.filter((c) => c.l.alias !== undefined || c.l.type === n.l.type)
+      const pick = typed.length > 0 ? typed : some
       if (pick.length > 0) {
         target = (pick[0] as PNode).id
         if (pick.length > 1)
