@@ -119,30 +119,31 @@ describe('--strict and partial dumps', () => {
     return { code, stdout, stderr }
   }
   it('translate answers from a paste of one address space, and --strict refuses it', () => {
-    const ok = runWith(
-      memoryOnly,
-      'translate',
-      '--mtree',
-      'paste',
-      '--ramblock',
-      join(q35.dir, '03-ramblock.txt'),
-      '--json',
-      '0x100000',
-    )
+    const translatePaste = (...extra: string[]) =>
+      runWith(
+        memoryOnly,
+        'translate',
+        '--mtree',
+        'paste',
+        '--ramblock',
+        join(q35.dir, '03-ramblock.txt'),
+        ...extra,
+        '0x100000',
+      )
+    const ok = translatePaste('--json')
     expect(ok.stderr).toBe('')
     const rows = JSON.parse(ok.stdout) as Array<Record<string, unknown>>
-    // QEMU's probe of the same state: 0x100000 is pc.ram at ram_addr_t 0x100000
-    expect(rows[0]).toMatchObject({ gpa: '0x100000', region: 'pc.ram', ramAddr: '0x100000' })
-    const strict = runWith(
-      memoryOnly,
-      'translate',
-      '--mtree',
-      'paste',
-      '--ramblock',
-      join(q35.dir, '03-ramblock.txt'),
-      '--strict',
-      '0x100000',
-    )
+    // QEMU's own gpa2hva probe of the same state gives the host address
+    const probes = JSON.parse(fixture(q35, 3, 'probes.json')) as Array<Record<string, string>>
+    const probe = probes.find((p) => BigInt(p.gpa ?? '') === 0x100000n)
+    expect(probe?.region).toBe('pc.ram')
+    expect(rows[0]).toMatchObject({
+      gpa: '0x100000',
+      region: 'pc.ram',
+      hva: `0x${BigInt(probe?.hva ?? '0').toString(16)}`,
+      assumed: true,
+    })
+    const strict = translatePaste('--strict')
     expect(strict.code).toBe(1)
     expect(strict.stderr.trimEnd().split('\n')).toHaveLength(1)
     expect(strict.stderr).toMatch(
@@ -156,12 +157,27 @@ describe('--move takes a path or an address where names repeat', () => {
   if (q35 === undefined) throw new Error('fixture missing')
   const file = (n: string) => join(q35.dir, n)
   it('the virtio-pci BAR region is one region, though it roots virtio-pci-cfg-mem-as too', () => {
-    const text = fixture(q35, 3, 'mtree-D.txt')
-    const m = /^ +([0-9a-f]{16})-[0-9a-f]{16} \(prio [0-9]+, i\/o\): virtio-pci\r?$/m.exec(text)
-    expect(m).not.toBeNull()
-    const r = cli('flatview', '--mtree', file('03-mtree-D.txt'), '--move', 'virtio-pci=0xfe000000')
+    // state 12: the modern virtio BAR mapped at 0x800000000, and the root of its config AS
+    const r = cli(
+      'flatview',
+      '--mtree',
+      file('12-mtree-D.txt'),
+      '--learn',
+      file('12-mtree-f.txt'),
+      '--move',
+      'virtio-pci=0x800100000',
+    )
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
+    const views = rangeLinesOf(r.stdout)
+    // moved in memory (through the pci64 hole alias, identity-mapped), as QEMU's
+    // memory_region_set_address would; and in the config address space too, which QEMU
+    // renders from its root's own address (render_memory_region adds mr->addr: state 12's
+    // -f shows that address space at 0x800000000, state 03's, unmapped, at 0)
+    for (const as of ['AS "memory", root: system', 'AS "virtio-pci-cfg-mem-as", root: virtio-pci'])
+      expect(views.get(as)).toContain(
+        '0000000800100000-0000000800100fff (prio 0, i/o): virtio-pci-common-virtio-net',
+      )
   })
   it('names an ambiguous region by NAME@ADDR and refuses the bare name', () => {
     const bare = cli('flatview', '--mtree', file('03-mtree-D.txt'), '--move', 'pam-pci=0x0')
