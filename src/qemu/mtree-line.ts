@@ -158,7 +158,8 @@ export const parseLine = (lineNo: number, text: string): E.Either<TextError, Mtr
   const disabled = rest.endsWith(DISABLED)
   if (disabled) rest = rest.slice(0, -DISABLED.length)
   const nameColumn = c + 1
-  const common = {
+  // one object shape for every line (no spreads: this runs once per line of a dump)
+  const line: { -readonly [K in keyof MtreeLine]: MtreeLine[K] } = {
     level,
     start,
     end,
@@ -166,13 +167,15 @@ export const parseLine = (lineNo: number, text: string): E.Either<TextError, Mtr
     priority,
     nonvolatile,
     type,
-    ...(access === undefined ? {} : { access }),
+    name: rest,
     disabled,
+    nameColumn,
     overflow,
   }
+  if (access !== undefined) line.access = access
   if (!rest.startsWith('alias ')) {
     if (rest.length === 0) return fail('a region name')
-    return E.right({ ...common, name: rest, nameColumn })
+    return E.right(line)
   }
   // alias NAME @TARGET OFF-OFFEND
   const body = rest.slice(6)
@@ -197,14 +200,12 @@ export const parseLine = (lineNo: number, text: string): E.Either<TextError, Mtr
     c = nameColumn - 1 + 6
     return fail('"alias NAME @TARGET"')
   }
-  return E.right({
-    ...common,
-    name: head.slice(0, at_),
-    alias: {
-      target: head.slice(at_ + 2),
-      offset: BigInt('0x' + offText),
-      offsetEnd: BigInt('0x' + offEndText),
-    },
-    nameColumn: nameColumn + 6,
-  })
+  line.name = head.slice(0, at_)
+  line.alias = {
+    target: head.slice(at_ + 2),
+    offset: BigInt('0x' + offText),
+    offsetEnd: BigInt('0x' + offEndText),
+  }
+  line.nameColumn = nameColumn + 6
+  return E.right(line)
 }

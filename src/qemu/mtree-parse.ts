@@ -137,7 +137,6 @@ interface PNode {
   readonly children: PNode[]
   readonly section: number
   readonly parent: PNode | undefined
-  hash: number
   id: RegionId
   /** For a section root printed elsewhere too: the node it is. */
   same: PNode | undefined
@@ -153,6 +152,9 @@ interface Section {
 }
 
 const wrap = (n: bigint): bigint => BigInt.asUintN(64, n)
+
+/** The start of a region line below a root (the parser's fast path). */
+const REGION = /^ +[0-9a-f]{16}-[0-9a-f]{16} \(prio /
 
 /** Options of {@link parse}. */
 export interface ParseOptions {
@@ -197,7 +199,6 @@ const synthetic = (
   children: [],
   section,
   parent,
-  hash: 0,
   id: NO_ID,
   same: undefined,
 })
@@ -231,88 +232,8 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
   const closeEmpty = (s: Section, lineNo: number): void => {
     s.root = synthetic(lineNo, sections.indexOf(s), undefined, 1, 0n, TWO_64)
   }
-  for (let i = 0; i < lines.length; i++) {
-    const lineNo = i + 1
-    const raw = lines[i] ?? ''
-    let text_ = dedent(normalise(raw), indent + (current === undefined ? 0 : current.extra))
-    if (isElision(text_)) {
-      elided.push(lineNo)
-      continue
-    }
-    if (text_.trim() === '' || isPrompt(text_)) {
-      if (current !== undefined && current.root === undefined && !isPrompt(text_))
-        return E.left(
-          at(lineNo, 1, `the region tree of ${current.kind} ${current.names[0] ?? ''}`, text_),
-        )
-      if (current !== undefined && current.root !== undefined) {
-        current = undefined
-        stack = []
-      }
-      continue
-    }
-    const header = /^(address-space|memory-region): (.*)$/.exec(text_)
-    if (header !== null) {
-      const kind = header[1] as Section['kind']
-      const name = header[2] ?? ''
-      if (name.length === 0) return E.left(at(lineNo, kind.length + 3, 'a name', ''))
-      if (current !== undefined && current.root !== undefined)
-        return E.left(at(lineNo, 1, 'a blank line before the next section', text_))
-      if (current !== undefined && (kind !== 'address-space' || current.kind !== 'address-space'))
-        return E.left(at(lineNo, 1, 'a region line', text_))
-      if (current === undefined) {
-        current = { kind, names: [name], line: lineNo, extra: 0 }
-        sections.push(current)
-      } else current.names.push(name)
-      continue
-    }
-    // QEMU 2.0 to 2.3: a bare name line heads each tree, "aliases" the alias targets
-    if (!/^(\[DETECTED OVERFLOW!\] )* *[0-9a-f]{8,16}-/.test(text_)) {
-      const next = lines.slice(i + 1).find((x) => normalise(x) !== '' && !isPrompt(x))
-      const nextText = next === undefined ? '' : dedent(normalise(next), indent)
-      if (
-        bare ||
-        (/^[^\s:]+(?: [^\s:]+)*$/.test(text_) &&
-          text_.length <= 80 &&
-          /^[0-9a-f]{16}-[0-9a-f]{16} \(prio -?[0-9]+, [R-][W-]\): /.test(nextText))
-      ) {
-        bare = true
-        rootLevel = 0
-        if (current !== undefined && current.root === undefined) closeEmpty(current, lineNo)
-        if (text_ === 'aliases') {
-          bareTargets = true
-          current = undefined
-          stack = []
-          continue
-        }
-        current = {
-          kind: bareTargets ? 'memory-region' : 'address-space',
-          names: [text_],
-          line: lineNo,
-          extra: 0,
-        }
-        sections.push(current)
-        stack = []
-        continue
-      }
-    }
-    // a mail client's format=flowed adds one space to every indented line of a section
-    if (current !== undefined && current.root === undefined && stack.length === 0) {
-      const lead = text_.length - text_.trimStart().length
-      if (lead % 2 === 1 && lead >= 3 && /^ +[0-9a-f]{8}/.test(text_)) {
-        current.extra = 1
-        text_ = text_.slice(1)
-      }
-    }
-    const parsed = parseLine(lineNo, text_)
-    if (E.isLeft(parsed)) {
-      if (current === undefined && !/^(\[DETECTED OVERFLOW!\] )* *[0-9a-f]{8}/.test(text_)) {
-        // text around a paste (a command line, a sentence) before or between trees
-        skipped.push(lineNo)
-        continue
-      }
-      return parsed
-    }
-    const l = parsed.right
+  /** Places a parsed region line in the current section's tree. */
+  const addNode = (l: MtreeLine, lineNo: number, text_: string): E.Either<TextError, void> => {
     if (dialect === undefined) {
       dialect = {
         ...TYPE_DIALECT,
@@ -400,13 +321,105 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
       children: [],
       section: sectionNo,
       parent,
-      hash: 0,
       id: NO_ID,
       same: undefined,
     }
     if (parent === undefined) current.root = node
     else parent.children.push(node)
     stack.push(node)
+    return E.right(undefined)
+  }
+  for (let i = 0; i < lines.length; i++) {
+    const lineNo = i + 1
+    const raw = lines[i] ?? ''
+    let text_ = dedent(normalise(raw), indent + (current === undefined ? 0 : current.extra))
+    // the common case first: a region line of a tree already under way
+    if (current !== undefined && stack.length > 0 && text_.startsWith('  ') && REGION.test(text_)) {
+      const parsed = parseLine(lineNo, text_)
+      if (E.isLeft(parsed)) return parsed
+      const pushed = addNode(parsed.right, lineNo, text_)
+      if (E.isLeft(pushed)) return pushed
+      continue
+    }
+    if (isElision(text_)) {
+      elided.push(lineNo)
+      continue
+    }
+    if (text_.trim() === '' || isPrompt(text_)) {
+      if (current !== undefined && current.root === undefined && !isPrompt(text_))
+        return E.left(
+          at(lineNo, 1, `the region tree of ${current.kind} ${current.names[0] ?? ''}`, text_),
+        )
+      if (current !== undefined && current.root !== undefined) {
+        current = undefined
+        stack = []
+      }
+      continue
+    }
+    const header = /^(address-space|memory-region): (.*)$/.exec(text_)
+    if (header !== null) {
+      const kind = header[1] as Section['kind']
+      const name = header[2] ?? ''
+      if (name.length === 0) return E.left(at(lineNo, kind.length + 3, 'a name', ''))
+      if (current !== undefined && current.root !== undefined)
+        return E.left(at(lineNo, 1, 'a blank line before the next section', text_))
+      if (current !== undefined && (kind !== 'address-space' || current.kind !== 'address-space'))
+        return E.left(at(lineNo, 1, 'a region line', text_))
+      if (current === undefined) {
+        current = { kind, names: [name], line: lineNo, extra: 0 }
+        sections.push(current)
+      } else current.names.push(name)
+      continue
+    }
+    // QEMU 2.0 to 2.3: a bare name line heads each tree, "aliases" the alias targets
+    if (!/^(\[DETECTED OVERFLOW!\] )* *[0-9a-f]{8,16}-/.test(text_)) {
+      const next = lines.slice(i + 1).find((x) => normalise(x) !== '' && !isPrompt(x))
+      const nextText = next === undefined ? '' : dedent(normalise(next), indent)
+      if (
+        bare ||
+        (/^[^\s:]+(?: [^\s:]+)*$/.test(text_) &&
+          text_.length <= 80 &&
+          /^[0-9a-f]{16}-[0-9a-f]{16} \(prio -?[0-9]+, [R-][W-]\): /.test(nextText))
+      ) {
+        bare = true
+        rootLevel = 0
+        if (current !== undefined && current.root === undefined) closeEmpty(current, lineNo)
+        if (text_ === 'aliases') {
+          bareTargets = true
+          current = undefined
+          stack = []
+          continue
+        }
+        current = {
+          kind: bareTargets ? 'memory-region' : 'address-space',
+          names: [text_],
+          line: lineNo,
+          extra: 0,
+        }
+        sections.push(current)
+        stack = []
+        continue
+      }
+    }
+    // a mail client's format=flowed adds one space to every indented line of a section
+    if (current !== undefined && current.root === undefined && stack.length === 0) {
+      const lead = text_.length - text_.trimStart().length
+      if (lead % 2 === 1 && lead >= 3 && /^ +[0-9a-f]{8}/.test(text_)) {
+        current.extra = 1
+        text_ = text_.slice(1)
+      }
+    }
+    const parsed = parseLine(lineNo, text_)
+    if (E.isLeft(parsed)) {
+      if (current === undefined && !/^(\[DETECTED OVERFLOW!\] )* *[0-9a-f]{8}/.test(text_)) {
+        // text around a paste (a command line, a sentence) before or between trees
+        skipped.push(lineNo)
+        continue
+      }
+      return parsed
+    }
+    const pushed = addNode(parsed.right, lineNo, text_)
+    if (E.isLeft(pushed)) return pushed
   }
   if (bare && current !== undefined && current.root === undefined) closeEmpty(current, lines.length)
   if (current !== undefined && current.root === undefined)
@@ -448,44 +461,7 @@ const preorder = (root: PNode): PNode[] => {
   return out
 }
 
-const mixString = (h: number, s: string): number => {
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619)
-  return Math.imul(h ^ 0xff, 16777619)
-}
-const mixBig = (h: number, n: bigint): number =>
-  Math.imul(
-    Math.imul(h ^ Number(n & 0xffffffffn), 16777619) ^ Number((n >> 32n) & 0xffffffffn),
-    16777619,
-  )
-const mixNum = (h: number, n: number): number => Math.imul(h ^ (n | 0), 16777619)
-
-/** A hash of a node's shape; children's hashes must be set. */
-const shapeHash = (n: PNode): number => {
-  let h = 2166136261
-  h = mixString(h, n.l.name)
-  h = mixBig(h, n.rel)
-  h = mixBig(h, n.size)
-  h = mixNum(h, n.l.priority)
-  h = mixString(h, n.l.type)
-  h = mixNum(
-    h,
-    (n.l.nonvolatile ? 1 : 0) |
-      (n.l.disabled ? 2 : 0) |
-      (n.synthetic ? 4 : 0) |
-      (n.l.access?.romd === true ? 8 : 0) |
-      (n.l.access?.writable === true ? 16 : 0),
-  )
-  if (n.l.alias !== undefined) {
-    h = mixString(h, n.l.alias.target)
-    h = mixBig(h, n.l.alias.offset)
-  }
-  h = mixNum(h, n.children.length)
-  for (const c of n.children) h = mixNum(h, c.hash)
-  return h >>> 0
-}
-
 const sameNode = (a: PNode, b: PNode): boolean =>
-  a.hash === b.hash &&
   a.l.name === b.l.name &&
   a.rel === b.rel &&
   a.size === b.size &&
@@ -612,26 +588,28 @@ export const parseDump = (
       message: `line ${implicitLine}: region lines with no "address-space:" header, read as address space memory`,
     })
 
-  // shapes, bottom-up
+  // a section root may be a node printed elsewhere (a non-root node, or an address-space
+  // root): only nodes named like some section root are candidates, keyed by what a
+  // subtree compare would check first
   const orders = sections.map((s) => preorder(s.root as PNode))
-  for (const order of orders)
-    for (let i = order.length - 1; i >= 0; i--) {
-      const n = order[i] as PNode
-      n.hash = shapeHash(n)
-    }
-  // candidates a section root may be: non-root nodes, and address-space roots
-  const byHash = new Map<number, PNode[]>()
+  const keyOf = (n: PNode): string => `${n.l.name}\u0000${n.size}\u0000${n.children.length}`
+  const rootNames = new Set(sections.map((s) => (s.root as PNode).l.name))
+  const byKey = new Map<string, PNode[]>()
   orders.forEach((order, si) => {
     for (const n of order)
-      if (n.parent !== undefined || sections[si]?.kind === 'address-space') {
-        const list = byHash.get(n.hash)
-        if (list === undefined) byHash.set(n.hash, [n])
+      if (
+        rootNames.has(n.l.name) &&
+        (n.parent !== undefined || sections[si]?.kind === 'address-space')
+      ) {
+        const k = keyOf(n)
+        const list = byKey.get(k)
+        if (list === undefined) byKey.set(k, [n])
         else list.push(n)
       }
   })
   sections.forEach((s, si) => {
     const root = s.root as PNode
-    for (const c of byHash.get(root.hash) ?? []) {
+    for (const c of byKey.get(keyOf(root)) ?? []) {
       if (c === root || c.section === si) continue
       // from QEMU 7.0 two address-space sections are two roots (a shared root prints
       // once; one device's bus master container looks exactly like another's); before,
@@ -677,12 +655,18 @@ export const parseDump = (
   const aliasNodes: PNode[] = []
   for (const n of built) {
     // QEMU's list order: descending priority; print order (by address) among equals
-    const order = n.children
-      .map((c, i) => ({ id: c.id, i, prio: c.l.priority }))
-      .sort((a, b) => b.prio - a.prio || a.i - b.i)
-      .map((x) => x.id)
+    const kids = n.children
+    let order: RegionId[]
+    if (kids.every((c) => c.l.priority === (kids[0] as PNode).l.priority))
+      order = kids.map((c) => c.id)
+    else
+      order = kids
+        .map((c, i) => ({ id: c.id, i, prio: c.l.priority }))
+        .sort((a, b) => b.prio - a.prio || a.i - b.i)
+        .map((x) => x.id)
     const k = kindOf(n, knowledge)
-    regions.set(n.id, {
+    // one object shape for every region (optional fields set after, not spread in)
+    const r: { -readonly [K in keyof Region]: Region[K] } = {
       id: n.id,
       name: n.l.name,
       kind: k.kind,
@@ -696,10 +680,11 @@ export const parseDump = (
       nonvolatile: n.l.nonvolatile,
       aliasOffset: n.l.alias?.offset ?? 0n,
       dirtyLog: knowledge.vgaLogging.has(n.l.name) ? DIRTY_MEMORY_VGA : 0,
-      ...(n.parent === undefined ? {} : { container: n.parent.id }),
       subregions: order,
-      ...(n.synthetic ? { placeholder: true as const } : {}),
-    })
+    }
+    if (n.parent !== undefined) r.container = n.parent.id
+    if (n.synthetic) r.placeholder = true
+    regions.set(n.id, r)
     if (n.l.alias !== undefined) aliasNodes.push(n)
     if (k.guess !== undefined)
       assumptions.push({
@@ -729,9 +714,14 @@ export const parseDump = (
 
   // alias targets: the section of that name, else the one other region of that name, else
   // an opaque region standing for what the dump left out
+  const wanted = new Set(
+    aliasNodes.flatMap((n) =>
+      n.l.alias === undefined || sectionByName.has(n.l.alias.target) ? [] : [n.l.alias.target],
+    ),
+  )
   const byName = new Map<string, PNode[]>()
   for (const n of built)
-    if (!n.synthetic) {
+    if (!n.synthetic && wanted.has(n.l.name)) {
       const list = byName.get(n.l.name)
       if (list === undefined) byName.set(n.l.name, [n])
       else list.push(n)
@@ -837,7 +827,7 @@ export const parseDump = (
 
   // refuse alias cycles (rendering an alias must not lead back to it): one iterative
   // depth-first walk over subregion and alias edges, O(regions)
-  const cycle = findAliasCycle(regions)
+  const cycle = findAliasCycle(regions, nextId)
   if (cycle !== undefined) {
     const n = built.find((b) => b.id === cycle)
     if (n !== undefined)
@@ -859,41 +849,48 @@ export const parseDump = (
 }
 
 /** An alias on a cycle of subregion and alias edges, if there is one. */
-const findAliasCycle = (regions: ReadonlyMap<RegionId, Region>): RegionId | undefined => {
-  const state = new Map<RegionId, 1 | 2>() // 1: on the path, 2: done
-  const edges = (r: Region): RegionId[] =>
-    r.aliasTarget === undefined ? [...r.subregions] : [...r.subregions, r.aliasTarget]
-  for (const start of regions.keys()) {
-    if (state.has(start)) continue
-    const path: Array<{ id: RegionId; next: RegionId[]; i: number }> = [
-      { id: start, next: edges(regions.get(start) as Region), i: 0 },
-    ]
-    state.set(start, 1)
-    while (path.length > 0) {
-      const top = path[path.length - 1] as { id: RegionId; next: RegionId[]; i: number }
-      if (top.i >= top.next.length) {
-        state.set(top.id, 2)
-        path.pop()
+const findAliasCycle = (
+  regions: ReadonlyMap<RegionId, Region>,
+  idLimit: number,
+): RegionId | undefined => {
+  // ids are dense (1 .. idLimit - 1): the walk keeps its state in typed arrays
+  const state = new Uint8Array(idLimit) // 1: on the path, 2: done
+  const pathId = new Int32Array(idLimit)
+  const pathEdge = new Int32Array(idLimit)
+  const edgeCount = (r: Region): number =>
+    r.subregions.length + (r.aliasTarget === undefined ? 0 : 1)
+  for (const start of regions.values()) {
+    if (state[start.id] !== 0) continue
+    let depth = 0
+    pathId[0] = start.id
+    pathEdge[0] = 0
+    state[start.id] = 1
+    while (depth >= 0) {
+      const r = regions.get(pathId[depth] as RegionId) as Region
+      const i = pathEdge[depth] as number
+      if (i >= edgeCount(r)) {
+        state[r.id] = 2
+        depth--
         continue
       }
-      const to = top.next[top.i++] as RegionId
-      const r = regions.get(to)
-      if (r === undefined) continue
-      const s = state.get(to)
-      if (s === 2) continue
-      if (s === 1) {
+      pathEdge[depth] = i + 1
+      const to =
+        i < r.subregions.length ? (r.subregions[i] as RegionId) : (r.aliasTarget as RegionId)
+      if (to <= 0 || to >= idLimit || state[to] === 2 || !regions.has(to)) continue
+      if (state[to] === 1) {
         // the cycle is the path from `to` to the top; name its first alias (in id order)
-        const from = path.findIndex((p) => p.id === to)
-        const onCycle = path
-          .slice(from)
-          .map((p) => regions.get(p.id) as Region)
-          .filter((x) => x.kind === 'alias')
-          .map((x) => x.id)
-          .sort((a, b) => a - b)
-        return onCycle[0]
+        let best: RegionId | undefined
+        for (let d = depth; d >= 0; d--) {
+          const id = pathId[d] as RegionId
+          if (regions.get(id)?.kind === 'alias' && (best === undefined || id < best)) best = id
+          if (id === to) break
+        }
+        return best
       }
-      state.set(to, 1)
-      path.push({ id: to, next: edges(r), i: 0 })
+      state[to] = 1
+      depth++
+      pathId[depth] = to
+      pathEdge[depth] = 0
     }
   }
   return undefined

@@ -19,7 +19,11 @@ export const isElision = (line: string): boolean =>
   )
 
 /** A line with non-breaking spaces made spaces and trailing blanks removed. */
-export const normalise = (line: string): string => line.replace(/\u00a0/g, ' ').trimEnd()
+export const normalise = (line: string): string => {
+  const last = line.charCodeAt(line.length - 1)
+  if (line.indexOf('\u00a0') < 0 && last !== 32 && last !== 9 && last !== 13) return line
+  return line.replace(/\u00a0/g, ' ').trimEnd()
+}
 
 /**
  * The indentation a paste added to every line: the leading spaces of the first line
