@@ -1,6 +1,6 @@
 /**
  * `ramaddr draw --mtree TREE --ramblock RAMBLOCK [--learn FLAT] [--as NAME]
- * [--move NAME=ADDR]…`: an SVG picture of the map.
+ * [--move REGION=ADDR]…`: an SVG picture of the map.
  *
  * @module
  */
@@ -17,12 +17,12 @@ import { loadRamList, loadTopology } from './load.js'
 
 /** Usage text. */
 export const DRAW_USAGE = `usage: ramaddr draw --mtree TREE --ramblock RAMBLOCK [--learn FLAT] [--as NAME]
-                    [--move NAME=ADDR]… > map.svg
+                    [--move REGION=ADDR]… > map.svg
 
 Draw the guest-physical map of address space NAME (default memory) beside ram_addr_t
 space as SVG: a box per flat range (RAM and ROM coloured by their RAMBlock, I/O grey),
 a box per RAMBlock, a band from each RAM-backed GPA range to the ram_addr_t it maps,
-ranges seen through an alias dashed and labelled. With --move (NAME=ADDR, a BAR move,
+ranges seen through an alias dashed and labelled. With --move (REGION=ADDR, a BAR move,
 as for flatview), the moved region's new place is highlighted and its old place shown.
 The vertical scale is piecewise (log-like per range, gaps compressed), not linear.
 `

@@ -1,6 +1,6 @@
 /**
  * `ramaddr flatview --mtree TREE [--learn FLAT] [--accel tcg|kvm] [--as NAME]
- * [--move NAME=ADDR]… [--json]`.
+ * [--move REGION=ADDR]… [--json]`.
  *
  * @module
  */
@@ -34,7 +34,7 @@ JSON: [{"addressSpaces", "root", "ranges": [{"start", "size", "region", "offset"
 "priority", "type", "readonly", "kvm"}]}] with hex-string numbers.
 `
 
-/** Applies `NAME=ADDR` moves in order. */
+/** Applies `REGION=ADDR` moves in order (REGION: a name, a path or NAME@ADDR; see `resolveRef`). */
 export const applyMoves =
   (moves: ReadonlyArray<string>) =>
   (t: Topology): E.Either<Failure, Topology> =>

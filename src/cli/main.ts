@@ -18,6 +18,9 @@ import { MIRROR_USAGE, mirrorCommand } from './mirror-cmd.js'
 /** The top-level help. */
 export const USAGE = `usage: ramaddr <command> [options]
 
+Dumps of any QEMU from 2.0 to 10.x are read, whole or pasted in part (--strict refuses
+what a partial dump leaves to a guess; --learn takes info mtree -f of the same state).
+
 Commands:
   ramblock FILE [--json]                 print an \`info ramblock\` dump as QEMU does
   ramblock --allocate NAME:USED[:MAX]…   allocate RAMBlocks as QEMU 7.2 does
@@ -26,7 +29,7 @@ Commands:
   gpas --mtree TREE --ramblock RB RAMADDR…       ram_addr_t -> every GPA mapping it
   kvm-slots --mtree TREE --ramblock RB [--log NAME]…  the KVM memslots QEMU would hold
   mirror plan|after-move --mtree TREE --ramblock RB --scheme S …  a mirror VM's slots
-  draw --mtree TREE --ramblock RB [--move NAME=ADDR]… > map.svg  GPA beside ram_addr_t, SVG
+  draw --mtree TREE --ramblock RB [--move REGION=ADDR]… > map.svg  GPA beside ram_addr_t, SVG
   xen encode FILE.json [--soft] | xen decode STREAM [--json]  Xen altp2m migration stream
   qmp SOCKET flatview|translate|gpas|kvm-slots|ramblock […]  the same on a live QEMU
 

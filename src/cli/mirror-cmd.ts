@@ -25,7 +25,7 @@ import { loadRamList, loadTopology, parseAddressArg } from './load.js'
 export const MIRROR_USAGE = `usage: ramaddr mirror plan --mtree TREE --ramblock RAMBLOCK --scheme shifted|tuples
          [--shift N | --maxphyaddr N --reduction N [--cbitpos N]] [--tuples FILE]
          [--snp] [--vtom ADDR] [--helper-vcpus N | --no-helper] [--json]
-       ramaddr mirror after-move (the same options) --move NAME=ADDR… [--json]
+       ramaddr mirror after-move (the same options) --move REGION=ADDR… [--json]
 
 plan: the memslot table of a mirror VM for the main VM of the dump (address space
 "memory"). Scheme "shifted" maps the main VM's RAM below 4 GiB 1:1 and every RAMBlock at
@@ -38,7 +38,7 @@ On violations: exit 1, one line each on stderr, or with --json {"violations": [.
 stdout. JSON table: [{"slot", "mirrorGpa", "size", "ramAddr", "source"}], hex strings,
 source identity, shifted, tuple or helper.
 
-after-move: applies --move NAME=ADDR to the dump and prints the tuples the move
+after-move: applies --move REGION=ADDR to the dump and prints the tuples the move
 invalidates and the mirror slot operations (size 0 deletes) that repair the plan.
 `
 
@@ -206,7 +206,7 @@ export const mirrorCommand = (argv: ReadonlyArray<string>, io: Io): E.Either<Fai
       if (sub === 'plan' && moves.length > 0)
         return E.left(usageError('--move goes with mirror after-move'))
       if (sub === 'after-move' && moves.length === 0)
-        return E.left(usageError('mirror after-move needs --move NAME=ADDR'))
+        return E.left(usageError('mirror after-move needs --move REGION=ADDR'))
       const json = args.flags.has('json')
       return pipe(
         E.Do,
