@@ -7,8 +7,15 @@
 import { either as E, option as O } from 'fp-ts'
 import { pipe } from 'fp-ts/lib/function.js'
 import { toHex } from '../addresses/hex.js'
-import { renderAll } from '../flatview/flatview.js'
-import { hasKvmSlot, viewLines } from '../qemu/mtree-flat.js'
+import { renderAll, type SharedView } from '../flatview/flatview.js'
+import {
+  asKey,
+  asRootText,
+  hasKvmSlot,
+  viewLines,
+  type FlatPrintOptions,
+  type FlatViewBlock,
+} from '../qemu/mtree-flat.js'
 import { regionType } from '../qemu/mtree-print.js'
 import { setAddress, type Topology } from '../region/topology.js'
 import { resolveRef } from '../region/region-ref.js'
@@ -24,7 +31,8 @@ Render every address space of an \`info mtree\` (or \`info mtree -D\`) dump of a
 (2.x to 10.x, whole or partial) and print the flat views as \`info mtree -f\` does.
 --learn takes \`info mtree -f\` of the same machine state: it learns which I/O regions
 terminate and which are containers, reads the accelerator off its " KVM" markers, and
-refuses a view the tree does not explain (another state). --strict refuses a dump
+refuses a view the tree does not explain (another state); the views then print in its
+order with its line ends, so the output is that text itself. --strict refuses a dump
 that leaves anything to a guess (an alias target it does not print, a region kind only
 a flat view can tell). --move sets the address, relative to its parent, of one region
 (a BAR move), before rendering; moves apply in order. REGION is a name, a path
@@ -61,6 +69,53 @@ export const applyMoves =
       E.right(t),
     )
 
+/**
+ * Views in the order a parsed `info mtree -f` lists them, each with its address spaces in
+ * the order listed there; views the listing lacks follow, in their own order. A view is
+ * matched by its address spaces and ranges, so repeated names (one
+ * `virtio-pci-cfg-mem-as` per device) find their own block.
+ */
+export const inViewOrder =
+  (blocks: ReadonlyArray<FlatViewBlock>, t: Topology, options: FlatPrintOptions) =>
+  (views: ReadonlyArray<SharedView>): ReadonlyArray<SharedView> => {
+    const blockKey = (b: FlatViewBlock): string =>
+      [
+        ...b.addressSpaces.map((a) => asKey(a.name, a.root)).sort(),
+        ...b.ranges.map((r) => r.text),
+      ].join('\n')
+    const viewKey = (v: SharedView): string =>
+      [
+        ...v.addressSpaces.map((a) => asKey(a.name, asRootText(t, a.root))).sort(),
+        ...viewLines(t, v, options).filter(
+          (l) => l.startsWith('  ') && l !== '  No rendered FlatView',
+        ),
+      ].join('\n')
+    const free = views.map((v) => ({ v, key: viewKey(v), used: false }))
+    const out: SharedView[] = []
+    for (const b of blocks) {
+      const k = blockKey(b)
+      const hit = free.find((f) => !f.used && f.key === k)
+      if (hit === undefined) continue
+      hit.used = true
+      // each address space takes the next listed place of its name and root (a block may
+      // list one name twice: two bridges' pci_bridge_pci_mem)
+      const places = new Map<string, number[]>()
+      b.addressSpaces.forEach((a, i) => {
+        const k = asKey(a.name, a.root)
+        places.set(k, [...(places.get(k) ?? []), i])
+      })
+      const ranked = hit.v.addressSpaces.map((a, i) => {
+        const free_ = places.get(asKey(a.name, asRootText(t, a.root)))
+        return { a, rank: free_?.shift() ?? b.addressSpaces.length + i }
+      })
+      out.push({
+        view: hit.v.view,
+        addressSpaces: ranked.sort((x, y) => x.rank - y.rank).map((x) => x.a),
+      })
+    }
+    return [...out, ...free.filter((f) => !f.used).map((f) => f.v)]
+  }
+
 /** Runs the subcommand. */
 export const flatviewCommand = (argv: ReadonlyArray<string>, io: Io): E.Either<Failure, string> =>
   pipe(
@@ -79,21 +134,26 @@ export const flatviewCommand = (argv: ReadonlyArray<string>, io: Io): E.Either<F
         E.chain((loaded) =>
           pipe(
             applyMoves(args.options.get('move') ?? [])(loaded.topology),
-            E.map((t) => ({ t, accel: accelArg ?? loaded.accel ?? 'tcg' })),
+            E.map((t) => ({ t, accel: accelArg ?? loaded.accel ?? 'tcg', flat: loaded.flat })),
           ),
         ),
-        E.chain(({ t, accel }) => {
-          const views = renderAll({ tcg: accel === 'tcg' })(t).filter(
+        E.chain(({ t, accel, flat }) => {
+          const options = { accel: accel as 'tcg' | 'kvm', eol: '\n' as const }
+          const rendered = renderAll({ tcg: accel === 'tcg' })(t)
+          // with a learned view, views and their address spaces come in its order (QEMU
+          // prints views in hash order): the output is then QEMU's text itself
+          const all = flat === undefined ? rendered : inViewOrder(flat.blocks, t, options)(rendered)
+          const views = all.filter(
             (v) => only === undefined || v.addressSpaces.some((a) => a.name === only),
           )
           if (only !== undefined && views.length === 0)
             return E.left(inputError(`no address space named ${JSON.stringify(only)}`))
-          const options = { accel: accel as 'tcg' | 'kvm', eol: '\n' as const }
+          const eol = flat?.eol ?? '\n'
           if (!args.flags.has('json'))
             return E.right(
               views
                 .map((v, i) =>
-                  [`FlatView #${i}`, ...viewLines(t, v, options), ''].map((l) => l + '\n').join(''),
+                  [`FlatView #${i}`, ...viewLines(t, v, options), ''].map((l) => l + eol).join(''),
                 )
                 .join(''),
             )

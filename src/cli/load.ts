@@ -9,7 +9,8 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { parseHex } from '../addresses/hex.js'
 import { parse as parseRamblock } from '../qemu/info-ramblock.js'
 import { fromSameState } from '../qemu/learn.js'
-import { parse as parseFlat } from '../qemu/mtree-flat.js'
+import { parse as parseFlat, type FlatViewBlock } from '../qemu/mtree-flat.js'
+import { splitLines } from '../addresses/text-error.js'
 import { parseDump as parseMtreeDump, type Assumption } from '../qemu/mtree-parse.js'
 import type { RamList } from '../ramblock/ram-list.js'
 import type { Topology } from '../region/topology.js'
@@ -39,6 +40,8 @@ export interface LoadedTree {
   readonly assumptions: ReadonlyArray<Assumption>
   /** The accelerator a `--learn` view's markers show, if one was given. */
   readonly accel: 'tcg' | 'kvm' | undefined
+  /** The `--learn` view, if one was given, and its line ending. */
+  readonly flat?: { readonly blocks: ReadonlyArray<FlatViewBlock>; readonly eol: '\r\n' | '\n' }
 }
 
 /**
@@ -57,13 +60,22 @@ export const loadTree = (args: Args, io: Io): E.Either<Failure, LoadedTree> => {
       if (flat === undefined)
         return E.right({ topology: dump.topology, assumptions: dump.assumptions, accel: undefined })
       return pipe(
-        readParsed(io, flat, parseFlat),
-        E.chain((blocks) =>
+        readParsed(io, flat, (text) =>
+          E.map((blocks: ReadonlyArray<FlatViewBlock>) => ({ blocks, eol: splitLines(text).eol }))(
+            parseFlat(text),
+          ),
+        ),
+        E.chain((view) =>
           pipe(
-            fromSameState(blocks)(dump.topology),
+            fromSameState(view.blocks)(dump.topology),
             E.bimap(
               (e) => inputError(`${flat}: ${e.message}`),
-              (l): LoadedTree => ({ topology: l.topology, assumptions: [], accel: l.accel }),
+              (l): LoadedTree => ({
+                topology: l.topology,
+                assumptions: [],
+                accel: l.accel,
+                flat: view,
+              }),
             ),
           ),
         ),
