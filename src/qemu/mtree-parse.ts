@@ -107,6 +107,12 @@ export type Assumption =
       readonly message: string
     }
   | {
+      /** A line read together with the next, which a mail client had wrapped. */
+      readonly _tag: 'Rejoined'
+      readonly line: number
+      readonly message: string
+    }
+  | {
       /** A line standing for lines left out of a paste (`...`, `(etc)`). */
       readonly _tag: 'Elided'
       readonly line: number
@@ -211,6 +217,8 @@ interface Read {
   readonly elided: ReadonlyArray<number>
   /** Lines around the trees that are not part of a dump. */
   readonly skipped: ReadonlyArray<number>
+  /** Lines read together with the next one (a mail client wrapped them). */
+  readonly rejoined: ReadonlyArray<number>
 }
 
 /** Splits the text into sections of printed trees. */
@@ -226,6 +234,8 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
   let implicitLine: number | undefined
   const elided: number[] = []
   const skipped: number[] = []
+  const rejoined: number[] = []
+  const skip = new Set<number>()
   let bare = false
   let bareTargets = false
   /** A bare-headed address space with no tree: its root is disabled (2.0 to 2.3 skip it). */
@@ -329,13 +339,40 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
     stack.push(node)
     return E.right(undefined)
   }
+  /**
+   * A region line, or one a mail client wrapped: when a line does not parse and the next
+   * starts at column 0 with text that is no line of a dump, the two are read as one (the
+   * next is then skipped).
+   */
+  const parseOrRejoin = (i: number, text_: string): E.Either<TextError, MtreeLine> => {
+    const parsed = parseLine(i + 1, text_)
+    // a wrapped alias line may end right after "alias", which reads as a region so named
+    const cut =
+      E.isLeft(parsed) || (parsed.right.name === 'alias' && parsed.right.alias === undefined)
+    if (!cut || i + 1 >= lines.length) return parsed
+    const next = normalise(lines[i + 1] ?? '')
+    if (
+      next === '' ||
+      /^\s/.test(next) ||
+      /^(address-space|memory-region): |^FlatView #|^\[DETECTED|^[0-9a-f]{16}-/.test(next) ||
+      isPrompt(next) ||
+      isElision(next)
+    )
+      return parsed
+    const joined = parseLine(i + 1, `${text_.trimEnd()} ${next}`)
+    if (E.isLeft(joined)) return parsed
+    rejoined.push(i + 1)
+    skip.add(i + 1)
+    return joined
+  }
   for (let i = 0; i < lines.length; i++) {
+    if (skip.has(i)) continue
     const lineNo = i + 1
     const raw = lines[i] ?? ''
     let text_ = dedent(normalise(raw), indent + (current === undefined ? 0 : current.extra))
     // the common case first: a region line of a tree already under way
     if (current !== undefined && stack.length > 0 && text_.startsWith('  ') && REGION.test(text_)) {
-      const parsed = parseLine(lineNo, text_)
+      const parsed = parseOrRejoin(i, text_)
       if (E.isLeft(parsed)) return parsed
       const pushed = addNode(parsed.right, lineNo, text_)
       if (E.isLeft(pushed)) return pushed
@@ -409,7 +446,27 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
         text_ = text_.slice(1)
       }
     }
-    const parsed = parseLine(lineNo, text_)
+    // a sentence written right under a tree (no blank line): the tree ends there
+    if (
+      current !== undefined &&
+      current.root !== undefined &&
+      !bare &&
+      /^[^\s[0-9a-f]/.test(text_) &&
+      !text_.includes('(prio ')
+    ) {
+      skipped.push(lineNo)
+      current = undefined
+      stack = []
+      continue
+    }
+    // info mtree -f pasted along: its views are not part of the tree
+    if (/^FlatView #[0-9]+$/.test(text_)) {
+      while (i + 1 < lines.length && normalise(lines[i + 1] ?? '') !== '') i++
+      current = undefined
+      stack = []
+      continue
+    }
+    const parsed = parseOrRejoin(i, text_)
     if (E.isLeft(parsed)) {
       if (current === undefined && !/^(\[DETECTED OVERFLOW!\] )* *[0-9a-f]{8}/.test(text_)) {
         // text around a paste (a command line, a sentence) before or between trees
@@ -446,6 +503,7 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
     implicitLine,
     elided,
     skipped,
+    rejoined,
   })
 }
 
@@ -572,9 +630,15 @@ export const parseDump = (
   const knowledge = options.knowledge ?? QEMU
   const readE = readSections(text, knowledge)
   if (E.isLeft(readE)) return readE
-  const { sections, implicitLine, elided } = readE.right
+  const { sections, implicitLine, elided, rejoined } = readE.right
   let dialect = readE.right.dialect
   const assumptions: Assumption[] = []
+  for (const line of rejoined)
+    assumptions.push({
+      _tag: 'Rejoined',
+      line,
+      message: `line ${line}: read together with line ${line + 1}, as a line a mail client wrapped`,
+    })
   for (const line of elided)
     assumptions.push({
       _tag: 'Elided',

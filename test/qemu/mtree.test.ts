@@ -301,3 +301,37 @@ describe('no depth of nesting makes the parser throw', () => {
     expect(d.right.topology.regions.size).toBe(5002)
   })
 })
+
+describe('pasted dumps a mail client or a writer touched', () => {
+  const wrapped = [
+    'address-space: memory',
+    '  0000000000000000-ffffffffffffffff (prio 0, i/o): system',
+    '    0000000002000000-000000000200ffff (prio 0, rom): alias',
+    'exynos4210.irom_alias @exynos4210.irom 0000000000000000-000000000000ffff',
+    '    00000000fe000000-00000000fe7fffff (prio 0, romd): alias pflash-alias',
+    '@musicpal.flash 0000000000000000-00000000007fffff',
+    'The next address is unaligned.',
+    '',
+    'FlatView #0',
+    ' AS "memory", root: system',
+    ' Root memory region: system',
+    '  0000000002000000-000000000200ffff (prio 0, rom): exynos4210.irom',
+    '',
+  ].join('\n')
+  it('rejoins wrapped alias lines, ends a tree at a sentence, skips a pasted -f', () => {
+    const d = mtree.parseDump(wrapped)
+    if (E.isLeft(d)) throw new Error(d.left.message)
+    const aliases = [...d.right.topology.regions.values()].filter((r) => r.kind === 'alias')
+    expect(aliases.map((a) => a.name)).toEqual(['exynos4210.irom_alias', 'pflash-alias'])
+    expect(d.right.assumptions.filter((a) => a._tag === 'Rejoined').map((a) => a.line)).toEqual([
+      3, 5,
+    ])
+  })
+  it('a region line that parses is never joined with a sentence under it', () => {
+    const d = mtree.parseDump(
+      'address-space: memory\n  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n    0000000000000000-0000000007ffffff (prio 0, ram): pc.ram\nAs you can see, RAM starts at 0.\n',
+    )
+    if (E.isLeft(d)) throw new Error(d.left.message)
+    expect([...d.right.topology.regions.values()].map((r) => r.name)).toEqual(['system', 'pc.ram'])
+  })
+})

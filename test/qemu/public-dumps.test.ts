@@ -22,14 +22,16 @@ interface Entry {
 }
 const manifest = JSON.parse(readFileSync(join(DIR, 'MANIFEST.json'), 'utf8')) as Entry[]
 
-/** Damaged in the paste: wrapped, escaped, cut, or a format older than FlatView #N. */
+/**
+ * Damaged in the paste (escaped, cut, rows wrapped), or two dumps in one paste with no
+ * header to tell them apart. (Alias lines a mail client wrapped are rejoined.)
+ */
 const DAMAGED = new Set([
   'ebiroll-stm32l1-rak811-mtree-8digit.txt', // a fork mixing 8- and 16-digit addresses on one line
   'qemu-commit-8a64609e-aarch64-kvm-mtree-f-elided.txt', // ranges with no FlatView header
-  'qemu-devel-2019-05-ppc64-spapr-nvdimm-mtree-nbsp.txt', // alias line wrapped by the mailer
+  'qemu-devel-2019-05-ppc64-spapr-nvdimm-mtree-nbsp.txt', // two states in one paste, the second headerless
   'qemu-devel-2020-02-arm-sx1-mtree-f-d-dispatch.txt', // AS lines indented one space more
-  'qemu-devel-2021-03-arm-musicpal-mtree-wrapped-and-f.txt', // wrapped
-  'qemu-devel-2021-08-arm-smdkc210-6.0.93-mtree-and-f-wrapped.txt', // wrapped
+  'qemu-devel-2021-03-arm-musicpal-mtree-wrapped-and-f.txt', // two states (before/after), headerless
   'qemu-devel-2022-12-ramblock-hva-before-after-columns-cut.txt', // columns cut away
   'qemu-devel-2023-01-aarch64-ramblock-64k-4k-wrapped.txt', // rows wrapped
   'memflow-qemu-x86-q35-vfio-kvm-mtree-f-escaped.txt', // inside a string with \" escapes
