@@ -11,7 +11,8 @@
  *
  * @module
  */
-import { either as E, taskEither as TE } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { createConnection, type Socket } from 'node:net'
 

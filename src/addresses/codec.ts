@@ -6,7 +6,7 @@
  * @module
  */
 import * as t from 'io-ts'
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { parseHex, toHex } from './hex.js'
 import { Gfn, Gpa, Hva, MirrorGpa, PageIndex, RamAddr, Size, type KindOps } from './kinds.js'

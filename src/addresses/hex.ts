@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { TWO_64 } from './u64.js'
 
 const HEX_BODY = /^[0-9a-fA-F]+$/

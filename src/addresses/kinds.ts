@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { TWO_64, isSize, isU64 } from './u64.js'
 
 declare const kindTag: unique symbol

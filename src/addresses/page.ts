@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { either as E, option as O } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import type { AddrRange } from './range.js'
 import { TWO_64, isPowerOfTwo, log2 } from './u64.js'
 

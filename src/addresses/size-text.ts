@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { parseHex, show } from './hex.js'
 import type { Size } from './kinds.js'
 import { TWO_64 } from './u64.js'

@@ -21,7 +21,7 @@
  * @module
  */
 import fc from 'fast-check'
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import type { RegionId } from '../region/region.js'
 import { setAddress, setAliasOffset, setEnabled, type Topology } from '../region/topology.js'
 import type { TopologyError } from '../region/errors.js'

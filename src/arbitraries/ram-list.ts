@@ -13,7 +13,7 @@
  * @module
  */
 import fc from 'fast-check'
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { PAGE_2M, PAGE_4K } from '../addresses/page.js'
 import { add, empty, type RamList, type RAMBlockSpec } from '../ramblock/ram-list.js'
 

@@ -18,7 +18,7 @@
  * @module
  */
 import fc from 'fast-check'
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import * as topology from '../region/topology.js'
 import type { RegionId, RegionKind } from '../region/region.js'
 import type { Topology } from '../region/topology.js'

@@ -19,7 +19,8 @@
  * @module
  */
 import fc from 'fast-check'
-import { either as E, option as O } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import { Gfn } from '../addresses/kinds.js'
 import { ACCESS_NAMES, type Access } from '../xen/access.js'
 import * as ops from '../xen/altp2m-ops.js'

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import type { Eq as FpEq } from 'fp-ts/lib/Eq.js'
 import { checkPage, checkPages, type InvalidPageCount, type PageOutOfRange } from './errors.js'
 import {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { MAX_PAGES } from './layout.js'
 
 /** A page count that is not an integer in `[0, 2^52]`. */

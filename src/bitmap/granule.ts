@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import type { PageBitmap } from './bitmap.js'
 import { invalidRatio, type InvalidRatio } from './errors.js'
 import { MAX_PAGES } from './layout.js'

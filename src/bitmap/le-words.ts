@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import type { PageBitmap } from './bitmap.js'
 import { empty, widthOf } from './bitmap.js'

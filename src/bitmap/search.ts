@@ -7,7 +7,8 @@
  *
  * @module
  */
-import { either as E, option as O } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import type { PageBitmap } from './bitmap.js'
 import type { PageRangeOutOfBounds } from './errors.js'
 import { setBitsOf } from './kernels.js'

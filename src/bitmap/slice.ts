@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import type { PageBitmap } from './bitmap.js'
 import { widthOf } from './bitmap.js'
 import { isIndex, rangeOutOfBounds, type PageRangeOutOfBounds } from './errors.js'

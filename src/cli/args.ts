@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { usageError, type Failure } from './io.js'
 
 /** Which options a command takes. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { picture } from '../draw/picture.js'
 import { build } from '../translate/address-map.js'

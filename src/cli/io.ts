@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { readFileSync } from 'node:fs'
 
 /** Input and output for a CLI run. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { EXIT_INPUT, EXIT_OK, EXIT_USAGE, type Failure, type Io } from './io.js'
 import { RAMBLOCK_USAGE, ramblockCommand } from './ramblock-cmd.js'
 import { FLATVIEW_USAGE, flatviewCommand } from './flatview-cmd.js'

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { dump } from '../adapters/qmp.js'
 import { EXIT_INPUT, EXIT_USAGE, type Io } from './io.js'
 

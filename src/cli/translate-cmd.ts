@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { toHex } from '../addresses/hex.js'
 import { Gpa, RamAddr } from '../addresses/kinds.js'
@@ -13,7 +13,7 @@ import { lastOption, parseArgs, type Args } from './args.js'
 import { inputError, usageError, type Failure, type Io } from './io.js'
 import { loadRamList, loadTopology, parseAddressArg } from './load.js'
 import { applyMoves } from './flatview-cmd.js'
-import { option as O } from 'fp-ts'
+import * as O from 'fp-ts/lib/Option.js'
 
 /** Usage of `translate`. */
 export const TRANSLATE_USAGE = `usage: ramaddr translate --mtree TREE --ramblock RAMBLOCK [--learn FLAT] [--as NAME]

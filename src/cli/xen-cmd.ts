@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { toHex } from '../addresses/hex.js'
 import { decode } from '../xen/decode.js'

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import type { RamAddr } from '../addresses/kinds.js'
 import type { AddrRange } from '../addresses/range.js'
 import * as bitmap from '../bitmap/index.js'

@@ -15,7 +15,8 @@
  *
  * @module
  */
-import { either as E, option as O } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import type { Gpa, Hva, RamAddr } from '../addresses/kinds.js'
 import { toHex } from '../addresses/hex.js'
 import * as bitmap from '../bitmap/index.js'

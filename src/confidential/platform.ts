@@ -17,7 +17,7 @@
  * @module
  */
 import * as t from 'io-ts'
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { toHex } from '../addresses/hex.js'
 import { GpaFromHex } from '../addresses/codec.js'

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { either as E, option as O } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { toHex } from '../addresses/hex.js'
 import { Gpa, RamAddr } from '../addresses/kinds.js'

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { option as O } from 'fp-ts'
+import * as O from 'fp-ts/lib/Option.js'
 import { terminates, type Region, type RegionId } from '../region/region.js'
 import type { Topology } from '../region/topology.js'
 import { TWO_64 } from '../addresses/u64.js'

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { option as O } from 'fp-ts'
+import * as O from 'fp-ts/lib/Option.js'
 import { toHex } from '../addresses/hex.js'
 import type { FlatRange } from '../flatview/flat-range.js'
 import { diff } from '../flatview/diff.js'

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { option as O } from 'fp-ts'
+import * as O from 'fp-ts/lib/Option.js'
 import type { Region, RegionId } from '../region/region.js'
 import type { AddressSpace, Topology } from '../region/topology.js'
 import type { FlatRange } from './flat-range.js'

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { option as O } from 'fp-ts'
+import * as O from 'fp-ts/lib/Option.js'
 import type { FlatRange } from '../flatview/flat-range.js'
 import type { AddressMap } from '../translate/address-map.js'
 import type { Resolver } from './listener.js'

@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as bitmap from '../bitmap/index.js'
 import type { PageBitmap } from '../bitmap/index.js'

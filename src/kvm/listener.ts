@@ -11,7 +11,8 @@
  *
  * @module
  */
-import { either as E, option as O } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import { transaction } from '../flatview/diff.js'
 import type { FlatRange } from '../flatview/flat-range.js'
 import type { FlatView } from '../flatview/flatview.js'

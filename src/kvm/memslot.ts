@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { option as O } from 'fp-ts'
+import * as O from 'fp-ts/lib/Option.js'
 import type { FlatRange } from '../flatview/flat-range.js'
 import { isRam, isRomd, type Region } from '../region/region.js'
 

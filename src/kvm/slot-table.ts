@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import type { Memslot } from './memslot.js'
 
 /** A slot in use. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { at, type TextError } from '../addresses/text-error.js'
 
 /** A parsed trace line; `slot` keeps QEMU's `(as_id << 16) | id`. */

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import * as bitmap from '../bitmap/index.js'
 import { changeTopology, guestWrite, migrationRound, type Tracker } from '../dirty/tracker.js'
 import type { Topology } from '../region/topology.js'

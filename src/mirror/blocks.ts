@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import type { RamList } from '../ramblock/ram-list.js'
 import { build, type AddressMap } from '../translate/address-map.js'
 

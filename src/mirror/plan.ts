@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import type { MirrorGpa } from '../addresses/kinds.js'
 import type { AddrRange } from '../addresses/range.js'
 import type { Platform } from '../confidential/platform.js'

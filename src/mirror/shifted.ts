@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { option as O } from 'fp-ts'
+import * as O from 'fp-ts/lib/Option.js'
 import type { MirrorGpa, RamAddr } from '../addresses/kinds.js'
 import { KVM_MEM_READONLY } from '../kvm/memslot.js'
 import { slotsOf } from '../kvm/from-map.js'

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { option as O } from 'fp-ts'
+import * as O from 'fp-ts/lib/Option.js'
 import type { Gpa, MirrorGpa, RamAddr } from '../addresses/kinds.js'
 import { gpas, ramAddrOf } from '../translate/address-map.js'
 import { mirrorEnd, type MirrorSlot } from './mirror-slot.js'

@@ -6,7 +6,7 @@
  * @module
  */
 import * as t from 'io-ts'
-import { option as O } from 'fp-ts'
+import * as O from 'fp-ts/lib/Option.js'
 import type { Gpa, MirrorGpa, RamAddr } from '../addresses/kinds.js'
 import { GpaFromHex, MirrorGpaFromHex, SizeFromHex } from '../addresses/codec.js'
 import { toHex } from '../addresses/hex.js'

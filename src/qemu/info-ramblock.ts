@@ -9,7 +9,8 @@
  *
  * @module
  */
-import { either as E, option as O } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import type { Hva, RamAddr, Size } from '../addresses/kinds.js'
 import { PAGE_4K, type PageSize } from '../addresses/page.js'
 import { TWO_64 } from '../addresses/u64.js'

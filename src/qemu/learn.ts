@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import type { Region, RegionId } from '../region/region.js'
 import { absoluteAddress, type Topology } from '../region/topology.js'
 import { renderAll } from '../flatview/flatview.js'

@@ -18,7 +18,8 @@
  *
  * @module
  */
-import { either as E, option as O } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import { toHex16 } from '../addresses/hex.js'
 import { OWNER } from './mtree-line.js'
 import type { FlatRange } from '../flatview/flat-range.js'

@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { at, type TextError } from '../addresses/text-error.js'
 
 /** The type word of a line (`container` in dumps of QEMU later than 10.0). */

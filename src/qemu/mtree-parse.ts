@@ -30,7 +30,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { TWO_64 } from '../addresses/u64.js'
 import type { Region, RegionId, RegionKind } from '../region/region.js'
 import type { AddressSpace, Topology } from '../region/topology.js'

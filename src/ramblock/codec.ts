@@ -7,7 +7,7 @@
  * @module
  */
 import * as t from 'io-ts'
-import { option as O } from 'fp-ts'
+import * as O from 'fp-ts/lib/Option.js'
 import { HvaFromHex, PageSizeCodec, RamAddrFromHex, SizeFromHex } from '../addresses/codec.js'
 import type { RAMBlock } from './ramblock.js'
 

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { option as O } from 'fp-ts'
+import * as O from 'fp-ts/lib/Option.js'
 import type { RamAddr } from '../addresses/kinds.js'
 import { U64_MAX } from '../addresses/u64.js'
 

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { option as O } from 'fp-ts'
+import * as O from 'fp-ts/lib/Option.js'
 import type { Hva, RamAddr, Size } from '../addresses/kinds.js'
 import type { PageSize } from '../addresses/page.js'
 import type { AddrRange } from '../addresses/range.js'

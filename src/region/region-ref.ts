@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import type { TopologyError } from './errors.js'
 import type { Region, RegionId } from './region.js'
 import { absoluteAddress, byName, type Topology } from './topology.js'

@@ -12,7 +12,8 @@
  *
  * @module
  */
-import { either as E, option as O } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import { TWO_64, U64_MAX } from '../addresses/u64.js'
 import type { TopologyError } from './errors.js'
 import type { Region, RegionId, RegionKind } from './region.js'

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { either as E, option as O } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import type { Gpa, Hva, RamAddr } from '../addresses/kinds.js'
 import type { AddrRange } from '../addresses/range.js'
 import { lastStartAtOrBelow, lookup, ofRoot, type FlatView } from '../flatview/flatview.js'

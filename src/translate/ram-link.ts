@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { hasRamBlock, type Region } from '../region/region.js'
 import type { Topology } from '../region/topology.js'
 import type { RamList } from '../ramblock/ram-list.js'

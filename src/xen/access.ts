@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { option as O } from 'fp-ts'
+import * as O from 'fp-ts/lib/Option.js'
 
 /** The access names, in `xenmem_access_t` order (index = Xen's number). */
 export const ACCESS_NAMES = [

@@ -10,7 +10,8 @@
  *
  * @module
  */
-import { either as E, option as O } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import type { Gfn } from '../addresses/kinds.js'
 import type { Access } from './access.js'
 import { hx, noEntry, type NoEntry } from './errors.js'

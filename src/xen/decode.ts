@@ -13,7 +13,8 @@
  *
  * @module
  */
-import { either as E, option as O } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import { Gfn } from '../addresses/kinds.js'
 import { fromCode as accessFromCode, type Access } from './access.js'
 import { hx, streamError, type StreamError } from './errors.js'

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { code as accessCode } from './access.js'
 import { hx, streamError, type StreamError } from './errors.js'
 import {

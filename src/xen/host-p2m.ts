@@ -12,7 +12,8 @@
  *
  * @module
  */
-import { either as E, option as O } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import { Gfn } from '../addresses/kinds.js'
 import { TWO_64 } from '../addresses/u64.js'
 import type { Access } from './access.js'

@@ -16,7 +16,8 @@
  *
  * @module
  */
-import { either as E, option as O } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import type { Gfn } from '../addresses/kinds.js'
 import * as bitmap from '../bitmap/index.js'
 import type { PageBitmap } from '../bitmap/index.js'

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { isU64 } from '../addresses/u64.js'
 
 declare const mfnTag: unique symbol

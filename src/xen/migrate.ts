@@ -21,7 +21,8 @@
  *
  * @module
  */
-import { either as E, option as O } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import { Gfn } from '../addresses/kinds.js'
 import {
   restoreError,

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { option as O } from 'fp-ts'
+import * as O from 'fp-ts/lib/Option.js'
 
 /** The type names, in `p2m_type_t` order (index = Xen's number). */
 export const P2M_TYPE_NAMES = [

@@ -16,7 +16,8 @@
  * @module
  */
 import * as t from 'io-ts'
-import { either as E, option as O } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { GfnFromHex, SizeFromHex } from '../addresses/codec.js'
 import { parseHex, toHex } from '../addresses/hex.js'

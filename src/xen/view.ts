@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { option as O } from 'fp-ts'
+import * as O from 'fp-ts/lib/Option.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import type { Gfn } from '../addresses/kinds.js'
 import type { Access } from './access.js'
