@@ -13,11 +13,63 @@ const pathOf = (e: t.ValidationError): string =>
     .filter((k) => k !== '')
     .join('/')
 
-const showValue = (u: unknown): string => {
+const LIMIT = 40
+
+/** One scalar as JSON would print it (bigints as hex, which JSON cannot hold). */
+const scalar = (u: unknown): string => {
   if (typeof u === 'bigint') return `0x${u.toString(16)}`
-  const s = JSON.stringify(u)
-  if (s === undefined) return String(u)
-  return s.length > 40 ? s.slice(0, 40) + '…' : s
+  if (typeof u === 'string') return JSON.stringify(u.length > LIMIT ? u.slice(0, LIMIT + 1) : u)
+  if (typeof u === 'number') return Number.isFinite(u) ? String(u) : 'null'
+  if (u === null || typeof u === 'boolean') return String(u)
+  return String(u === undefined ? 'undefined' : typeof u)
+}
+
+/**
+ * A value as JSON text, cut after 40 characters with `…`. It never throws and stops early
+ * whatever the value: bigints print as hex, a cycle or a 100,000-deep nesting costs no more
+ * than the 40 characters it prints (the walk is iterative and ends at the limit).
+ *
+ * @example
+ * import { report } from 'ramaddr'
+ * const cyclic: { self?: unknown; n: bigint } = { n: 16n }
+ * cyclic.self = cyclic
+ * assert.equal(report.showValue(cyclic), '{"n":0x10,"self":{"n":0x10,"self":{"n":0…')
+ * let deep: unknown = 0
+ * for (let i = 0; i < 100000; i++) deep = [deep]
+ * assert.equal(report.showValue(deep), '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[…')
+ */
+export const showValue = (u: unknown): string => {
+  let out = ''
+  // what is left to print, last first: values, or literal text (closing brackets, commas)
+  const todo: Array<{ readonly v: unknown } | { readonly text: string }> = [{ v: u }]
+  while (todo.length > 0 && out.length <= LIMIT) {
+    const item = todo.pop() as { readonly v: unknown } | { readonly text: string }
+    if ('text' in item) {
+      out += item.text
+      continue
+    }
+    const v = item.v
+    if (Array.isArray(v)) {
+      out += '['
+      todo.push({ text: ']' })
+      // only as many elements as could still show
+      for (let i = Math.min(v.length, LIMIT) - 1; i >= 0; i--) {
+        todo.push({ v: v[i] as unknown })
+        if (i > 0) todo.push({ text: ',' })
+      }
+    } else if (typeof v === 'object' && v !== null) {
+      out += '{'
+      todo.push({ text: '}' })
+      const keys = Object.keys(v).slice(0, LIMIT)
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const k = keys[i] as string
+        todo.push({ v: (v as Record<string, unknown>)[k] })
+        todo.push({ text: `${JSON.stringify(k)}:` })
+        if (i > 0) todo.push({ text: ',' })
+      }
+    } else out += scalar(v)
+  }
+  return out.length > LIMIT ? out.slice(0, LIMIT) + '…' : out
 }
 
 /**

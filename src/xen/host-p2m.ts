@@ -16,6 +16,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { Gfn } from '../addresses/kinds.js'
 import { TWO_64 } from '../addresses/u64.js'
+import { showValue } from '../addresses/report.js'
 import type { Access } from './access.js'
 import { isAccess } from './access.js'
 import { hx, type InvalidHostP2m } from './errors.js'
@@ -96,9 +97,9 @@ export const fromRuns = (
       return bad(i, `gfns ${hx(s.gfn)}+${hx(s.count)} leave the 64-bit gfn space`)
     if (s.mfn < 0n || s.mfn + s.count > INVALID_MFN_VALUE)
       return bad(i, `mfns ${hx(s.mfn)}+${hx(s.count)} leave [0, INVALID_MFN)`)
-    if (!isP2mType(s.type)) return bad(i, `unknown p2m type ${JSON.stringify(s.type)}`)
+    if (!isP2mType(s.type)) return bad(i, `unknown p2m type ${showValue(s.type)}`)
     if (s.access !== undefined && !isAccess(s.access))
-      return bad(i, `unknown access ${JSON.stringify(s.access)}`)
+      return bad(i, `unknown access ${showValue(s.access)}`)
     if (s.type === 'invalid') return bad(i, 'p2m_invalid is the absence of an entry, not a run')
     if (s.gfn < prevEnd)
       return bad(i, `gfn ${hx(s.gfn)} overlaps or precedes the previous run (ends ${hx(prevEnd)})`)

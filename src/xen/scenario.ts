@@ -21,6 +21,7 @@ import * as O from 'fp-ts/lib/Option.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { GfnFromHex, SizeFromHex } from '../addresses/codec.js'
 import { parseHex, toHex } from '../addresses/hex.js'
+import { showValue } from '../addresses/report.js'
 import { ACCESS_NAMES, type Access } from './access.js'
 import * as domain from './domain.js'
 import type { Domain } from './domain.js'
@@ -127,12 +128,6 @@ export const decodeScenario = (u: unknown): E.Either<ScenarioError, Scenario> =>
 const isCombinator = (c: t.ContextEntry | undefined): boolean => {
   const tag = (c?.type as { _tag?: unknown } | undefined)?._tag
   return tag === 'IntersectionType' || tag === 'UnionType'
-}
-
-const showValue = (u: unknown): string => {
-  const s = JSON.stringify(u)
-  if (s === undefined) return String(u)
-  return s.length > 40 ? s.slice(0, 40) + '…' : s
 }
 
 /** One error as `at PATH: MESSAGE (got VALUE)`, PATH the JSON path (`views/0/ops/1/gfn`). */
