@@ -31,10 +31,10 @@ const scalar = (u: unknown): string => {
  *
  * @example
  * import { report } from 'ramaddr'
- * const cyclic: { self?: unknown; n: bigint } = { n: 16n }
+ * const cyclic = { n: 16n, self: {} }
  * cyclic.self = cyclic
  * assert.equal(report.showValue(cyclic), '{"n":0x10,"self":{"n":0x10,"self":{"n":0…')
- * let deep: unknown = 0
+ * let deep = [0]
  * for (let i = 0; i < 100000; i++) deep = [deep]
  * assert.equal(report.showValue(deep), '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[…')
  */
