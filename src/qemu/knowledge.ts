@@ -166,7 +166,3 @@ export const NOTHING: RegionKnowledge = {
   zeroSize: new Set(),
   vgaLogging: new Set(),
 }
-
-/** Which fact, if any, gives a name its treatment (for messages and `--strict`). */
-export const factFor = (kind: keyof RegionKnowledge, name: string): FactSource | undefined =>
-  FACTS[kind].find((f) => f.names.includes(name))

@@ -18,7 +18,13 @@ import * as E from 'fp-ts/lib/Either.js'
 import type { Region, RegionId } from '../region/region.js'
 import { absoluteAddress, type Topology } from '../region/topology.js'
 import { renderAll } from '../flatview/flatview.js'
-import { asKey, asRootText, renderedAddressSpaces, type FlatViewBlock } from './mtree-flat.js'
+import {
+  asKey,
+  asRootText,
+  groupByKey,
+  renderedAddressSpaces,
+  type FlatViewBlock,
+} from './mtree-flat.js'
 
 /** The names of regions that some flat range in `blocks` shows. */
 export const rangeNames = (blocks: ReadonlyArray<FlatViewBlock>): ReadonlySet<string> =>
@@ -212,12 +218,9 @@ export const fromSameState =
       : 'tcg'
     const learned = learnOrder(blocks)(learn(blocks)(t))
     // rendered lists by key; a key repeats where address spaces share a name and root
-    const got = new Map<string, Array<ReadonlyArray<string> | undefined>>()
-    for (const [k, lines] of renderedAddressSpaces({ accel })(learned)) {
-      const list = got.get(k)
-      if (list === undefined) got.set(k, [lines])
-      else list.push(lines)
-    }
+    const got: Map<string, Array<ReadonlyArray<string> | undefined>> = groupByKey(
+      renderedAddressSpaces({ accel })(learned),
+    )
     for (const b of blocks)
       for (const as of b.addressSpaces) {
         // a view of QEMU 2.9 or 2.10 names no root: match the address space by name
@@ -308,12 +311,12 @@ export const learnOrder =
       const kids = c.subregions
         .map((id) => t.regions.get(id))
         .filter((k): k is Region => k !== undefined && k.enabled && k.size > 0n)
-      const bySize = [...kids].sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0))
+      const byAddress = [...kids].sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0))
       const base = absoluteAddress(c.id)(t)
       let order = [...c.subregions]
       // sweep in address order: each region against the earlier ones still open
       const open: Region[] = []
-      for (const k of bySize) {
+      for (const k of byAddress) {
         for (let i = open.length - 1; i >= 0; i--)
           if ((open[i] as Region).addr + (open[i] as Region).size <= k.addr) open.splice(i, 1)
         for (const o of open) {

@@ -300,6 +300,19 @@ export const parse = (text: string): E.Either<TextError, ReadonlyArray<FlatViewB
  */
 export const asKey = (name: string, root: string): string => `AS "${name}", root: ${root}`
 
+/** The range-line lists of each key, in the order given (a key repeats where names do). */
+export const groupByKey = (
+  entries: ReadonlyArray<readonly [string, ReadonlyArray<string>]>,
+): Map<string, Array<ReadonlyArray<string>>> => {
+  const byKey = new Map<string, Array<ReadonlyArray<string>>>()
+  for (const [k, lines] of entries) {
+    const list = byKey.get(k)
+    if (list === undefined) byKey.set(k, [lines])
+    else list.push(lines)
+  }
+  return byKey
+}
+
 /**
  * Keys that stay unique where address spaces repeat a name and root (QEMU 10 makes one
  * `virtio-pci-cfg-mem-as` rooted at a `virtio-pci` per virtio device; intel-iommu one
@@ -310,14 +323,8 @@ export const asKey = (name: string, root: string): string => `AS "${name}", root
 export const uniqueKeys = (
   entries: ReadonlyArray<readonly [string, ReadonlyArray<string>]>,
 ): Map<string, ReadonlyArray<string>> => {
-  const byKey = new Map<string, Array<ReadonlyArray<string>>>()
-  for (const [k, lines] of entries) {
-    const list = byKey.get(k)
-    if (list === undefined) byKey.set(k, [lines])
-    else list.push(lines)
-  }
   const out = new Map<string, ReadonlyArray<string>>()
-  for (const [k, lists] of byKey) {
+  for (const [k, lists] of groupByKey(entries)) {
     if (lists.length === 1) {
       out.set(k, lists[0] as ReadonlyArray<string>)
       continue
