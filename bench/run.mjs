@@ -51,14 +51,14 @@ const bareSearch = (starts, addrs) => () => {
 const libraryLookup = (map, addrs) => () => {
   let acc = 0n
   for (let k = 0; k < addrs.length; k++) {
-    const x = translate.ramAddrOf(addrs[k])(map)
+    const x = translate.ramAddrOfGpa(addrs[k])(map)
     if (x._tag === 'Some') acc += x.value
   }
   return acc
 }
 
 const libraryLookupFn = (map, addrs) => () => {
-  const lookup = translate.lookupRamAddr(map)
+  const lookup = translate.ramAddrLookup(map)
   let acc = 0n
   for (let k = 0; k < addrs.length; k++) {
     const x = lookup(addrs[k])
@@ -67,12 +67,12 @@ const libraryLookupFn = (map, addrs) => () => {
   return acc
 }
 
-const libraryBatch = (map, batch) => () => translate.ramAddrsOf(batch)(map)
+const libraryBatch = (map, batch) => () => translate.ramAddrsOfGpas(batch)(map)
 
 const libraryTranslate = (map, addrs) => () => {
   let acc = 0n
   for (let k = 0; k < addrs.length; k++) {
-    const x = translate.translate(addrs[k])(map)
+    const x = translate.translationOfGpa(addrs[k])(map)
     if (x._tag === 'Ram') acc += x.ramAddr
   }
   return acc
@@ -113,7 +113,7 @@ const lookupBench = (label, map, n = 200_000) => {
 // --- 1a. the recorded Q35 machine
 const dir = join(ROOT, 'test/fixtures/qemu-7.2/q35-512m-vga-net')
 const q35 = must(
-  translate.build({
+  translate.make({
     topology: must(mtree.parse(readFileSync(join(dir, '08-mtree-D.txt'), 'utf8'))),
     ramList: must(infoRamblock.parse(readFileSync(join(dir, '08-ramblock.txt'), 'utf8'))),
   }),
@@ -182,7 +182,7 @@ const synthetic = (n) => {
   console.log(
     `(allocating ${blocks.length} RAMBlocks as QEMU does took ${(now() - t0).toFixed(0)} ms)`,
   )
-  const map = must(translate.build({ topology: t, ramList: list }))
+  const map = must(translate.make({ topology: t, ramList: list }))
   lookupBench('synthetic', map)
 }
 

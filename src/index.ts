@@ -1,61 +1,49 @@
 /**
  * ramaddr: a model of QEMU/KVM/Xen guest memory keyed by `ram_addr_t`.
  *
+ * The root entry is the pure core: address kinds, RAMBlocks, memory-region trees and their
+ * flat views, translation between guest-physical addresses and `ram_addr_t`, page bitmaps,
+ * and QEMU's own dump formats. It imports no `node:` module and runs in a browser. The
+ * rest lives behind subpaths: `ramaddr/kvm`, `ramaddr/dirty`, `ramaddr/migration`,
+ * `ramaddr/mirror`, `ramaddr/confidential`, `ramaddr/xen`, `ramaddr/draw`,
+ * `ramaddr/arbitraries` (pure), and `ramaddr/node`, `ramaddr/cli` (Node only).
+ *
+ * Naming (docs/naming.md): kinds are values and types of one name at the root
+ * (`Gpa.make`); everything else is in a namespace named for the data it acts on, types
+ * included (`topology.Topology`, `translate.AddressMap`); functions take their data last.
+ *
  * @module
  */
 export * from './addresses/kinds.js'
-export * from './addresses/u64.js'
-export type { AddrRange, InvalidRange } from './addresses/range.js'
+/** @category Addresses */
 export * as range from './addresses/range.js'
-export type { PageSize, InvalidPageSize } from './addresses/page.js'
+/** @category Addresses */
 export * as page from './addresses/page.js'
-export * as hex from './addresses/hex.js'
+/** @category Addresses */
+export * as hex from './addresses/hex-api.js'
+/** @category Addresses */
 export * as codec from './addresses/codec.js'
-export * as sizeText from './addresses/size-text.js'
-export type { RAMBlock, RAMBlockFlags } from './ramblock/ramblock.js'
-export type { RamListError } from './ramblock/errors.js'
+/** @category Errors */
+export * as errors from './addresses/errors.js'
+/** @category RAMBlocks */
 export * as ramblock from './ramblock/index.js'
-export type { RamList, RAMBlockSpec } from './ramblock/ram-list.js'
+/** @category RAMBlocks */
 export * as ramList from './ramblock/ram-list.js'
-export type { TextError } from './addresses/text-error.js'
-export * as textError from './addresses/text-error.js'
-export * as sizeToStr from './qemu/size-to-str.js'
-export * as infoRamblock from './qemu/info-ramblock.js'
-export * as machines from './machines/q35.js'
-export * as cli from './cli/index.js'
-export * as draw from './draw/index.js'
-export * as report from './addresses/report.js'
-export type { Region, RegionId, RegionKind } from './region/region.js'
-export * as region from './region/region.js'
-export type { Topology, AddressSpace, RegionSpec } from './region/topology.js'
-export type { TopologyError } from './region/errors.js'
+/** @category Memory regions */
+export * as region from './region/region-api.js'
+/** @category Memory regions */
 export * as topology from './region/index.js'
-export type { FlatRange } from './flatview/flat-range.js'
-export type { FlatView, Section, SharedView } from './flatview/flatview.js'
+/** @category Flat views */
 export * as flatview from './flatview/index.js'
-export * as mtreeLine from './qemu/mtree-line.js'
-export * as paste from './qemu/paste.js'
-export * as mtree from './qemu/mtree.js'
-export * as mtreeFlat from './qemu/mtree-flat.js'
-export * as knowledge from './qemu/knowledge.js'
+/** @category Translation */
 export * as translate from './translate/index.js'
-export * as learn from './qemu/learn.js'
-export * as kvm from './kvm/index.js'
-export type { QmpError, QmpSession, LiveDump } from './adapters/qmp.js'
-export * as qmp from './adapters/qmp.js'
-export * as dirty from './dirty/index.js'
-export * as migration from './migration/index.js'
+/** @category Page bitmaps */
 export * as bitmap from './bitmap/index.js'
-export type { PageBitmap } from './bitmap/index.js'
-export * as confidential from './confidential/index.js'
-export * as mirror from './mirror/index.js'
-export type { Platform, MemoryAttributes, DiscardManager, PageClass } from './confidential/index.js'
-export type { MirrorPlan, MirrorSlot, Tuple, Violation } from './mirror/index.js'
-export * as xen from './xen/index.js'
-export type {
-  HostP2m,
-  View as XenView,
-  Domain as XenDomain,
-  NormalisedView,
-  Mfn,
-} from './xen/index.js'
+/** @category QEMU dumps */
+export * as mtree from './qemu/mtree.js'
+/** @category QEMU dumps */
+export * as mtreeFlat from './qemu/mtree-flat-api.js'
+/** @category QEMU dumps */
+export * as infoRamblock from './qemu/info-ramblock-api.js'
+/** @category QEMU dumps */
+export * as machines from './machines/index.js'

@@ -5,12 +5,10 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import ts from 'typescript'
-import { ROOT } from './helpers.js'
+import { ROOT, resolveRamaddrImports } from './helpers.js'
 
 const DOCS = join(ROOT, 'docs')
 const OUT = join(ROOT, 'node_modules', '.ramaddr-docs')
-const entry = pathToFileURL(join(ROOT, 'dist', 'index.js')).href
-const arbitrariesEntry = pathToFileURL(join(ROOT, 'dist', 'arbitraries', 'index.js')).href
 
 const blocks = readdirSync(DOCS)
   .filter((f) => f.endsWith('.md'))
@@ -30,14 +28,9 @@ describe('docs code blocks run', () => {
   })
   for (const [n, b] of blocks.entries())
     it(`docs/${b.file}:${b.line}`, async () => {
-      const js = ts.transpileModule(
-        b.code
-          .replace(/from 'ramaddr'/g, `from '${entry}'`)
-          .replace(/from 'ramaddr\/arbitraries'/g, `from '${arbitrariesEntry}'`),
-        {
-          compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-        },
-      ).outputText
+      const js = ts.transpileModule(resolveRamaddrImports(b.code), {
+        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+      }).outputText
       const path = join(OUT, `block-${n}.mjs`)
       writeFileSync(path, `import assert from 'node:assert/strict'\n${js}\n`)
       await import(pathToFileURL(path).href + `?t=${Date.now()}`)

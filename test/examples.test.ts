@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { ROOT } from './helpers.js'
+import { ROOT, resolveRamaddrImports } from './helpers.js'
 
 const SRC = join(ROOT, 'src')
 const OUT = join(ROOT, 'node_modules', '.ramaddr-examples')
@@ -37,8 +37,6 @@ const examples = (file: string): Array<{ line: number; code: string }> => {
   return out
 }
 
-const entry = pathToFileURL(join(ROOT, 'dist', 'index.js')).href
-const arbitrariesEntry = pathToFileURL(join(ROOT, 'dist', 'arbitraries', 'index.js')).href
 const all = sources(SRC).flatMap((f) => examples(f).map((e) => ({ file: relative(ROOT, f), ...e })))
 mkdirSync(OUT, { recursive: true })
 
@@ -48,9 +46,7 @@ describe('doc-comment examples run', () => {
   })
   for (const [n, ex] of all.entries()) {
     it(`${ex.file}:${ex.line}`, async () => {
-      const code = ex.code
-        .replace(/from 'ramaddr'/g, `from '${entry}'`)
-        .replace(/from 'ramaddr\/arbitraries'/g, `from '${arbitrariesEntry}'`)
+      const code = resolveRamaddrImports(ex.code)
       const path = join(OUT, `example-${n}.mjs`)
       writeFileSync(path, `import assert from 'node:assert/strict'\n${code}\n`)
       await import(pathToFileURL(path).href + `?t=${Date.now()}`)

@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 /** The repository root. */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -39,3 +39,22 @@ export const stateId = (n: number): string => String(n).padStart(2, '0')
 /** A fixture file's text. */
 export const fixture = (s: Scenario, n: number, kind: string): string =>
   readFileSync(join(s.dir, `${stateId(n)}-${kind}`), 'utf8')
+
+const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  exports: Record<string, string | { import?: { default?: string } }>
+}
+
+/**
+ * `code` with its `ramaddr` imports pointed at the built package: `ramaddr` and every
+ * `ramaddr/<subpath>` of package.json's exports map, plus `ramaddr/internal/<path>` (a
+ * convention of doc examples of modules no entry exports) to dist/<path>.js.
+ */
+export const resolveRamaddrImports = (code: string): string =>
+  code.replace(/from 'ramaddr((?:\/[a-z0-9/-]+)?)'/g, (whole, sub: string) => {
+    if (sub.startsWith('/internal/'))
+      return `from '${pathToFileURL(join(ROOT, 'dist', sub.slice('/internal/'.length) + '.js')).href}'`
+    const target = PACKAGE.exports['.' + sub]
+    const file = typeof target === 'string' ? target : target?.import?.default
+    if (file === undefined) throw new Error(`no entry ramaddr${sub} in package.json exports`)
+    return `from '${pathToFileURL(join(ROOT, file)).href}'`
+  })

@@ -21,7 +21,7 @@ const LAYER: Readonly<Record<string, number>> = {
   qemu: 9,
   draw: 9,
   machines: 9,
-  adapters: 9,
+  node: 9,
   cli: 10,
   demo: 11,
   arbitraries: 11,

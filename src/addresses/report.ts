@@ -30,13 +30,13 @@ const scalar = (u: unknown): string => {
  * than the 40 characters it prints (the walk is iterative and ends at the limit).
  *
  * @example
- * import { report } from 'ramaddr'
+ * import { errors } from 'ramaddr'
  * const cyclic = { n: 16n, self: {} }
  * cyclic.self = cyclic
- * assert.equal(report.showValue(cyclic), '{"n":0x10,"self":{"n":0x10,"self":{"n":0…')
+ * assert.equal(errors.showValue(cyclic), '{"n":0x10,"self":{"n":0x10,"self":{"n":0…')
  * let deep = [0]
  * for (let i = 0; i < 100000; i++) deep = [deep]
- * assert.equal(report.showValue(deep), '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[…')
+ * assert.equal(errors.showValue(deep), '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[…')
  */
 export const showValue = (u: unknown): string => {
   let out = ''
@@ -76,12 +76,12 @@ export const showValue = (u: unknown): string => {
  * One line per error: `at PATH: MESSAGE` (or `expected TYPE`) and the value found.
  *
  * @example
- * import { codec, report } from 'ramaddr'
+ * import { codec, errors } from 'ramaddr'
  * import * as t from 'io-ts'
  * import { either } from 'fp-ts'
  * const r = t.type({ offset: codec.RamAddrFromHex }).decode({ offset: '0xzz' })
  * assert.ok(either.isLeft(r))
- * assert.deepEqual(report.reportErrors(r.left), ['at offset: expected hex digits after 0x, found "0xzz" (got "0xzz")'])
+ * assert.deepEqual(errors.reportErrors(r.left), ['at offset: expected hex digits after 0x, found "0xzz" (got "0xzz")'])
  */
 export const reportErrors = (errors: t.Errors): ReadonlyArray<string> =>
   errors.map((e) => {

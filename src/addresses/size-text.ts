@@ -25,7 +25,7 @@ const SUFFIX: Readonly<Record<string, bigint>> = {
  * Parses a size: hex (`0x…`), or a decimal integer with an optional binary suffix.
  *
  * @example
- * import { sizeText } from 'ramaddr'
+ * import * as sizeText from 'ramaddr/internal/addresses/size-text'
  * import { either } from 'fp-ts'
  * assert.deepEqual(sizeText.parseSize('16M'), either.right(0x1000000n))
  * assert.deepEqual(sizeText.parseSize('0x40000'), either.right(0x40000n))

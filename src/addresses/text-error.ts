@@ -29,7 +29,7 @@ const excerpt = (s: string): string => {
  * A {@link TextError} at `line`/`column`, where `rest` is the text from that column on.
  *
  * @example
- * import { textError } from 'ramaddr'
+ * import * as textError from 'ramaddr/internal/addresses/text-error'
  * const e = textError.at(3, 5, 'a hex digit', 'zz')
  * assert.equal(e.message, 'line 3, column 5: expected a hex digit, found "zz"')
  */
@@ -58,7 +58,7 @@ export interface Lines {
  * Splits monitor text into lines, accepting `\r\n` and `\n` endings.
  *
  * @example
- * import { textError } from 'ramaddr'
+ * import * as textError from 'ramaddr/internal/addresses/text-error'
  * assert.deepEqual(textError.splitLines('a\r\nb\r\n'), { lines: ['a', 'b'], eol: '\r\n', finalEol: true })
  */
 export const splitLines = (text: string): Lines => {

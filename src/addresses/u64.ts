@@ -18,7 +18,8 @@ export const U64_MAX = TWO_64 - 1n
  * Whether `n` is a 64-bit address: an integer in [0, 2^64).
  *
  * @example
- * import { isU64, TWO_64 } from 'ramaddr'
+ * import { isU64 } from 'ramaddr/internal/addresses/u64'
+ * import { TWO_64 } from 'ramaddr/internal/addresses/u64'
  * assert.equal(isU64(TWO_64 - 1n), true)
  * assert.equal(isU64(TWO_64), false)
  */

@@ -6,11 +6,12 @@
  *
  * @example
  * import { mirror as mirrorArb } from 'ramaddr/arbitraries'
- * import { mirror, translate, mtree, infoRamblock, machines } from 'ramaddr'
+ * import { translate, mtree, infoRamblock, machines } from 'ramaddr'
+ * import * as mirror from 'ramaddr/mirror'
  * import fc from 'fast-check'
- * const map = translate.build({ topology: mtree.parse(machines.Q35_MTREE_D).right, ramList: infoRamblock.parse(machines.Q35_RAMBLOCK).right }).right
+ * const map = translate.make({ topology: mtree.parse(machines.Q35.mtree).right, ramList: infoRamblock.parse(machines.Q35.ramblock).right }).right
  * fc.assert(fc.property(mirrorArb.tuples(map, 1n << 40n), (tuples) =>
- *   mirror.plan.plan({ map, scheme: { kind: 'tuples', tuples } }).violations.length === 0), { numRuns: 50 })
+ *   mirror.plan({ map, scheme: { kind: 'tuples', tuples } }).violations.length === 0), { numRuns: 50 })
  *
  * @module
  */

@@ -19,7 +19,7 @@
  */
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
-import * as topology from '../region/topology.js'
+import * as topology from '../region/index.js'
 import type { RegionId, RegionKind } from '../region/region.js'
 import type { Topology } from '../region/topology.js'
 

@@ -8,12 +8,12 @@
  *
  * @example
  * import { xen as xenArb } from 'ramaddr/arbitraries'
- * import { xen } from 'ramaddr'
+ * import * as xen from 'ramaddr/xen'
  * import fc from 'fast-check'
  * import { either } from 'fp-ts'
  * fc.assert(fc.property(xenArb.hostAndView(), ({ host, view }) => {
- *   const n = xen.normalise.normalise(host)(view)
- *   return either.isRight(n) && either.isRight(xen.normalise.denormalise(host)(n.right))
+ *   const n = xen.normalise(host)(view)
+ *   return either.isRight(n) && either.isRight(xen.denormalise(host)(n.right))
  * }), { numRuns: 50 })
  *
  * @module

@@ -16,7 +16,7 @@ export type {
   PageRangeOutOfBounds,
   SizeMismatch,
 } from './errors.js'
-export { MAX_PAGES, LEAF_BITS } from './layout.js'
+export { MAX_PAGES } from './layout.js'
 export { setRange, clearRange, count, countRange } from './ranges.js'
 export {
   nextSet,

@@ -7,7 +7,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { picture } from '../draw/picture.js'
-import { build } from '../translate/address-map.js'
+import { make } from '../translate/address-map.js'
 import type { RamList } from '../ramblock/ram-list.js'
 import type { Topology } from '../region/topology.js'
 import { lastOption, parseArgs } from './args.js'
@@ -29,7 +29,7 @@ The vertical scale is piecewise (log-like per range, gaps compressed), not linea
 
 const mapOf = (topology: Topology, ramList: RamList, as: string) =>
   pipe(
-    build({ topology, ramList, addressSpace: as }),
+    make({ topology, ramList, addressSpace: as }),
     E.mapLeft((e) => inputError(e.message)),
   )
 

@@ -12,8 +12,9 @@ import { fromRanges } from '../flatview/flatview.js'
 import { commit, resolverOf } from '../kvm/index.js'
 import { empty } from '../kvm/slot-table.js'
 import { DIRTY_MEMORY_VGA } from '../region/region.js'
-import { setDirtyLog, uniqueByName, type Topology } from '../region/topology.js'
-import { build } from '../translate/address-map.js'
+import { setDirtyLog, type Topology } from '../region/topology.js'
+import { resolveRef } from '../region/region-ref.js'
+import { make } from '../translate/address-map.js'
 import { parseArgs } from './args.js'
 import { inputError, usageError, type Failure, type Io } from './io.js'
 import { loadRamList, loadTopology } from './load.js'
@@ -39,7 +40,7 @@ const withLogging =
           acc,
           E.chain((cur) =>
             pipe(
-              uniqueByName(name)(cur),
+              resolveRef(name)(cur),
               E.chain((r) => setDirtyLog(r.id, r.dirtyLog | DIRTY_MEMORY_VGA)(cur)),
               E.mapLeft((e) => inputError(`--log ${name}: ${e.message}`)),
             ),
@@ -63,7 +64,7 @@ export const kvmSlotsCommand = (argv: ReadonlyArray<string>, io: Io): E.Either<F
         E.bind('ramList', () => loadRamList(args, io)),
         E.chain(({ topology, ramList }) =>
           pipe(
-            build({ topology, ramList }),
+            make({ topology, ramList }),
             E.mapLeft((e) => inputError(e.message)),
           ),
         ),

@@ -5,6 +5,7 @@
  * @module
  */
 import * as E from 'fp-ts/lib/Either.js'
+import { USAGE, VERSION } from './usage.js'
 import { EXIT_INPUT, EXIT_OK, EXIT_USAGE, type Failure, type Io } from './io.js'
 import { RAMBLOCK_USAGE, ramblockCommand } from './ramblock-cmd.js'
 import { FLATVIEW_USAGE, flatviewCommand } from './flatview-cmd.js'
@@ -14,31 +15,6 @@ import { QMP_USAGE, qmpCommand } from './qmp-cmd.js'
 import { XEN_USAGE, xenCommand } from './xen-cmd.js'
 import { DRAW_USAGE, drawCommand } from './draw-cmd.js'
 import { MIRROR_USAGE, mirrorCommand } from './mirror-cmd.js'
-
-/** The top-level help. */
-export const USAGE = `usage: ramaddr <command> [options]
-
-Dumps of any QEMU from 2.0 to 10.x are read, whole or pasted in part (--strict refuses
-what a partial dump leaves to a guess; --learn takes info mtree -f of the same state).
-
-Commands:
-  ramblock FILE [--json]                 print an \`info ramblock\` dump as QEMU does
-  ramblock --allocate NAME:USED[:MAX]…   allocate RAMBlocks as QEMU 7.2 does
-  flatview --mtree TREE […]              render flat views as \`info mtree -f\` does
-  translate --mtree TREE --ramblock RB GPA…      GPA -> region, offset, ram_addr_t
-  gpas --mtree TREE --ramblock RB RAMADDR…       ram_addr_t -> every GPA mapping it
-  kvm-slots --mtree TREE --ramblock RB [--log NAME]…  the KVM memslots QEMU would hold
-  mirror plan|after-move --mtree TREE --ramblock RB --scheme S …  a mirror VM's slots
-  draw --mtree TREE --ramblock RB [--move REGION=ADDR]… > map.svg  GPA beside ram_addr_t, SVG
-  xen encode FILE.json [--soft] | xen decode STREAM [--json]  Xen altp2m migration stream
-  qmp SOCKET flatview|translate|gpas|kvm-slots|ramblock […]  the same on a live QEMU
-
-Options:
-  -h, --help     this help (also: ramaddr <command> --help)
-  --version      the version
-
-Exit status: 0 success, 1 bad input, 2 bad usage.
-`
 
 type Command = {
   readonly usage: string
@@ -55,8 +31,6 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   draw: { usage: DRAW_USAGE, run: drawCommand },
   mirror: { usage: MIRROR_USAGE, run: mirrorCommand },
 }
-
-const VERSION = '0.1.0'
 
 /**
  * {@link run}, plus the commands that talk to a live QEMU (`qmp`), which are
@@ -75,7 +49,7 @@ export const runAsync = async (argv: ReadonlyArray<string>, io: Io): Promise<num
  * Runs the CLI on `argv` (without the node and script paths) and returns the exit status.
  *
  * @example
- * import { cli } from 'ramaddr'
+ * import * as cli from 'ramaddr/cli'
  * let out = ''
  * const io = { readFile: () => { throw new Error('unused') }, stdout: (s) => { out += s }, stderr: () => {} }
  * assert.equal(cli.run(['ramblock', '--allocate', 'pc.ram:128M', '--json'], io), 0)

@@ -15,7 +15,7 @@ import type { MirrorSlot } from '../mirror/mirror-slot.js'
 import { plan, type Scheme } from '../mirror/plan.js'
 import { TuplesCodec } from '../mirror/tuple.js'
 import type { Violation } from '../mirror/violation.js'
-import { build, type AddressMap } from '../translate/address-map.js'
+import { make, type AddressMap } from '../translate/address-map.js'
 import { lastOption, parseArgs, type Args } from './args.js'
 import { applyMoves } from './flatview-cmd.js'
 import { inputError, reported, usageError, type Failure, type Io } from './io.js'
@@ -143,7 +143,7 @@ const loadMap = (args: Args, io: Io, moves: ReadonlyArray<string>) =>
     E.bind('ramList', () => loadRamList(args, io)),
     E.bind('before', ({ topology, ramList }) =>
       pipe(
-        build({ topology, ramList }),
+        make({ topology, ramList }),
         E.mapLeft((e) => inputError(e.message)),
       ),
     ),
@@ -154,7 +154,7 @@ const loadMap = (args: Args, io: Io, moves: ReadonlyArray<string>) =>
             applyMoves(moves)(topology),
             E.chain((t) =>
               pipe(
-                build({ topology: t, ramList }),
+                make({ topology: t, ramList }),
                 E.mapLeft((e) => inputError(e.message)),
               ),
             ),

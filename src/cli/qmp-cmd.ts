@@ -5,7 +5,7 @@
  * @module
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { dump } from '../adapters/qmp.js'
+import { dump } from '../node/qmp.js'
 import { EXIT_INPUT, EXIT_USAGE, type Io } from './io.js'
 
 /** Usage text. */

@@ -8,7 +8,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { toHex } from '../addresses/hex.js'
 import { Gpa, RamAddr } from '../addresses/kinds.js'
 import { blockAt } from '../ramblock/ram-list.js'
-import { build, gpas, translate, type AddressMap } from '../translate/address-map.js'
+import { make, gpasOfRamAddr, translationOfGpa, type AddressMap } from '../translate/address-map.js'
 import { lastOption, parseArgs, type Args } from './args.js'
 import { inputError, usageError, type Failure, type Io } from './io.js'
 import { loadRamList, loadTopology, parseAddressArg } from './load.js'
@@ -47,7 +47,7 @@ const loadMap = (args: Args, io: Io): E.Either<Failure, AddressMap> =>
     E.bind('ramList', () => loadRamList(args, io)),
     E.chain(({ topology, ramList }) =>
       pipe(
-        build({ topology, ramList, addressSpace: lastOption(args, 'as') ?? 'memory' }),
+        make({ topology, ramList, addressSpace: lastOption(args, 'as') ?? 'memory' }),
         E.mapLeft((e) => inputError(e.message)),
       ),
     ),
@@ -70,7 +70,7 @@ export const translateCommand = (argv: ReadonlyArray<string>, io: Io): E.Either<
             loadMap(args, io),
             E.map((map) => {
               const rows = gs.map((g) => {
-                const x = translate(Gpa.unsafe(g))(map)
+                const x = translationOfGpa(Gpa.unsafe(g))(map)
                 return {
                   gpa: toHex(g),
                   region: x._tag === 'Unassigned' ? null : x.region.name,
@@ -124,12 +124,13 @@ export const gpasCommand = (argv: ReadonlyArray<string>, io: Io): E.Either<Failu
                 loadRamList(args, io),
                 E.map((list) => {
                   const rows = rs.map((r) => {
-                    const at = blockAt(RamAddr.unsafe(r))(list)
+                    const addr = RamAddr.unsafe(r)
+                    const at = blockAt(addr)(list)
                     return {
                       ramAddr: toHex(r),
                       block: O.isSome(at) ? at.value.block.idstr : null,
                       offset: O.isSome(at) ? toHex(at.value.offset) : null,
-                      gpas: gpas(r)(map).map(toHex),
+                      gpas: gpasOfRamAddr(addr)(map).map(toHex),
                     }
                   })
                   if (args.flags.has('json')) return JSON.stringify(rows, null, 1) + '\n'

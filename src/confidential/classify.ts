@@ -130,7 +130,8 @@ const has = (bm: PageBitmap, p: number): boolean =>
  * plain.
  *
  * @example
- * import { confidential, ramList } from 'ramaddr'
+ * import { ramList } from 'ramaddr'
+ * import * as confidential from 'ramaddr/confidential'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const l = pipe(ramList.empty(), ramList.add({ idstr: 'pc.ram', usedLength: 0x100000n, flags: { guestMemfd: true } }),

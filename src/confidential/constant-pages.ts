@@ -14,7 +14,7 @@
  */
 import type { Gpa, RamAddr } from '../addresses/kinds.js'
 import type { AddrRange } from '../addresses/range.js'
-import { gpaToRamRanges } from '../translate/gpa-pieces.js'
+import { ramRangesOfGpaRange } from '../translate/gpa-pieces.js'
 import type { AddressMap } from '../translate/address-map.js'
 
 /** QEMU's `KVM_SET_IDENTITY_MAP_ADDR` argument. */
@@ -35,12 +35,13 @@ export interface ConstantPages {
  * RAM behind them in `map`.
  *
  * @example
- * import { confidential, translate, mtree, infoRamblock, machines } from 'ramaddr'
+ * import { translate, mtree, infoRamblock, machines } from 'ramaddr'
+ * import * as confidential from 'ramaddr/confidential'
  * import { either } from 'fp-ts'
- * const t = mtree.parse(machines.Q35_MTREE_D)
- * const l = infoRamblock.parse(machines.Q35_RAMBLOCK)
+ * const t = mtree.parse(machines.Q35.mtree)
+ * const l = infoRamblock.parse(machines.Q35.ramblock)
  * assert.ok(either.isRight(t) && either.isRight(l))
- * const map = translate.build({ topology: t.right, ramList: l.right })
+ * const map = translate.make({ topology: t.right, ramList: l.right })
  * assert.ok(either.isRight(map))
  * const c = confidential.constantPages.kvmConstantPages()(map.right)
  * assert.equal(c.tss.start, 0xfeffd000n)
@@ -57,6 +58,6 @@ export const kvmConstantPages =
     return {
       identityMap,
       tss,
-      ram: [...gpaToRamRanges(identityMap)(map), ...gpaToRamRanges(tss)(map)],
+      ram: [...ramRangesOfGpaRange(identityMap)(map), ...ramRangesOfGpaRange(tss)(map)],
     }
   }

@@ -75,7 +75,7 @@ export interface InvalidDiscardManager {
  * A manager with every unit unplugged (a virtio-mem device at creation).
  *
  * @example
- * import { confidential } from 'ramaddr'
+ * import * as confidential from 'ramaddr/confidential'
  * import { either } from 'fp-ts'
  * const d = confidential.discard.make({ block: 'mem0', blockSize: 0x200000n, usableSize: 0x40000000n, requestedSize: 0x400000n })
  * assert.ok(either.isRight(d))
@@ -251,7 +251,7 @@ export const apply =
  * Folds events in order: the final state and every step's response and notifications.
  *
  * @example
- * import { confidential } from 'ramaddr'
+ * import * as confidential from 'ramaddr/confidential'
  * import { either } from 'fp-ts'
  * const d = confidential.discard.make({ block: 'mem0', blockSize: 0x100000n, usableSize: 0x800000n,
  *   listeners: [{ name: 'vfio', start: 0n, end: 0x800000n, doubleDiscard: true }] })

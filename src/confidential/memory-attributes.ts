@@ -23,7 +23,7 @@ import * as bitmap from '../bitmap/index.js'
 import type { PageBitmap } from '../bitmap/index.js'
 import type { RamList } from '../ramblock/ram-list.js'
 import { lastRamPage } from '../ramblock/ram-list.js'
-import { translate, type AddressMap, type Translation } from '../translate/address-map.js'
+import { translationOfGpa, type AddressMap, type Translation } from '../translate/address-map.js'
 
 /** Target page shift of the attribute bitmap (4 KiB). */
 const PAGE_SHIFT = 12n
@@ -95,18 +95,19 @@ const refuse = (
  * validates the size against that block).
  *
  * @example
- * import { confidential, ramList, translate, mtree, Gpa } from 'ramaddr'
+ * import { ramList, translate, mtree, Gpa } from 'ramaddr'
+ * import * as confidential from 'ramaddr/confidential'
  * import { either } from 'fp-ts'
  * const t = mtree.parse('address-space: memory\n  0000000000000000-0000000007ffffff (prio 0, ram): pc.ram\n\n')
  * const l = ramList.add({ idstr: 'pc.ram', usedLength: 0x8000000n, flags: { guestMemfd: true } })(ramList.empty())
  * assert.ok(either.isRight(t) && either.isRight(l))
- * const map = translate.build({ topology: t.right, ramList: l.right })
+ * const map = translate.make({ topology: t.right, ramList: l.right })
  * const a0 = confidential.memoryAttributes.initial(l.right)
  * assert.ok(either.isRight(map) && either.isRight(a0))
  * // The guest shares one page: it gets a host mapping, its neighbours stay private.
  * const a1 = confidential.memoryAttributes.convert({ gpa: Gpa.unsafe(0x10000n), size: 0x1000n, toPrivate: false })(map.right)(a0.right)
  * assert.ok(either.isRight(a1))
- * const at = (gpa) => confidential.memoryAttributes.hostAccess(a1.right)(translate.translate(Gpa.unsafe(gpa))(map.right))._tag
+ * const at = (gpa) => confidential.memoryAttributes.hostAccess(a1.right)(translate.translationOfGpa(Gpa.unsafe(gpa))(map.right))._tag
  * assert.equal(at(0x10000n), 'Shared')
  * assert.equal(at(0x11000n), 'Private')
  */
@@ -117,7 +118,7 @@ export const convert =
     if (c.size === 0n) return refuse(c, 'empty', 'the size is 0')
     if (c.gpa % hostPageSize !== 0n || c.size % hostPageSize !== 0n)
       return refuse(c, 'unaligned', `not aligned to the ${toHex(hostPageSize)}-byte host page`)
-    const first = translate(c.gpa)(map)
+    const first = translationOfGpa(c.gpa)(map)
     if (first._tag === 'Unassigned')
       return c.toPrivate ? refuse(c, 'unassigned', 'nothing is mapped there') : E.right(attrs)
     if (first._tag === 'Mmio')
@@ -127,7 +128,7 @@ export const convert =
     if (!attrs.guestMemfdBlocks.has(first.block.idstr))
       return refuse(c, 'not-guest-memfd', `RAMBlock ${first.block.idstr} has no guest_memfd`)
     const lastGpa = (c.gpa + c.size - 1n) as Gpa
-    const last = translate(lastGpa)(map)
+    const last = translationOfGpa(lastGpa)(map)
     if (
       last._tag !== 'Ram' ||
       last.block.idstr !== first.block.idstr ||

@@ -61,7 +61,7 @@ export const usableLimit = (p: Platform): bigint => 1n << BigInt(usableWidth(p))
  * bottom of the top half of the usable space.
  *
  * @example
- * import { confidential } from 'ramaddr'
+ * import * as confidential from 'ramaddr/confidential'
  * import { either } from 'fp-ts'
  * const p = confidential.platform.make({ kind: 'sev', cbitpos: 47, reducedPhysBits: 5, maxPhysAddr: 48 })
  * assert.ok(either.isRight(p))
@@ -75,7 +75,7 @@ export const hugeShift = (p: Platform): bigint => 1n << BigInt(usableWidth(p) - 
  * for SEV-SNP, nonzero, 4 KiB-aligned and inside the usable width.
  *
  * @example
- * import { confidential } from 'ramaddr'
+ * import * as confidential from 'ramaddr/confidential'
  * import { either } from 'fp-ts'
  * // QEMU's usual EPYC example: cbitpos=47, reduced-phys-bits=1 on a 48-bit host.
  * const ok = confidential.platform.make({ kind: 'sev-es', cbitpos: 47, reducedPhysBits: 1, maxPhysAddr: 48 })
@@ -144,13 +144,14 @@ const Json = t.intersection([
  * a decode error at the field's path.
  *
  * @example
- * import { confidential, report } from 'ramaddr'
+ * import { errors } from 'ramaddr'
+ * import * as confidential from 'ramaddr/confidential'
  * import { either } from 'fp-ts'
  * const r = confidential.platform.PlatformCodec.decode({ kind: 'sev-snp', cbitpos: 51, reducedPhysBits: 1, maxPhysAddr: 52, vtom: '0x10000000000' })
  * assert.ok(either.isRight(r) && r.right.vtom === 1n << 40n)
  * const bad = confidential.platform.PlatformCodec.decode({ kind: 'sev', cbitpos: 51, reducedPhysBits: 60, maxPhysAddr: 52 })
  * assert.ok(either.isLeft(bad))
- * assert.match(report.reportErrors(bad.left)[0], /^at reducedPhysBits: physical-address reduction 60/)
+ * assert.match(errors.reportErrors(bad.left)[0], /^at reducedPhysBits: physical-address reduction 60/)
  */
 export const PlatformCodec = new t.Type<Platform, PlatformJson, unknown>(
   'Platform',

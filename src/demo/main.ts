@@ -15,8 +15,9 @@ import { format, parse as parseRamblock } from '../qemu/info-ramblock.js'
 import { viewLines } from '../qemu/mtree-flat.js'
 import { parse as parseMtree } from '../qemu/mtree-parse.js'
 import { addAll, blockAt, empty, lastRamPage } from '../ramblock/ram-list.js'
-import { setAddress, uniqueByName } from '../region/topology.js'
-import { build, gpas, translate, type AddressMap } from '../translate/address-map.js'
+import { setAddress } from '../region/topology.js'
+import { resolveRef } from '../region/region-ref.js'
+import { make, gpasOfRamAddr, translationOfGpa, type AddressMap } from '../translate/address-map.js'
 import * as tracker from '../dirty/tracker.js'
 import { make as makePlatform } from '../confidential/platform.js'
 import { plan } from '../mirror/plan.js'
@@ -27,7 +28,7 @@ const say = (s = ''): void => {
 }
 
 const describe = (map: AddressMap, gpa: bigint): string => {
-  const x = translate(Gpa.unsafe(gpa))(map)
+  const x = translationOfGpa(Gpa.unsafe(gpa))(map)
   const head = toHex(gpa).padStart(12)
   switch (x._tag) {
     case 'Unassigned':
@@ -56,7 +57,7 @@ const run = (): E.Either<string, void> => {
   const list = parseRamblock(Q35_RAMBLOCK)
   if (E.isLeft(t)) return E.left(t.left.message)
   if (E.isLeft(list)) return E.left(list.left.message)
-  const map = build({ topology: t.right, ramList: list.right })
+  const map = make({ topology: t.right, ramList: list.right })
   if (E.isLeft(map)) return E.left(map.left.message)
   say('2. Its guest-physical map after firmware-style BAR programming (info mtree -f, AS memory):')
   say()
@@ -81,17 +82,17 @@ const run = (): E.Either<string, void> => {
     `4. ram_addr_t -> every GPA mapping it: ${toHex(bios)} (${O.isSome(at) ? `${at.value.block.idstr} +${toHex(at.value.offset)}` : '?'}) is seen at`,
   )
   say(
-    `   ${gpas(bios)(map.right).map(toHex).join(' and ')} (isa-bios alias and the BIOS window at 4 GiB)`,
+    `   ${gpasOfRamAddr(bios)(map.right).map(toHex).join(' and ')} (isa-bios alias and the BIOS window at 4 GiB)`,
   )
   say()
   say('5. Move the VGA framebuffer BAR from 0xfd000000 to 0xe0000000 (a PCI config write):')
   const moved = pipe(
-    uniqueByName('vga.vram')(t.right),
+    resolveRef('vga.vram')(t.right),
     E.chain((r) => setAddress(r.id, 0xe0000000n)(t.right)),
     E.mapLeft((e) => e.message),
     E.chain((t2) =>
       pipe(
-        build({ topology: t2, ramList: list.right }),
+        make({ topology: t2, ramList: list.right }),
         E.mapLeft((e) => e.message),
       ),
     ),

@@ -44,7 +44,7 @@ export const CLIENT_BITS: readonly [number, number, number] = [
  * Empty bitmaps over `pages` target pages (`last_ram_page()`).
  *
  * @example
- * import { dirty } from 'ramaddr'
+ * import * as dirty from 'ramaddr/dirty'
  * import { either } from 'fp-ts'
  * const dm = dirty.memory.init(0x21341)
  * assert.ok(either.isRight(dm))
@@ -179,7 +179,7 @@ export interface LebitmapOptions {
  * pages per bit.
  *
  * @example
- * import { dirty } from 'ramaddr'
+ * import * as dirty from 'ramaddr/dirty'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const dm = pipe(

@@ -37,7 +37,7 @@ import type { RamList } from '../ramblock/ram-list.js'
 import { alignIds } from '../region/correspond.js'
 import { DIRTY_MEMORY_MIGRATION, DIRTY_MEMORY_VGA } from '../region/region.js'
 import type { Topology } from '../region/topology.js'
-import { build, translate, type AddressMap } from '../translate/address-map.js'
+import { make, translationOfGpa, type AddressMap } from '../translate/address-map.js'
 import { Gpa } from '../addresses/kinds.js'
 import * as memory from './dirty-memory.js'
 import type { DirtyMemory } from './dirty-memory.js'
@@ -89,7 +89,7 @@ export const start = (
   options: TrackerOptions,
 ): E.Either<TrackerError, Tracker> =>
   pipe(
-    build({ topology, ramList, render: renderOptions(options) }),
+    make({ topology, ramList, render: renderOptions(options) }),
     E.mapLeft(fail),
     E.chain((map) =>
       pipe(
@@ -238,7 +238,7 @@ export const guestWrite =
       const next = { ...tr, kernel: w.kernel }
       return w.ringFull ? reapRings(next) : E.right(next)
     }
-    const x = translate(Gpa.unsafe(gpa))(tr.map)
+    const x = translationOfGpa(Gpa.unsafe(gpa))(tr.map)
     if (x._tag !== 'Ram' || x.readonly) return E.right(tr)
     const range = tr.map.view.ranges.find((r) => r.start <= gpa && gpa < r.end)
     return pipe(
@@ -259,7 +259,7 @@ export const changeTopology =
   (next: Topology, align = false) =>
   (tr: Tracker): E.Either<TrackerError, Tracker> =>
     pipe(
-      build({
+      make({
         topology: align ? alignIds(tr.map.topology)(next) : next,
         ramList: tr.ramList,
         render: renderOptions(tr.options),

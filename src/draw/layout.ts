@@ -185,7 +185,7 @@ const rectOf = (x: number, s: Scale, start: bigint, end: bigint): Rect => {
  * Places a scene. Pure: the same scene always gives the same layout.
  *
  * @example
- * import { draw } from 'ramaddr'
+ * import * as draw from 'ramaddr/draw'
  * const l = draw.layout({
  *   addressSpace: 'memory',
  *   gpa: [{ kind: 'ram', start: 0x0n, end: 0x8000000n, name: 'pc.ram', type: 'ram', block: 'pc.ram', aliasChain: [], moved: false }],

@@ -13,12 +13,13 @@ import { toSvg } from './svg.js'
  * `moves` changed are highlighted.
  *
  * @example
- * import { draw, mtree, infoRamblock, translate } from 'ramaddr'
+ * import { mtree, infoRamblock, translate } from 'ramaddr'
+ * import * as draw from 'ramaddr/draw'
  * import { either } from 'fp-ts'
  * const t = mtree.parse('address-space: memory\n  0000000000000000-0000000007ffffff (prio 0, ram): pc.ram\n\n')
  * const l = infoRamblock.parse('              Block Name    PSize              Offset               Used              Total\n                  pc.ram    4 KiB  0x0000000000000000 0x0000000008000000 0x0000000008000000\n')
  * assert.ok(either.isRight(t) && either.isRight(l))
- * const map = translate.build({ topology: t.right, ramList: l.right })
+ * const map = translate.make({ topology: t.right, ramList: l.right })
  * assert.ok(either.isRight(map))
  * const svg = draw.picture(map.right)
  * assert.match(svg, /<rect class="box gpa ram"/)

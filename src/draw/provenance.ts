@@ -77,7 +77,8 @@ const resolve = (
  * address space's root is), with the aliases on the way; none where nothing is mapped.
  *
  * @example
- * import { draw, mtree } from 'ramaddr'
+ * import { mtree } from 'ramaddr'
+ * import * as draw from 'ramaddr/draw'
  * import { either, option } from 'fp-ts'
  * const t = mtree.parse([
  *   'address-space: memory',

@@ -47,7 +47,7 @@ export const compareBig = (a: bigint, b: bigint): number => (a < b ? -1 : a > b 
  * add to a piece (to make room for labels).
  *
  * @example
- * import { draw } from 'ramaddr'
+ * import * as draw from 'ramaddr/draw'
  * const s = draw.scaleOf([0x0n, 0x1000n, 0x100000000n, 0x100001000n], (a) => a !== 0x1000n, 100)
  * assert.deepEqual(s.segments.map((g) => [g.gap, g.y, g.height]), [[false, 100, 8], [true, 108, 22], [false, 130, 8]])
  * assert.equal(draw.yOf(0x800n)(s), 104)

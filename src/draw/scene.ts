@@ -3,7 +3,7 @@
  * RAMBlocks of `ram_addr_t` space, the links between them, and, when a BAR was moved,
  * where it was and where it is now. {@link layout} places this, {@link toSvg} draws it.
  *
- * Backing follows the address map ({@link translate.build}): a flat range is RAM-backed
+ * Backing follows the address map (`translate.make`): a flat range is RAM-backed
  * when its region has a RAMBlock, and its bytes sit at `ram_addr = block.offset +
  * offset_within_region` (QEMU `memory_region_get_ram_addr` + offset). Old and new places
  * come from {@link flatview.diff} of the views before and after the move.
@@ -116,14 +116,15 @@ const ramStartOf = (map: AddressMap, r: FlatRange, at: bigint): O.Option<[string
 }
 
 /**
- * The scene of `after` (an address map, see {@link translate.build}); with `before` (the
+ * The scene of `after` (an address map, see `translate.make`); with `before` (the
  * map before some moves, same RAM list), the changed GPA ranges are marked: the moved
  * region's new place highlighted, its old place drawn as a ghost box where nothing covers
  * it now, with a dashed link to the same `ram_addr_t` (a BAR move changes the GPA, never
  * the `ram_addr_t`).
  *
  * @example
- * import { draw, mtree, infoRamblock, translate } from 'ramaddr'
+ * import { mtree, infoRamblock, translate } from 'ramaddr'
+ * import * as draw from 'ramaddr/draw'
  * import { either } from 'fp-ts'
  * const t = mtree.parse([
  *   'address-space: memory',
@@ -137,7 +138,7 @@ const ramStartOf = (map: AddressMap, r: FlatRange, at: bigint): O.Option<[string
  * ].join('\n'))
  * const l = infoRamblock.parse('              Block Name    PSize              Offset               Used              Total\n                  pc.ram    4 KiB  0x0000000000000000 0x0000000008000000 0x0000000008000000\n')
  * assert.ok(either.isRight(t) && either.isRight(l))
- * const map = translate.build({ topology: t.right, ramList: l.right })
+ * const map = translate.make({ topology: t.right, ramList: l.right })
  * assert.ok(either.isRight(map))
  * const s = draw.scene(map.right)
  * assert.deepEqual(s.gpa.map((b) => [b.kind, b.name, b.start, b.end, b.alias]), [

@@ -124,7 +124,7 @@ const zigzag = (x: number, y: number, width: number): string => {
  * move markers, heading and legend.
  *
  * @example
- * import { draw } from 'ramaddr'
+ * import * as draw from 'ramaddr/draw'
  * const svg = draw.toSvg(draw.layout({
  *   addressSpace: 'memory',
  *   gpa: [{ kind: 'mmio', start: 0xfec00000n, end: 0xfec01000n, name: 'ioapic <&>', type: 'i/o', aliasChain: [], moved: false }],

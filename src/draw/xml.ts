@@ -11,7 +11,7 @@
  * and carriage return; lone surrogates; U+FFFE, U+FFFF) become U+FFFD.
  *
  * @example
- * import { draw } from 'ramaddr'
+ * import * as draw from 'ramaddr/draw'
  * assert.equal(draw.escapeXml('a<b & "c" \'d\'>'), 'a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;')
  * assert.equal(draw.escapeXml('x\u0001y'), 'x\ufffdy')
  */

@@ -140,7 +140,8 @@ const flagUpdates =
  * resolver unless the two views come from separately parsed dumps).
  *
  * @example
- * import { kvm, flatview } from 'ramaddr'
+ * import { flatview } from 'ramaddr'
+ * import * as kvm from 'ramaddr/kvm'
  * import { either, option } from 'fp-ts'
  * const mr = { id: 7, name: 'vga.vram', kind: 'ram', size: 0x1000000n, addr: 0n, priority: 1, enabled: true, mayOverlap: true, readonly: false, romd: true, nonvolatile: false, aliasOffset: 0n, dirtyLog: 1, subregions: [] }
  * const at = (start) => ({ start, end: start + 0x1000000n, region: 7, offsetInRegion: 0n, readonly: false, nonvolatile: false, romd: true, dirtyLog: 1 })

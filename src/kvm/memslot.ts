@@ -60,7 +60,7 @@ export const memFlags = (mr: Region, dirtyLog: number, options: KvmOptions = {})
  * range is not slotted or has no whole host page.
  *
  * @example
- * import { kvm } from 'ramaddr'
+ * import * as kvm from 'ramaddr/kvm'
  * import { option } from 'fp-ts'
  * const mr = { id: 1, name: 'pc.ram', kind: 'ram', size: 0x8000000n, addr: 0n, priority: 0, enabled: true, mayOverlap: false, readonly: false, romd: true, nonvolatile: false, aliasOffset: 0n, dirtyLog: 0, subregions: [] }
  * const r = { start: 0x100800n, end: 0x200000n, region: 1, offsetInRegion: 0x100800n, readonly: false, nonvolatile: false, romd: true, dirtyLog: 0 }

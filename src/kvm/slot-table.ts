@@ -63,7 +63,7 @@ export const matching =
  * Applies a recorded or modelled ioctl: size 0 frees the slot, anything else fills it.
  *
  * @example
- * import { kvm } from 'ramaddr'
+ * import * as kvm from 'ramaddr/kvm'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const t = pipe(

@@ -6,6 +6,8 @@
  * @module
  */
 import type { RAMBlockSpec } from '../ramblock/ram-list.js'
+import type { Dumps } from '../qemu/machine.js'
+import { Q35_MTREE_D, Q35_MTREE_F, Q35_RAMBLOCK } from './q35-recorded.js'
 
 /** The blocks, in the order QEMU allocates them; fw_cfg ROM blobs are resizeable. */
 export const Q35_512M_VGA_NET: ReadonlyArray<RAMBlockSpec> = [
@@ -21,3 +23,13 @@ export const Q35_512M_VGA_NET: ReadonlyArray<RAMBlockSpec> = [
 ]
 
 export { Q35_MTREE_D, Q35_MTREE_F, Q35_RAMBLOCK } from './q35-recorded.js'
+
+/**
+ * The three dumps of that machine at boot under QEMU 7.2 TCG (`info mtree -D`,
+ * `info mtree -f`, `info ramblock`), ready for `machines.fromDumps`.
+ */
+export const Q35: Required<Dumps> = {
+  mtree: Q35_MTREE_D,
+  flat: Q35_MTREE_F,
+  ramblock: Q35_RAMBLOCK,
+}

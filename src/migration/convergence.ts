@@ -47,7 +47,7 @@ export interface PrecopyEstimate {
  * sent within the downtime limit, or when passes stop shrinking.
  *
  * @example
- * import { migration } from 'ramaddr'
+ * import * as migration from 'ramaddr/migration'
  * // 4 GiB guest, 10 Gbit/s, dirtying 20k pages/s: converges in a few passes
  * const e = migration.convergence.estimate({ initialPages: 1 << 20, dirtyPagesPerSecond: 20000, bandwidthBytesPerSecond: 1.25e9, downtimeSeconds: 0.3 })
  * assert.equal(e.converged, true)

@@ -53,7 +53,8 @@ const fail = (e: { readonly message: string }): MigrationError => ({
  * Every block all dirty: what migration sends in its first pass.
  *
  * @example
- * import { migration, ramList } from 'ramaddr'
+ * import { ramList } from 'ramaddr'
+ * import * as migration from 'ramaddr/migration'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const list = pipe(ramList.empty(), ramList.add({ idstr: 'pc.ram', usedLength: 0x100000n }))

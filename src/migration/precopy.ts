@@ -99,7 +99,9 @@ export const markDirty =
  * Runs precopy to completion.
  *
  * @example
- * import { dirty, migration, mtree, ramList } from 'ramaddr'
+ * import { mtree, ramList } from 'ramaddr'
+ * import * as dirty from 'ramaddr/dirty'
+ * import * as migration from 'ramaddr/migration'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const t = mtree.parse('address-space: memory\n  0000000000000000-00000000003fffff (prio 0, ram): pc.ram\n\n')

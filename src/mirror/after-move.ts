@@ -11,7 +11,7 @@
 import type { Gpa } from '../addresses/kinds.js'
 import type { AddrRange } from '../addresses/range.js'
 import type { AddressMap } from '../translate/address-map.js'
-import { gpaPieces } from '../translate/gpa-pieces.js'
+import { piecesOfGpaRange } from '../translate/gpa-pieces.js'
 import { withRamList } from './blocks.js'
 import { sameMapping, type MirrorSlot } from './mirror-slot.js'
 import { guestSlots, type MirrorPlan, type Scheme } from './plan.js'
@@ -52,8 +52,8 @@ export interface AfterMove {
 export const changedRanges =
   (r: AddrRange<Gpa>) =>
   (before: AddressMap, after: AddressMap): ReadonlyArray<AddrRange<Gpa>> => {
-    const a = gpaPieces(r)(before)
-    const b = gpaPieces(r)(after)
+    const a = piecesOfGpaRange(r)(before)
+    const b = piecesOfGpaRange(r)(after)
     const cuts = new Set<bigint>([r.start, r.end])
     for (const p of [...a, ...b]) {
       cuts.add(p.gpa.start)
@@ -82,24 +82,25 @@ export const changedRanges =
  * the helper's block is carried over and the helper stays where it is).
  *
  * @example
- * import { mirror, translate, mtree, infoRamblock, machines, topology, Gpa, MirrorGpa } from 'ramaddr'
+ * import { translate, mtree, infoRamblock, machines, topology, Gpa, MirrorGpa } from 'ramaddr'
+ * import * as mirror from 'ramaddr/mirror'
  * import { either } from 'fp-ts'
- * const t = mtree.parse(machines.Q35_MTREE_D)
- * const l = infoRamblock.parse(machines.Q35_RAMBLOCK)
+ * const t = mtree.parse(machines.Q35.mtree)
+ * const l = infoRamblock.parse(machines.Q35.ramblock)
  * assert.ok(either.isRight(t) && either.isRight(l))
- * const before = translate.build({ topology: t.right, ramList: l.right })
+ * const before = translate.make({ topology: t.right, ramList: l.right })
  * assert.ok(either.isRight(before))
  * // The migration helper wants the VGA framebuffer, declared by its current GPA.
  * const scheme = { kind: 'tuples', tuples: [{ mainGpa: Gpa.unsafe(0xfd000000n), length: 0x1000000n, mirrorGpa: MirrorGpa.unsafe(1n << 40n) }] }
- * const { plan } = mirror.plan.plan({ map: before.right, scheme })
+ * const { plan } = mirror.plan({ map: before.right, scheme })
  * // Firmware moves the BAR to 0xe0000000.
- * const vram = topology.uniqueByName('vga.vram')(t.right)
+ * const vram = topology.resolveRef('vga.vram')(t.right)
  * assert.ok(either.isRight(vram))
  * const moved = topology.setAddress(vram.right.id, 0xe0000000n)(t.right)
  * assert.ok(either.isRight(moved))
- * const after = translate.build({ topology: moved.right, ramList: l.right })
+ * const after = translate.make({ topology: moved.right, ramList: l.right })
  * assert.ok(either.isRight(after))
- * const r = mirror.afterMove.afterMove(after.right, scheme)(plan)
+ * const r = mirror.afterMove(after.right, scheme)(plan)
  * assert.deepEqual(r.invalidated, [{ tuple: 0, changed: [{ start: 0xfd000000n, end: 0xfe000000n }] }])
  * assert.deepEqual(r.ops.map((o) => [o.slot, o.size]), [[0, 0n]]) // the slot goes; nothing RAM-backed is there now
  * assert.equal(r.violations[0].kind, 'tuple-not-ram')

@@ -5,12 +5,12 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { RamList } from '../ramblock/ram-list.js'
-import { build, type AddressMap } from '../translate/address-map.js'
+import { make, type AddressMap } from '../translate/address-map.js'
 
 /** The same map over another RAM list (the map itself if that does not build). */
 export const withRamList =
   (ramList: RamList) =>
   (map: AddressMap): AddressMap => {
-    const rebuilt = build({ topology: map.topology, ramList, addressSpace: map.addressSpace })
+    const rebuilt = make({ topology: map.topology, ramList, addressSpace: map.addressSpace })
     return E.isRight(rebuilt) ? rebuilt.right : map
   }

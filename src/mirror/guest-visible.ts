@@ -14,7 +14,7 @@
  */
 import type { Gpa } from '../addresses/kinds.js'
 import type { AddrRange } from '../addresses/range.js'
-import { absoluteAddress, byName } from '../region/topology.js'
+import { absoluteAddress, byName } from '../region/region-ref.js'
 import type { AddressMap } from '../translate/address-map.js'
 
 const GIB = 1n << 30n
@@ -60,17 +60,18 @@ export const pciHole64 =
  * The guest-visible ranges, sorted and merged.
  *
  * @example
- * import { mirror, translate, mtree, infoRamblock, machines } from 'ramaddr'
+ * import { translate, mtree, infoRamblock, machines } from 'ramaddr'
+ * import * as mirror from 'ramaddr/mirror'
  * import { either } from 'fp-ts'
- * const t = mtree.parse(machines.Q35_MTREE_D)
- * const l = infoRamblock.parse(machines.Q35_RAMBLOCK)
+ * const t = mtree.parse(machines.Q35.mtree)
+ * const l = infoRamblock.parse(machines.Q35.ramblock)
  * assert.ok(either.isRight(t) && either.isRight(l))
- * const map = translate.build({ topology: t.right, ramList: l.right })
+ * const map = translate.make({ topology: t.right, ramList: l.right })
  * assert.ok(either.isRight(map))
  * // The recorded Q35 has its virtio-net BAR at 32 GiB: the hole runs from there for 32 GiB.
- * const h = mirror.guestVisible.pciHole64()(map.right)
+ * const h = mirror.pciHole64()(map.right)
  * assert.deepEqual([h.start, h.end], [0x800000000n, 0x1000000000n])
- * const v = mirror.guestVisible.guestVisible()(map.right)
+ * const v = mirror.guestVisible()(map.right)
  * assert.equal(v[v.length - 1].end, 0x1000000000n)
  */
 export const guestVisible =

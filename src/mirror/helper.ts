@@ -82,9 +82,9 @@ export const layoutAt = (base: bigint, spec: HelperSpec): HelperLayout => {
  * as long as those are.
  *
  * @example
- * import { mirror } from 'ramaddr'
+ * import * as mirror from 'ramaddr/mirror'
  * import { either } from 'fp-ts'
- * const h = mirror.helper.placeHelper({ vcpus: 2 }, 1n << 43n, [])
+ * const h = mirror.placeHelper({ vcpus: 2 }, 1n << 43n, [])
  * assert.ok(either.isRight(h))
  * assert.equal(h.right.base, (1n << 43n) - 0x400000n) // 2 MiB code + 64 KiB tables + 2 pages -> 4 MiB
  * assert.equal(h.right.mailboxes[1].start, h.right.base + 0x200000n + 0x10000n + 0x1000n)

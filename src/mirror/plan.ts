@@ -109,15 +109,17 @@ export const guestSlots =
  * allocated as QEMU allocates blocks, then every validator.
  *
  * @example
- * import { mirror, confidential, translate, mtree, infoRamblock, machines } from 'ramaddr'
+ * import { translate, mtree, infoRamblock, machines } from 'ramaddr'
+ * import * as mirror from 'ramaddr/mirror'
+ * import * as confidential from 'ramaddr/confidential'
  * import { either } from 'fp-ts'
- * const t = mtree.parse(machines.Q35_MTREE_D)
- * const l = infoRamblock.parse(machines.Q35_RAMBLOCK)
+ * const t = mtree.parse(machines.Q35.mtree)
+ * const l = infoRamblock.parse(machines.Q35.ramblock)
  * assert.ok(either.isRight(t) && either.isRight(l))
- * const map = translate.build({ topology: t.right, ramList: l.right })
+ * const map = translate.make({ topology: t.right, ramList: l.right })
  * const p = confidential.platform.make({ kind: 'sev', cbitpos: 47, reducedPhysBits: 5, maxPhysAddr: 48 })
  * assert.ok(either.isRight(map) && either.isRight(p))
- * const r = mirror.plan.plan({ map: map.right, scheme: { kind: 'shifted' }, platform: p.right, helper: { vcpus: 1 } })
+ * const r = mirror.plan({ map: map.right, scheme: { kind: 'shifted' }, platform: p.right, helper: { vcpus: 1 } })
  * assert.deepEqual(r.violations, [])
  * assert.equal(r.plan.shift, 1n << 42n) // 2^(48 - 5 - 1)
  * assert.equal(r.plan.helper.base, (1n << 43n) - 0x400000n)

@@ -77,14 +77,15 @@ export const shiftedSlots =
  * Both parts of the scheme, identity slots first (by GPA), then shifted ones.
  *
  * @example
- * import { mirror, translate, mtree, infoRamblock, machines } from 'ramaddr'
+ * import { translate, mtree, infoRamblock, machines } from 'ramaddr'
+ * import * as mirror from 'ramaddr/mirror'
  * import { either } from 'fp-ts'
- * const t = mtree.parse(machines.Q35_MTREE_D)
- * const l = infoRamblock.parse(machines.Q35_RAMBLOCK)
+ * const t = mtree.parse(machines.Q35.mtree)
+ * const l = infoRamblock.parse(machines.Q35.ramblock)
  * assert.ok(either.isRight(t) && either.isRight(l))
- * const map = translate.build({ topology: t.right, ramList: l.right })
+ * const map = translate.make({ topology: t.right, ramList: l.right })
  * assert.ok(either.isRight(map))
- * const slots = mirror.shifted.shiftedScheme({ shift: 1n << 32n })(map.right)
+ * const slots = mirror.shiftedScheme({ shift: 1n << 32n })(map.right)
  * // pc.ram (512 MiB at ram_addr_t 0) appears at 0 (identity) and at 4 GiB (shifted).
  * const pcRam = slots.filter((s) => s.block === 'pc.ram')
  * assert.deepEqual(pcRam.map((s) => [s.source, s.mirrorGpa]), [['identity', 0n], ['identity', 0xc4000n], ['identity', 0x100000n], ['shifted', 1n << 32n]].filter(([k]) => pcRam.some((s) => s.source === k)).filter((x) => pcRam.some((s) => s.mirrorGpa === x[1])))

@@ -8,7 +8,7 @@
  */
 import * as O from 'fp-ts/lib/Option.js'
 import type { Gpa, MirrorGpa, RamAddr } from '../addresses/kinds.js'
-import { gpas, ramAddrOf } from '../translate/address-map.js'
+import { gpasOfRamAddr, ramAddrOfGpa } from '../translate/address-map.js'
 import { mirrorEnd, type MirrorSlot } from './mirror-slot.js'
 import type { MirrorPlan } from './plan.js'
 
@@ -37,18 +37,19 @@ export const mirrorGpasOfRamAddr =
  * Every mirror GPA at which the mirror sees what the main VM sees at `gpa`.
  *
  * @example
- * import { mirror, translate, mtree, infoRamblock, machines, Gpa, MirrorGpa } from 'ramaddr'
+ * import { translate, mtree, infoRamblock, machines, Gpa, MirrorGpa } from 'ramaddr'
+ * import * as mirror from 'ramaddr/mirror'
  * import { either } from 'fp-ts'
- * const t = mtree.parse(machines.Q35_MTREE_D)
- * const l = infoRamblock.parse(machines.Q35_RAMBLOCK)
+ * const t = mtree.parse(machines.Q35.mtree)
+ * const l = infoRamblock.parse(machines.Q35.ramblock)
  * assert.ok(either.isRight(t) && either.isRight(l))
- * const map = translate.build({ topology: t.right, ramList: l.right })
+ * const map = translate.make({ topology: t.right, ramList: l.right })
  * assert.ok(either.isRight(map))
- * const { plan } = mirror.plan.plan({ map: map.right, scheme: { kind: 'shifted', shift: 1n << 32n } })
+ * const { plan } = mirror.plan({ map: map.right, scheme: { kind: 'shifted', shift: 1n << 32n } })
  * // Low RAM is seen twice: 1:1 and at its ram_addr_t + 4 GiB.
- * assert.deepEqual(mirror.translate.mirrorGpasOfMain(Gpa.unsafe(0x1000n))(plan), [0x1000n, 0x100001000n])
+ * assert.deepEqual(mirror.mirrorGpasOfMain(Gpa.unsafe(0x1000n))(plan), [0x1000n, 0x100001000n])
  * // The VGA BAR's RAM (vga.vram, ram_addr_t 0x20080000) is at 0x120080000 whatever its BAR says.
- * assert.deepEqual(mirror.translate.mainGpasOfMirror(MirrorGpa.unsafe(0x120080000n))(plan), [0xfd000000n])
+ * assert.deepEqual(mirror.mainGpasOfMirror(MirrorGpa.unsafe(0x120080000n))(plan), [0xfd000000n])
  */
 export const mirrorGpasOfMain =
   (gpa: Gpa) =>
@@ -56,7 +57,7 @@ export const mirrorGpasOfMain =
     O.match(
       () => [],
       (r: RamAddr) => mirrorGpasOfRamAddr(r)(p),
-    )(ramAddrOf(gpa)(p.map))
+    )(ramAddrOfGpa(gpa)(p.map))
 
 /** Every main GPA that maps what the mirror sees at `m`, ascending. */
 export const mainGpasOfMirror =
@@ -64,5 +65,5 @@ export const mainGpasOfMirror =
   (p: MirrorPlan): ReadonlyArray<Gpa> =>
     O.match(
       () => [],
-      (r: RamAddr) => gpas(r)(p.map),
+      (r: RamAddr) => gpasOfRamAddr(r)(p.map),
     )(ramAddrOfMirror(m)(p))

@@ -11,8 +11,8 @@ import type { Gpa, MirrorGpa, RamAddr } from '../addresses/kinds.js'
 import { GpaFromHex, MirrorGpaFromHex, SizeFromHex } from '../addresses/codec.js'
 import { toHex } from '../addresses/hex.js'
 import type { AddrRange } from '../addresses/range.js'
-import { gpaPieces } from '../translate/gpa-pieces.js'
-import { translate, type AddressMap } from '../translate/address-map.js'
+import { piecesOfGpaRange } from '../translate/gpa-pieces.js'
+import { translationOfGpa, type AddressMap } from '../translate/address-map.js'
 import { blockAt } from '../ramblock/ram-list.js'
 import type { UnnumberedSlot } from './mirror-slot.js'
 import type { Violation } from './violation.js'
@@ -43,7 +43,7 @@ export const tuplePieces =
     map: AddressMap,
   ): ReadonlyArray<{ readonly gpa: AddrRange<Gpa>; readonly ram: AddrRange<RamAddr> }> => {
     const out: Array<{ gpa: AddrRange<Gpa>; ram: AddrRange<RamAddr> }> = []
-    for (const p of gpaPieces({ start: tu.mainGpa, end: tu.mainGpa + tu.length })(map)) {
+    for (const p of piecesOfGpaRange({ start: tu.mainGpa, end: tu.mainGpa + tu.length })(map)) {
       const prev = out[out.length - 1]
       if (
         prev !== undefined &&
@@ -61,7 +61,7 @@ export const tuplePieces =
   }
 
 const describeAt = (gpa: bigint, map: AddressMap): string => {
-  const tr = translate(gpa as Gpa)(map)
+  const tr = translationOfGpa(gpa as Gpa)(map)
   return tr._tag === 'Mmio' ? `MMIO region ${tr.region.name}` : 'nothing'
 }
 
@@ -71,15 +71,16 @@ const describeAt = (gpa: bigint, map: AddressMap): string => {
  * RAM piece. Every bad tuple is reported, naming the first hole and what is there.
  *
  * @example
- * import { mirror, translate, mtree, infoRamblock, machines, Gpa, MirrorGpa } from 'ramaddr'
+ * import { translate, mtree, infoRamblock, machines, Gpa, MirrorGpa } from 'ramaddr'
+ * import * as mirror from 'ramaddr/mirror'
  * import { either } from 'fp-ts'
- * const t = mtree.parse(machines.Q35_MTREE_D)
- * const l = infoRamblock.parse(machines.Q35_RAMBLOCK)
+ * const t = mtree.parse(machines.Q35.mtree)
+ * const l = infoRamblock.parse(machines.Q35.ramblock)
  * assert.ok(either.isRight(t) && either.isRight(l))
- * const map = translate.build({ topology: t.right, ramList: l.right })
+ * const map = translate.make({ topology: t.right, ramList: l.right })
  * assert.ok(either.isRight(map))
  * // 1 MiB of low RAM, and a range that runs into the VGA window at 0xa0000.
- * const r = mirror.tuple.tupleSlots([
+ * const r = mirror.tupleSlots([
  *   { mainGpa: Gpa.unsafe(0x100000n), length: 0x100000n, mirrorGpa: MirrorGpa.unsafe(1n << 40n) },
  *   { mainGpa: Gpa.unsafe(0x90000n), length: 0x20000n, mirrorGpa: MirrorGpa.unsafe(1n << 41n) },
  * ])(map.right)

@@ -9,7 +9,7 @@
  */
 import { toHex } from '../addresses/hex.js'
 import { subtract, type AddrRange } from '../addresses/range.js'
-import { gpaRanges } from '../translate/address-map.js'
+import { gpaRangesOfRamRange } from '../translate/address-map.js'
 import { mirrorEnd, type MirrorSlot } from './mirror-slot.js'
 import type { MirrorPlan } from './plan.js'
 import type { Violation } from './violation.js'
@@ -81,7 +81,7 @@ export const snpSingleMapping = (p: MirrorPlan): ReadonlyArray<Violation> => {
   // The parts of a slot's ram_addr_t range that the main VM maps at the slot's own GPA
   // (an identity mapping adds no second GPA).
   const sameAsMain = (s: MirrorSlot): ReadonlyArray<AddrRange<bigint>> =>
-    gpaRanges({ start: s.ramAddr, end: s.ramAddr + s.size })(p.map)
+    gpaRangesOfRamRange({ start: s.ramAddr, end: s.ramAddr + s.size })(p.map)
       .filter((q) => q.gpa.start - q.ram.start === s.mirrorGpa - s.ramAddr)
       .map((q) => q.ram)
   const minus = (
@@ -95,7 +95,7 @@ export const snpSingleMapping = (p: MirrorPlan): ReadonlyArray<Violation> => {
   for (const s of guest) {
     const delta = s.mirrorGpa - s.ramAddr
     const same = sameAsMain(s)
-    for (const piece of gpaRanges({ start: s.ramAddr, end: s.ramAddr + s.size })(p.map)) {
+    for (const piece of gpaRangesOfRamRange({ start: s.ramAddr, end: s.ramAddr + s.size })(p.map)) {
       if (piece.gpa.start - piece.ram.start === delta) continue
       for (const part of minus(piece.ram, same)) {
         const mainAt = part.start - piece.ram.start + piece.gpa.start

@@ -143,9 +143,9 @@ const namesOf = (facts: ReadonlyArray<FactSource>): ReadonlySet<string> =>
  * The facts of {@link FACTS}, as sets of names: the default knowledge of the parser.
  *
  * @example
- * import { knowledge } from 'ramaddr'
- * assert.ok(knowledge.QEMU.terminatingIo.has('gpex_mmio_window'))
- * assert.ok(!knowledge.QEMU.readonlyAliases.has('isa-bios'))
+ * import { mtree } from 'ramaddr'
+ * assert.ok(mtree.QEMU.terminatingIo.has('gpex_mmio_window'))
+ * assert.ok(!mtree.QEMU.readonlyAliases.has('isa-bios'))
  */
 export const QEMU: RegionKnowledge = {
   terminatingIo: namesOf(FACTS.terminatingIo),
@@ -154,9 +154,6 @@ export const QEMU: RegionKnowledge = {
   zeroSize: namesOf(FACTS.zeroSize),
   vgaLogging: namesOf(FACTS.vgaLogging),
 }
-
-/** The same facts under their earlier name (they were first read from QEMU 7.2). */
-export const QEMU_7_2: RegionKnowledge = QEMU
 
 /** Knowing nothing: every default applies. */
 export const NOTHING: RegionKnowledge = {

@@ -77,7 +77,7 @@ const hexRun = (text: string, c: number): number => {
  * no indentation (a section root, as some dumps paste it); the caller checks levels.
  *
  * @example
- * import { mtreeLine } from 'ramaddr'
+ * import * as mtreeLine from 'ramaddr/internal/qemu/mtree-line'
  * import { either } from 'fp-ts'
  * const l = mtreeLine.parseLine(7, '    00000000000e0000-00000000000fffff (prio 1, rom): alias isa-bios @pc.bios 0000000000020000-000000000003ffff')
  * assert.ok(either.isRight(l))

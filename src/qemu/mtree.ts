@@ -1,6 +1,9 @@
 /**
- * `info mtree` / `info mtree -D` text of any dialect: parse and print.
+ * `info mtree` / `info mtree -D` text of any dialect: parse it into a
+ * topology (`topology.Topology`), print a topology back, and learn what the text cannot show
+ * from a flat view (`info mtree -f`) of the same state.
  *
+ * @category QEMU dumps
  * @module
  */
 export {
@@ -12,4 +15,6 @@ export {
   type MtreeDump,
   type ParseOptions,
 } from './mtree-parse.js'
-export { accessText, print, printOrder, regionType, type PrintOptions } from './mtree-print.js'
+export { print, type PrintOptions } from './mtree-print.js'
+export { learn, fromSameState, learnOrder, type FlatViewMismatch, type Learned } from './learn.js'
+export { FACTS, QEMU, NOTHING, type FactSource, type RegionKnowledge } from './knowledge.js'

@@ -30,7 +30,7 @@ export const normalise = (line: string): string => {
  * `anchor` accepts once they are taken away (none when that line is not indented).
  *
  * @example
- * import { paste } from 'ramaddr'
+ * import * as paste from 'ramaddr/internal/qemu/paste'
  * assert.equal(paste.addedIndent(['    (qemu) info mtree', '    address-space: memory'], (l) => l.startsWith('address-space:')), 4)
  */
 export const addedIndent = (

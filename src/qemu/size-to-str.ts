@@ -35,7 +35,7 @@ export const formatG3 = (x: number): string => {
  * `size_to_str(val)` for a 64-bit size.
  *
  * @example
- * import { sizeToStr } from 'ramaddr'
+ * import * as sizeToStr from 'ramaddr/internal/qemu/size-to-str'
  * assert.equal(sizeToStr.sizeToStr(0x1000n), '4 KiB')
  * assert.equal(sizeToStr.sizeToStr(0x200000n), '2 MiB')
  * assert.equal(sizeToStr.sizeToStr(1000n * 1024n), '0.977 MiB')

@@ -1,8 +1,32 @@
 /**
- * The region tree: topology edits and region identity across dumps.
+ * Memory-region trees (QEMU's `MemoryRegion` graph and its address spaces) as persistent
+ * values: build them, edit them as QEMU's `memory_region_*` calls do, and find regions by
+ * id, name or path.
  *
+ * @category Memory regions
  * @module
  */
-export * from './topology.js'
-export * from './correspond.js'
-export * from './region-ref.js'
+export {
+  empty,
+  region,
+  create,
+  fromRegions,
+  addSubregion,
+  removeSubregion,
+  setAddress,
+  setEnabled,
+  setReadonly,
+  setRomd,
+  setNonvolatile,
+  setDirtyLog,
+  setAliasOffset,
+  setSize,
+  addAddressSpace,
+  type AddressSpace,
+  type Topology,
+  type RegionSpec,
+  type Created,
+  type BulkRegion,
+} from './topology.js'
+export { resolveRef, byName, addressSpace, absoluteAddress, type RegionRef } from './region-ref.js'
+export type { TopologyError } from './errors.js'

@@ -17,7 +17,40 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { TopologyError } from './errors.js'
 import type { Region, RegionId } from './region.js'
-import { absoluteAddress, byName, type Topology } from './topology.js'
+import * as O from 'fp-ts/lib/Option.js'
+import type { AddressSpace, Topology } from './topology.js'
+
+/** Every region named `name`, in id order. */
+export const byName =
+  (name: string) =>
+  (t: Topology): ReadonlyArray<Region> =>
+    [...t.regions.values()].filter((r) => r.name === name)
+
+/** The address space named `name`. */
+export const addressSpace =
+  (name: string) =>
+  (t: Topology): O.Option<AddressSpace> =>
+    O.fromNullable(t.addressSpaces.find((a) => a.name === name))
+
+/** The absolute address of a region's offset 0, following its containers to the top. */
+export const absoluteAddress =
+  (id: RegionId) =>
+  (t: Topology): bigint => {
+    let a = 0n
+    for (
+      let cur = t.regions.get(id);
+      cur !== undefined;
+      cur = cur.container === undefined ? undefined : t.regions.get(cur.container)
+    )
+      a += cur.addr
+    return a
+  }
+
+/**
+ * A region named by its id, or by a reference string that {@link resolveRef} resolves: a
+ * unique name, a path, or `NAME@ADDR`. Every topology edit takes one.
+ */
+export type RegionRef = RegionId | string
 
 const noSuch = (ref: string, what: string): TopologyError => ({
   _tag: 'NoSuchName',

@@ -16,6 +16,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { TWO_64, U64_MAX } from '../addresses/u64.js'
 import type { TopologyError } from './errors.js'
+import { resolveRef, type RegionRef } from './region-ref.js'
 import type { Region, RegionId, RegionKind } from './region.js'
 
 /** A named address space and its root region. */
@@ -77,9 +78,10 @@ export const region =
   (t: Topology): O.Option<Region> =>
     O.fromNullable(t.regions.get(id))
 
-const get = (t: Topology, id: RegionId): E.Either<TopologyError, Region> => {
-  const r = t.regions.get(id)
-  return r === undefined ? E.left(noSuch(id)) : E.right(r)
+const get = (t: Topology, ref: RegionRef): E.Either<TopologyError, Region> => {
+  if (typeof ref === 'string') return resolveRef(ref)(t)
+  const r = t.regions.get(ref)
+  return r === undefined ? E.left(noSuch(ref)) : E.right(r)
 }
 
 const put = (t: Topology, ...changed: ReadonlyArray<Region>): Topology => {
@@ -181,9 +183,11 @@ const insertByPriority = (
  * assert.deepEqual(t.right.regions.get(sys.right.id)?.subregions, [ram.right.id])
  */
 export const addSubregion =
-  (container: RegionId, sub: RegionId, addr: bigint, priority = 0, overlap = priority !== 0) =>
+  (container: RegionRef, sub: RegionRef, addr: bigint, priority = 0, overlap = priority !== 0) =>
   (t: Topology): E.Either<TopologyError, Topology> =>
-    addSubregionImpl(t, container, sub, addr, priority, overlap)
+    E.chain((c: Region) =>
+      E.chain((s: Region) => addSubregionImpl(t, c.id, s.id, addr, priority, overlap))(get(t, sub)),
+    )(get(t, container))
 
 const addSubregionImpl = (
   t: Topology,
@@ -241,19 +245,19 @@ const reachesThroughAliases = (t: Topology, from: RegionId, to: RegionId): boole
 
 /** Unmaps `sub` from its container (QEMU `memory_region_del_subregion`). */
 export const removeSubregion =
-  (sub: RegionId) =>
+  (sub: RegionRef) =>
   (t: Topology): E.Either<TopologyError, Topology> =>
     E.chain((s: Region) => {
       if (s.container === undefined)
         return E.left<TopologyError, Topology>({
           _tag: 'NotMapped',
-          id: sub,
+          id: s.id,
           message: `region ${s.name} is not in a container`,
         })
       const c = t.regions.get(s.container)
       if (c === undefined) return E.left(noSuch(s.container))
       const { container: _c, ...rest } = s
-      return E.right(put(t, rest, { ...c, subregions: c.subregions.filter((x) => x !== sub) }))
+      return E.right(put(t, rest, { ...c, subregions: c.subregions.filter((x) => x !== s.id) }))
     })(get(t, sub))
 
 /**
@@ -281,22 +285,22 @@ export const removeSubregion =
  * assert.deepEqual(t, either.right(0xe0000000n))
  */
 export const setAddress =
-  (id: RegionId, addr: bigint) =>
+  (ref: RegionRef, addr: bigint) =>
   (t: Topology): E.Either<TopologyError, Topology> =>
     E.chain((r: Region) => {
       if (r.addr === addr) return E.right(t)
       if (r.container === undefined) return E.right(put(t, { ...r, addr }))
       const container = r.container
       return E.chain((t1: Topology) =>
-        addSubregionImpl(t1, container, id, addr, r.priority, r.mayOverlap),
-      )(removeSubregion(id)(t))
-    })(get(t, id))
+        addSubregionImpl(t1, container, r.id, addr, r.priority, r.mayOverlap),
+      )(removeSubregion(r.id)(t))
+    })(get(t, ref))
 
 const setField =
   <K extends 'enabled' | 'readonly' | 'romd' | 'nonvolatile' | 'dirtyLog'>(field: K) =>
-  (id: RegionId, value: Region[K]) =>
+  (ref: RegionRef, value: Region[K]) =>
   (t: Topology): E.Either<TopologyError, Topology> =>
-    E.map((r: Region) => (r[field] === value ? t : put(t, { ...r, [field]: value })))(get(t, id))
+    E.map((r: Region) => (r[field] === value ? t : put(t, { ...r, [field]: value })))(get(t, ref))
 
 /** Enables or disables a region and its subtree (QEMU `memory_region_set_enabled`). */
 export const setEnabled = setField('enabled')
@@ -311,79 +315,38 @@ export const setDirtyLog = setField('dirtyLog')
 
 /** Changes an alias's offset into its target (QEMU `memory_region_set_alias_offset`). */
 export const setAliasOffset =
-  (id: RegionId, offset: bigint) =>
+  (ref: RegionRef, offset: bigint) =>
   (t: Topology): E.Either<TopologyError, Topology> =>
     E.chain((r: Region) =>
       r.kind !== 'alias'
         ? E.left<TopologyError, Topology>({
             _tag: 'NotAnAlias',
-            id,
+            id: r.id,
             message: `region ${r.name} is not an alias`,
           })
         : offset < 0n || offset > U64_MAX
-          ? E.left(invalid(id, `alias ${r.name}: offset out of 64 bits`))
+          ? E.left(invalid(r.id, `alias ${r.name}: offset out of 64 bits`))
           : E.right(r.aliasOffset === offset ? t : put(t, { ...r, aliasOffset: offset })),
-    )(get(t, id))
+    )(get(t, ref))
 
 /** Resizes a region (QEMU `memory_region_set_size`; `UINT64_MAX` means 2^64). */
 export const setSize =
-  (id: RegionId, size: bigint) =>
+  (ref: RegionRef, size: bigint) =>
   (t: Topology): E.Either<TopologyError, Topology> =>
     E.chain((r: Region) => {
       const s = normaliseSize(size)
       if (s < 0n || s > TWO_64)
-        return E.left<TopologyError, Topology>(invalid(id, `size out of [0, 2^64]`))
+        return E.left<TopologyError, Topology>(invalid(r.id, `size out of [0, 2^64]`))
       return E.right(r.size === s ? t : put(t, { ...r, size: s }))
-    })(get(t, id))
+    })(get(t, ref))
 
 /** Registers an address space over `root` (QEMU `address_space_init`). */
 export const addAddressSpace =
-  (name: string, root: RegionId) =>
+  (name: string, root: RegionRef) =>
   (t: Topology): E.Either<TopologyError, Topology> =>
-    t.regions.has(root)
-      ? E.right({ ...t, addressSpaces: [...t.addressSpaces, { name, root }] })
-      : E.left(noSuch(root))
-
-/** Every region named `name`, in id order. */
-export const byName =
-  (name: string) =>
-  (t: Topology): ReadonlyArray<Region> =>
-    [...t.regions.values()].filter((r) => r.name === name)
-
-/** The one region named `name`, or an error when there is none or more than one. */
-export const uniqueByName =
-  (name: string) =>
-  (t: Topology): E.Either<TopologyError, Region> => {
-    const found = byName(name)(t)
-    if (found.length === 1 && found[0] !== undefined) return E.right(found[0])
-    return found.length === 0
-      ? E.left({ _tag: 'NoSuchName', name, message: `no region named ${JSON.stringify(name)}` })
-      : E.left({
-          _tag: 'AmbiguousName',
-          name,
-          message: `${found.length} regions are named ${JSON.stringify(name)}`,
-        })
-  }
-
-/** The address space named `name`. */
-export const addressSpace =
-  (name: string) =>
-  (t: Topology): O.Option<AddressSpace> =>
-    O.fromNullable(t.addressSpaces.find((a) => a.name === name))
-
-/** The absolute address of a region's offset 0, following its containers to the top. */
-export const absoluteAddress =
-  (id: RegionId) =>
-  (t: Topology): bigint => {
-    let a = 0n
-    for (
-      let cur = t.regions.get(id);
-      cur !== undefined;
-      cur = cur.container === undefined ? undefined : t.regions.get(cur.container)
+    E.map((r: Region) => ({ ...t, addressSpaces: [...t.addressSpaces, { name, root: r.id }] }))(
+      get(t, root),
     )
-      a += cur.addr
-    return a
-  }
 
 /** One region of a bulk build: like {@link RegionSpec}, with its place given by index. */
 export interface BulkRegion extends RegionSpec {

@@ -56,7 +56,7 @@ export interface AddressMapInput {
  * Builds the translator: ties RAMBlocks to regions, renders the address space's view and
  * indexes its RAM-backed ranges by `ram_addr_t`.
  */
-export const build = (input: AddressMapInput): E.Either<TranslateError, AddressMap> => {
+export const make = (input: AddressMapInput): E.Either<TranslateError, AddressMap> => {
   const name = input.addressSpace ?? 'memory'
   const as = input.topology.addressSpaces.find((a) => a.name === name)
   if (as === undefined)
@@ -133,7 +133,7 @@ export type Translation =
  * addresses are answers, not errors.
  *
  * @example
- * import { translate, mtree, infoRamblock, Gpa } from 'ramaddr'
+ * import { translate, mtree, infoRamblock, Gpa, RamAddr } from 'ramaddr'
  * import { either } from 'fp-ts'
  * const t = mtree.parse([
  *   'address-space: memory',
@@ -147,17 +147,17 @@ export type Translation =
  * ].join('\n'))
  * const l = infoRamblock.parse('              Block Name    PSize              Offset               Used              Total\n                  pc.ram    4 KiB  0x0000000000000000 0x0000000008000000 0x0000000008000000\n')
  * assert.ok(either.isRight(t) && either.isRight(l))
- * const map = translate.build({ topology: t.right, ramList: l.right })
+ * const map = translate.make({ topology: t.right, ramList: l.right })
  * assert.ok(either.isRight(map))
- * const x = translate.translate(Gpa.unsafe(0x123456n))(map.right)
+ * const x = translate.translationOfGpa(Gpa.unsafe(0x123456n))(map.right)
  * assert.equal(x._tag, 'Ram')
  * assert.equal(x.ramAddr, 0x123456n)
- * assert.equal(translate.translate(Gpa.unsafe(0xa0000n))(map.right)._tag, 'Mmio')
- * assert.equal(translate.translate(Gpa.unsafe(0x8000000n))(map.right)._tag, 'Unassigned')
- * assert.deepEqual(translate.gpas(0x123456n)(map.right), [0x123456n])
- * assert.deepEqual(translate.gpas(0xa0000n)(map.right), [])
+ * assert.equal(translate.translationOfGpa(Gpa.unsafe(0xa0000n))(map.right)._tag, 'Mmio')
+ * assert.equal(translate.translationOfGpa(Gpa.unsafe(0x8000000n))(map.right)._tag, 'Unassigned')
+ * assert.deepEqual(translate.gpasOfRamAddr(RamAddr.unsafe(0x123456n))(map.right), [0x123456n])
+ * assert.deepEqual(translate.gpasOfRamAddr(RamAddr.unsafe(0xa0000n))(map.right), [])
  */
-export const translate =
+export const translationOfGpa =
   (gpa: Gpa) =>
   (map: AddressMap): Translation => {
     const hit = lookup(gpa)(map.view)
@@ -189,12 +189,12 @@ export const translate =
  * const t = mtree.parse('address-space: memory\n  0000000000000000-0000000007ffffff (prio 0, ram): pc.ram\n\n')
  * const l = infoRamblock.parse('              Block Name    PSize              Offset               Used              Total\n                  pc.ram    4 KiB  0x0000000000000000 0x0000000008000000 0x0000000008000000\n')
  * assert.ok(either.isRight(t) && either.isRight(l))
- * const map = translate.build({ topology: t.right, ramList: l.right })
+ * const map = translate.make({ topology: t.right, ramList: l.right })
  * assert.ok(either.isRight(map))
- * assert.deepEqual(translate.ramAddrOf(Gpa.unsafe(0x1234n))(map.right), option.some(0x1234n))
- * assert.deepEqual(translate.ramAddrOf(Gpa.unsafe(0x8000000n))(map.right), option.none)
+ * assert.deepEqual(translate.ramAddrOfGpa(Gpa.unsafe(0x1234n))(map.right), option.some(0x1234n))
+ * assert.deepEqual(translate.ramAddrOfGpa(Gpa.unsafe(0x8000000n))(map.right), option.none)
  */
-export const ramAddrOf =
+export const ramAddrOfGpa =
   (gpa: Gpa) =>
   (map: AddressMap): O.Option<RamAddr> => {
     const i = rangeIndex(map.view.starts, map.lasts, gpa)
@@ -209,10 +209,10 @@ const rangeIndex = (starts: BigUint64Array, lasts: BigUint64Array, gpa: bigint):
 }
 
 /**
- * {@link ramAddrOf} as a function made once per map, for loops over many GPAs (no
+ * {@link ramAddrOfGpa} as a function made once per map, for loops over many GPAs (no
  * closure is built per call).
  */
-export const lookupRamAddr = (map: AddressMap): ((gpa: Gpa) => O.Option<RamAddr>) => {
+export const ramAddrLookup = (map: AddressMap): ((gpa: Gpa) => O.Option<RamAddr>) => {
   const { starts } = map.view
   const { lasts, ramDelta } = map
   return (gpa) => {
@@ -222,7 +222,7 @@ export const lookupRamAddr = (map: AddressMap): ((gpa: Gpa) => O.Option<RamAddr>
   }
 }
 
-/** The batch answer of {@link ramAddrsOf}: `ramAddrs[i]` is meaningful where `mapped[i]` is 1. */
+/** The batch answer of {@link ramAddrsOfGpas}: `ramAddrs[i]` is meaningful where `mapped[i]` is 1. */
 export interface BatchTranslation {
   readonly ramAddrs: BigUint64Array
   readonly mapped: Uint8Array
@@ -238,13 +238,13 @@ export interface BatchTranslation {
  * const t = mtree.parse('address-space: memory\n  0000000000000000-0000000007ffffff (prio 0, ram): pc.ram\n\n')
  * const l = infoRamblock.parse('              Block Name    PSize              Offset               Used              Total\n                  pc.ram    4 KiB  0x0000000000080000 0x0000000008000000 0x0000000008000000\n')
  * assert.ok(either.isRight(t) && either.isRight(l))
- * const map = translate.build({ topology: t.right, ramList: l.right })
+ * const map = translate.make({ topology: t.right, ramList: l.right })
  * assert.ok(either.isRight(map))
- * const out = translate.ramAddrsOf(BigUint64Array.of(0x1000n, 0x9000000n))(map.right)
+ * const out = translate.ramAddrsOfGpas(BigUint64Array.of(0x1000n, 0x9000000n))(map.right)
  * assert.deepEqual([...out.mapped], [1, 0])
  * assert.equal(out.ramAddrs[0], 0x81000n)
  */
-export const ramAddrsOf =
+export const ramAddrsOfGpas =
   (gpas: BigUint64Array) =>
   (map: AddressMap): BatchTranslation => {
     const ramAddrs = new BigUint64Array(gpas.length)
@@ -263,13 +263,13 @@ export const ramAddrsOf =
   }
 
 /** Every GPA that maps a `ram_addr_t` now, ascending; none if it is not mapped. */
-export const gpas =
-  (addr: bigint) =>
+export const gpasOfRamAddr =
+  (addr: RamAddr) =>
   (map: AddressMap): ReadonlyArray<Gpa> =>
-    gpasOf(addr as RamAddr)(map.reverse)
+    gpasOf(addr)(map.reverse)
 
 /** The GPA ranges that map parts of a `ram_addr_t` range. */
-export const gpaRanges =
+export const gpaRangesOfRamRange =
   (r: AddrRange<RamAddr>) =>
   (
     map: AddressMap,

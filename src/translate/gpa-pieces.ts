@@ -10,7 +10,7 @@ import { lastStartAtOrBelow } from '../flatview/flatview.js'
 import type { AddressMap } from './address-map.js'
 
 /** The RAM-backed pieces of `[r.start, r.end)` and their `ram_addr_t` extents, in GPA order. */
-export const gpaPieces =
+export const piecesOfGpaRange =
   (r: AddrRange<Gpa>) =>
   (
     map: AddressMap,
@@ -33,8 +33,8 @@ export const gpaPieces =
     return out
   }
 
-/** Just the `ram_addr_t` extents of {@link gpaPieces}. */
-export const gpaToRamRanges =
+/** Just the `ram_addr_t` extents of {@link piecesOfGpaRange}. */
+export const ramRangesOfGpaRange =
   (r: AddrRange<Gpa>) =>
   (map: AddressMap): ReadonlyArray<AddrRange<RamAddr>> =>
-    gpaPieces(r)(map).map((p) => p.ram)
+    piecesOfGpaRange(r)(map).map((p) => p.ram)

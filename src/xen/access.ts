@@ -39,7 +39,7 @@ export const XENMEM_ACCESS_DEFAULT = 11
  * Xen's number for an access right.
  *
  * @example
- * import { xen } from 'ramaddr'
+ * import * as xen from 'ramaddr/xen'
  * assert.equal(xen.access.code('n'), 0)
  * assert.equal(xen.access.code('rwx'), 7)
  * assert.equal(xen.access.code('rx2rw'), 8)
@@ -51,7 +51,7 @@ export const code = (a: Access): number => ACCESS_NAMES.indexOf(a)
  * The access right with Xen's number `n`, if there is one (0 to 10).
  *
  * @example
- * import { xen } from 'ramaddr'
+ * import * as xen from 'ramaddr/xen'
  * import { option } from 'fp-ts'
  * assert.deepEqual(xen.access.fromCode(5), option.some('rx'))
  * assert.deepEqual(xen.access.fromCode(11), option.none) // XENMEM_access_default
@@ -75,7 +75,7 @@ export type AccessKind = 'read' | 'write' | 'exec'
  * page-walk writes are not guest writes).
  *
  * @example
- * import { xen } from 'ramaddr'
+ * import * as xen from 'ramaddr/xen'
  * assert.equal(xen.access.allows('write')('rw'), true)
  * assert.equal(xen.access.allows('write')('rx'), false)
  * assert.equal(xen.access.allows('write')('rx2rw'), false)

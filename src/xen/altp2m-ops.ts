@@ -40,7 +40,8 @@ export const effectiveForOp =
  * comes back unchanged.
  *
  * @example
- * import { xen, Gfn } from 'ramaddr'
+ * import { Gfn } from 'ramaddr'
+ * import * as xen from 'ramaddr/xen'
  * import { either } from 'fp-ts'
  * const host = xen.hostP2m.fromRuns([{ gfn: 0n, count: 4n, mfn: 0x100n, type: 'ram_rw' }])
  * assert.ok(either.isRight(host))
@@ -90,7 +91,8 @@ export type Caller = 'guest' | 'tool'
  * to reset views when the host drops a page, is not modelled.
  *
  * @example
- * import { xen, Gfn } from 'ramaddr'
+ * import { Gfn } from 'ramaddr'
+ * import * as xen from 'ramaddr/xen'
  * import { either, option } from 'fp-ts'
  * const host = xen.hostP2m.fromRuns([{ gfn: 0n, count: 4n, mfn: 0x100n, type: 'ram_rw' }])
  * assert.ok(either.isRight(host))

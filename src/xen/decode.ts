@@ -210,18 +210,18 @@ const headers = (
  * The stream in `bytes`, or the first thing wrong with it and where.
  *
  * @example
- * import { xen } from 'ramaddr'
+ * import * as xen from 'ramaddr/xen'
  * import { either } from 'fp-ts'
- * const bytes = xen.encode.encode({
+ * const bytes = xen.encode({
  *   image: { version: 3, bigEndian: false },
  *   domain: { type: 2, pageShift: 12, xenMajor: 4, xenMinor: 21 },
  *   records: [{ _tag: 'PageData', pfns: [{ pfn: 0x10n, type: 0xe }], data: new Uint8Array(0) }, { _tag: 'End' }],
  * })
  * assert.ok(either.isRight(bytes))
- * const s = xen.decode.decode(bytes.right)
+ * const s = xen.decode(bytes.right)
  * assert.ok(either.isRight(s))
  * assert.deepEqual(s.right.records[0].pfns, [{ pfn: 0x10n, type: 0xe }])
- * const cut = xen.decode.decode(bytes.right.subarray(0, 50))
+ * const cut = xen.decode(bytes.right.subarray(0, 50))
  * assert.ok(either.isLeft(cut))
  * assert.equal(cut.left.offset, 40) // the PAGE_DATA record that does not fit
  */

@@ -79,7 +79,7 @@ export interface Created {
  * `default_access`, Xen's `XENMEM_access_default`). Fails when every slot is in use.
  *
  * @example
- * import { xen } from 'ramaddr'
+ * import * as xen from 'ramaddr/xen'
  * import { either } from 'fp-ts'
  * const host = xen.hostP2m.fromRuns([{ gfn: 0n, count: 16n, mfn: 0x1000n, type: 'ram_rw' }])
  * assert.ok(either.isRight(host))

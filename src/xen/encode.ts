@@ -133,9 +133,9 @@ const body = (r: StreamRecord, pageSize: number): E.Either<string, Uint8Array> =
  * The bytes of `stream`. The last record must be END and no earlier one may be.
  *
  * @example
- * import { xen } from 'ramaddr'
+ * import * as xen from 'ramaddr/xen'
  * import { either } from 'fp-ts'
- * const bytes = xen.encode.encode({
+ * const bytes = xen.encode({
  *   image: { version: 3, bigEndian: false },
  *   domain: { type: 2, pageShift: 12, xenMajor: 4, xenMinor: 21 },
  *   records: [{ _tag: 'StaticDataEnd' }, { _tag: 'End' }],

@@ -71,7 +71,7 @@ const bad = (run: number, message: string): E.Either<InvalidHostP2m, never> =>
  * gfn and frame spaces (frames never reaching `INVALID_MFN`), and no two overlapping.
  *
  * @example
- * import { xen } from 'ramaddr'
+ * import * as xen from 'ramaddr/xen'
  * import { either } from 'fp-ts'
  * const host = xen.hostP2m.fromRuns([
  *   { gfn: 0n, count: 0xa0n, mfn: 0x10000n, type: 'ram_rw' },
@@ -135,7 +135,8 @@ const runIndex = (host: HostP2m, gfn: bigint): number => {
  * hole (`p2m_invalid`).
  *
  * @example
- * import { xen, Gfn } from 'ramaddr'
+ * import { Gfn } from 'ramaddr'
+ * import * as xen from 'ramaddr/xen'
  * import { either, option } from 'fp-ts'
  * const host = xen.hostP2m.fromRuns([{ gfn: 0x100n, count: 0x10n, mfn: 0x5000n, type: 'ram_rw' }])
  * assert.ok(either.isRight(host))
@@ -211,7 +212,7 @@ const mfnIndex = (host: HostP2m): ReadonlyArray<MfnIndexEntry> => {
  * the domain does not map.
  *
  * @example
- * import { xen } from 'ramaddr'
+ * import * as xen from 'ramaddr/xen'
  * import { either } from 'fp-ts'
  * const host = xen.hostP2m.fromRuns([{ gfn: 0x100n, count: 0x10n, mfn: 0x5000n, type: 'ram_rw' }])
  * assert.ok(either.isRight(host))

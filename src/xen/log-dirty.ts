@@ -50,7 +50,7 @@ const badState = (message: string): BadState => ({ _tag: 'BadState', message })
  * as `paging_log_dirty_enable` refuses it (-EINVAL when `has_arch_pdevs`).
  *
  * @example
- * import { xen } from 'ramaddr'
+ * import * as xen from 'ramaddr/xen'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const host = xen.hostP2m.fromRuns([{ gfn: 0n, count: 16n, mfn: 0x1000n, type: 'ram_rw' }])
@@ -125,7 +125,8 @@ export interface WriteResult {
  * backing frame in the log-dirty bitmap when log-dirty is on.
  *
  * @example
- * import { xen, Gfn } from 'ramaddr'
+ * import { Gfn } from 'ramaddr'
+ * import * as xen from 'ramaddr/xen'
  * import { either, option } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const host = xen.hostP2m.fromRuns([{ gfn: 0n, count: 16n, mfn: 0x1000n, type: 'ram_rw' }])
@@ -187,7 +188,8 @@ export const guestWrite =
  * an assigned device there is nothing to do DMA).
  *
  * @example
- * import { xen, Gfn } from 'ramaddr'
+ * import { Gfn } from 'ramaddr'
+ * import * as xen from 'ramaddr/xen'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const host = xen.hostP2m.fromRuns([{ gfn: 0n, count: 16n, mfn: 0x1000n, type: 'ram_rw', access: 'r' }])

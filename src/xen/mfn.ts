@@ -35,7 +35,7 @@ export const isMfn = (n: bigint): n is Mfn => isU64(n) && n !== INVALID_MFN_VALU
  * `n` as a frame number, or why not.
  *
  * @example
- * import { xen } from 'ramaddr'
+ * import * as xen from 'ramaddr/xen'
  * import { either } from 'fp-ts'
  * assert.deepEqual(xen.mfn.make(0x1234n), either.right(0x1234n))
  * assert.ok(either.isLeft(xen.mfn.make(-1n)))

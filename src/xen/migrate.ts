@@ -87,7 +87,8 @@ export interface SaveOptions {
  * normalised (an entry showing a frame the host does not map).
  *
  * @example
- * import { xen, Gfn } from 'ramaddr'
+ * import { Gfn } from 'ramaddr'
+ * import * as xen from 'ramaddr/xen'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const host = xen.hostP2m.fromRuns([{ gfn: 0n, count: 4n, mfn: 0x100n, type: 'ram_rw' }])

@@ -72,7 +72,8 @@ const sourceOf = (host: HostP2m, gfn: Gfn, e: P2mEntry): O.Option<Gfn> => {
  * Where the host maps one frame at several gfns, the remap names the lowest.
  *
  * @example
- * import { xen, Gfn } from 'ramaddr'
+ * import { Gfn } from 'ramaddr'
+ * import * as xen from 'ramaddr/xen'
  * import { either, option } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const host = xen.hostP2m.fromRuns([{ gfn: 0n, count: 8n, mfn: 0x100n, type: 'ram_rw' }])
@@ -85,7 +86,7 @@ const sourceOf = (host: HostP2m, gfn: Gfn, e: P2mEntry): O.Option<Gfn> => {
  *   xen.altp2mOps.changeGfn(h, Gfn.unsafe(4n), option.some(Gfn.unsafe(7n))),
  * )
  * assert.ok(either.isRight(v))
- * const n = xen.normalise.normalise(h)(v.right)
+ * const n = xen.normalise(h)(v.right)
  * assert.deepEqual(n, either.right({
  *   index: 1, defaultAccess: 'rwx',
  *   remaps: [{ gfn: 4n, target: 7n }], access: [{ gfn: 2n, access: 'rx' }], suppressVeClear: [],
@@ -128,11 +129,12 @@ const ascending = (gs: ReadonlyArray<Gfn>): O.Option<number> => {
  * only where the normalised view records something, so it is the smallest equivalent view.
  *
  * @example
- * import { xen, Gfn } from 'ramaddr'
+ * import { Gfn } from 'ramaddr'
+ * import * as xen from 'ramaddr/xen'
  * import { either } from 'fp-ts'
  * const host = xen.hostP2m.fromRuns([{ gfn: 0n, count: 8n, mfn: 0x100n, type: 'ram_rw' }])
  * assert.ok(either.isRight(host))
- * const v = xen.normalise.denormalise(host.right)({
+ * const v = xen.denormalise(host.right)({
  *   index: 1, defaultAccess: 'rwx', remaps: [{ gfn: 4n, target: 7n }], access: [], suppressVeClear: [4n],
  * })
  * assert.ok(either.isRight(v))

@@ -36,7 +36,7 @@ export type P2mType = (typeof P2M_TYPE_NAMES)[number]
  * Xen's number for a type.
  *
  * @example
- * import { xen } from 'ramaddr'
+ * import * as xen from 'ramaddr/xen'
  * assert.equal(xen.p2mType.code('ram_rw'), 0)
  * assert.equal(xen.p2mType.code('ram_ro'), 3)
  * assert.equal(xen.p2mType.code('mmio_direct'), 5)
@@ -54,7 +54,7 @@ export const fromCode = (n: number): O.Option<P2mType> => {
  * (xen/arch/x86/include/asm/p2m.h), the pages a migration sends.
  *
  * @example
- * import { xen } from 'ramaddr'
+ * import * as xen from 'ramaddr/xen'
  * assert.equal(xen.p2mType.isRam('ram_ro'), true)
  * assert.equal(xen.p2mType.isRam('mmio_dm'), false)
  */
@@ -88,7 +88,7 @@ export type WriteClass = 'ram' | 'dropped' | 'emulated' | 'device' | 'unmodelled
  * The {@link WriteClass} of a type.
  *
  * @example
- * import { xen } from 'ramaddr'
+ * import * as xen from 'ramaddr/xen'
  * assert.equal(xen.p2mType.writeClass('ram_rw'), 'ram')
  * assert.equal(xen.p2mType.writeClass('ram_ro'), 'dropped')
  * assert.equal(xen.p2mType.writeClass('mmio_dm'), 'emulated')

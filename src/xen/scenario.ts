@@ -109,7 +109,7 @@ export interface ScenarioError {
  * Decodes the JSON value `u` (already parsed) as a scenario.
  *
  * @example
- * import { xen } from 'ramaddr'
+ * import * as xen from 'ramaddr/xen'
  * import { either } from 'fp-ts'
  * const bad = xen.scenario.decodeScenario({ host: [{ gfn: '0x0', count: '0x10', mfn: 'zz', type: 'ram_rw' }] })
  * assert.ok(either.isLeft(bad))

@@ -62,7 +62,8 @@ export const lazyEntry =
  * What `gfn` resolves to through the view: its own entry, or the lazy copy of the host's.
  *
  * @example
- * import { xen, Gfn } from 'ramaddr'
+ * import { Gfn } from 'ramaddr'
+ * import * as xen from 'ramaddr/xen'
  * import { either, option } from 'fp-ts'
  * const host = xen.hostP2m.fromRuns([{ gfn: 0n, count: 4n, mfn: 0x100n, type: 'ram_rw' }])
  * assert.ok(either.isRight(host))

@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
 import { either as E } from 'fp-ts'
 import { pipe } from 'fp-ts/lib/function.js'
-import { confidential, mtree, translate, ramList, migration } from '../../src/index.js'
+import { mtree, translate, ramList } from '../../src/index.js'
+import * as confidential from '../../src/confidential/index.js'
+import * as migration from '../../src/migration/index.js'
 import type { Gpa, RamAddr } from '../../src/addresses/kinds.js'
 import type { DiscardEvent, DiscardManager } from '../../src/confidential/index.js'
 
@@ -86,7 +88,7 @@ const list = pipe(
 )
 const topo = right(mtree.parse(TREE))
 const rl = right(list)
-const map = right(translate.build({ topology: topo, ramList: rl }))
+const map = right(translate.make({ topology: topo, ramList: rl }))
 const ram = rl.blocks.find((b) => b.idstr === 'ram')!
 
 describe('guest_memfd attributes against a page-set model', () => {
@@ -118,7 +120,7 @@ describe('guest_memfd attributes against a page-set model', () => {
       if (c.size === 0n) verdict = 'empty'
       else if (c.gpa % 0x1000n !== 0n || c.size % 0x1000n !== 0n) verdict = 'unaligned'
       else {
-        const first = translate.translate(c.gpa as Gpa)(map)
+        const first = translate.translationOfGpa(c.gpa as Gpa)(map)
         if (first._tag !== 'Ram')
           verdict = c.toPrivate
             ? first._tag === 'Unassigned'
@@ -128,7 +130,7 @@ describe('guest_memfd attributes against a page-set model', () => {
         else if (first.block.idstr !== 'ram') verdict = 'not-guest-memfd'
         else
           for (let g = c.gpa; g < c.gpa + c.size; g += 0x1000n) {
-            const t = translate.translate(g as Gpa)(map)
+            const t = translate.translationOfGpa(g as Gpa)(map)
             if (t._tag !== 'Ram' || t.ramAddr !== first.ramAddr + (g - c.gpa)) {
               verdict = 'spans-regions'
               break
@@ -151,15 +153,17 @@ describe('guest_memfd attributes against a page-set model', () => {
   })
   it('HVA translation answers "private" for private pages', () => {
     const attrs = right(confidential.memoryAttributes.initial(rl))
-    const t = translate.translate(0x1000n as Gpa)(map)
+    const t = translate.translationOfGpa(0x1000n as Gpa)(map)
     expect(confidential.memoryAttributes.hostAccess(attrs)(t)._tag).toBe('Private')
     expect(
-      confidential.memoryAttributes.hostAccess(attrs)(translate.translate(0xc0000n as Gpa)(map))
-        ._tag,
+      confidential.memoryAttributes.hostAccess(attrs)(
+        translate.translationOfGpa(0xc0000n as Gpa)(map),
+      )._tag,
     ).toBe('Shared')
     expect(
-      confidential.memoryAttributes.hostAccess(attrs)(translate.translate(0xa0000n as Gpa)(map))
-        ._tag,
+      confidential.memoryAttributes.hostAccess(attrs)(
+        translate.translationOfGpa(0xa0000n as Gpa)(map),
+      )._tag,
     ).toBe('NotRam')
   })
 })
@@ -269,7 +273,7 @@ describe('migration page classes', () => {
         'address-space: memory\n  0000000000000000-00000000007fffff (prio 0, ram): ram\n\n',
       ),
     )
-    const m = right(translate.build({ topology: t, ramList: l }))
+    const m = right(translate.make({ topology: t, ramList: l }))
     let attrs = right(confidential.memoryAttributes.initial(l))
     attrs = right(
       confidential.memoryAttributes.convert({

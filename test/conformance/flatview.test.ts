@@ -17,7 +17,7 @@ import { applyFacts, fromSameState, learnFacts } from '../../src/qemu/learn.js'
 import { renderAll } from '../../src/flatview/flatview.js'
 import { QEMU } from '../../src/qemu/knowledge.js'
 import { parse as parseRamblock } from '../../src/qemu/info-ramblock.js'
-import * as topology from '../../src/region/topology.js'
+import * as topology from '../../src/region/index.js'
 import * as translate from '../../src/translate/address-map.js'
 import { Gpa } from '../../src/addresses/kinds.js'
 import type { Topology } from '../../src/region/topology.js'
@@ -116,7 +116,7 @@ for (const s of scenarios()) {
       it(`${id}: every gpa2hva probe translates consistently with info ramblock (c)`, () => {
         const t = must(mtree.parse(fixture(s, n, 'mtree-D.txt')), 'mtree')
         const list = must(parseRamblock(fixture(s, n, 'ramblock.txt')), 'ramblock')
-        const map = must(translate.build({ topology: t, ramList: list }), 'address map')
+        const map = must(translate.make({ topology: t, ramList: list }), 'address map')
         const probes = JSON.parse(fixture(s, n, 'probes.json')) as Array<{
           gpa: string
           region: string
@@ -125,7 +125,7 @@ for (const s of scenarios()) {
         expect(probes.length).toBeGreaterThan(0)
         const delta = new Map<string, bigint>()
         for (const p of probes) {
-          const x = translate.translate(Gpa.unsafe(BigInt(p.gpa)))(map)
+          const x = translate.translationOfGpa(Gpa.unsafe(BigInt(p.gpa)))(map)
           expect({ gpa: p.gpa, tag: x._tag }).toEqual({ gpa: p.gpa, tag: 'Ram' })
           if (x._tag !== 'Ram') continue
           expect(x.region.name).toBe(p.region)
@@ -145,7 +145,7 @@ for (const s of scenarios()) {
               delta: seen,
             })
           // and the reverse direction finds the probe's GPA
-          expect(translate.gpas(x.ramAddr)(map)).toContain(BigInt(p.gpa))
+          expect(translate.gpasOfRamAddr(x.ramAddr)(map)).toContain(BigInt(p.gpa))
         }
       })
       if (n + 1 < s.states) {

@@ -27,7 +27,7 @@ const must = <A>(r: E.Either<{ message: string }, A>, what: string): A => {
 
 const mapOf = (s: Scenario, n: number, reference?: Topology): AddressMap =>
   must(
-    translate.build({
+    translate.make({
       topology: ((t) => (reference === undefined ? t : alignIds(reference)(t)))(
         must(mtree.parse(fixture(s, n, 'mtree-D.txt')), 'mtree'),
       ),
@@ -43,7 +43,7 @@ const hvaTranslator = (s: Scenario) => {
     const map = mapOf(s, n)
     const probes = JSON.parse(fixture(s, n, 'probes.json')) as Array<{ gpa: string; hva: string }>
     for (const p of probes) {
-      const x = translate.translate(Gpa.unsafe(BigInt(p.gpa)))(map)
+      const x = translate.translationOfGpa(Gpa.unsafe(BigInt(p.gpa)))(map)
       if (x._tag !== 'Ram') continue
       const host = BigInt(p.hva) - (x.ramAddr - x.block.offset)
       windows.push({ host, ram: x.block.offset, size: x.block.maxLength })

@@ -11,7 +11,7 @@ import { either as E } from 'fp-ts'
 import { Q35_MTREE_D, Q35_RAMBLOCK } from '../../src/machines/q35-recorded.js'
 import * as mtree from '../../src/qemu/mtree.js'
 import { parse as parseRamblock } from '../../src/qemu/info-ramblock.js'
-import * as topology from '../../src/region/topology.js'
+import * as topology from '../../src/region/index.js'
 import type { Topology } from '../../src/region/topology.js'
 import type { RegionId } from '../../src/region/region.js'
 import * as tracker from '../../src/dirty/tracker.js'
@@ -27,7 +27,7 @@ const must = <A>(r: E.Either<{ message: string }, A>): A => {
 
 const base = must(mtree.parse(Q35_MTREE_D))
 const ramList = must(parseRamblock(Q35_RAMBLOCK))
-const vram = must(topology.uniqueByName('vga.vram')(base))
+const vram = must(topology.resolveRef('vga.vram')(base))
 const pci = vram.container as RegionId
 const VRAM_SIZE = vram.size
 
@@ -198,7 +198,7 @@ describe('dirty tracking never loses a page (model-based)', () => {
       for (const c of cmds) {
         if (c.op === 'write') {
           const gpa = gpaOf(world, c)
-          const x = translate.translate(Gpa.unsafe(gpa))(tr.map)
+          const x = translate.translationOfGpa(Gpa.unsafe(gpa))(tr.map)
           const page = Number(x._tag === 'Ram' ? x.ramAddr >> 12n : -1n)
           if (x._tag === 'Ram' && !x.readonly && toSend.get(chunkOf(page))?.has(page) !== true)
             written.add(page)

@@ -14,8 +14,9 @@ import {
 } from '../../src/draw/layout.js'
 import type { BlockBox, Change, GpaBox, Link, Scene } from '../../src/draw/scene.js'
 import { scene } from '../../src/draw/scene.js'
-import { build } from '../../src/translate/address-map.js'
-import { setAddress, uniqueByName } from '../../src/region/topology.js'
+import { make } from '../../src/translate/address-map.js'
+import { setAddress } from '../../src/region/topology.js'
+import { resolveRef } from '../../src/region/region-ref.js'
 import { states } from './recorded.js'
 
 const TWO_64 = 1n << 64n
@@ -205,9 +206,9 @@ describe('layout', () => {
     if (s === undefined) throw new Error('fixture missing')
     const moved = E.chain((r: { id: Parameters<typeof setAddress>[0] }) =>
       setAddress(r.id, 0xe0000000n)(s.topology),
-    )(uniqueByName('vga.vram')(s.topology))
+    )(resolveRef('vga.vram')(s.topology))
     if (E.isLeft(moved)) throw new Error(moved.left.message)
-    const after = build({ topology: moved.right, ramList: s.ramList })
+    const after = make({ topology: moved.right, ramList: s.ramList })
     if (E.isLeft(after)) throw new Error(after.left.message)
     const l = layout(scene(after.right, s.map, ['vga.vram=0xe0000000']))
     expect(broken(l)).toEqual([])

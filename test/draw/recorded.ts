@@ -2,7 +2,7 @@
 import { either as E } from 'fp-ts'
 import { parse as parseRamblock } from '../../src/qemu/info-ramblock.js'
 import { parse as parseMtree } from '../../src/qemu/mtree-parse.js'
-import { build, type AddressMap } from '../../src/translate/address-map.js'
+import { make, type AddressMap } from '../../src/translate/address-map.js'
 import type { Topology } from '../../src/region/topology.js'
 import type { RamList } from '../../src/ramblock/ram-list.js'
 import { fixture, scenarios, stateId, type Scenario } from '../helpers.js'
@@ -31,7 +31,7 @@ export const states = (): ReadonlyArray<State> =>
         const id = `${scenario.recording}/${scenario.name}/${stateId(n)}`
         const topology = right(parseMtree(fixture(scenario, n, 'mtree-D.txt')), id)
         const ramList = right(parseRamblock(fixture(scenario, n, 'ramblock.txt')), id)
-        const map = right(build({ topology, ramList }), id)
+        const map = right(make({ topology, ramList }), id)
         return { id, scenario, n, topology, ramList, map }
       }),
     )

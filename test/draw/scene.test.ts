@@ -3,8 +3,9 @@
 // offsets), and the alias lines of `info mtree`.
 import { describe, expect, it } from 'vitest'
 import { either as E, option as O } from 'fp-ts'
-import { build } from '../../src/translate/address-map.js'
-import { setAddress, uniqueByName } from '../../src/region/topology.js'
+import { make } from '../../src/translate/address-map.js'
+import { setAddress } from '../../src/region/topology.js'
+import { resolveRef } from '../../src/region/region-ref.js'
 import { provenance } from '../../src/draw/provenance.js'
 import { scene, type Scene } from '../../src/draw/scene.js'
 import { fixture } from '../helpers.js'
@@ -118,9 +119,9 @@ describe('a BAR move (vga.vram 0xfd000000 -> 0xe0000000, state 08 -> 09)', () =>
     const s = at(`${rec}/q35-512m-vga-net/08`)
     const moved = E.chain((r: { id: Parameters<typeof setAddress>[0] }) =>
       setAddress(r.id, 0xe0000000n)(s.topology),
-    )(uniqueByName('vga.vram')(s.topology))
+    )(resolveRef('vga.vram')(s.topology))
     if (E.isLeft(moved)) throw new Error(moved.left.message)
-    const after = build({ topology: moved.right, ramList: s.ramList })
+    const after = make({ topology: moved.right, ramList: s.ramList })
     if (E.isLeft(after)) throw new Error(after.left.message)
     const sc = scene(after.right, s.map, ['vga.vram=0xe0000000'])
     expect(sc.changes).toEqual([

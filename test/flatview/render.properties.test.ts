@@ -8,7 +8,7 @@ import { render } from '../../src/flatview/render.js'
 import { canMerge } from '../../src/flatview/flat-range.js'
 import { lookup, ofRoot } from '../../src/flatview/flatview.js'
 import { terminates, type RegionId } from '../../src/region/region.js'
-import * as topology from '../../src/region/topology.js'
+import * as topology from '../../src/region/index.js'
 import type { Topology } from '../../src/region/topology.js'
 import * as ramList from '../../src/ramblock/ram-list.js'
 import * as translate from '../../src/translate/address-map.js'
@@ -127,15 +127,15 @@ describe('flat views of random trees (properties)', () => {
   })
 
   test.prop([machine], RUNS)('every RAM-backed GPA is among the GPAs of its ram_addr_t', (m) => {
-    const map = translate.build({ topology: m.topology, ramList: listOf(m) })
+    const map = translate.make({ topology: m.topology, ramList: listOf(m) })
     if (E.isLeft(map)) throw new Error(map.left.message)
     for (const addr of probes(m)) {
-      const x = translate.translate(Gpa.unsafe(addr))(map.right)
+      const x = translate.translationOfGpa(Gpa.unsafe(addr))(map.right)
       if (x._tag !== 'Ram') continue
-      expect(translate.gpas(x.ramAddr)(map.right)).toContain(addr)
+      expect(translate.gpasOfRamAddr(x.ramAddr)(map.right)).toContain(addr)
       // and every GPA listed translates back to the same ram_addr_t
-      for (const g of translate.gpas(x.ramAddr)(map.right)) {
-        const back = translate.translate(g)(map.right)
+      for (const g of translate.gpasOfRamAddr(x.ramAddr)(map.right)) {
+        const back = translate.translationOfGpa(g)(map.right)
         expect(back._tag === 'Ram' && back.ramAddr).toBe(x.ramAddr)
       }
     }
@@ -147,11 +147,11 @@ describe('flat views of random trees (properties)', () => {
       const bar = m.topology.regions.get(m.bar as RegionId)
       if (bar === undefined) return
       const list = listOf(m)
-      const before = translate.build({ topology: m.topology, ramList: list })
+      const before = translate.make({ topology: m.topology, ramList: list })
       const newStart = BigInt(newPages) * 0x1000n
       const moved = topology.setAddress(bar.id, newStart)(m.topology)
       if (E.isLeft(moved) || E.isLeft(before)) throw new Error('setup')
-      const after = translate.build({ topology: moved.right, ramList: list })
+      const after = translate.make({ topology: moved.right, ramList: list })
       if (E.isLeft(after)) throw new Error('setup')
       const oldStart = bar.addr
       const inBar = (a: bigint) =>
@@ -162,14 +162,14 @@ describe('flat views of random trees (properties)', () => {
       ]
       for (const a of samples) {
         if (inBar(a)) continue
-        const x = translate.translate(Gpa.unsafe(a))(before.right)
-        const y = translate.translate(Gpa.unsafe(a))(after.right)
+        const x = translate.translationOfGpa(Gpa.unsafe(a))(before.right)
+        const y = translate.translationOfGpa(Gpa.unsafe(a))(after.right)
         expect({ a, after: show(y) }).toEqual({ a, after: show(x) })
       }
       const block = list.blocks.find((b) => b.idstr === 'bar')
       for (const o of [0n, bar.size / 2n, bar.size - 1n]) {
-        const x = translate.translate(Gpa.unsafe(oldStart + o))(before.right)
-        const y = translate.translate(Gpa.unsafe(newStart + o))(after.right)
+        const x = translate.translationOfGpa(Gpa.unsafe(oldStart + o))(before.right)
+        const y = translate.translationOfGpa(Gpa.unsafe(newStart + o))(after.right)
         if (x._tag === 'Ram' && x.region.name === 'bar')
           expect(x.ramAddr).toBe((block?.offset ?? 0n) + o)
         if (y._tag === 'Ram' && y.region.name === 'bar')

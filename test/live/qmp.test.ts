@@ -7,7 +7,7 @@ import { accessSync, constants, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { either as E } from 'fp-ts'
-import { connect, dump, hmp } from '../../src/adapters/qmp.js'
+import { connect, dump, hmp } from '../../src/node/qmp.js'
 import * as mtree from '../../src/qemu/mtree.js'
 import * as mtreeFlat from '../../src/qemu/mtree-flat.js'
 import { learn } from '../../src/qemu/learn.js'
@@ -97,11 +97,11 @@ for (const accel of ['tcg', 'kvm'] as const)
       const tree = mtree.parse(await text('info mtree -D'))
       const list = parseRamblock(await text('info ramblock'))
       if (E.isLeft(tree) || E.isLeft(list)) throw new Error('parse')
-      const map = translate.build({ topology: tree.right, ramList: list.right })
+      const map = translate.make({ topology: tree.right, ramList: list.right })
       if (E.isLeft(map)) throw new Error(map.left.message)
       const deltas = new Map<string, bigint>()
       for (const gpa of [0x0n, 0x9f000n, 0xc0000n, 0xe0000n, 0x100000n, 0xfffc0000n, 0xffff0000n]) {
-        const x = translate.translate(Gpa.unsafe(gpa))(map.right)
+        const x = translate.translationOfGpa(Gpa.unsafe(gpa))(map.right)
         expect(x._tag).toBe('Ram')
         if (x._tag !== 'Ram') continue
         const answer = await text(`gpa2hva 0x${gpa.toString(16)}`)

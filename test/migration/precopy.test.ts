@@ -5,7 +5,9 @@ import { describe, expect } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
 import { either as E } from 'fp-ts'
 import { pipe } from 'fp-ts/lib/function.js'
-import { dirty, migration, mtree, ramList, topology } from '../../src/index.js'
+import { mtree, ramList, topology } from '../../src/index.js'
+import * as dirty from '../../src/dirty/index.js'
+import * as migration from '../../src/migration/index.js'
 import type { GuestStep } from '../../src/migration/index.js'
 import type { LogMode } from '../../src/kvm/kernel-dirty.js'
 
@@ -33,7 +35,7 @@ const list = right(
   ),
 )
 const vramBlock = list.blocks.find((b) => b.idstr.endsWith('vga.vram'))!
-const vram = right(topology.uniqueByName('vga.vram')(t0))
+const vram = right(topology.resolveRef('vga.vram')(t0))
 
 type Op =
   | { readonly kind: 'ram'; readonly page: number }

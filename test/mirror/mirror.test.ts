@@ -5,7 +5,9 @@
 import { describe, expect, it } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
 import { either as E, option as O } from 'fp-ts'
-import { mtree, infoRamblock, translate, topology, mirror, confidential } from '../../src/index.js'
+import { mtree, infoRamblock, translate, topology } from '../../src/index.js'
+import * as mirror from '../../src/mirror/index.js'
+import * as confidential from '../../src/confidential/index.js'
 import type { Gpa, MirrorGpa } from '../../src/addresses/kinds.js'
 import type { AddressMap } from '../../src/translate/address-map.js'
 import type { Platform } from '../../src/confidential/platform.js'
@@ -28,7 +30,7 @@ const machines = scenarios().map((s) => {
     name: `${s.recording}/${s.name}`,
     topology: t,
     ramList: l,
-    map: right(translate.build({ topology: t, ramList: l })),
+    map: right(translate.make({ topology: t, ramList: l })),
   }
 })
 const q35 = machines.find((m) => m.name === 'qemu-7.2/q35-512m-vga-net')
@@ -57,7 +59,7 @@ describe('the seeds’ numbers', () => {
       confidential.platform.make({ kind: 'sev', cbitpos: 47, reducedPhysBits: 5, maxPhysAddr: 48 }),
     )
     expect(confidential.platform.hugeShift(p)).toBe(1n << 42n)
-    const r = mirror.plan.plan({ map: q35.map, scheme: { kind: 'shifted' }, platform: p })
+    const r = mirror.plan({ map: q35.map, scheme: { kind: 'shifted' }, platform: p })
     expect(r.plan.shift).toBe(1n << 42n)
     expect(r.violations).toEqual([])
     // pc.ram at ram_addr_t 0 appears at 2^42; vga.vram (ram_addr_t 0x20080000) at 2^42 + that.
@@ -68,14 +70,14 @@ describe('the seeds’ numbers', () => {
     )
   })
   it('a 4 GiB shift puts the low 512 MiB at 0 (identity) and at 4 GiB (shifted)', () => {
-    const { plan } = mirror.plan.plan({
+    const { plan } = mirror.plan({
       map: q35.map,
       scheme: { kind: 'shifted', shift: 1n << 32n },
     })
-    expect(mirror.translate.mirrorGpasOfMain(0x1234n as Gpa)(plan)).toEqual([0x1234n, 0x100001234n])
+    expect(mirror.mirrorGpasOfMain(0x1234n as Gpa)(plan)).toEqual([0x1234n, 0x100001234n])
   })
   it('SEV-SNP objects to scheme 1 for low RAM: identity plus shifted is two GPAs for one page', () => {
-    const r = mirror.plan.plan({
+    const r = mirror.plan({
       map: q35.map,
       scheme: { kind: 'shifted', shift: 1n << 32n },
       platform: snp,
@@ -90,7 +92,7 @@ describe('the seeds’ numbers', () => {
     expect(twice.length).toBeGreaterThan(0)
     // …and to shifted RAM that the main VM maps elsewhere.
     const vram = q35.ramList.blocks.find((b) => b.idstr.endsWith('vga.vram'))!
-    const vramGpa = translate.gpas(vram.offset)(q35.map)[0]
+    const vramGpa = translate.gpasOfRamAddr(vram.offset)(q35.map)[0]
     expect(vramGpa).toBeDefined()
     expect(
       r.violations.some(
@@ -107,7 +109,7 @@ describe('the seeds’ numbers', () => {
     const tuples: Tuple[] = [
       { mainGpa: 0x100000n as Gpa, length: 0x100000n, mirrorGpa: (vtom + 0x100000n) as MirrorGpa },
     ]
-    const ok = mirror.plan.plan({
+    const ok = mirror.plan({
       map: q35.map,
       scheme: { kind: 'tuples', tuples },
       platform: { ...sev48, kind: 'sev-snp', vtom: vtom as Gpa },
@@ -118,7 +120,7 @@ describe('the seeds’ numbers', () => {
     expect(ok.plan.helper !== undefined && ok.plan.helper.base + ok.plan.helper.size <= vtom).toBe(
       true,
     )
-    const below = mirror.plan.plan({
+    const below = mirror.plan({
       map: q35.map,
       scheme: { kind: 'tuples', tuples: [{ ...tuples[0]!, mirrorGpa: 0x100000n as MirrorGpa }] },
       platform: p,
@@ -132,7 +134,7 @@ describe('valid plans pass every validator', () => {
   test.prop([machineArb.chain((m) => fc.tuple(fc.constant(m), validTuples(m.map, 1n << 40n)))], {
     numRuns: 200,
   })('random declared tuples, SEV, helper on top', ([m, tuples]) => {
-    const r = mirror.plan.plan({
+    const r = mirror.plan({
       map: m.map,
       scheme: { kind: 'tuples', tuples },
       platform: sev48,
@@ -146,7 +148,7 @@ describe('valid plans pass every validator', () => {
   test.prop([machineArb.chain((m) => fc.tuple(fc.constant(m), validTuples(m.map, 0n, true)))], {
     numRuns: 200,
   })('identity tuples under SEV-SNP (one GPA per page)', ([m, tuples]) => {
-    const r = mirror.plan.plan({
+    const r = mirror.plan({
       map: m.map,
       scheme: { kind: 'tuples', tuples },
       platform: snp,
@@ -157,7 +159,7 @@ describe('valid plans pass every validator', () => {
   test.prop([machineArb, fc.constantFrom(1n << 32n, 1n << 40n, 1n << 46n)], { numRuns: 30 })(
     'the shifted scheme with SEV',
     (m, shift) => {
-      const r = mirror.plan.plan({
+      const r = mirror.plan({
         map: m.map,
         scheme: { kind: 'shifted', shift },
         platform: sev48,
@@ -174,7 +176,7 @@ describe('injected violations are caught', () => {
     'overlap: a tuple declared on top of another',
     ([m, tuples]) => {
       const bad = [...tuples, { ...tuples[0]!, mirrorGpa: tuples[0]!.mirrorGpa }]
-      const r = mirror.plan.plan({
+      const r = mirror.plan({
         map: m.map,
         scheme: { kind: 'tuples', tuples: bad },
         platform: sev48,
@@ -191,7 +193,7 @@ describe('injected violations are caught', () => {
         ? { ...t, mirrorGpa: (limit - 0x1000n) as MirrorGpa, length: 0x2000n, mainGpa: t.mainGpa }
         : t,
     )
-    const r = mirror.plan.plan({
+    const r = mirror.plan({
       map: m.map,
       scheme: { kind: 'tuples', tuples: [bad[0]!] },
       platform: sev48,
@@ -203,7 +205,7 @@ describe('injected violations are caught', () => {
     if (notRam.length === 0) expect(beyond[0]).toMatchObject({ limit })
   })
   test.prop([arb], { numRuns: 100 })('a slot on the helper’s memory', ([m, tuples]) => {
-    const r = mirror.plan.plan({
+    const r = mirror.plan({
       map: m.map,
       scheme: { kind: 'tuples', tuples },
       platform: sev48,
@@ -215,21 +217,21 @@ describe('injected violations are caught', () => {
       ...r.plan,
       slots: [...r.plan.slots, { ...first, slot: 99, mirrorGpa: (h.base + 0x1000n) as MirrorGpa }],
     }
-    const v = mirror.validate.validate(p)
+    const v = mirror.validate(p)
     expect(v.map((x) => x.kind)).toEqual(['helper-collision'])
     expect(v[0]).toMatchObject({ slot: 99, helper: { start: h.base, end: h.base + h.size } })
   })
   test.prop([arb], { numRuns: 100 })(
     'SEV-SNP: a tuple at another GPA than the main VM’s',
     ([m, tuples]) => {
-      const r = mirror.plan.plan({ map: m.map, scheme: { kind: 'tuples', tuples }, platform: snp })
+      const r = mirror.plan({ map: m.map, scheme: { kind: 'tuples', tuples }, platform: snp })
       expect(r.violations.length).toBeGreaterThan(0)
       expect(r.violations.every((v) => v.kind === 'snp-double-mapping')).toBe(true)
     },
   )
   test.prop([arb], { numRuns: 100 })('vTOM: helper memory at vTOM', ([m, tuples]) => {
     const vtom = 1n << 39n
-    const r = mirror.plan.plan({
+    const r = mirror.plan({
       map: m.map,
       scheme: { kind: 'tuples', tuples },
       platform: { ...sev48, vtom: vtom as Gpa, kind: 'sev-snp' },
@@ -242,7 +244,7 @@ describe('injected violations are caught', () => {
         s.source === 'helper' ? { ...s, mirrorGpa: vtom as MirrorGpa } : s,
       ),
     }
-    expect(mirror.validate.vtomSplit(moved).map((v) => v.kind)).toEqual(['vtom-private-above'])
+    expect(mirror.vtomSplit(moved).map((v) => v.kind)).toEqual(['vtom-private-above'])
   })
 })
 
@@ -262,18 +264,18 @@ describe('translation round trips', () => {
     ],
     { numRuns: 500 },
   )('main GPA -> mirror GPA -> main GPA (shifted scheme)', ([m, gpa, shift]) => {
-    const { plan } = mirror.plan.plan({
+    const { plan } = mirror.plan({
       map: m.map,
       scheme: { kind: 'shifted', shift },
       helper: { vcpus: 1 },
     })
-    const mirrors = mirror.translate.mirrorGpasOfMain(gpa as Gpa)(plan)
-    const ram = O.toUndefined(translate.ramAddrOf(gpa as Gpa)(m.map))!
+    const mirrors = mirror.mirrorGpasOfMain(gpa as Gpa)(plan)
+    const ram = O.toUndefined(translate.ramAddrOfGpa(gpa as Gpa)(m.map))!
     // The shifted mapping is always there, at ram_addr_t + shift.
     expect(mirrors).toContain(ram + shift)
     for (const mg of mirrors) {
-      expect(mirror.translate.ramAddrOfMirror(mg)(plan)).toEqual(O.some(ram))
-      expect(mirror.translate.mainGpasOfMirror(mg)(plan)).toContain(gpa)
+      expect(mirror.ramAddrOfMirror(mg)(plan)).toEqual(O.some(ram))
+      expect(mirror.mainGpasOfMirror(mg)(plan)).toContain(gpa)
     }
   })
   test.prop(
@@ -284,18 +286,18 @@ describe('translation round trips', () => {
     ],
     { numRuns: 300 },
   )('main GPA -> mirror GPA -> main GPA (tuples)', ([m, tuples, pick, off]) => {
-    const { plan } = mirror.plan.plan({ map: m.map, scheme: { kind: 'tuples', tuples } })
+    const { plan } = mirror.plan({ map: m.map, scheme: { kind: 'tuples', tuples } })
     const t = tuples[pick % tuples.length]!
     const gpa = (t.mainGpa + (BigInt(off) % t.length)) as Gpa
     const mg = (t.mirrorGpa + (gpa - t.mainGpa)) as MirrorGpa
-    expect(mirror.translate.mirrorGpasOfMain(gpa)(plan)).toContain(mg)
-    expect(mirror.translate.mainGpasOfMirror(mg)(plan)).toContain(gpa)
+    expect(mirror.mirrorGpasOfMain(gpa)(plan)).toContain(mg)
+    expect(mirror.mainGpasOfMirror(mg)(plan)).toContain(gpa)
   })
 })
 
 describe('BAR moves', () => {
   const bars = ['vga.vram', 'virtio-net-pci.rom', 'vga.mmio'].map((n) =>
-    right(topology.uniqueByName(n)(q35.topology)),
+    right(topology.resolveRef(n)(q35.topology)),
   )
   const moveArb = fc.tuple(
     fc.constantFrom(...bars),
@@ -307,7 +309,7 @@ describe('BAR moves', () => {
   )
   const movedMap = (id: number, addr: bigint): AddressMap =>
     right(
-      translate.build({
+      translate.make({
         topology: right(topology.setAddress(id as never, addr)(q35.topology)),
         ramList: q35.ramList,
       }),
@@ -316,14 +318,14 @@ describe('BAR moves', () => {
   test.prop([moveArb], { numRuns: 150 })(
     'scheme-1 shifted mappings do not change; only identity slots are touched',
     ([bar, addr]) => {
-      const { plan } = mirror.plan.plan({
+      const { plan } = mirror.plan({
         map: q35.map,
         scheme: { kind: 'shifted', shift: 1n << 42n },
         platform: sev48,
         helper: { vcpus: 1 },
       })
       const after = movedMap(bar.id, addr)
-      const r = mirror.afterMove.afterMove(after, { kind: 'shifted', shift: 1n << 42n })(plan)
+      const r = mirror.afterMove(after, { kind: 'shifted', shift: 1n << 42n })(plan)
       const shiftedIds = new Set(
         plan.slots.filter((s) => s.source !== 'identity').map((s) => s.slot),
       )
@@ -334,11 +336,11 @@ describe('BAR moves', () => {
       // And translation by ram_addr_t is unchanged for every block.
       for (const b of q35.ramList.blocks)
         expect(
-          mirror.translate
+          mirror
             .mirrorGpasOfRamAddr(b.offset)(r.plan)
             .filter((g) => g >= 1n << 42n),
         ).toEqual(
-          mirror.translate
+          mirror
             .mirrorGpasOfRamAddr(b.offset)(plan)
             .filter((g) => g >= 1n << 42n),
         )
@@ -369,14 +371,14 @@ describe('BAR moves', () => {
         length: n << 12n,
         mirrorGpa: ((1n << 40n) + (BigInt(i) << 30n)) as MirrorGpa,
       }))
-      const before = mirror.plan.plan({ map: q35.map, scheme: { kind: 'tuples', tuples } })
+      const before = mirror.plan({ map: q35.map, scheme: { kind: 'tuples', tuples } })
       const after = movedMap(bar.id, addr)
-      const r = mirror.afterMove.afterMove(after, { kind: 'tuples', tuples })(before.plan)
+      const r = mirror.afterMove(after, { kind: 'tuples', tuples })(before.plan)
       tuples.forEach((t, i) => {
         const changedPages: bigint[] = []
         for (let g: bigint = t.mainGpa; g < t.mainGpa + t.length; g += 0x1000n) {
-          const a = translate.ramAddrOf(g as Gpa)(q35.map)
-          const b = translate.ramAddrOf(g as Gpa)(after)
+          const a = translate.ramAddrOfGpa(g as Gpa)(q35.map)
+          const b = translate.ramAddrOfGpa(g as Gpa)(after)
           if (!(O.isNone(a) && O.isNone(b)) && !(O.isSome(a) && O.isSome(b) && a.value === b.value))
             changedPages.push(g)
         }
@@ -390,11 +392,11 @@ describe('BAR moves', () => {
         expect(fromRanges).toEqual(changedPages)
         // After the repair, each page of a tuple that is RAM-backed throughout reads what the main GPA maps now.
         const throughout = [...Array(Number(t.length >> 12n)).keys()].every((k) =>
-          O.isSome(translate.ramAddrOf((t.mainGpa + (BigInt(k) << 12n)) as Gpa)(after)),
+          O.isSome(translate.ramAddrOfGpa((t.mainGpa + (BigInt(k) << 12n)) as Gpa)(after)),
         )
         for (let k = 0n; k < t.length; k += 0x1000n) {
-          const now = translate.ramAddrOf((t.mainGpa + k) as Gpa)(after)
-          const seen = mirror.translate.ramAddrOfMirror((t.mirrorGpa + k) as MirrorGpa)(r.plan)
+          const now = translate.ramAddrOfGpa((t.mainGpa + k) as Gpa)(after)
+          const seen = mirror.ramAddrOfMirror((t.mirrorGpa + k) as MirrorGpa)(r.plan)
           if (throughout) expect(seen).toEqual(now)
           else expect(O.isNone(seen)).toBe(true)
         }
@@ -408,7 +410,7 @@ describe('BAR moves', () => {
 
 describe('helper placement', () => {
   it('stays at the top of the usable width, clear of the 64-bit PCI hole', () => {
-    const r = mirror.plan.plan({
+    const r = mirror.plan({
       map: q35.map,
       scheme: { kind: 'shifted', shift: 1n << 42n },
       platform: sev48,
@@ -422,16 +424,14 @@ describe('helper placement', () => {
   })
   it('moves below anything in its way', () => {
     const top = 1n << 36n
-    const h = right(
-      mirror.helper.placeHelper({ vcpus: 1 }, top, [{ start: top - 0x100000n, end: top }]),
-    )
+    const h = right(mirror.placeHelper({ vcpus: 1 }, top, [{ start: top - 0x100000n, end: top }]))
     expect(h.base + h.size).toBeLessThanOrEqual(top - 0x100000n)
     expect(h.base % 0x200000n).toBe(0n)
-    const none = mirror.helper.placeHelper({ vcpus: 1 }, 0x400000n, [{ start: 0n, end: 0x400000n }])
+    const none = mirror.placeHelper({ vcpus: 1 }, 0x400000n, [{ start: 0n, end: 0x400000n }])
     expect(E.isLeft(none) && none.left.kind).toBe('helper-no-room')
   })
   it('is backed by a RAMBlock of its own, allocated after the guest’s', () => {
-    const r = mirror.plan.plan({ map: q35.map, scheme: { kind: 'shifted' }, helper: { vcpus: 1 } })
+    const r = mirror.plan({ map: q35.map, scheme: { kind: 'shifted' }, helper: { vcpus: 1 } })
     const hs = r.plan.slots.find((s) => s.source === 'helper')!
     const blocks = q35.ramList.blocks
     for (const b of blocks)
@@ -453,7 +453,7 @@ describe('bad input is a value, never a throw', () => {
     { numRuns: 500 },
   )('arbitrary tuples: each one becomes slots or is reported', (raw, snpOn) => {
     const tuples = raw as unknown as Tuple[]
-    const r = mirror.plan.plan({
+    const r = mirror.plan({
       map: q35.map,
       scheme: { kind: 'tuples', tuples },
       ...(snpOn ? { platform: snp } : {}),

@@ -8,6 +8,17 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ROOT } from '../helpers.js'
 
+/** Every entry of package.json's exports map, as a consumer names it. */
+const SUBPATHS: ReadonlyArray<string> = Object.keys(
+  (
+    JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      exports: Record<string, unknown>
+    }
+  ).exports,
+)
+  .filter((k) => k !== './package.json')
+  .map((k) => (k === '.' ? 'ramaddr' : 'ramaddr' + k.slice(1)))
+
 interface PackEntry {
   readonly path: string
 }
@@ -25,19 +36,21 @@ const packed = (): ReadonlyArray<string> => {
 describe('npm pack contents', () => {
   const files = packed()
 
-  it('ships only the builds, the bin script, the README, LICENSE and package.json', () => {
+  it('ships only the builds, the bin script, the README and guide, CHANGELOG, LICENSE and package.json', () => {
     const allowed = (p: string): boolean =>
       /^dist\/.+\.(js|d\.ts)$/.test(p) ||
       p === 'dist/cjs/package.json' ||
       p === 'bin/ramaddr' ||
       p === 'package.json' ||
       p === 'README.md' ||
+      p === 'CHANGELOG.md' ||
+      /^docs\/[A-Za-z-]+\.md$/.test(p) ||
       /^LICEN[CS]E(\.md|\.txt)?$/.test(p)
     expect(files.filter((p) => !allowed(p))).toEqual([])
   })
 
   it('has no tests, fixtures, sources, source maps or generated API docs', () => {
-    expect(files.filter((p) => /^(test|src|docs|bench|tools|\.ci)\//.test(p))).toEqual([])
+    expect(files.filter((p) => /^(test|src|docs\/api|bench|tools|\.ci)\//.test(p))).toEqual([])
     expect(files.filter((p) => p.includes('fixtures') || p.endsWith('.map'))).toEqual([])
   })
 
@@ -57,8 +70,23 @@ describe('npm pack contents', () => {
       'dist/cjs/arbitraries/index.js',
       'dist/cjs/arbitraries/index.d.ts',
       'dist/cli/bin.js',
+      'docs/README.md',
     ])
       expect(files).toContain(p)
+  })
+
+  it('every subpath of the exports map has its ESM and CommonJS files with types', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      exports: Record<string, string | Record<string, Record<string, string>>>
+    }
+    for (const [sub, target] of Object.entries(pkg.exports)) {
+      if (typeof target === 'string') continue
+      for (const cond of ['import', 'require'])
+        for (const key of ['types', 'default'])
+          expect(files, `${sub} ${cond}.${key}`).toContain(
+            (target[cond]?.[key] ?? '').replace(/^\.\//, ''),
+          )
+    }
   })
 
   it('every ESM module has its CommonJS twin (except the ESM-only bin entry)', () => {
@@ -106,13 +134,13 @@ describe('require and import of the built package', () => {
        process.stdout.write(JSON.stringify({ file: import.meta.resolve(${JSON.stringify(spec)}), shape: shape(m) }))`,
     ]) as { file: string; shape: string[] }
 
-  it.each(['ramaddr', 'ramaddr/arbitraries'])(
+  it.each(SUBPATHS)(
     '%s: require() gets the CommonJS build, import() the ESM build, same API',
     (spec) => {
       const c = viaRequire(spec)
       const e = viaImport(spec)
-      expect(c.file).toMatch(/\/dist\/cjs\/(arbitraries\/)?index\.js$/)
-      expect(e.file).toMatch(/\/dist\/(arbitraries\/)?index\.js$/)
+      expect(c.file).toMatch(/\/dist\/cjs\/([a-z]+\/)?index\.js$/)
+      expect(e.file).toMatch(/\/dist\/([a-z]+\/)?index\.js$/)
       expect(e.file).not.toMatch(/\/cjs\//)
       expect(c.shape.length).toBeGreaterThan(0)
       expect(c.shape).toEqual(e.shape)
@@ -121,15 +149,26 @@ describe('require and import of the built package', () => {
 
   it('the root exposes the library namespaces in both module systems', () => {
     const names = viaRequire('ramaddr').shape.map((s) => s.split(':')[0])
-    for (const n of ['translate', 'flatview', 'cli', 'ramList', 'mtree', 'Gpa', 'RamAddr'])
+    for (const n of [
+      'translate',
+      'flatview',
+      'machines',
+      'errors',
+      'ramList',
+      'mtree',
+      'Gpa',
+      'RamAddr',
+    ])
       expect(names).toContain(n)
+    // Node-only and optional parts live behind their own subpaths
+    for (const n of ['cli', 'qmp', 'xen', 'draw', 'mirror', 'kvm']) expect(names).not.toContain(n)
   })
 
   it('the CommonJS build computes what the ESM build computes', () => {
     const probe = `const t = m.mtree.parse('address-space: memory\\n  0000000000000000-0000000007ffffff (prio 0, ram): pc.ram\\n\\n')
       const l = m.infoRamblock.parse('              Block Name    PSize              Offset               Used              Total\\n                  pc.ram    4 KiB  0x0000000000080000 0x0000000008000000 0x0000000008000000\\n')
-      const map = m.translate.build({ topology: t.right, ramList: l.right })
-      const x = m.translate.translate(m.Gpa.unsafe(0x1234n))(map.right)
+      const map = m.translate.make({ topology: t.right, ramList: l.right })
+      const x = m.translate.translationOfGpa(m.Gpa.unsafe(0x1234n))(map.right)
       process.stdout.write(JSON.stringify([t._tag, l._tag, map._tag, x._tag, x.ramAddr.toString(16)]))`
     const c = runNode(['-e', `const m = require('ramaddr')\n${probe}`])
     const e = runNode(['--input-type=module', '-e', `const m = await import('ramaddr')\n${probe}`])

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { either as E } from 'fp-ts'
 import { pipe } from 'fp-ts/lib/function.js'
-import * as topology from '../../src/region/topology.js'
+import * as topology from '../../src/region/index.js'
 import { render } from '../../src/flatview/render.js'
 import type { RegionId } from '../../src/region/region.js'
 import type { Topology } from '../../src/region/topology.js'

@@ -1,0 +1,8 @@
+/**
+ * `ramaddr/node`: the parts that need Node.js: reading dumps from files, and a QMP client
+ * that reads them from a running QEMU (`human-monitor-command` over a UNIX socket).
+ *
+ * @module
+ */
+export { readDumps, readText, type DumpPaths, type ReadError } from './read.js'
+export { connect, hmp, dump, type QmpError, type QmpSession, type LiveDump } from './qmp.js'
