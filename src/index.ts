@@ -20,17 +20,11 @@ export * as range from './addresses/range.js'
 /** @category Addresses */
 export * as page from './addresses/page.js'
 /** @category Addresses */
-export * as hex from './addresses/hex-api.js'
-/** @category Addresses */
-export * as codec from './addresses/codec.js'
+export * as codec from './addresses/codec-api.js'
 /** @category Errors */
 export * as errors from './addresses/errors.js'
 /** @category RAMBlocks */
 export * as ramblock from './ramblock/index.js'
-/** @category RAMBlocks */
-export * as ramList from './ramblock/ram-list.js'
-/** @category Memory regions */
-export * as region from './region/region-api.js'
 /** @category Memory regions */
 export * as topology from './region/index.js'
 /** @category Flat views */
@@ -41,8 +35,6 @@ export * as translate from './translate/index.js'
 export * as bitmap from './bitmap/index.js'
 /** @category QEMU dumps */
 export * as mtree from './qemu/mtree.js'
-/** @category QEMU dumps */
-export * as mtreeFlat from './qemu/mtree-flat-api.js'
 /** @category QEMU dumps */
 export * as infoRamblock from './qemu/info-ramblock-api.js'
 /** @category QEMU dumps */

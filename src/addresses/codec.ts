@@ -20,7 +20,7 @@ import { TWO_64 } from './u64.js'
  * @example
  * import { codec, Gpa } from 'ramaddr'
  * import { either } from 'fp-ts'
- * const GpaHex = codec.hexKind(Gpa)
+ * const GpaHex = codec.GpaFromHex // hexKind(Gpa)
  * assert.deepEqual(GpaHex.decode('0xFEE00000'), either.right(0xfee00000n))
  * assert.equal(GpaHex.encode(Gpa.unsafe(0xfee00000n)), '0xfee00000')
  */

@@ -6,6 +6,5 @@
  * @module
  */
 export type { TextError } from './text-error.js'
-export type { OutOfRange } from './kinds.js'
-export { showValue, reportErrors } from './report.js'
+export { reportErrors } from './report.js'
 export { showError, type TaggedError } from './show-error.js'

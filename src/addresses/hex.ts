@@ -14,11 +14,11 @@ const HEX_BODY = /^[0-9a-fA-F]+$/
  * (2^64 - 1 unless said otherwise). The message says what was wrong.
  *
  * @example
- * import { hex } from 'ramaddr'
+ * import { codec } from 'ramaddr'
  * import { either } from 'fp-ts'
- * assert.deepEqual(hex.parseHex('0xFFFC0000'), either.right(0xfffc0000n))
- * assert.equal(either.isLeft(hex.parseHex('0x10000000000000000')), true)
- * assert.equal(either.isLeft(hex.parseHex('fffc0000')), true)
+ * assert.deepEqual(codec.parseHex('0xFFFC0000'), either.right(0xfffc0000n))
+ * assert.equal(either.isLeft(codec.parseHex('0x10000000000000000')), true)
+ * assert.equal(either.isLeft(codec.parseHex('fffc0000')), true)
  */
 export const parseHex = (text: string, max: bigint = TWO_64 - 1n): E.Either<string, bigint> => {
   if (!/^0[xX]/.test(text))

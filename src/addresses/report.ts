@@ -33,10 +33,10 @@ const scalar = (u: unknown): string => {
  * import { errors } from 'ramaddr'
  * const cyclic = { n: 16n, self: {} }
  * cyclic.self = cyclic
- * assert.equal(errors.showValue(cyclic), '{"n":0x10,"self":{"n":0x10,"self":{"n":0…')
+ * assert.equal(errors.showError(cyclic), '{"n":0x10,"self":{"n":0x10,"self":{"n":0…')
  * let deep = [0]
  * for (let i = 0; i < 100000; i++) deep = [deep]
- * assert.equal(errors.showValue(deep), '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[…')
+ * assert.equal(errors.showError(deep), '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[…')
  */
 export const showValue = (u: unknown): string => {
   let out = ''

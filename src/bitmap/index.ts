@@ -6,16 +6,7 @@
  */
 export type { PageBitmap } from './bitmap.js'
 export { empty, full, test, set, clear, isEmpty, isFull, equals, Eq } from './bitmap.js'
-export type {
-  BitmapError,
-  BitmapTooShort,
-  ExportTooLarge,
-  InvalidPageCount,
-  InvalidRatio,
-  PageOutOfRange,
-  PageRangeOutOfBounds,
-  SizeMismatch,
-} from './errors.js'
+export type { BitmapError } from './errors.js'
 export { MAX_PAGES } from './layout.js'
 export { setRange, clearRange, count, countRange } from './ranges.js'
 export {

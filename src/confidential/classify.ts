@@ -130,12 +130,12 @@ const has = (bm: PageBitmap, p: number): boolean =>
  * plain.
  *
  * @example
- * import { ramList } from 'ramaddr'
+ * import { ramblock } from 'ramaddr'
  * import * as confidential from 'ramaddr/confidential'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const l = pipe(ramList.empty(), ramList.add({ idstr: 'pc.ram', usedLength: 0x100000n, flags: { guestMemfd: true } }),
- *   either.chain(ramList.add({ idstr: 'mh.ram', usedLength: 0x40000n })))
+ * const l = pipe(ramblock.empty(), ramblock.add({ idstr: 'pc.ram', usedLength: 0x100000n, flags: { guestMemfd: true } }),
+ *   either.chain(ramblock.add({ idstr: 'mh.ram', usedLength: 0x40000n })))
  * assert.ok(either.isRight(l))
  * const attrs = confidential.memoryAttributes.initial(l.right)
  * assert.ok(either.isRight(attrs))

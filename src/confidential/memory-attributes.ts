@@ -95,11 +95,11 @@ const refuse = (
  * validates the size against that block).
  *
  * @example
- * import { ramList, translate, mtree, Gpa } from 'ramaddr'
+ * import { ramblock, translate, mtree, Gpa } from 'ramaddr'
  * import * as confidential from 'ramaddr/confidential'
  * import { either } from 'fp-ts'
  * const t = mtree.parse('address-space: memory\n  0000000000000000-0000000007ffffff (prio 0, ram): pc.ram\n\n')
- * const l = ramList.add({ idstr: 'pc.ram', usedLength: 0x8000000n, flags: { guestMemfd: true } })(ramList.empty())
+ * const l = ramblock.add({ idstr: 'pc.ram', usedLength: 0x8000000n, flags: { guestMemfd: true } })(ramblock.empty())
  * assert.ok(either.isRight(t) && either.isRight(l))
  * const map = translate.make({ topology: t.right, ramList: l.right })
  * const a0 = confidential.memoryAttributes.initial(l.right)

@@ -53,11 +53,11 @@ const fail = (e: { readonly message: string }): MigrationError => ({
  * Every block all dirty: what migration sends in its first pass.
  *
  * @example
- * import { ramList } from 'ramaddr'
+ * import { ramblock } from 'ramaddr'
  * import * as migration from 'ramaddr/migration'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const list = pipe(ramList.empty(), ramList.add({ idstr: 'pc.ram', usedLength: 0x100000n }))
+ * const list = pipe(ramblock.empty(), ramblock.add({ idstr: 'pc.ram', usedLength: 0x100000n }))
  * assert.ok(either.isRight(list))
  * const mb = migration.bitmap.start(list.right)
  * assert.ok(either.isRight(mb))

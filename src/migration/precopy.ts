@@ -99,13 +99,13 @@ export const markDirty =
  * Runs precopy to completion.
  *
  * @example
- * import { mtree, ramList } from 'ramaddr'
+ * import { mtree, ramblock } from 'ramaddr'
  * import * as dirty from 'ramaddr/dirty'
  * import * as migration from 'ramaddr/migration'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const t = mtree.parse('address-space: memory\n  0000000000000000-00000000003fffff (prio 0, ram): pc.ram\n\n')
- * const l = pipe(ramList.empty(), ramList.add({ idstr: 'pc.ram', usedLength: 0x400000n }))
+ * const l = pipe(ramblock.empty(), ramblock.add({ idstr: 'pc.ram', usedLength: 0x400000n }))
  * assert.ok(either.isRight(t) && either.isRight(l))
  * const tr = dirty.tracker.start(t.right, l.right, { mode: { kind: 'bitmap', manualProtect: true, initiallySet: true } })
  * const mb = migration.bitmap.start(l.right)

@@ -68,10 +68,10 @@ export interface FormatOptions {
  * The RAM list as `info ramblock` prints it, blocks in list order.
  *
  * @example
- * import { infoRamblock, ramList } from 'ramaddr'
+ * import { infoRamblock, ramblock } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const list = pipe(ramList.empty(), ramList.add({ idstr: 'pc.ram', usedLength: 0x8000000n }))
+ * const list = pipe(ramblock.empty(), ramblock.add({ idstr: 'pc.ram', usedLength: 0x8000000n }))
  * assert.ok(either.isRight(list))
  * assert.equal(
  *   infoRamblock.format({ eol: '\n' })(list.right),

@@ -56,10 +56,10 @@ export const terminatingNames =
  * Marks regions named in `names` that are containers as terminating I/O regions.
  *
  * @example
- * import { mtree, mtreeFlat, topology } from 'ramaddr'
+ * import { mtree, topology } from 'ramaddr'
  * import { either } from 'fp-ts'
  * const t = mtree.parse('address-space: I/O\n  0000000000000000-000000000000ffff (prio 0, i/o): io\n    0000000000000060-0000000000000060 (prio 0, i/o): i8042-data\n\n', { knowledge: mtree.NOTHING })
- * const f = mtreeFlat.parse('FlatView #0\n AS "I/O", root: io\n Root memory region: io\n  0000000000000000-000000000000005f (prio 0, i/o): io\n\n')
+ * const f = mtree.parseFlat('FlatView #0\n AS "I/O", root: io\n Root memory region: io\n  0000000000000000-000000000000005f (prio 0, i/o): io\n\n')
  * assert.ok(either.isRight(t) && either.isRight(f))
  * assert.equal(topology.byName('io')(t.right)[0]?.kind, 'container')
  * const learned = mtree.learn(f.right)(t.right)
@@ -199,12 +199,12 @@ export interface Learned {
  * device not yet added) is refused instead of teaching the tree wrong facts.
  *
  * @example
- * import { mtree, mtreeFlat } from 'ramaddr'
+ * import { mtree } from 'ramaddr'
  * import { either } from 'fp-ts'
  * const t = mtree.parse('address-space: I/O\n  0000000000000000-000000000000ffff (prio 0, i/o): io\n    0000000000000060-0000000000000060 (prio 0, i/o): i8042-data\n\n')
- * const same = mtreeFlat.parse('FlatView #0\n AS "I/O", root: io\n Root memory region: io\n  0000000000000000-000000000000005f (prio 0, i/o): io\n  0000000000000060-0000000000000060 (prio 0, i/o): i8042-data\n  0000000000000061-000000000000ffff (prio 0, i/o): io @0000000000000061\n\n')
+ * const same = mtree.parseFlat('FlatView #0\n AS "I/O", root: io\n Root memory region: io\n  0000000000000000-000000000000005f (prio 0, i/o): io\n  0000000000000060-0000000000000060 (prio 0, i/o): i8042-data\n  0000000000000061-000000000000ffff (prio 0, i/o): io @0000000000000061\n\n')
  * // a later state: a speaker at port 0x61 the tree does not have
- * const other = mtreeFlat.parse('FlatView #0\n AS "I/O", root: io\n Root memory region: io\n  0000000000000000-000000000000005f (prio 0, i/o): io\n  0000000000000060-0000000000000060 (prio 0, i/o): i8042-data\n  0000000000000061-0000000000000061 (prio 0, i/o): pcspk\n  0000000000000062-000000000000ffff (prio 0, i/o): io @0000000000000062\n\n')
+ * const other = mtree.parseFlat('FlatView #0\n AS "I/O", root: io\n Root memory region: io\n  0000000000000000-000000000000005f (prio 0, i/o): io\n  0000000000000060-0000000000000060 (prio 0, i/o): i8042-data\n  0000000000000061-0000000000000061 (prio 0, i/o): pcspk\n  0000000000000062-000000000000ffff (prio 0, i/o): io @0000000000000062\n\n')
  * assert.ok(either.isRight(t) && either.isRight(same) && either.isRight(other))
  * assert.ok(either.isRight(mtree.fromSameState(same.right)(t.right)))
  * const refused = mtree.fromSameState(other.right)(t.right)
@@ -281,11 +281,11 @@ const terminal = (r: Region): boolean => r.kind !== 'container' && r.kind !== 'a
  * Containers and aliases are left alone (their own names never show as ranges).
  *
  * @example
- * import { mtree, mtreeFlat, topology } from 'ramaddr'
+ * import { mtree, topology } from 'ramaddr'
  * import { either } from 'fp-ts'
  * // hppa B160L: the LASI chip's I/O region and the parallel port inside its range
  * const t = mtree.parse('address-space: memory\n  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n    00000000ffd00000-00000000ffdfffff (prio 0, i/o): lasi\n    00000000ffd02800-00000000ffd02807 (prio 0, i/o): parallel\n\n')
- * const f = mtreeFlat.parse('FlatView #0\n AS "memory", root: system\n Root memory region: system\n  00000000ffd00000-00000000ffd027ff (prio 0, i/o): lasi\n  00000000ffd02800-00000000ffd02807 (prio 0, i/o): parallel\n  00000000ffd02808-00000000ffdfffff (prio 0, i/o): lasi @0000000000002808\n\n')
+ * const f = mtree.parseFlat('FlatView #0\n AS "memory", root: system\n Root memory region: system\n  00000000ffd00000-00000000ffd027ff (prio 0, i/o): lasi\n  00000000ffd02800-00000000ffd02807 (prio 0, i/o): parallel\n  00000000ffd02808-00000000ffdfffff (prio 0, i/o): lasi @0000000000002808\n\n')
  * assert.ok(either.isRight(t) && either.isRight(f))
  * const system = topology.byName('system')(mtree.learnOrder(f.right)(t.right))[0]
  * assert.deepEqual(system?.subregions.length, 2)

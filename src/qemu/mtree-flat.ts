@@ -106,7 +106,7 @@ export const viewLines = (
  * `info mtree -f` text for every address space of the topology.
  *
  * @example
- * import { mtree, mtreeFlat } from 'ramaddr'
+ * import { mtree } from 'ramaddr'
  * import { either } from 'fp-ts'
  * const t = mtree.parse([
  *   'address-space: memory',
@@ -116,7 +116,7 @@ export const viewLines = (
  *   '',
  * ].join('\n'))
  * assert.ok(either.isRight(t))
- * assert.equal(mtreeFlat.print({ accel: 'kvm', eol: '\n' })(t.right), [
+ * assert.equal(mtree.printFlat({ accel: 'kvm', eol: '\n' })(t.right), [
  *   'FlatView #0',
  *   ' AS "memory", root: system',
  *   ' Root memory region: system',
@@ -202,9 +202,9 @@ const parseRangeLine = (lineNo: number, text: string): E.Either<TextError, FlatR
  * Parses `info mtree -f` text into its view blocks; errors give line and column.
  *
  * @example
- * import { mtreeFlat } from 'ramaddr'
+ * import { mtree } from 'ramaddr'
  * import { either } from 'fp-ts'
- * const v = mtreeFlat.parse('FlatView #0\n AS "memory", root: system\n Root memory region: system\n  0000000000000000-000000000009ffff (prio 0, ram): pc.ram KVM\n\n')
+ * const v = mtree.parseFlat('FlatView #0\n AS "memory", root: system\n Root memory region: system\n  0000000000000000-000000000009ffff (prio 0, ram): pc.ram KVM\n\n')
  * assert.ok(either.isRight(v))
  * assert.deepEqual(v.right[0]?.ranges[0]?.markers, ['KVM'])
  */

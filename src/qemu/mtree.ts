@@ -1,5 +1,5 @@
 /**
- * `info mtree` / `info mtree -D` text of any dialect: parse it into a
+ * `info mtree` / `info mtree -D` and `info mtree -f` text of any dialect: parse it into a
  * topology (`topology.Topology`), print a topology back, and learn what the text cannot show
  * from a flat view (`info mtree -f`) of the same state.
  *
@@ -9,7 +9,6 @@
 export {
   parse,
   parseDump,
-  TYPE_DIALECT,
   type Assumption,
   type MtreeDialect,
   type MtreeDump,
@@ -17,4 +16,12 @@ export {
 } from './mtree-parse.js'
 export { print, type PrintOptions } from './mtree-print.js'
 export { learn, fromSameState, learnOrder, type FlatViewMismatch, type Learned } from './learn.js'
+export {
+  parse as parseFlat,
+  print as printFlat,
+  type Accel,
+  type FlatPrintOptions,
+  type FlatRangeLine,
+  type FlatViewBlock,
+} from './mtree-flat.js'
 export { FACTS, QEMU, NOTHING, type FactSource, type RegionKnowledge } from './knowledge.js'

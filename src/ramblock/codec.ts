@@ -33,10 +33,10 @@ export type RAMBlockRow = t.TypeOf<typeof RAMBlockRow>
  * A block as a JSON row.
  *
  * @example
- * import { ramblock, ramList } from 'ramaddr'
+ * import { ramblock } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const list = pipe(ramList.empty(), ramList.add({ idstr: 'pc.bios', usedLength: 0x40000n }))
+ * const list = pipe(ramblock.empty(), ramblock.add({ idstr: 'pc.bios', usedLength: 0x40000n }))
  * assert.ok(either.isRight(list))
  * assert.deepEqual(ramblock.toJson(list.right.blocks[0]), {
  *   name: 'pc.bios', pageSize: '0x1000', offset: '0x0', used: '0x40000', max: '0x40000',

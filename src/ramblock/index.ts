@@ -1,9 +1,27 @@
 /**
- * RAMBlocks: the block type, QEMU's offset allocator and the JSON table codec.
+ * RAMBlocks and QEMU's RAM list (`ram_list`): the block type, the list as a persistent
+ * value edited as QEMU's `qemu_ram_alloc*`, `qemu_ram_resize` and `qemu_ram_free` do, the
+ * offset allocator (`find_ram_offset`), and the JSON row codec.
  *
+ * @category RAMBlocks
  * @module
  */
-export * from './ramblock.js'
-export * from './find-ram-offset.js'
-export * from './codec.js'
+export { NO_FLAGS, reserved, used, type RAMBlock, type RAMBlockFlags } from './ramblock.js'
+export {
+  empty,
+  offsetAlignment,
+  add,
+  addAll,
+  byName,
+  resize,
+  remove,
+  lastRamPage,
+  blockAt,
+  byOffset,
+  type RamList,
+  type RAMBlockSpec,
+  type BlockOffset,
+} from './ram-list.js'
+export { findRamOffset, type Extent } from './find-ram-offset.js'
+export { RAMBlockRow, toJson } from './codec.js'
 export type { RamListError } from './errors.js'

@@ -28,8 +28,8 @@ export interface RamList {
  * An empty RAM list, by default with x86's 4 KiB target and host pages.
  *
  * @example
- * import { ramList } from 'ramaddr'
- * assert.equal(ramList.empty().blocks.length, 0)
+ * import { ramblock } from 'ramaddr'
+ * assert.equal(ramblock.empty().blocks.length, 0)
  */
 export const empty = (
   targetPageSize: PageSize = PAGE_4K,
@@ -61,15 +61,15 @@ const IDSTR_MAX = 255
  * before the first block with a strictly smaller max length.
  *
  * @example
- * import { ramList } from 'ramaddr'
+ * import { ramblock } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const list = pipe(
- *   either.right(ramList.empty()),
- *   either.chain(ramList.add({ idstr: 'pc.ram', usedLength: 0x8000000n })),
- *   either.chain(ramList.add({ idstr: 'pc.bios', usedLength: 0x40000n })),
- *   either.chain(ramList.add({ idstr: 'pc.rom', usedLength: 0x20000n })),
- *   either.chain(ramList.add({ idstr: '/rom@etc/acpi/tables', usedLength: 0x20000n, maxLength: 0x200000n })),
+ *   either.right(ramblock.empty()),
+ *   either.chain(ramblock.add({ idstr: 'pc.ram', usedLength: 0x8000000n })),
+ *   either.chain(ramblock.add({ idstr: 'pc.bios', usedLength: 0x40000n })),
+ *   either.chain(ramblock.add({ idstr: 'pc.rom', usedLength: 0x20000n })),
+ *   either.chain(ramblock.add({ idstr: '/rom@etc/acpi/tables', usedLength: 0x20000n, maxLength: 0x200000n })),
  * )
  * assert.ok(either.isRight(list))
  * assert.deepEqual(list.right.blocks.map((b) => [b.idstr, b.offset]), [
@@ -167,13 +167,13 @@ export const byName =
  * The offset never changes.
  *
  * @example
- * import { ramList } from 'ramaddr'
+ * import { ramblock } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const list = pipe(
- *   ramList.empty(),
- *   ramList.add({ idstr: '/rom@etc/acpi/tables', usedLength: 0x20000n, maxLength: 0x200000n }),
- *   either.chain(ramList.resize('/rom@etc/acpi/tables', 0x21234n)),
+ *   ramblock.empty(),
+ *   ramblock.add({ idstr: '/rom@etc/acpi/tables', usedLength: 0x20000n, maxLength: 0x200000n }),
+ *   either.chain(ramblock.resize('/rom@etc/acpi/tables', 0x21234n)),
  * )
  * assert.ok(either.isRight(list))
  * assert.equal(list.right.blocks[0]?.usedLength, 0x22000n)

@@ -73,7 +73,7 @@ export interface RAMBlock {
  * their whole name, since their region is named the same).
  *
  * @example
- * import { ramblock } from 'ramaddr'
+ * import * as ramblock from 'ramaddr/internal/ramblock/ramblock'
  * assert.equal(ramblock.regionNameOf('0000:00:02.0/vga.vram'), 'vga.vram')
  * assert.equal(ramblock.regionNameOf('/rom@etc/acpi/tables'), '/rom@etc/acpi/tables')
  * assert.equal(ramblock.regionNameOf('pc.ram'), 'pc.ram')

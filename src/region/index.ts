@@ -8,7 +8,6 @@
  */
 export {
   empty,
-  region,
   create,
   fromRegions,
   addSubregion,
@@ -30,3 +29,15 @@ export {
 } from './topology.js'
 export { resolveRef, byName, addressSpace, absoluteAddress, type RegionRef } from './region-ref.js'
 export type { TopologyError } from './errors.js'
+export {
+  DIRTY_MEMORY_VGA,
+  DIRTY_MEMORY_CODE,
+  DIRTY_MEMORY_MIGRATION,
+  terminates,
+  isRam,
+  isRomd,
+  hasRamBlock,
+  type Region,
+  type RegionId,
+  type RegionKind,
+} from './region.js'

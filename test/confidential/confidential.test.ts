@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
 import { either as E } from 'fp-ts'
 import { pipe } from 'fp-ts/lib/function.js'
-import { mtree, translate, ramList } from '../../src/index.js'
+import { mtree, translate, ramblock } from '../../src/index.js'
 import * as confidential from '../../src/confidential/index.js'
 import * as migration from '../../src/migration/index.js'
 import type { Gpa, RamAddr } from '../../src/addresses/kinds.js'
@@ -82,9 +82,9 @@ memory-region: ram
 
 `
 const list = pipe(
-  E.right(ramList.empty()),
-  E.chain(ramList.add({ idstr: 'ram', usedLength: 0x400000n, flags: { guestMemfd: true } })),
-  E.chain(ramList.add({ idstr: 'rom', usedLength: 0x20000n })),
+  E.right(ramblock.empty()),
+  E.chain(ramblock.add({ idstr: 'ram', usedLength: 0x400000n, flags: { guestMemfd: true } })),
+  E.chain(ramblock.add({ idstr: 'rom', usedLength: 0x20000n })),
 )
 const topo = right(mtree.parse(TREE))
 const rl = right(list)
@@ -262,10 +262,10 @@ describe('migration page classes', () => {
   it('a precopy pass sends private pages encrypted, shared ones plain, and skips discarded, helper and constant pages', () => {
     const l = right(
       pipe(
-        E.right(ramList.empty()),
-        E.chain(ramList.add({ idstr: 'ram', usedLength: 0x800000n, flags: { guestMemfd: true } })),
-        E.chain(ramList.add({ idstr: 'mh.ram', usedLength: 0x40000n })),
-        E.chain(ramList.add({ idstr: 'mem0', usedLength: 0x400000n })),
+        E.right(ramblock.empty()),
+        E.chain(ramblock.add({ idstr: 'ram', usedLength: 0x800000n, flags: { guestMemfd: true } })),
+        E.chain(ramblock.add({ idstr: 'mh.ram', usedLength: 0x40000n })),
+        E.chain(ramblock.add({ idstr: 'mem0', usedLength: 0x400000n })),
       ),
     )
     const t = right(

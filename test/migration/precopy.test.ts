@@ -5,7 +5,7 @@ import { describe, expect } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
 import { either as E } from 'fp-ts'
 import { pipe } from 'fp-ts/lib/function.js'
-import { mtree, ramList, topology } from '../../src/index.js'
+import { mtree, ramblock, topology } from '../../src/index.js'
 import * as dirty from '../../src/dirty/index.js'
 import * as migration from '../../src/migration/index.js'
 import type { GuestStep } from '../../src/migration/index.js'
@@ -29,9 +29,9 @@ memory-region: pc.ram
 const t0 = right(mtree.parse(TREE))
 const list = right(
   pipe(
-    E.right(ramList.empty()),
-    E.chain(ramList.add({ idstr: 'pc.ram', usedLength: 0x400000n })),
-    E.chain(ramList.add({ idstr: '0000:00:02.0/vga.vram', usedLength: 0x100000n })),
+    E.right(ramblock.empty()),
+    E.chain(ramblock.add({ idstr: 'pc.ram', usedLength: 0x400000n })),
+    E.chain(ramblock.add({ idstr: '0000:00:02.0/vga.vram', usedLength: 0x100000n })),
   ),
 )
 const vramBlock = list.blocks.find((b) => b.idstr.endsWith('vga.vram'))!

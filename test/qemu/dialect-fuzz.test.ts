@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { either as E } from 'fp-ts'
 import * as mtree from '../../src/qemu/mtree.js'
+import { TYPE_DIALECT } from '../../src/qemu/mtree-parse.js'
 import * as mtreeFlat from '../../src/qemu/mtree-flat.js'
 import * as infoRamblock from '../../src/qemu/info-ramblock.js'
 import { run } from '../../src/cli/main.js'
@@ -104,7 +105,7 @@ describe('the CLI on mangled dumps: exit 0 or 1, one line on stderr, never a thr
 
 describe('the access-flag dialect round-trips random trees', () => {
   test.prop([machine], { numRuns: 300 })('print, parse, print', (m) => {
-    const dialect = { ...mtree.TYPE_DIALECT, regionText: 'access' } as const
+    const dialect = { ...TYPE_DIALECT, regionText: 'access' } as const
     const text = mtree.print({ disabled: true, dialect })(m.topology)
     const d = mtree.parseDump(text)
     if (E.isLeft(d)) throw new Error(d.left.message + '\n' + text)

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
 import { either as E } from 'fp-ts'
 import * as mtree from '../../src/qemu/mtree.js'
+import { TYPE_DIALECT } from '../../src/qemu/mtree-parse.js'
 import * as mtreeFlat from '../../src/qemu/mtree-flat.js'
 import type { RegionKnowledge } from '../../src/qemu/knowledge.js'
 import { machine, type Machine } from '../../src/arbitraries/region-tree.js'
@@ -234,7 +235,7 @@ describe('the access-flag dialect of QEMU before 2.10', () => {
   it('parses, reads R- as read-only, and prints back byte for byte in its dialect', () => {
     const d = mtree.parseDump(old)
     if (E.isLeft(d)) throw new Error(d.left.message)
-    expect(d.right.dialect).toEqual({ ...mtree.TYPE_DIALECT, regionText: 'access', grouped: false })
+    expect(d.right.dialect).toEqual({ ...TYPE_DIALECT, regionText: 'access', grouped: false })
     const t = d.right.topology
     const byName = (n: string) => [...t.regions.values()].find((r) => r.name === n)
     expect([
