@@ -182,7 +182,7 @@ export const buildMachine = (
 }
 
 const buildOrThrow = (spec: MachineSpec): Machine => {
-  let t = topology.empty
+  let t = topology.empty()
   let n = 0
   const ramBlocks = new Map<string, bigint>()
   const make = (
@@ -191,7 +191,7 @@ const buildOrThrow = (spec: MachineSpec): Machine => {
     size: bigint,
     extra: Partial<topology.RegionSpec> = {},
   ): RegionId => {
-    const c = must(topology.create({ name, kind, size, ...extra })(t))
+    const c = must(topology.addRegion({ name, kind, size, ...extra })(t))
     t = c.topology
     return c.id
   }

@@ -98,7 +98,7 @@ const run = (): E.Either<string, void> => {
     ),
   )
   if (E.isLeft(moved)) return moved
-  for (const c of diff(map.right.view, moved.right.view))
+  for (const c of diff(map.right.view)(moved.right.view))
     say(`   ${c.kind.padEnd(11)} ${toHex(c.start)}-${toHex(c.end - 1n)}`)
   say('   ' + describe(map.right, 0xfd000000n).trim() + '   (before)')
   say('   ' + describe(moved.right, 0xe0000000n).trim() + '   (after)')

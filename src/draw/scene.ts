@@ -6,7 +6,7 @@
  * Backing follows the address map (`translate.make`): a flat range is RAM-backed
  * when its region has a RAMBlock, and its bytes sit at `ram_addr = block.offset +
  * offset_within_region` (QEMU `memory_region_get_ram_addr` + offset). Old and new places
- * come from {@link flatview.diff} of the views before and after the move.
+ * come from `flatview.diff` of the views before and after the move.
  *
  * @module
  */
@@ -161,7 +161,7 @@ export const scene = (
   if (before !== undefined) {
     const nameOf = (m: AddressMap, r: FlatRange): string =>
       m.topology.regions.get(r.region)?.name ?? '?'
-    const cs = diff(before.view, after.view)
+    const cs = diff(before.view)(after.view)
     for (const c of cs)
       if (c.before !== undefined)
         changes.push({ side: 'old', start: c.start, end: c.end, name: nameOf(before, c.before) })

@@ -77,10 +77,10 @@ type Task =
  * import { pipe } from 'fp-ts/lib/function.js'
  * // a RAM region with an I/O hole punched by a higher-priority sibling
  * const built = pipe(
- *   topology.create({ name: 'system', kind: 'container', size: 1n << 64n })(topology.empty),
+ *   topology.addRegion({ name: 'system', kind: 'container', size: 1n << 64n })(topology.empty()),
  *   either.bindTo('sys'),
- *   either.bind('ram', ({ sys }) => topology.create({ name: 'ram', kind: 'ram', size: 0x100000n })(sys.topology)),
- *   either.bind('io', ({ ram }) => topology.create({ name: 'hole', kind: 'io', size: 0x20000n })(ram.topology)),
+ *   either.bind('ram', ({ sys }) => topology.addRegion({ name: 'ram', kind: 'ram', size: 0x100000n })(sys.topology)),
+ *   either.bind('io', ({ ram }) => topology.addRegion({ name: 'hole', kind: 'io', size: 0x20000n })(ram.topology)),
  *   either.chain(({ sys, ram, io }) => pipe(
  *     io.topology,
  *     topology.addSubregion(sys.id, ram.id, 0n),

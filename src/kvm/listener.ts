@@ -178,7 +178,7 @@ export const commit =
       table,
       changes: [],
     })
-    for (const ev of transaction(before, after)) {
+    for (const ev of transaction(before)(after)) {
       if (ev.kind === 'del')
         acc = step(acc, deletions(slotsOf(ev.range, ev.range.dirtyLog, resolveBefore)))
       else if (ev.kind === 'add') acc = step(acc, additions(slotsOf(ev.range)))

@@ -8,7 +8,7 @@
  */
 export {
   empty,
-  create,
+  addRegion,
   fromRegions,
   addSubregion,
   removeSubregion,

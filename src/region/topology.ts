@@ -39,7 +39,7 @@ export interface Topology {
 }
 
 /** An empty topology. */
-export const empty: Topology = { regions: new Map(), addressSpaces: [], nextId: 1 }
+export const empty = (): Topology => ({ regions: new Map(), addressSpaces: [], nextId: 1 })
 
 /** What a new region is; flags default as QEMU's `memory_region_init` leaves them. */
 export interface RegionSpec {
@@ -103,11 +103,11 @@ export interface Created {
  * @example
  * import { topology } from 'ramaddr'
  * import { either } from 'fp-ts'
- * const made = topology.create({ name: 'pc.ram', kind: 'ram', size: 0x8000000n })(topology.empty)
+ * const made = topology.addRegion({ name: 'pc.ram', kind: 'ram', size: 0x8000000n })(topology.empty())
  * assert.ok(either.isRight(made))
  * assert.equal(made.right.topology.regions.get(made.right.id)?.name, 'pc.ram')
  */
-export const create =
+export const addRegion =
   (spec: RegionSpec) =>
   (t: Topology): E.Either<TopologyError, Created> => {
     const id = t.nextId as RegionId
@@ -173,10 +173,10 @@ const insertByPriority = (
  * import { topology } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const t0 = topology.empty
- * const sys = topology.create({ name: 'system', kind: 'container', size: 1n << 64n })(t0)
+ * const t0 = topology.empty()
+ * const sys = topology.addRegion({ name: 'system', kind: 'container', size: 1n << 64n })(t0)
  * assert.ok(either.isRight(sys))
- * const ram = topology.create({ name: 'pc.ram', kind: 'ram', size: 0x8000000n })(sys.right.topology)
+ * const ram = topology.addRegion({ name: 'pc.ram', kind: 'ram', size: 0x8000000n })(sys.right.topology)
  * assert.ok(either.isRight(ram))
  * const t = pipe(ram.right.topology, topology.addSubregion(sys.right.id, ram.right.id, 0n))
  * assert.ok(either.isRight(t))
@@ -270,10 +270,10 @@ export const removeSubregion =
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const t = pipe(
- *   topology.empty,
- *   topology.create({ name: 'pci', kind: 'container', size: 1n << 64n }),
+ *   topology.empty(),
+ *   topology.addRegion({ name: 'pci', kind: 'container', size: 1n << 64n }),
  *   either.chain(({ topology: t1, id: pci }) => pipe(
- *     topology.create({ name: 'vga.vram', kind: 'ram', size: 0x1000000n })(t1),
+ *     topology.addRegion({ name: 'vga.vram', kind: 'ram', size: 0x1000000n })(t1),
  *     either.chain(({ topology: t2, id: vram }) => pipe(
  *       t2,
  *       topology.addSubregion(pci, vram, 0xfd000000n, 1),
@@ -348,14 +348,18 @@ export const addAddressSpace =
       get(t, root),
     )
 
-/** One region of a bulk build: like {@link RegionSpec}, with its place given by index. */
+/**
+ * One region of a bulk build: like {@link RegionSpec}, with its place given by the index of
+ * another entry of the same array, or by that entry's name (which must then be unique in
+ * the array).
+ */
 export interface BulkRegion extends RegionSpec {
-  /** Index (in the same array) of the container, if mapped. */
-  readonly parent?: number
+  /** The container, if mapped: an index into the array or a name in it. */
+  readonly parent?: number | string
   readonly addr?: bigint
   readonly priority?: number
-  /** Index of the alias target (instead of `aliasTarget`). */
-  readonly aliasOf?: number
+  /** The alias target (instead of `aliasTarget`): an index into the array or a name in it. */
+  readonly aliasOf?: number | string
 }
 
 /**
@@ -370,22 +374,41 @@ export interface BulkRegion extends RegionSpec {
  * const t = topology.fromRegions(
  *   [
  *     { name: 'system', kind: 'container', size: 1n << 64n },
- *     { name: 'ram', kind: 'ram', size: 0x100000n, parent: 0 },
- *     { name: 'hole', kind: 'io', size: 0x20000n, parent: 0, addr: 0xa0000n, priority: 1 },
+ *     { name: 'ram', kind: 'ram', size: 0x100000n, parent: 'system' },
+ *     { name: 'hole', kind: 'io', size: 0x20000n, parent: 'system', addr: 0xa0000n, priority: 1 },
  *   ],
- *   [{ name: 'memory', root: 0 }],
+ *   [{ name: 'memory', root: 'system' }],
  * )
  * assert.ok(either.isRight(t))
  * assert.deepEqual(t.right.regions.get(1)?.subregions, [3, 2])
  */
 export const fromRegions = (
   specs: ReadonlyArray<BulkRegion>,
-  addressSpaces: ReadonlyArray<{ readonly name: string; readonly root: number }> = [],
+  addressSpaces: ReadonlyArray<{ readonly name: string; readonly root: number | string }> = [],
 ): E.Either<TopologyError, Topology> => {
   const regions = new Map<RegionId, Region>()
   const children = new Map<number, number[]>()
-  for (const [i, s] of specs.entries()) {
+  const byName = new Map<string, number>()
+  for (const [i, s] of specs.entries()) byName.set(s.name, byName.has(s.name) ? -1 : i)
+  // a name stands for the index of the one entry so named; -2 when none or several are
+  const indexOf = (ref: number | string | undefined): number | undefined =>
+    typeof ref === 'string' ? (byName.get(ref) ?? -2) : ref
+  for (const [i, spec] of specs.entries()) {
     const id = (i + 1) as RegionId
+    const parent = indexOf(spec.parent)
+    const aliasOf = indexOf(spec.aliasOf)
+    const s = { ...spec, parent, aliasOf }
+    for (const [field, ref, idx] of [
+      ['parent', spec.parent, parent],
+      ['aliasOf', spec.aliasOf, aliasOf],
+    ] as const)
+      if (typeof ref === 'string' && idx !== undefined && idx < 0)
+        return E.left(
+          invalid(
+            id,
+            `region ${spec.name}: ${field} ${JSON.stringify(ref)} names ${idx === -1 ? 'several regions' : 'no region'} of the list`,
+          ),
+        )
     const size = normaliseSize(s.size)
     if (size < 0n || size > TWO_64)
       return E.left(invalid(id, `region ${s.name}: size out of [0, 2^64]`))
@@ -437,9 +460,20 @@ export const fromRegions = (
     )
     regions.set(parent.id, { ...parent, subregions: order.map((k) => (k + 1) as RegionId) })
   }
+  const roots = addressSpaces.map((a) => indexOf(a.root) ?? -2)
+  for (const [k, a] of addressSpaces.entries())
+    if ((roots[k] ?? -2) < 0 || (roots[k] ?? -2) >= specs.length)
+      return E.left({
+        _tag: 'NoSuchName',
+        name: String(a.root),
+        message: `address space ${a.name}: root ${JSON.stringify(typeof a.root === 'string' ? a.root : String(a.root))} names no single region of the list`,
+      })
   const t: Topology = {
     regions,
-    addressSpaces: addressSpaces.map((a) => ({ name: a.name, root: (a.root + 1) as RegionId })),
+    addressSpaces: addressSpaces.map((a, k) => ({
+      name: a.name,
+      root: ((roots[k] ?? -2) + 1) as RegionId,
+    })),
     nextId: specs.length + 1,
   }
   // containment must be a forest and rendering must never loop through an alias

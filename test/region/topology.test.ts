@@ -13,9 +13,9 @@ const must = <A>(r: E.Either<{ message: string }, A>): A => {
 
 /** A root container with regions a, b, c (each 0x1000 RAM), unmapped. */
 const setup = () => {
-  let t: Topology = topology.empty
+  let t: Topology = topology.empty()
   const mk = (name: string, kind: 'ram' | 'container' | 'alias', size: bigint, extra = {}) => {
-    const c = must(topology.create({ name, kind, size, ...extra })(t))
+    const c = must(topology.addRegion({ name, kind, size, ...extra })(t))
     t = c.topology
     return c.id
   }
@@ -125,14 +125,14 @@ describe('edit errors', () => {
         E.mapLeft((e) => e._tag),
       ),
     ).toEqual(E.left('NotAnAlias'))
-    expect(E.isLeft(topology.create({ name: 'x', kind: 'alias', size: 1n })(s.t()))).toBe(true)
+    expect(E.isLeft(topology.addRegion({ name: 'x', kind: 'alias', size: 1n })(s.t()))).toBe(true)
     expect(
-      E.isLeft(topology.create({ name: 'x', kind: 'ram', size: (1n << 64n) + 1n })(s.t())),
+      E.isLeft(topology.addRegion({ name: 'x', kind: 'ram', size: (1n << 64n) + 1n })(s.t())),
     ).toBe(true)
   })
   it('reads a UINT64_MAX size as 2^64, as QEMU does', () => {
     const c = must(
-      topology.create({ name: 'all', kind: 'container', size: (1n << 64n) - 1n })(topology.empty),
+      topology.addRegion({ name: 'all', kind: 'container', size: (1n << 64n) - 1n })(topology.empty()),
     )
     expect(c.topology.regions.get(c.id)?.size).toBe(1n << 64n)
   })
