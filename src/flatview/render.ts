@@ -73,25 +73,21 @@ type Task =
  *
  * @example
  * import { topology, flatview } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as E from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * // a RAM region with an I/O hole punched by a higher-priority sibling
- * const built = pipe(
- *   topology.addRegion({ name: 'system', kind: 'container', size: 1n << 64n })(topology.empty()),
- *   either.bindTo('sys'),
- *   either.bind('ram', ({ sys }) => topology.addRegion({ name: 'ram', kind: 'ram', size: 0x100000n })(sys.topology)),
- *   either.bind('io', ({ ram }) => topology.addRegion({ name: 'hole', kind: 'io', size: 0x20000n })(ram.topology)),
- *   either.chain(({ sys, ram, io }) => pipe(
- *     io.topology,
- *     topology.addSubregion(sys.id, ram.id, 0n),
- *     either.chain(topology.addSubregion(sys.id, io.id, 0xa0000n, 1)),
- *     either.map((t) => flatview.render(sys.id)(t).map((r) => [r.start, r.end, t.regions.get(r.region)?.name, r.offsetInRegion])),
- *   )),
+ * const ranges = pipe(
+ *   topology.fromRegions([
+ *     { name: 'system', kind: 'container', size: 1n << 64n },
+ *     { name: 'ram', kind: 'ram', size: 0x100000n, parent: 'system' },
+ *     { name: 'hole', kind: 'io', size: 0x20000n, parent: 'system', addr: 0xa0000n, priority: 1 },
+ *   ]),
+ *   E.map((t) => flatview.render(1)(t).map((r) => [r.start, r.end, t.regions.get(r.region)?.name])),
  * )
- * assert.deepEqual(built, either.right([
- *   [0x0n, 0xa0000n, 'ram', 0x0n],
- *   [0xa0000n, 0xc0000n, 'hole', 0x0n],
- *   [0xc0000n, 0x100000n, 'ram', 0xc0000n],
+ * assert.deepEqual(ranges, E.right([
+ *   [0x0n, 0xa0000n, 'ram'],
+ *   [0xa0000n, 0xc0000n, 'hole'],
+ *   [0xc0000n, 0x100000n, 'ram'],
  * ]))
  */
 export const render =

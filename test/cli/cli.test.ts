@@ -2,7 +2,9 @@
 // ESM entry imports fp-ts and io-ts correctly at run time).
 import { describe, expect, it } from 'vitest'
 import { spawnSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { pathToFileURL } from 'node:url'
 import { join } from 'node:path'
 import { ROOT, scenarios, stateId } from '../helpers.js'
 
@@ -13,6 +15,39 @@ const ramaddr = (...args: string[]) => {
 }
 
 describe('bin/ramaddr', () => {
+  it('--version prints package.json version', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
+    expect(ramaddr('--version')).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' })
+  })
+  it('--help loads only the help text (a load hook lists the modules of the package loaded)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ramaddr-hook-'))
+    try {
+      const hook = join(dir, 'hook.mjs')
+      writeFileSync(
+        hook,
+        `export async function load(url, context, next) {
+          if (url.startsWith(${JSON.stringify(pathToFileURL(ROOT).href)}) && !url.includes('/node_modules/'))
+            process.stderr.write('LOADED ' + url.slice(${pathToFileURL(ROOT).href.length + 1}) + '\\n')
+          return next(url, context)
+        }\n`,
+      )
+      const register = join(dir, 'register.mjs')
+      writeFileSync(
+        register,
+        `import { register } from 'node:module'\nregister(${JSON.stringify(pathToFileURL(hook).href)})\n`,
+      )
+      const loaded = (...args: string[]): string[] =>
+        spawnSync(process.execPath, ['--import', register, BIN, ...args], { encoding: 'utf8' })
+          .stderr.split('\n')
+          .filter((l) => l.startsWith('LOADED '))
+          .map((l) => l.slice('LOADED '.length))
+      expect(loaded('--help')).toEqual(['bin/ramaddr', 'dist/cli/bin.js', 'dist/cli/usage.js'])
+      // the probe sees a command load the CLI: it is not blind
+      expect(loaded('ramblock', '--help').length).toBeGreaterThan(20)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
   it('prints help and exits 0', () => {
     const r = ramaddr('--help')
     expect(r.code).toBe(0)
