@@ -346,6 +346,7 @@ describe('consumer: browser bundle of the root entry', () => {
         'map Right',
         'translate Ram 20080010',
         'gpas e0000,fffe0000',
+        'fromDumps Right tcg',
       ])
     } finally {
       await browser.close()

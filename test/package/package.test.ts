@@ -154,7 +154,7 @@ describe('require and import of the built package', () => {
       'flatview',
       'machines',
       'errors',
-      'ramList',
+      'ramblock',
       'mtree',
       'Gpa',
       'RamAddr',

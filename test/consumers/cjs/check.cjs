@@ -36,11 +36,15 @@ const { mtree, infoRamblock, translate } = require('ramaddr')
 const tree = mtree.parse(readFileSync('mtree-D.txt', 'utf8'))
 const blocks = infoRamblock.parse(readFileSync('ramblock.txt', 'utf8'))
 assert.ok(either.isRight(tree) && either.isRight(blocks))
-const map = translate.build({ topology: tree.right, ramList: blocks.right })
+const map = translate.make({ topology: tree.right, ramList: blocks.right })
 assert.ok(either.isRight(map))
-const x = translate.translate(Gpa.unsafe(0xfd000010n))(map.right)
+const x = translate.translationOfGpa(Gpa.unsafe(0xfd000010n))(map.right)
 assert.equal(x._tag, 'Ram')
 assert.equal(x.ramAddr, 0x20080010n)
-assert.deepEqual(translate.gpas(0x20020000n)(map.right), [0xe0000n, 0xfffe0000n])
+const { RamAddr } = require('ramaddr')
+assert.deepEqual(translate.gpasOfRamAddr(RamAddr.unsafe(0x20020000n))(map.right), [
+  0xe0000n,
+  0xfffe0000n,
+])
 
 process.stdout.write(JSON.stringify({ required: checked, readme: 'ok' }) + '\n')
