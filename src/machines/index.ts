@@ -5,5 +5,11 @@
  * @category QEMU dumps
  * @module
  */
-export { fromDumps, type Dumps, type Machine, type DumpError } from '../qemu/machine.js'
+export {
+  fromDumps,
+  type Dumps,
+  type Machine,
+  type MachineOf,
+  type DumpError,
+} from '../qemu/machine.js'
 export { Q35 } from './q35.js'

@@ -40,6 +40,11 @@ export interface Machine {
   readonly addressMap: AddressMap | undefined
 }
 
+/** The machine `fromDumps` gives for `D`: with `ramblock` given, its RAM list and translator are there. */
+export type MachineOf<D extends Dumps> = D extends { readonly ramblock: string }
+  ? Machine & { readonly ramList: RamList; readonly addressMap: AddressMap }
+  : Machine
+
 /** Which dump was bad, and the parser's or checker's own error as `cause`. */
 export interface DumpError {
   readonly _tag: 'DumpError'
@@ -71,7 +76,7 @@ const wrap =
  * assert.equal(x._tag, 'Ram')
  * assert.equal(x.ramAddr, 0x20080010n)
  */
-export const fromDumps = (dumps: Dumps): E.Either<DumpError, Machine> =>
+export const fromDumps = <D extends Dumps>(dumps: D): E.Either<DumpError, MachineOf<D>> =>
   pipe(
     parseDump(dumps.mtree),
     E.mapLeft(wrap('info mtree')),
@@ -105,4 +110,6 @@ export const fromDumps = (dumps: Dumps): E.Either<DumpError, Machine> =>
             ),
           ),
     ),
+    // with `ramblock` given the map is there, as MachineOf<D> says
+    E.map((m) => m as MachineOf<D>),
   )
