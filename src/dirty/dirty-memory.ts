@@ -8,6 +8,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
+import { PageIndex } from '../addresses/kinds.js'
 import * as bitmap from '../bitmap/index.js'
 import type { PageBitmap } from '../bitmap/index.js'
 import { DIRTY_MEMORY_CODE, DIRTY_MEMORY_MIGRATION, DIRTY_MEMORY_VGA } from '../region/region.js'
@@ -67,7 +68,9 @@ export const extend =
       E.chain((fresh) =>
         pipe(
           E.sequenceArray(
-            dm.clients.map((c) => pipe(fresh, bitmap.setSlice(0, c), E.mapLeft(fail))),
+            dm.clients.map((c) =>
+              pipe(fresh, bitmap.setSlice(PageIndex.unsafe(0), c), E.mapLeft(fail)),
+            ),
           ),
           E.map((cs) => ({
             ...dm,
@@ -84,10 +87,13 @@ export const pagesOf = (
   dm: DirtyMemory,
   start: bigint,
   length: bigint,
-): readonly [number, number] => {
+): readonly [PageIndex, PageIndex] => {
   const shift = BigInt(dm.targetPageBits)
   const page = (1n << shift) - 1n
-  return [Number(start >> shift), Number((start + length + page) >> shift)]
+  return [
+    PageIndex.unsafe(Number(start >> shift)),
+    PageIndex.unsafe(Number((start + length + page) >> shift)),
+  ]
 }
 
 const mapClients = (
@@ -197,13 +203,19 @@ export const setDirtyLebitmap =
       DIRTY_MEMORY_VGA |
       (options.globalDirtyLog === true ? DIRTY_MEMORY_MIGRATION : 0) |
       (options.tcg === true ? DIRTY_MEMORY_CODE : 0)
-    const base = Number(start >> BigInt(dm.targetPageBits))
-    if (ratio === 1) return mapClients(dm, mask, bitmap.foldLeBitmap(words, base, hostPages))
+    const base = PageIndex.unsafe(Number(start >> BigInt(dm.targetPageBits)))
+    if (ratio === 1)
+      return mapClients(dm, mask, bitmap.foldLeBitmap({ words, base, pages: hostPages }))
     // expand host pages to target pages, place them at `base`, and OR them in
     return pipe(
       bitmap.empty(hostPages),
       E.mapLeft(fail),
-      E.chainW((b) => pipe(bitmap.foldLeBitmap(words, 0, hostPages)(b), E.mapLeft(fail))),
+      E.chainW((b) =>
+        pipe(
+          bitmap.foldLeBitmap({ words, base: PageIndex.unsafe(0), pages: hostPages })(b),
+          E.mapLeft(fail),
+        ),
+      ),
       E.chainW((b) => pipe(bitmap.hostToTarget(ratio)(b), E.mapLeft(fail))),
       E.chainW((target) =>
         pipe(bitmap.empty(dm.pages), E.chainW(bitmap.setSlice(base, target)), E.mapLeft(fail)),
@@ -215,5 +227,5 @@ export const setDirtyLebitmap =
 /** The dirty target pages of one client, ascending (for tests and small maps). */
 export const dirtyPages =
   (client: Client) =>
-  (dm: DirtyMemory): ReadonlyArray<number> =>
+  (dm: DirtyMemory): ReadonlyArray<PageIndex> =>
     bitmap.toPages(dm.clients[client])

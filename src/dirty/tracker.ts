@@ -38,7 +38,7 @@ import { alignIds } from '../region/correspond.js'
 import { DIRTY_MEMORY_MIGRATION, DIRTY_MEMORY_VGA } from '../region/region.js'
 import type { Topology } from '../region/topology.js'
 import { build, translate, type AddressMap } from '../translate/address-map.js'
-import { Gpa } from '../addresses/kinds.js'
+import { Gpa, PageIndex } from '../addresses/kinds.js'
 import * as memory from './dirty-memory.js'
 import type { DirtyMemory } from './dirty-memory.js'
 
@@ -234,7 +234,8 @@ export const guestWrite =
     const slot = slotAt(tr.slots, gpa)
     if (slot !== undefined) {
       if ((slot.flags & KVM_MEM_READONLY) !== 0) return E.right(tr)
-      const w = kernel.guestWrite(vcpu, slot.slot, Number((gpa - slot.gpa) / HOST_PAGE))(tr.kernel)
+      const page = PageIndex.unsafe(Number((gpa - slot.gpa) / HOST_PAGE))
+      const w = kernel.guestWrite(vcpu, slot.slot, page)(tr.kernel)
       const next = { ...tr, kernel: w.kernel }
       return w.ringFull ? reapRings(next) : E.right(next)
     }
@@ -336,7 +337,11 @@ export const logClear =
         if ((((words[p >> 6] ?? 0n) >> BigInt(p & 63)) & 1n) === 1n)
           mask[i >> 6] = (mask[i >> 6] as bigint) | (1n << BigInt(i & 63))
       }
-      const cleared = kernel.clearDirtyLog(slot.slot, first, num, mask)(k)
+      const cleared = kernel.clearDirtyLog(slot.slot, {
+        words: mask,
+        base: PageIndex.unsafe(first),
+        pages: num,
+      })(k)
       if (E.isLeft(cleared)) return E.left(fail(cleared.left))
       k = cleared.right
       // QEMU also clears the range in its cached bitmap, so a second clear stays local
@@ -352,7 +357,7 @@ export const logClear =
 export interface MigrationSync {
   readonly tracker: Tracker
   /** Target pages of `ram_addr_t` to send, ascending. */
-  readonly pages: ReadonlyArray<number>
+  readonly pages: ReadonlyArray<PageIndex>
   /** Chunks (of `2^clearBmapShift` pages) whose KVM log is still to clear (`clear_bmap`). */
   readonly chunks: ReadonlyArray<number>
 }
@@ -405,7 +410,10 @@ export const clearChunk =
 export const migrationRound = (
   tr: Tracker,
   clearBmapShift = 18,
-): E.Either<TrackerError, { readonly tracker: Tracker; readonly pages: ReadonlyArray<number> }> =>
+): E.Either<
+  TrackerError,
+  { readonly tracker: Tracker; readonly pages: ReadonlyArray<PageIndex> }
+> =>
   pipe(
     migrationSync(clearBmapShift)(tr),
     E.chain((s) =>

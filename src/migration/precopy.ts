@@ -10,6 +10,7 @@
  * @module
  */
 import * as E from 'fp-ts/lib/Either.js'
+import { PageIndex } from '../addresses/kinds.js'
 import * as bitmap from '../bitmap/index.js'
 import { changeTopology, guestWrite, migrationRound, type Tracker } from '../dirty/tracker.js'
 import type { Topology } from '../region/topology.js'
@@ -34,7 +35,7 @@ export interface PrecopyOptions {
   /** The guest's steps during round i (nothing once it returns none). */
   readonly workload: (round: number) => ReadonlyArray<GuestStep>
   /** Pages never sent (discarded, helper-owned, constant). */
-  readonly skip?: (ramPage: number) => boolean
+  readonly skip?: (ramPage: PageIndex) => boolean
   /** `clear_bmap_shift` (QEMU's default 18). */
   readonly clearBmapShift?: number
 }
@@ -45,7 +46,7 @@ export interface RoundReport {
   /** Dirty pages pending after the round's sync. */
   readonly pending: number
   /** The `ram_addr_t` pages sent, ascending. */
-  readonly sent: ReadonlyArray<number>
+  readonly sent: ReadonlyArray<PageIndex>
   /** Whether this was the stop-and-copy round. */
   readonly final: boolean
 }
@@ -63,7 +64,7 @@ const fail = (message: string): MigrationError => ({ _tag: 'MigrationError', mes
 
 /** Sets `ram_addr_t` pages in the blocks' bitmaps (pages outside every used range are dropped). */
 export const markDirty =
-  (pages: ReadonlyArray<number>) =>
+  (pages: ReadonlyArray<PageIndex>) =>
   (mb: MigrationBitmap): E.Either<MigrationError, MigrationBitmap> => {
     const blocks = [...mb.blocks]
     let bi = 0
@@ -84,7 +85,7 @@ export const markDirty =
       let j = i
       const marked = bitmap.withMutations((tx) => {
         while (j < sorted.length && (sorted[j] as number) < b.firstPage + b.usedPages) {
-          tx.set((sorted[j] as number) - b.firstPage)
+          tx.set(PageIndex.unsafe((sorted[j] as number) - b.firstPage))
           j++
         }
       })(b.bmap)

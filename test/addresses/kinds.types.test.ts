@@ -1,10 +1,11 @@
-// Issue 14: every kind refuses to stand in for another. The `@ts-expect-error` lines are
-// checked by `npm run typecheck` (tsc over test/): each must be a type error, or tsc fails
-// on the unused directive. They sit in a function that is never called, so vitest only runs
-// the runtime tests below them.
+// Issue 14: every kind refuses to stand in for another, the bitmap's pages included. The
+// `@ts-expect-error` lines are checked by `npm run typecheck` (tsc over test/): each must be
+// a type error, or tsc fails on the unused directive. They sit in functions that are never
+// called, so vitest only runs the runtime tests below them.
 import { describe, expect, it } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
 import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import {
   Gfn,
@@ -19,6 +20,9 @@ import {
 import * as page from '../../src/addresses/page.js'
 import { PageIndexFromHex } from '../../src/addresses/codec.js'
 import { TWO_64 } from '../../src/addresses/u64.js'
+import * as bitmap from '../../src/bitmap/index.js'
+import type { PageBitmap } from '../../src/bitmap/index.js'
+import * as kernel from '../../src/kvm/kernel-dirty.js'
 
 const wantsGpa = (a: Gpa): Gpa => a
 const wantsRamAddr = (a: RamAddr): RamAddr => a
@@ -157,6 +161,85 @@ export const kindsRefuseToMix = (): void => {
   // a PageIndex is still a number to read
   const n: number = pageIndex
   void n
+}
+
+/** Type-level checks only: the bitmap's pages are `PageIndex`, in and out. Never called. */
+export const bitmapPagesRefuseToMix = (bm: PageBitmap): void => {
+  const p = PageIndex.unsafe(1)
+  const q = PageIndex.unsafe(9)
+  const ramAddr = RamAddr.unsafe(0x1000n)
+  const gfn = Gfn.unsafe(1n)
+
+  // pages are accepted as pages
+  bitmap.test(p)(bm)
+  bitmap.set(p)(bm)
+  bitmap.clear(p)(bm)
+  bitmap.setRange(p, q)(bm)
+  bitmap.nextSet(p)(bm)
+  bitmap.slice(p, q)(bm)
+  bitmap.foldLeBitmap({ words: new BigUint64Array(1), base: p })(bm)
+  bitmap.fromPages(16)([p, q])
+
+  // @ts-expect-error bitmap.set takes a PageIndex, not a plain number
+  bitmap.set(1)
+  // @ts-expect-error bitmap.set takes a PageIndex, not a RamAddr
+  bitmap.set(ramAddr)
+  // @ts-expect-error bitmap.set takes a PageIndex, not a Gfn
+  bitmap.set(gfn)
+  // @ts-expect-error bitmap.test takes a PageIndex, not a plain number
+  bitmap.test(1)
+  // @ts-expect-error bitmap.test takes a PageIndex, not a RamAddr
+  bitmap.test(ramAddr)
+  // @ts-expect-error bitmap.clear takes a PageIndex, not a plain number
+  bitmap.clear(1)
+  // @ts-expect-error bitmap.nextSet starts from a PageIndex, not a plain number
+  bitmap.nextSet(0)
+  // @ts-expect-error bitmap.nextSet starts from a PageIndex, not a RamAddr
+  bitmap.nextSet(ramAddr)
+  // @ts-expect-error bitmap.setRange takes PageIndex bounds, not plain numbers
+  bitmap.setRange(0, 10)
+  // @ts-expect-error bitmap.slice takes PageIndex bounds, not plain numbers
+  bitmap.slice(p, 10)
+  // @ts-expect-error bitmap.setSlice takes a PageIndex offset, not a plain number
+  bitmap.setSlice(0, bm)
+  // @ts-expect-error bitmap.fromPages takes PageIndex pages, not plain numbers
+  bitmap.fromPages(16)([1, 2])
+  // @ts-expect-error a fold's base is a PageIndex, not a plain number
+  bitmap.foldLeBitmap({ words: new BigUint64Array(1), base: 0 })
+  // @ts-expect-error a fold's base is a PageIndex, not a RamAddr
+  bitmap.foldLeBitmap({ words: new BigUint64Array(1), base: ramAddr })
+  // @ts-expect-error a finder searches from a PageIndex, not a plain number
+  bitmap.setPageFinder(bm)(0)
+  bitmap.withMutations((t) => {
+    t.set(p)
+    // @ts-expect-error a batch sets a PageIndex, not a plain number
+    t.set(1)
+  })
+
+  // what the bitmap hands back is a PageIndex: a page, not an address
+  pipe(
+    bm,
+    bitmap.nextSet(p),
+    O.map((found) => {
+      wantsPageIndex(found)
+      // @ts-expect-error nextSet's result is a PageIndex, not a RamAddr
+      wantsRamAddr(found)
+    }),
+  )
+  const first = bitmap.toPages(bm)[0] ?? p
+  wantsPageIndex(first)
+  // @ts-expect-error toPages gives PageIndex values, not Gfns
+  wantsGfn(first)
+  const run = bitmap.runs(bm)[0]
+  if (run !== undefined) wantsPageIndex(run.start)
+  // a page is still a number to count with
+  const n: number = bitmap.setPageFinder(bm)(p) - p
+  void n
+
+  // the KVM kernel's pages within a slot are pages too
+  kernel.guestWrite(0, 0, p)
+  // @ts-expect-error kernel.guestWrite takes a PageIndex, not a plain number
+  kernel.guestWrite(0, 0, 5)
 }
 
 const RUNS = { numRuns: 1000 }

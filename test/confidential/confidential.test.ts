@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
 import { either as E } from 'fp-ts'
 import { pipe } from 'fp-ts/lib/function.js'
-import { confidential, mtree, translate, ramList, migration } from '../../src/index.js'
+import { confidential, mtree, page, translate, ramList, migration } from '../../src/index.js'
 import type { Gpa, RamAddr } from '../../src/addresses/kinds.js'
 import type { DiscardEvent, DiscardManager } from '../../src/confidential/index.js'
 
@@ -318,7 +318,7 @@ describe('migration page classes', () => {
     expect(migration.bitmap.remaining(pass.bitmap)).toBe(0)
     expect(mem0.offset > 0n && mh.offset > 0n).toBe(true)
     // The helper's pages never count as dirty-trackable guest memory.
-    expect(confidential.classify.classOf(Number(mh.offset >> 12n))(c)).toEqual({
+    expect(confidential.classify.classOf(page.indexOf(page.PAGE_4K)(mh.offset))(c)).toEqual({
       _tag: 'Skip',
       reason: 'helper',
     })

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
 import { either as E, option as O } from 'fp-ts'
+import { PageIndex } from '../../src/addresses/kinds.js'
 import * as mig from '../../src/migration/migration-bitmap.js'
 import { estimate } from '../../src/migration/convergence.js'
 import * as memory from '../../src/dirty/dirty-memory.js'
@@ -60,12 +61,12 @@ describe('migration bitmap (properties against a Set model)', () => {
         ).toEqual([])
         // walking with nextDirty visits the same pages as sendAll
         const walked: number[] = []
-        let at = { block: 0, page: 0 }
+        let at = { block: 0, page: PageIndex.unsafe(0) }
         let cur = s.bitmap
         for (let d = mig.nextDirty(at, skip)(cur); O.isSome(d); d = mig.nextDirty(at, skip)(cur)) {
           walked.push(d.value.ramPage)
           cur = must(mig.sent(d.value)(cur))
-          at = { block: d.value.block, page: d.value.page + 1 }
+          at = { block: d.value.block, page: PageIndex.unsafe(d.value.page + 1) }
         }
         const sent = must(mig.sendAll(skip)(s.bitmap))
         expect(walked).toEqual(sent.sent)
