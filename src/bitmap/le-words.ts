@@ -29,7 +29,7 @@ import { heightOf, readWords, wrap } from './tree.js'
 /** A little-endian word bitmap: 64-bit word values, or their little-endian bytes. */
 export type LeBitmap = BigUint64Array | Uint8Array
 
-/** The bits a little-endian bitmap holds. */
+/** The pages (bits) a little-endian bitmap holds: 64 per word, 8 per byte. */
 export const bitsOf = (words: LeBitmap): number =>
   words instanceof BigUint64Array ? words.length * 64 : words.length * 8
 

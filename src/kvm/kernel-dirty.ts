@@ -221,7 +221,7 @@ export const clearDirtyLog =
   (slot: number, log: LeFold) =>
   (k: KernelDirty): E.Either<KernelError, KernelDirty> => {
     const firstPage = log.base
-    const numPages = log.pages ?? (log.words instanceof BigUint64Array ? 64 : 8) * log.words.length
+    const numPages = log.pages ?? bitmap.bitsOf(log.words)
     const s = k.slots.get(slot)
     if (s === undefined || !s.logging)
       return E.left({

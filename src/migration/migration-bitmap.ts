@@ -17,6 +17,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { PageIndex } from '../addresses/kinds.js'
+import { indexOf, type PageSize } from '../addresses/page.js'
 import * as bitmap from '../bitmap/index.js'
 import type { PageBitmap } from '../bitmap/index.js'
 import type { DirtyMemory } from '../dirty/dirty-memory.js'
@@ -51,7 +52,8 @@ const fail = (e: { readonly message: string }): MigrationError => ({
 })
 
 /**
- * Every block all dirty: what migration sends in its first pass.
+ * Every block of `list` all dirty: what migration sends in its first pass. Pages are
+ * target pages of `2^targetPageBits` bytes (default 12: 4 KiB).
  *
  * @example
  * import { migration, ramList } from 'ramaddr'
@@ -59,30 +61,32 @@ const fail = (e: { readonly message: string }): MigrationError => ({
  * import { pipe } from 'fp-ts/lib/function.js'
  * const list = pipe(ramList.empty(), ramList.add({ idstr: 'pc.ram', usedLength: 0x100000n }))
  * assert.ok(either.isRight(list))
- * const mb = migration.bitmap.start(list.right)
+ * const mb = migration.bitmap.start()(list.right)
  * assert.ok(either.isRight(mb))
  * assert.equal(migration.bitmap.remaining(mb.right), 256)
  */
-export const start = (
-  list: RamList,
-  targetPageBits = 12,
-): E.Either<MigrationError, MigrationBitmap> =>
-  pipe(
-    E.sequenceArray(
-      byOffset(list).map((b) =>
-        pipe(
-          bitmap.full(Number(b.maxLength >> BigInt(targetPageBits))),
-          E.bimap(fail, (bmap) => ({
-            idstr: b.idstr,
-            firstPage: PageIndex.unsafe(Number(b.offset >> BigInt(targetPageBits))),
-            usedPages: Number(b.usedLength >> BigInt(targetPageBits)),
-            bmap,
-          })),
+export const start =
+  (targetPageBits = 12) =>
+  (list: RamList): E.Either<MigrationError, MigrationBitmap> => {
+    const bits = BigInt(targetPageBits)
+    const pageOf = indexOf((1n << bits) as PageSize)
+    return pipe(
+      E.sequenceArray(
+        byOffset(list).map((b) =>
+          pipe(
+            bitmap.full(Number(b.maxLength >> bits)),
+            E.bimap(fail, (bmap) => ({
+              idstr: b.idstr,
+              firstPage: pageOf(b.offset),
+              usedPages: Number(b.usedLength >> bits),
+              bmap,
+            })),
+          ),
         ),
       ),
-    ),
-    E.map((blocks) => ({ blocks, targetPageBits })),
-  )
+      E.map((blocks) => ({ blocks, targetPageBits })),
+    )
+  }
 
 const FIRST = PageIndex.unsafe(0)
 

@@ -10,7 +10,7 @@
  * @module
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { PageIndex } from '../addresses/kinds.js'
+import { PageIndex, type Gpa } from '../addresses/kinds.js'
 import * as bitmap from '../bitmap/index.js'
 import { changeTopology, guestWrite, migrationRound, type Tracker } from '../dirty/tracker.js'
 import type { Topology } from '../region/topology.js'
@@ -23,7 +23,7 @@ import {
 
 /** What the guest does while a round's pages are being sent. */
 export type GuestStep =
-  | { readonly _tag: 'Write'; readonly vcpu: number; readonly gpa: bigint }
+  | { readonly _tag: 'Write'; readonly vcpu: number; readonly gpa: Gpa }
   | { readonly _tag: 'Topology'; readonly topology: Topology }
 
 /** Precopy's knobs. */
@@ -100,18 +100,18 @@ export const markDirty =
  * Runs precopy to completion.
  *
  * @example
- * import { dirty, migration, mtree, ramList } from 'ramaddr'
+ * import { dirty, migration, mtree, ramList, Gpa } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const t = mtree.parse('address-space: memory\n  0000000000000000-00000000003fffff (prio 0, ram): pc.ram\n\n')
  * const l = pipe(ramList.empty(), ramList.add({ idstr: 'pc.ram', usedLength: 0x400000n }))
  * assert.ok(either.isRight(t) && either.isRight(l))
- * const tr = dirty.tracker.start(t.right, l.right, { mode: { kind: 'bitmap', manualProtect: true, initiallySet: true } })
- * const mb = migration.bitmap.start(l.right)
+ * const tr = dirty.tracker.start({ mode: { kind: 'bitmap', manualProtect: true, initiallySet: true } })(t.right, l.right)
+ * const mb = migration.bitmap.start()(l.right)
  * assert.ok(either.isRight(tr) && either.isRight(mb))
  * // The guest rewrites 16 pages per round: with a threshold of 8 pages it never converges;
  * // with 16 it stops after the first full pass.
- * const writes = () => Array.from({ length: 16 }, (_, i) => ({ _tag: 'Write', vcpu: 0, gpa: BigInt(i) << 12n }))
+ * const writes = () => Array.from({ length: 16 }, (_, i) => ({ _tag: 'Write', vcpu: 0, gpa: Gpa.unsafe(BigInt(i) << 12n) }))
  * const slow = migration.precopy.precopy({ thresholdPages: 8, maxRounds: 5, workload: writes })(tr.right, mb.right)
  * assert.ok(either.isRight(slow))
  * assert.equal(slow.right.converged, false)
@@ -127,7 +127,7 @@ export const precopy =
     let mb = mb0
     const rounds: RoundReport[] = []
     for (let round = 0; ; round++) {
-      const synced = migrationRound(tr, o.clearBmapShift)
+      const synced = migrationRound(o.clearBmapShift)(tr)
       if (E.isLeft(synced)) return E.left(fail(synced.left.message))
       tr = synced.right.tracker
       const marked = markDirty(synced.right.pages)(mb)

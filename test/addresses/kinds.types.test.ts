@@ -23,6 +23,8 @@ import { TWO_64 } from '../../src/addresses/u64.js'
 import * as bitmap from '../../src/bitmap/index.js'
 import type { PageBitmap } from '../../src/bitmap/index.js'
 import * as kernel from '../../src/kvm/kernel-dirty.js'
+import * as memory from '../../src/dirty/dirty-memory.js'
+import * as tracker from '../../src/dirty/tracker.js'
 
 const wantsGpa = (a: Gpa): Gpa => a
 const wantsRamAddr = (a: RamAddr): RamAddr => a
@@ -240,6 +242,20 @@ export const bitmapPagesRefuseToMix = (bm: PageBitmap): void => {
   kernel.guestWrite(0, 0, p)
   // @ts-expect-error kernel.guestWrite takes a PageIndex, not a plain number
   kernel.guestWrite(0, 0, 5)
+
+  // the dirty log folds of dirty memory take the bitmap's convention, and addresses by kind
+  const words = new BigUint64Array(1)
+  memory.setDirtyLebitmap({ words, base: p })
+  // @ts-expect-error setDirtyLebitmap's base is a PageIndex, not a RamAddr
+  memory.setDirtyLebitmap({ words, base: ramAddr })
+  memory.setDirtyRange(ramAddr, Size.unsafe(1n), 1)
+  // @ts-expect-error setDirtyRange starts at a RamAddr, not a Gpa
+  memory.setDirtyRange(Gpa.unsafe(0n), Size.unsafe(1n), 1)
+  // @ts-expect-error setDirtyRange's length is a Size, not a RamAddr
+  memory.setDirtyRange(ramAddr, ramAddr, 1)
+  tracker.guestWrite(0, Gpa.unsafe(0x1000n))
+  // @ts-expect-error a guest writes a Gpa, not a RamAddr
+  tracker.guestWrite(0, ramAddr)
 }
 
 const RUNS = { numRuns: 1000 }

@@ -295,7 +295,7 @@ describe('migration page classes', () => {
         constant,
       }),
     )
-    const mb = right(migration.bitmap.start(l))
+    const mb = right(migration.bitmap.start()(l))
     const pass = right(confidential.classify.precopyPass(c)(mb))
     // Reference, page by page.
     const enc: number[] = []

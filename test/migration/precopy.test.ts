@@ -5,7 +5,7 @@ import { describe, expect } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
 import { either as E } from 'fp-ts'
 import { pipe } from 'fp-ts/lib/function.js'
-import { dirty, migration, mtree, ramList, topology } from '../../src/index.js'
+import { dirty, Gpa, migration, mtree, ramList, topology } from '../../src/index.js'
 import type { GuestStep } from '../../src/migration/index.js'
 import type { LogMode } from '../../src/kvm/kernel-dirty.js'
 
@@ -82,14 +82,14 @@ describe('precopy', () => {
         }
         if (o.kind === 'ram') {
           written.push({ round, page: o.page })
-          return { _tag: 'Write', vcpu: 0, gpa: BigInt(o.page) << 12n }
+          return { _tag: 'Write', vcpu: 0, gpa: Gpa.unsafe(BigInt(o.page) << 12n) }
         }
         written.push({ round, page: Number(vramBlock.offset >> 12n) + o.page })
-        return { _tag: 'Write', vcpu: 0, gpa: bar + (BigInt(o.page) << 12n) }
+        return { _tag: 'Write', vcpu: 0, gpa: Gpa.unsafe(bar + (BigInt(o.page) << 12n)) }
       }),
     )
-    const tr = right(dirty.tracker.start(t0, list, { mode }))
-    const mb = right(migration.bitmap.start(list))
+    const tr = right(dirty.tracker.start({ mode })(t0, list))
+    const mb = right(migration.bitmap.start()(list))
     const maxRounds = plan.length + 1
     const r = right(
       migration.precopy.precopy({
