@@ -186,13 +186,13 @@ const t0 = now()
   // --- 1. fold
   const empty = must(bitmap.empty(PAGES))
   console.log('fold a 2^28-page dirty log into a ram_addr_t bitmap (foldLeBitmap):')
-  const intoEmpty = paired(() => must(bitmap.foldLeBitmap(log, 0)(empty)))
+  const intoEmpty = paired(() => must(bitmap.foldLeBitmap({ words: log, base: 0 })(empty)))
   line('into an empty bitmap, word-aligned', intoEmpty, baseline, bytes, 0.3)
   const folded = intoEmpty.result
-  const populated = must(bitmap.foldLeBitmap(log2, 0)(empty))
+  const populated = must(bitmap.foldLeBitmap({ words: log2, base: 0 })(empty))
   line(
     'into a populated bitmap, word-aligned',
-    paired(() => must(bitmap.foldLeBitmap(log, 0)(populated))),
+    paired(() => must(bitmap.foldLeBitmap({ words: log, base: 0 })(populated))),
     baseline,
     bytes,
     0.3,
@@ -200,21 +200,21 @@ const t0 = now()
   forceJs(true)
   line(
     'into a populated bitmap, JS fallback',
-    time(() => must(bitmap.foldLeBitmap(log, 0)(populated))),
+    time(() => must(bitmap.foldLeBitmap({ words: log, base: 0 })(populated))),
     baseline,
     bytes,
   )
   forceJs(false)
   line(
     'into an empty bitmap at page 3 (unaligned)',
-    time(() => must(bitmap.foldLeBitmap(log, 3, PAGES - 64)(empty)), 5),
+    time(() => must(bitmap.foldLeBitmap({ words: log, base: 3, pages: PAGES - 64 })(empty)), 5),
     baseline,
     bytes,
   )
   const sparse = sparseLog(PAGES, 5)
   line(
     'a sparse log (0.05%) into an empty bitmap',
-    time(() => must(bitmap.foldLeBitmap(sparse, 0)(empty))),
+    time(() => must(bitmap.foldLeBitmap({ words: sparse, base: 0 })(empty))),
     baseline,
     bytes,
   )
@@ -229,7 +229,7 @@ const t0 = now()
   )
   const setCount = bitmap.count(folded)
   console.log(
-    `  (${setCount} pages set, ${((setCount / PAGES) * 100).toFixed(2)}%; folding the same log again returns the same bitmap: ${must(bitmap.foldLeBitmap(log, 0)(folded)) === folded})`,
+    `  (${setCount} pages set, ${((setCount / PAGES) * 100).toFixed(2)}%; folding the same log again returns the same bitmap: ${must(bitmap.foldLeBitmap({ words: log, base: 0 })(folded)) === folded})`,
   )
 
   // --- 2. count and find-next
@@ -407,7 +407,7 @@ const t0 = now()
     `a 2^30-page guest: baseline TypedArray.prototype.set over ${bigBytes / 2 ** 20} MiB: ${bigBase.best.toFixed(2)} ms (median ${bigBase.median.toFixed(2)})`,
   )
   const bigEmpty = must(bitmap.empty(BIG))
-  const bigFold = time(() => must(bitmap.foldLeBitmap(bigLog, 0)(bigEmpty)), 5)
+  const bigFold = time(() => must(bitmap.foldLeBitmap({ words: bigLog, base: 0 })(bigEmpty)), 5)
   line('fold into an empty bitmap, word-aligned', bigFold, bigBase.best, bigBytes)
   const bigCount = time(() => bitmap.count(bigFold.result), 5)
   line('count', bigCount, bigBase.best, bigBytes)

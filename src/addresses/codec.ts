@@ -9,7 +9,17 @@ import * as t from 'io-ts'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { parseHex, toHex } from './hex.js'
-import { Gfn, Gpa, Hva, MirrorGpa, PageIndex, RamAddr, Size, type KindOps } from './kinds.js'
+import {
+  Gfn,
+  Gpa,
+  Hva,
+  MAX_PAGE_INDEX,
+  MirrorGpa,
+  PageIndex,
+  RamAddr,
+  Size,
+  type KindOps,
+} from './kinds.js'
 import { make as makeRange, type AddrRange } from './range.js'
 import { pageSize, type PageSize } from './page.js'
 import { TWO_64 } from './u64.js'
@@ -57,8 +67,32 @@ export const HvaFromHex = hexKind(Hva)
 export const GfnFromHex = hexKind(Gfn)
 /** `0x…` text <-> {@link MirrorGpa}. */
 export const MirrorGpaFromHex = hexKind(MirrorGpa)
-/** `0x…` text <-> {@link PageIndex}. */
-export const PageIndexFromHex = hexKind(PageIndex)
+/**
+ * `0x…` text <-> {@link PageIndex}: a page index from hex text up to `0x1fffffffffffff`
+ * (2^53 - 1), decoded to a number; encodes back to lowercase hex.
+ *
+ * @example
+ * import { codec, PageIndex } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * assert.deepEqual(codec.PageIndexFromHex.decode('0x8001'), either.right(0x8001))
+ * assert.equal(either.isLeft(codec.PageIndexFromHex.decode('0x20000000000000')), true)
+ * assert.equal(codec.PageIndexFromHex.encode(PageIndex.unsafe(255)), '0xff')
+ */
+export const PageIndexFromHex = new t.Type<PageIndex, string, unknown>(
+  'PageIndexFromHex',
+  (u): u is PageIndex => typeof u === 'number' && PageIndex.is(u),
+  (u, c) =>
+    typeof u !== 'string'
+      ? t.failure(u, c, 'expected a hex string for PageIndex')
+      : pipe(
+          parseHex(u, BigInt(MAX_PAGE_INDEX)),
+          E.fold(
+            (message) => t.failure(u, c, message),
+            (n) => t.success(PageIndex.unsafe(Number(n))),
+          ),
+        ),
+  (p) => '0x' + p.toString(16),
+)
 /** `0x…` text <-> {@link Size}, up to `0x10000000000000000` (2^64). */
 export const SizeFromHex = hexKind(Size)
 

@@ -1,13 +1,20 @@
 /**
- * Branded bigint address kinds.
+ * Branded address, page and size kinds.
  *
  * A guest-physical address (`Gpa`, QEMU's `hwaddr` in `address_space_memory`), a
  * `ram_addr_t` (`RamAddr`, QEMU's private linear namespace of all RAMBlocks), a host
- * virtual address (`Hva`), a guest frame number (`Gfn`, KVM's and Xen's page number), an
- * address in a mirror VM (`MirrorGpa`) and a page index into a bitmap (`PageIndex`) are all
- * 64-bit integers, and mixing them up is the classic bug this library exists to prevent.
- * Each is a distinct brand over `bigint`: passing a `Gpa` where a `RamAddr` is wanted is a
- * type error. `Size` is a byte count in [0, 2^64] (QEMU's `Int128` region sizes).
+ * virtual address (`Hva`), a guest frame number (`Gfn`, KVM's and Xen's page number) and an
+ * address in a mirror VM (`MirrorGpa`) are all 64-bit integers, and mixing them up is the
+ * classic bug this library exists to prevent. Each is a distinct brand over `bigint`:
+ * passing a `Gpa` where a `RamAddr` is wanted is a type error. `Size` is a byte count in
+ * [0, 2^64] (QEMU's `Int128` region sizes).
+ *
+ * A page index into a page bitmap (`PageIndex`, `ram_addr_t >> TARGET_PAGE_BITS`) is a brand
+ * over `number` instead: a safe non-negative integer, 0 to 2^53 - 1, which holds every page
+ * of the 64-bit space in pages of 2 KiB and up (2^64 / 4096 = 2^52 pages of 4 KiB). A plain
+ * number is not a `PageIndex`, and neither is any bigint kind; `page.indexOf` and
+ * `page.addressOf` convert between `RamAddr` and `PageIndex`. The brand costs nothing at run
+ * time: a `PageIndex` is the number itself.
  *
  * @module
  */
@@ -18,6 +25,8 @@ declare const kindTag: unique symbol
 
 /** A bigint tagged with the name of its address kind. */
 export type Kinded<K extends string> = bigint & { readonly [kindTag]: K }
+/** A number tagged with the name of its kind. */
+export type KindedNumber<K extends string> = number & { readonly [kindTag]: K }
 
 /** A guest-physical address: where the guest sees a byte (QEMU `hwaddr`). */
 export type Gpa = Kinded<'Gpa'>
@@ -29,23 +38,28 @@ export type Hva = Kinded<'Hva'>
 export type Gfn = Kinded<'Gfn'>
 /** A guest-physical address in a mirror VM's own address space. */
 export type MirrorGpa = Kinded<'MirrorGpa'>
-/** A page index into a page bitmap (`ram_addr_t >> TARGET_PAGE_BITS`). */
-export type PageIndex = Kinded<'PageIndex'>
+/**
+ * A page index into a page bitmap (`ram_addr_t >> TARGET_PAGE_BITS`): a safe non-negative
+ * integer, 0 to 2^53 - 1 (`Number.MAX_SAFE_INTEGER`). A number, not a bigint, so that a
+ * bitmap's page arithmetic stays in doubles; a bitmap's own range is narrower (its pages,
+ * at most `bitmap.MAX_PAGES` = 2^52).
+ */
+export type PageIndex = KindedNumber<'PageIndex'>
 /** A size in bytes, 0 to 2^64 inclusive (QEMU's `Int128` sizes). */
 export type Size = Kinded<'Size'>
 
 /** Every address kind name. */
 export type AddressKindName = 'Gpa' | 'RamAddr' | 'Hva' | 'Gfn' | 'MirrorGpa' | 'PageIndex'
 
-/** A value out of range for its kind. */
+/** A value out of range for its kind (a number for `PageIndex`, a bigint for the rest). */
 export interface OutOfRange {
   readonly _tag: 'OutOfRange'
   readonly kind: AddressKindName | 'Size'
-  readonly value: bigint
+  readonly value: bigint | number
   readonly message: string
 }
 
-/** Constructors and a refinement for one kind. */
+/** Constructors and a refinement for one bigint kind. */
 export interface KindOps<T extends bigint> {
   /** The kind's name, for messages. */
   readonly name: AddressKindName | 'Size'
@@ -99,8 +113,49 @@ export const Hva: KindOps<Hva> = kindOps('Hva', isU64, U64_BOUND)
 export const Gfn: KindOps<Gfn> = kindOps('Gfn', isU64, U64_BOUND)
 /** Mirror-VM guest-physical addresses. */
 export const MirrorGpa: KindOps<MirrorGpa> = kindOps('MirrorGpa', isU64, U64_BOUND)
-/** Page indexes. */
-export const PageIndex: KindOps<PageIndex> = kindOps('PageIndex', isU64, U64_BOUND)
+/** Constructors and a refinement for one number kind: {@link KindOps} over `number`. */
+export interface NumberKindOps<T extends number> {
+  /** The kind's name, for messages. */
+  readonly name: AddressKindName
+  /** Whether `n` is in the kind's range. */
+  readonly is: (n: number) => n is T
+  /** `n` as this kind, or why not. */
+  readonly make: (n: number) => E.Either<OutOfRange, T>
+  /** `n` as this kind without a check: for values already known to be in range. */
+  readonly unsafe: (n: number) => T
+}
+
+/** The largest page index, 2^53 - 1 (`Number.MAX_SAFE_INTEGER`). */
+export const MAX_PAGE_INDEX = Number.MAX_SAFE_INTEGER
+
+const isPageIndex = (n: number): n is PageIndex => Number.isSafeInteger(n) && n >= 0
+
+/**
+ * Page indexes: safe non-negative integers, 0 to 2^53 - 1. `make` refuses negatives,
+ * fractions, NaN, infinities and 2^53 and up (where doubles stop being exact).
+ *
+ * @example
+ * import { PageIndex } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * assert.deepEqual(PageIndex.make(0x8000), either.right(0x8000))
+ * assert.equal(either.isRight(PageIndex.make(2 ** 53 - 1)), true)
+ * assert.equal(either.isLeft(PageIndex.make(2 ** 53)), true)
+ * assert.equal(either.isLeft(PageIndex.make(1.5)), true)
+ */
+export const PageIndex: NumberKindOps<PageIndex> = {
+  name: 'PageIndex',
+  is: isPageIndex,
+  make: (n) =>
+    isPageIndex(n)
+      ? E.right(n)
+      : E.left({
+          _tag: 'OutOfRange',
+          kind: 'PageIndex',
+          value: n,
+          message: `PageIndex ${n} is out of range: not an integer in [0, 2^53 - 1]`,
+        }),
+  unsafe: (n) => n as PageIndex,
+}
 /**
  * Sizes: 0 to 2^64 inclusive.
  *

@@ -6,6 +6,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
+import { MAX_PAGE_INDEX, RamAddr, type OutOfRange, type PageIndex } from './kinds.js'
 import type { AddrRange } from './range.js'
 import { TWO_64, isPowerOfTwo, log2 } from './u64.js'
 
@@ -100,16 +101,73 @@ export const roundIn =
     return start < end ? O.some({ start: start as A, end }) : O.none
   }
 
-/** The index of the page holding `addr` (`addr >> page shift`). */
-export const pageIndexOf =
-  (ps: PageSize) =>
-  (addr: bigint): bigint =>
-    addr >> pageShift(ps)
+const MAX_INDEX_BIG = BigInt(MAX_PAGE_INDEX)
 
-/** The range of page indexes `[first, last + 1)` that `r` touches. */
-export const pagesTouched =
-  (ps: PageSize) =>
-  <A extends bigint>(r: AddrRange<A>): AddrRange<bigint> => {
+/** `q` as a page index, 2^53 - 1 when it is larger. */
+const clampIndex = (q: bigint): PageIndex =>
+  (q > MAX_INDEX_BIG ? MAX_PAGE_INDEX : Number(q)) as PageIndex
+
+/**
+ * The index of the page holding `addr` (`addr >> page shift`, QEMU's
+ * `ram_addr >> TARGET_PAGE_BITS`): the page a bitmap keyed by `ram_addr_t` keeps it at.
+ *
+ * Total, and exact for every page size of 2 KiB and up: 2^64 / 2^11 = 2^53 pages, so every
+ * index fits a {@link PageIndex} (4 KiB pages give at most 2^52 - 1). For smaller page sizes
+ * an address at or above 2^53 pages (`2^53 * ps`, the top of the 64-bit space for 1 KiB
+ * pages) has an index past 2^53 - 1; such an index saturates at 2^53 - 1, a page no bitmap
+ * holds (`bitmap.MAX_PAGES` is 2^52), so a bitmap function given it returns its
+ * out-of-range error rather than touching another page.
+ *
+ * @example
+ * import { page, RamAddr } from 'ramaddr'
+ * const at = page.indexOf(page.PAGE_4K)
+ * assert.equal(at(RamAddr.unsafe(0x8001234n)), 0x8001)
+ * assert.equal(at(RamAddr.unsafe(2n ** 64n - 1n)), 2 ** 52 - 1)
+ */
+export const indexOf = (ps: PageSize): ((addr: RamAddr) => PageIndex) => {
+  const shift = pageShift(ps)
+  return (addr) => clampIndex(addr >> shift)
+}
+
+/**
+ * The address of the first byte of page `p` (`p << page shift`, QEMU's
+ * `page << TARGET_PAGE_BITS`), or why there is none: the page starts at or past 2^64 (with
+ * 4 KiB pages, any index from 2^52 on). Every index {@link indexOf} returns for a page size
+ * of 2 KiB and up has an address: `addressOf(ps)(indexOf(ps)(a))` is `alignDown(ps)(a)`.
+ *
+ * @example
+ * import { page, PageIndex } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * const addr = page.addressOf(page.PAGE_4K)
+ * assert.deepEqual(addr(PageIndex.unsafe(0x8001)), either.right(0x8001000n))
+ * assert.equal(either.isLeft(addr(PageIndex.unsafe(2 ** 52))), true)
+ */
+export const addressOf = (ps: PageSize): ((p: PageIndex) => E.Either<OutOfRange, RamAddr>) => {
+  const shift = pageShift(ps)
+  return (p) => RamAddr.make(BigInt(p) << shift)
+}
+
+/** A range of pages `[start, end)`. */
+export interface PageRange {
+  readonly start: PageIndex
+  readonly end: PageIndex
+}
+
+/**
+ * The page indexes `[first, last + 1)` that `r` touches: the pages of {@link roundOut}.
+ * Exact for page sizes of 2 KiB and up; for smaller ones the bounds saturate as
+ * {@link indexOf} does.
+ *
+ * @example
+ * import { page, range, RamAddr } from 'ramaddr'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * const r = range.unsafeFromBounds(RamAddr.unsafe(0x1234n), RamAddr.unsafe(0x2001n))
+ * assert.deepEqual(pipe(r, page.pagesTouched(page.PAGE_4K)), { start: 1, end: 3 })
+ */
+export const pagesTouched = (ps: PageSize): ((r: AddrRange<RamAddr>) => PageRange) => {
+  const shift = pageShift(ps)
+  return (r) => {
     const out = roundOut(ps)(r)
-    return { start: out.start >> pageShift(ps), end: out.end >> pageShift(ps) }
+    return { start: clampIndex(out.start >> shift), end: clampIndex(out.end >> shift) }
   }
+}

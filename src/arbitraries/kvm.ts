@@ -11,14 +11,15 @@
  * @module
  */
 import fc from 'fast-check'
+import { PageIndex } from '../addresses/kinds.js'
 import type { DirtyGfn } from '../kvm/kernel-dirty.js'
 import { KVM_DIRTY_GFN_F_DIRTY } from '../kvm/kernel-dirty.js'
 
 const MASK64 = (1n << 64n) - 1n
 
 /** The dirty pages of a slot of `pages` pages, as page indexes. */
-export const dirtyPages = (pages: number): fc.Arbitrary<ReadonlyArray<number>> =>
-  pages === 0
+export const dirtyPages = (pages: number): fc.Arbitrary<ReadonlyArray<PageIndex>> =>
+  (pages === 0
     ? fc.constant([])
     : fc.oneof(
         fc.uniqueArray(fc.nat({ max: pages - 1 }), { maxLength: Math.min(pages, 64) }),
@@ -35,6 +36,7 @@ export const dirtyPages = (pages: number): fc.Arbitrary<ReadonlyArray<number>> =
           ]),
         fc.constant(Array.from({ length: pages }, (_, i) => i)),
       )
+  ).map((ps: ReadonlyArray<number>) => ps.map(PageIndex.unsafe))
 
 /** `KVM_GET_DIRTY_LOG` words for a slot of `pages` pages. */
 export const dirtyLog = (pages: number): fc.Arbitrary<BigUint64Array> =>
@@ -57,7 +59,7 @@ export const ringEntries = (
           fc.nat({ max: Math.max(0, s.pages - 1) }).map((offset) => ({
             flags: KVM_DIRTY_GFN_F_DIRTY,
             slot: (asId << 16) | s.slot,
-            offset,
+            offset: PageIndex.unsafe(offset),
           })),
         ),
         { maxLength: 200 },

@@ -5,15 +5,21 @@
  * update returns a new bitmap that shares all the storage it did not change with the old
  * one, which stays as it was.
  *
- * Page indexes are plain numbers: non-negative integers below the page count, which may be
- * up to 2^52 (the whole 64-bit `ram_addr_t` space in 4 KiB pages); every such index is
- * exact in a double. A `PageIndex` converts with `Number(p)`. Functions taking a page, a
- * range or a size check it and return an `Either`; none throws.
+ * A page position — a page, a range bound, a search start, a slice offset, every page a
+ * bitmap hands back — is a `PageIndex`: a branded number, so a plain number, a `RamAddr` or
+ * a `Gfn` given for a page does not compile. `page.indexOf(ps)(ramAddr)` gives the page of a
+ * `ram_addr_t`; `PageIndex.make` checks a number, `PageIndex.unsafe` takes one known to be
+ * a page. Page counts (a bitmap's `pages`, a run's length, `count`) stay plain numbers. A
+ * bitmap's pages are `[0, pages)` with `pages` up to 2^52 (`MAX_PAGES`, the whole 64-bit
+ * `ram_addr_t` space in 4 KiB pages). Functions taking a page, a range or a size check it
+ * against the bitmap and return an `Either`; none throws. The brand is for the type checker
+ * only: a `PageIndex` is the number itself, and nothing checks it per page at run time.
  *
  * @module
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { Eq as FpEq } from 'fp-ts/lib/Eq.js'
+import type { PageIndex } from '../addresses/kinds.js'
 import { checkPage, checkPages, type InvalidPageCount, type PageOutOfRange } from './errors.js'
 import {
   FANOUT,
@@ -46,7 +52,7 @@ import {
  */
 export interface PageBitmap {
   readonly _tag: 'PageBitmap'
-  /** The pages the bitmap covers: `[0, pages)`. */
+  /** The number of pages the bitmap covers (a count): its pages are `[0, pages)`. */
   readonly pages: number
   /** The storage tree (laid out as src/bitmap/layout.ts describes); shared, never changed. */
   readonly root: Node
@@ -94,16 +100,17 @@ export const widthOf = (pages: number, h: number): number => (h === 0 ? 0 : root
  * Whether `page` is set (QEMU `test_bit`), or why `page` is not a page of the bitmap.
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, PageIndex } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const bm = pipe(bitmap.empty(4096), either.chain(bitmap.set(7)))
- * assert.deepEqual(pipe(bm, either.chain(bitmap.test(7))), either.right(true))
- * assert.deepEqual(pipe(bm, either.chain(bitmap.test(8))), either.right(false))
- * assert.equal(pipe(bm, either.chain(bitmap.test(4096)), either.isLeft), true)
+ * const p = PageIndex.unsafe
+ * const bm = pipe(bitmap.empty(4096), either.chain(bitmap.set(p(7))))
+ * assert.deepEqual(pipe(bm, either.chain(bitmap.test(p(7)))), either.right(true))
+ * assert.deepEqual(pipe(bm, either.chain(bitmap.test(p(8)))), either.right(false))
+ * assert.equal(pipe(bm, either.chain(bitmap.test(p(4096))), either.isLeft), true)
  */
 export const test =
-  (page: number) =>
+  (page: PageIndex) =>
   (bm: PageBitmap): E.Either<PageOutOfRange, boolean> =>
     E.map((p: number) => getBit(bm.root, heightOf(bm), p))(checkPage(page, bm.pages))
 
@@ -139,18 +146,20 @@ const put = (bm: PageBitmap, page: number, value: boolean): PageBitmap => {
  * is unchanged. Setting a page already set returns `bm` itself.
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, page, RamAddr } from 'ramaddr'
  * import { either } from 'fp-ts'
  * const before = bitmap.empty(2 ** 28)
  * assert.ok(either.isRight(before))
- * const after = bitmap.set(123456789)(before.right)
+ * // the page of ram_addr_t 0x75bcd15000
+ * const at = page.indexOf(page.PAGE_4K)
+ * const after = bitmap.set(at(RamAddr.unsafe(0x75bcd15000n)))(before.right)
  * assert.ok(either.isRight(after))
  * assert.equal(bitmap.count(after.right), 1)
  * assert.equal(bitmap.count(before.right), 0) // the old value is untouched
- * assert.ok(either.isLeft(bitmap.set(2 ** 28)(before.right)))
+ * assert.ok(either.isLeft(bitmap.set(at(RamAddr.unsafe(1n << 40n)))(before.right)))
  */
 export const set =
-  (page: number) =>
+  (page: PageIndex) =>
   (bm: PageBitmap): E.Either<PageOutOfRange, PageBitmap> =>
     E.map((p: number) => put(bm, p, true))(checkPage(page, bm.pages))
 
@@ -159,14 +168,14 @@ export const set =
  * send in `migration_bitmap_clear_dirty`).
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, PageIndex } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const bm = pipe(bitmap.full(100), either.chain(bitmap.clear(0)), either.map(bitmap.count))
+ * const bm = pipe(bitmap.full(100), either.chain(bitmap.clear(PageIndex.unsafe(0))), either.map(bitmap.count))
  * assert.deepEqual(bm, either.right(99))
  */
 export const clear =
-  (page: number) =>
+  (page: PageIndex) =>
   (bm: PageBitmap): E.Either<PageOutOfRange, PageBitmap> =>
     E.map((p: number) => put(bm, p, false))(checkPage(page, bm.pages))
 
@@ -185,11 +194,12 @@ export const isFull = (bm: PageBitmap): boolean => {
  * `bitmap_equal`). Shared subtrees compare in constant time.
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, PageIndex } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const a = pipe(bitmap.empty(5000), either.chain(bitmap.set(4999)), either.chain(bitmap.set(1)))
- * const b = pipe(bitmap.empty(5000), either.chain(bitmap.set(1)), either.chain(bitmap.set(4999)))
+ * const p = PageIndex.unsafe
+ * const a = pipe(bitmap.empty(5000), either.chain(bitmap.set(p(4999))), either.chain(bitmap.set(p(1))))
+ * const b = pipe(bitmap.empty(5000), either.chain(bitmap.set(p(1))), either.chain(bitmap.set(p(4999))))
  * assert.ok(either.isRight(a) && either.isRight(b))
  * assert.equal(pipe(a.right, bitmap.equals(b.right)), true)
  * assert.equal(bitmap.Eq.equals(a.right, b.right), true)

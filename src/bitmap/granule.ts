@@ -40,11 +40,11 @@ const isRatio = (r: number): boolean => Number.isInteger(r) && r >= 1 && r <= MA
  * target page (`hpratio > 1`, e.g. 64 KiB host pages under 4 KiB target pages).
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, PageIndex } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
  * // a 64 KiB-page host log of 4 pages: host page 2 dirty = target pages 32 to 47
- * const bm = pipe(bitmap.fromPages(4, [2]), either.chainW(bitmap.hostToTarget(16)))
+ * const bm = pipe(bitmap.fromPages(4)([2].map(PageIndex.unsafe)), either.chainW(bitmap.hostToTarget(16)))
  * assert.deepEqual(pipe(bm, either.map((b) => [b.pages, bitmap.runs(b)])), either.right([64, [{ start: 32, end: 48 }]]))
  */
 export const hostToTarget =
@@ -64,10 +64,10 @@ export const hostToTarget =
  * (accel/kvm/kvm-all.c `kvm_log_clear_one_slot`).
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, PageIndex } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const bm = pipe(bitmap.fromPages(70, [15, 16, 69]), either.chainW(bitmap.targetToHost(16)))
+ * const bm = pipe(bitmap.fromPages(70)([15, 16, 69].map(PageIndex.unsafe)), either.chainW(bitmap.targetToHost(16)))
  * assert.deepEqual(pipe(bm, either.map((b) => [b.pages, bitmap.toPages(b)])), either.right([5, [0, 1, 4]]))
  */
 export const targetToHost =
@@ -86,10 +86,10 @@ export const targetToHost =
  * makes whole host pages dirty before postcopy.
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, PageIndex } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const bm = pipe(bitmap.fromPages(1200, [5, 1100]), either.chainW(bitmap.roundToGranule(512)))
+ * const bm = pipe(bitmap.fromPages(1200)([5, 1100].map(PageIndex.unsafe)), either.chainW(bitmap.roundToGranule(512)))
  * assert.deepEqual(pipe(bm, either.map(bitmap.runs)), either.right([
  *   { start: 0, end: 512 },
  *   { start: 1024, end: 1200 },

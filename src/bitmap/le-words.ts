@@ -3,13 +3,14 @@
  * Documentation/virt/kvm/api.rst): page `i` is bit `i % 64` of word `i / 64`, each word
  * stored little-endian, so as bytes page `i` is bit `i % 8` of byte `i / 8`. Exports and
  * imports as `BigUint64Array` (word values) and `Uint8Array` (bytes), and the fold of such a
- * log into a bitmap at a page offset, QEMU's `cpu_physical_memory_set_dirty_lebitmap`
- * (include/exec/ram_addr.h).
+ * log into a bitmap at a page offset (a {@link LeFold}: `{ words, base, pages? }`), QEMU's
+ * `cpu_physical_memory_set_dirty_lebitmap` (include/exec/ram_addr.h).
  *
  * @module
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
+import { PageIndex } from '../addresses/kinds.js'
 import type { PageBitmap } from './bitmap.js'
 import { empty, widthOf } from './bitmap.js'
 import {
@@ -28,7 +29,7 @@ import { heightOf, readWords, wrap } from './tree.js'
 /** A little-endian word bitmap: 64-bit word values, or their little-endian bytes. */
 export type LeBitmap = BigUint64Array | Uint8Array
 
-/** The bits a little-endian bitmap holds. */
+/** The pages (bits) a little-endian bitmap holds: 64 per word, 8 per byte. */
 export const bitsOf = (words: LeBitmap): number =>
   words instanceof BigUint64Array ? words.length * 64 : words.length * 8
 
@@ -109,32 +110,53 @@ const foldU32 = (bm: PageBitmap, src: Uint32Array, basePage: number, n: number):
 }
 
 /**
- * ORs a little-endian word bitmap of `pages` pages (default: all its bits) into `bm` from
- * page `basePage`: QEMU's `cpu_physical_memory_set_dirty_lebitmap`, as `kvm_slot_sync_dirty_pages`
- * folds a memslot's `KVM_GET_DIRTY_LOG` into the `ram_addr_t` dirty bitmap. Bits past
- * `pages` are ignored. A word-aligned `basePage` reads the log in place, as QEMU's fast
- * path does; any other offset shifts it into a scratch array 128 KiB at a time. Leaves the
- * log adds nothing to are kept, so folding the same log twice returns the same bitmap. For
- * host pages larger than target pages, fold into a host-page bitmap and use `hostToTarget`.
+ * A dirty log to fold into a bitmap, in the one convention every fold of a little-endian
+ * log takes (`bitmap.foldLeBitmap`, `dirty.memory.setDirtyLebitmap`,
+ * `kvm.kernel.clearDirtyLog`): bit `i` of `words` is page `base + i`.
+ */
+export interface LeFold {
+  /** The log: little-endian 64-bit words (`KVM_GET_DIRTY_LOG`'s buffer) or their bytes. */
+  readonly words: LeBitmap
+  /**
+   * The page that bit 0 of the log lands on (QEMU's `start >> TARGET_PAGE_BITS`); for a
+   * `ram_addr_t`, `page.indexOf(ps)(ramAddr)`.
+   */
+  readonly base: PageIndex
+  /** How many pages (bits) of the log to fold, a count: by default all its bits. */
+  readonly pages?: number
+}
+
+/**
+ * ORs a little-endian dirty log into `bm`: bit `i` of `log.words` sets page
+ * `log.base + i`, for the first `log.pages` bits (default: all of them; the rest are
+ * ignored). QEMU's `cpu_physical_memory_set_dirty_lebitmap`, as
+ * `kvm_slot_sync_dirty_pages` folds a memslot's `KVM_GET_DIRTY_LOG` into the `ram_addr_t`
+ * dirty bitmap. A word-aligned `base` reads the log in place, as QEMU's fast path does; any
+ * other offset shifts it into a scratch array 128 KiB at a time. Leaves the log adds
+ * nothing to are kept, so folding the same log twice returns the same bitmap. For host
+ * pages larger than target pages, fold into a host-page bitmap and use `hostToTarget` (or
+ * `dirty.memory.setDirtyLebitmap`, which does). Or why the log does not fit.
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, page, RamAddr, PageIndex } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * // a 128-page memslot at ram_addr_t page 0x100 reports pages 0, 1 and 127 dirty
- * const log = BigUint64Array.of(0b11n, 1n << 63n)
- * const bm = pipe(bitmap.empty(1024), either.chain(bitmap.foldLeBitmap(log, 0x100)))
+ * // a 128-page memslot at ram_addr_t 0x100000 (page 0x100) reports pages 0, 1 and 127 dirty
+ * const words = BigUint64Array.of(0b11n, 1n << 63n)
+ * const base = page.indexOf(page.PAGE_4K)(RamAddr.unsafe(0x100000n))
+ * const bm = pipe(bitmap.empty(1024), either.chain(bitmap.foldLeBitmap({ words, base })))
  * assert.deepEqual(pipe(bm, either.map(bitmap.toPages)), either.right([0x100, 0x101, 0x17f]))
  * // at an unaligned page, and only the first 64 pages of the log
- * const odd = pipe(bitmap.empty(1024), either.chain(bitmap.foldLeBitmap(log, 3, 64)))
+ * const odd = pipe(bitmap.empty(1024), either.chain(bitmap.foldLeBitmap({ words, base: PageIndex.unsafe(3), pages: 64 })))
  * assert.deepEqual(pipe(odd, either.map(bitmap.toPages)), either.right([3, 4]))
- * assert.ok(either.isLeft(pipe(bm, either.chain(bitmap.foldLeBitmap(log, 1000)))))
+ * assert.ok(either.isLeft(pipe(bm, either.chain(bitmap.foldLeBitmap({ words, base: PageIndex.unsafe(1000) })))))
  */
 export const foldLeBitmap =
-  (words: LeBitmap, basePage: number, pages?: number) =>
+  (log: LeFold) =>
   (bm: PageBitmap): E.Either<BitmapError, PageBitmap> => {
+    const { words, base } = log
     const bits = bitsOf(words)
-    const n = pages ?? bits
+    const n = log.pages ?? bits
     if (!Number.isInteger(n) || n < 0)
       return E.left({
         _tag: 'InvalidPageCount',
@@ -142,10 +164,9 @@ export const foldLeBitmap =
         message: `a dirty log of ${n} pages: not a page count`,
       })
     if (n > bits) return E.left(tooShort(n, bits))
-    if (!isIndex(basePage, bm.pages - n))
-      return E.left(rangeOutOfBounds(basePage, basePage + n, bm.pages))
+    if (!isIndex(base, bm.pages - n)) return E.left(rangeOutOfBounds(base, base + n, bm.pages))
     if (n === 0) return E.right(bm)
-    const root = foldU32(bm, toU32(words), basePage, n)
+    const root = foldU32(bm, toU32(words), base, n)
     return E.right(root === bm.root ? bm : wrap(bm.pages, root))
   }
 
@@ -198,7 +219,7 @@ const fromLe = (
     E.chainW((bm) =>
       bitsOf(words) < pages
         ? E.left(tooShort(pages, bitsOf(words)))
-        : foldLeBitmap(words, 0, pages)(bm),
+        : foldLeBitmap({ words, base: PageIndex.unsafe(0), pages })(bm),
     ),
   )
 
@@ -230,10 +251,10 @@ const exportU32 = (bm: PageBitmap): E.Either<ExportTooLarge, Uint32Array> => {
  * bits clear): the buffer `KVM_GET_DIRTY_LOG` fills. Or why it is too large for one array.
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, PageIndex } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const words = pipe(bitmap.fromPages(70, [0, 64, 69]), either.chainW(bitmap.toLeWords))
+ * const words = pipe(bitmap.fromPages(70)([0, 64, 69].map(PageIndex.unsafe)), either.chainW(bitmap.toLeWords))
  * assert.deepEqual(pipe(words, either.map((w) => [...w])), either.right([1n, 0b100001n]))
  */
 export const toLeWords = (bm: PageBitmap): E.Either<ExportTooLarge, BigUint64Array> =>
@@ -250,10 +271,10 @@ export const toLeWords = (bm: PageBitmap): E.Either<ExportTooLarge, BigUint64Arr
  * KVM's dirty log), or why it is too large for one array.
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, PageIndex } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const bytes = pipe(bitmap.fromPages(16, [0, 9, 15]), either.chainW(bitmap.toLeBytes))
+ * const bytes = pipe(bitmap.fromPages(16)([0, 9, 15].map(PageIndex.unsafe)), either.chainW(bitmap.toLeBytes))
  * assert.deepEqual(pipe(bytes, either.map((b) => [...b])), either.right([0x01, 0x82, 0, 0, 0, 0, 0, 0]))
  */
 export const toLeBytes = (bm: PageBitmap): E.Either<ExportTooLarge, Uint8Array> =>

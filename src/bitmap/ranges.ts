@@ -8,6 +8,7 @@
  * @module
  */
 import * as E from 'fp-ts/lib/Either.js'
+import type { PageIndex } from '../addresses/kinds.js'
 import type { PageBitmap } from './bitmap.js'
 import { widthOf } from './bitmap.js'
 import { isRange, rangeOutOfBounds, type PageRangeOutOfBounds } from './errors.js'
@@ -32,16 +33,19 @@ const fill = (bm: PageBitmap, start: number, end: number, value: boolean): PageB
  * `cpu_physical_memory_set_dirty_range` (include/exec/ram_addr.h) dirties a written range.
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, page, range, RamAddr, PageIndex } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
  * // a 2 MiB write at 1 GiB: 512 pages from page 262144
- * const bm = pipe(bitmap.empty(2 ** 20), either.chain(bitmap.setRange(262144, 262144 + 512)))
+ * const write = range.unsafeFromBounds(RamAddr.unsafe(0x40000000n), 0x40200000n)
+ * const { start, end } = page.pagesTouched(page.PAGE_4K)(write)
+ * const bm = pipe(bitmap.empty(2 ** 20), either.chain(bitmap.setRange(start, end)))
  * assert.deepEqual(pipe(bm, either.map(bitmap.runs)), either.right([{ start: 262144, end: 262656 }]))
- * assert.ok(either.isLeft(pipe(bm, either.chain(bitmap.setRange(5, 2 ** 20 + 1)))))
+ * const p = PageIndex.unsafe
+ * assert.ok(either.isLeft(pipe(bm, either.chain(bitmap.setRange(p(5), p(2 ** 20 + 1))))))
  */
 export const setRange =
-  (start: number, end: number) =>
+  (start: PageIndex, end: PageIndex) =>
   (bm: PageBitmap): E.Either<PageRangeOutOfBounds, PageBitmap> =>
     E.map((b: PageBitmap) => fill(b, start, end, true))(checkRange(start, end, bm))
 
@@ -50,14 +54,15 @@ export const setRange =
  * `cpu_physical_memory_test_and_clear_dirty` clears a range it hands to a client.
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, PageIndex } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const bm = pipe(bitmap.full(4096), either.chain(bitmap.clearRange(100, 4000)))
+ * const p = PageIndex.unsafe
+ * const bm = pipe(bitmap.full(4096), either.chain(bitmap.clearRange(p(100), p(4000))))
  * assert.deepEqual(pipe(bm, either.map(bitmap.count)), either.right(196))
  */
 export const clearRange =
-  (start: number, end: number) =>
+  (start: PageIndex, end: PageIndex) =>
   (bm: PageBitmap): E.Either<PageRangeOutOfBounds, PageBitmap> =>
     E.map((b: PageBitmap) => fill(b, start, end, false))(checkRange(start, end, bm))
 
@@ -77,14 +82,15 @@ export const count = (bm: PageBitmap): number => countNode(bm.root, heightOf(bm)
  * the range is not within the bitmap.
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, PageIndex } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const bm = pipe(bitmap.empty(10000), either.chain(bitmap.setRange(60, 70)))
- * assert.deepEqual(pipe(bm, either.chain(bitmap.countRange(64, 1000))), either.right(6))
+ * const p = PageIndex.unsafe
+ * const bm = pipe(bitmap.empty(10000), either.chain(bitmap.setRange(p(60), p(70))))
+ * assert.deepEqual(pipe(bm, either.chain(bitmap.countRange(p(64), p(1000)))), either.right(6))
  */
 export const countRange =
-  (start: number, end: number) =>
+  (start: PageIndex, end: PageIndex) =>
   (bm: PageBitmap): E.Either<PageRangeOutOfBounds, number> =>
     E.map((b: PageBitmap) => countRangeNode(b.root, heightOf(b), 0, start, end))(
       checkRange(start, end, bm),

@@ -30,14 +30,14 @@ export const OBJECT_BYTES = {
  * costs beyond `old`.
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, PageIndex } from 'ramaddr'
  * import { either } from 'fp-ts'
  * const base = bitmap.empty(2 ** 28)
  * assert.ok(either.isRight(base))
  * const versions = []
  * let bm = base.right
  * for (let i = 0; i < 100; i++) {
- *   const next = bitmap.set(i * 2_000_003)(bm)
+ *   const next = bitmap.set(PageIndex.unsafe(i * 2_000_003))(bm)
  *   assert.ok(either.isRight(next))
  *   versions.push((bm = next.right))
  * }

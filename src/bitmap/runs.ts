@@ -8,6 +8,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
+import type { PageIndex } from '../addresses/kinds.js'
 import type { PageBitmap } from './bitmap.js'
 import {
   checkPages,
@@ -35,10 +36,13 @@ import {
 } from './layout.js'
 import { heightOf, wrap } from './tree.js'
 
-/** A run of set pages `[start, end)`, `start < end`. */
+/**
+ * A run of set pages `[start, end)`, `start < end`: two page positions (`end` one past the
+ * last page, which may be the bitmap's page count). Its length, `end - start`, is a count.
+ */
 export interface PageRun {
-  readonly start: number
-  readonly end: number
+  readonly start: PageIndex
+  readonly end: PageIndex
 }
 
 /**
@@ -97,13 +101,14 @@ export const forEachRun = (bm: PageBitmap, f: (start: number, end: number) => vo
  * The maximal runs of set pages, in increasing order.
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, PageIndex } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
+ * const p = PageIndex.unsafe
  * const bm = pipe(
  *   bitmap.empty(10000),
- *   either.chain(bitmap.setRange(2040, 2100)),
- *   either.chain(bitmap.set(9999)),
+ *   either.chain(bitmap.setRange(p(2040), p(2100))),
+ *   either.chain(bitmap.set(p(9999))),
  * )
  * assert.deepEqual(pipe(bm, either.map(bitmap.runs)), either.right([
  *   { start: 2040, end: 2100 },
@@ -113,7 +118,7 @@ export const forEachRun = (bm: PageBitmap, f: (start: number, end: number) => vo
 export const runs = (bm: PageBitmap): ReadonlyArray<PageRun> => {
   const out: PageRun[] = []
   forEachRun(bm, (start, end) => {
-    out.push({ start, end })
+    out.push({ start: start as PageIndex, end: end as PageIndex })
   })
   return out
 }
@@ -122,11 +127,12 @@ export const runs = (bm: PageBitmap): ReadonlyArray<PageRun> => {
  * Folds `f` over the maximal runs of set pages in increasing order.
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, PageIndex } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
+ * const p = PageIndex.unsafe
  * const longest = bitmap.reduceRuns(0, (n, r) => Math.max(n, r.end - r.start))
- * const bm = pipe(bitmap.empty(512), either.chain(bitmap.setRange(3, 9)), either.chain(bitmap.set(100)))
+ * const bm = pipe(bitmap.empty(512), either.chain(bitmap.setRange(p(3), p(9))), either.chain(bitmap.set(p(100))))
  * assert.deepEqual(pipe(bm, either.map(longest)), either.right(6))
  */
 export const reduceRuns =
@@ -134,7 +140,7 @@ export const reduceRuns =
   (bm: PageBitmap): B => {
     let acc = b
     forEachRun(bm, (start, end) => {
-      acc = f(acc, { start, end })
+      acc = f(acc, { start: start as PageIndex, end: end as PageIndex })
     })
     return acc
   }
@@ -198,30 +204,30 @@ export const normalizeRuns = (
 }
 
 /**
- * A bitmap of `pages` pages with the given runs set: runs in any order, possibly
+ * A bitmap of `pages` pages (a count) with the given runs set: runs in any order, possibly
  * overlapping or empty, each within `[0, pages]`; or why not.
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, PageIndex } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const bm = bitmap.fromRuns(100, [{ start: 50, end: 60 }, { start: 0, end: 10 }, { start: 55, end: 70 }])
+ * const run = (start, end) => ({ start: PageIndex.unsafe(start), end: PageIndex.unsafe(end) })
+ * const bm = bitmap.fromRuns(100)([run(50, 60), run(0, 10), run(55, 70)])
  * assert.deepEqual(pipe(bm, either.map(bitmap.runs)), either.right([
  *   { start: 0, end: 10 },
  *   { start: 50, end: 70 },
  * ]))
- * assert.ok(either.isLeft(bitmap.fromRuns(100, [{ start: 90, end: 101 }])))
+ * assert.ok(either.isLeft(bitmap.fromRuns(100)([run(90, 101)])))
  */
-export const fromRuns = (
-  pages: number,
-  rs: ReadonlyArray<PageRun>,
-): E.Either<InvalidPageCount | PageRangeOutOfBounds, PageBitmap> =>
-  pipe(
-    checkPages(pages),
-    E.chainW((n) => {
-      const bad = rs.find((r) => !isRange(r.start, r.end, n))
-      if (bad !== undefined) return E.left(rangeOutOfBounds(bad.start, bad.end, n))
-      const { starts, ends } = normalizeRuns(rs)
-      return E.right(fromSortedRuns(n, starts, ends))
-    }),
-  )
+export const fromRuns =
+  (pages: number) =>
+  (rs: ReadonlyArray<PageRun>): E.Either<InvalidPageCount | PageRangeOutOfBounds, PageBitmap> =>
+    pipe(
+      checkPages(pages),
+      E.chainW((n) => {
+        const bad = rs.find((r) => !isRange(r.start, r.end, n))
+        if (bad !== undefined) return E.left(rangeOutOfBounds(bad.start, bad.end, n))
+        const { starts, ends } = normalizeRuns(rs)
+        return E.right(fromSortedRuns(n, starts, ends))
+      }),
+    )

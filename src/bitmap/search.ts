@@ -9,6 +9,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
+import type { PageIndex } from '../addresses/kinds.js'
 import type { PageBitmap } from './bitmap.js'
 import type { PageRangeOutOfBounds } from './errors.js'
 import { setBitsOf } from './kernels.js'
@@ -36,22 +37,24 @@ import { heightOf, leafAt, nextClearIn, nextSetIn, scanLeaf } from './tree.js'
 const startAt = (from: number): number => (from <= 0 ? 0 : Math.ceil(from))
 
 /**
- * The first set page at or after `from` (QEMU `find_next_bit`), or none. Total: `from` may
- * be any number, the search starting at the first whole page `>= from`; NaN finds nothing.
+ * The first set page at or after `from` (QEMU `find_next_bit`), or none. Total: a `from` at
+ * or past the bitmap's end finds nothing. (At run time any number is taken, the search
+ * starting at the first whole page `>= from`; NaN finds nothing.)
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, PageIndex } from 'ramaddr'
  * import { either, option } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const bm = pipe(bitmap.empty(2 ** 28), either.chain(bitmap.set(5)), either.chain(bitmap.set(2 ** 27)))
+ * const p = PageIndex.unsafe
+ * const bm = pipe(bitmap.empty(2 ** 28), either.chain(bitmap.set(p(5))), either.chain(bitmap.set(p(2 ** 27))))
  * assert.ok(either.isRight(bm))
- * assert.deepEqual(pipe(bm.right, bitmap.nextSet(0)), option.some(5))
- * assert.deepEqual(pipe(bm.right, bitmap.nextSet(6)), option.some(2 ** 27))
- * assert.deepEqual(pipe(bm.right, bitmap.nextSet(2 ** 27 + 1)), option.none)
+ * assert.deepEqual(pipe(bm.right, bitmap.nextSet(p(0))), option.some(5))
+ * assert.deepEqual(pipe(bm.right, bitmap.nextSet(p(6))), option.some(2 ** 27))
+ * assert.deepEqual(pipe(bm.right, bitmap.nextSet(p(2 ** 27 + 1))), option.none)
  */
 export const nextSet =
-  (from: number) =>
-  (bm: PageBitmap): O.Option<number> => {
+  (from: PageIndex) =>
+  (bm: PageBitmap): O.Option<PageIndex> => {
     const f = startAt(from)
     if (!(f < bm.pages)) return O.none
     const h = heightOf(bm)
@@ -59,10 +62,10 @@ export const nextSet =
     // from the next leaf on.
     const base = f - (f % LEAF_BITS)
     const r = scanLeaf(leafAt(bm.root, h, base / LEAF_BITS), f - base)
-    if (r >= 0) return O.some(base + r)
+    if (r >= 0) return O.some((base + r) as PageIndex)
     const next = (Math.floor(f / LEAF_BITS) + 1) * LEAF_BITS
     const t = next < bm.pages ? nextSetIn(bm.root, h, 0, next) : -1
-    return t < 0 ? O.none : O.some(t)
+    return t < 0 ? O.none : O.some(t as PageIndex)
   }
 
 /**
@@ -158,7 +161,8 @@ class Path {
  * A finder of set pages in `bm`: `find(from)` is the first set page at or after `from`, or
  * `bm.pages` when there is none — QEMU's `find_next_bit(addr, size, offset)`, which returns
  * `size` when no bit is found, as `migration_bitmap_find_dirty` calls it once per page it
- * sends. Answers as {@link nextSet} does (`from` may be any number; NaN finds nothing), but
+ * sends (the page count as a `PageIndex`: one past the last page, a valid range end).
+ * Answers as {@link nextSet} does, but
  * without an `Option` per call, and the finder keeps its place in the tree, so a walk in
  * increasing order costs, per run of words with set pages, a step to the next such run
  * rather than a search from the root, and within a run one list entry per call: the set
@@ -168,20 +172,21 @@ class Path {
  * to 128 KiB for the list while it lives.
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, PageIndex } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const bm = pipe(bitmap.empty(2 ** 28), either.chain(bitmap.setRange(10, 13)), either.chain(bitmap.set(2 ** 27)))
+ * const p = PageIndex.unsafe
+ * const bm = pipe(bitmap.empty(2 ** 28), either.chain(bitmap.setRange(p(10), p(13))), either.chain(bitmap.set(p(2 ** 27))))
  * assert.ok(either.isRight(bm))
  * const find = bitmap.setPageFinder(bm.right)
  * const sent = []
- * for (let p = find(0); p < bm.right.pages; p = find(p + 1)) sent.push(p)
+ * for (let at = find(p(0)); at < bm.right.pages; at = find(p(at + 1))) sent.push(at)
  * assert.deepEqual(sent, [10, 11, 12, 2 ** 27])
- * assert.equal(find(2 ** 27 + 1), 2 ** 28) // none: the page count, as find_next_bit
+ * assert.equal(find(p(2 ** 27 + 1)), 2 ** 28) // none: the page count, as find_next_bit
  */
-export const setPageFinder = (bm: PageBitmap): ((from: number) => number) => {
+export const setPageFinder = (bm: PageBitmap): ((from: PageIndex) => PageIndex) => {
   const finder = new Finder(bm)
-  return (from: number): number => finder.find(from)
+  return (from) => finder.find(from) as PageIndex
 }
 
 /** Words of a run a finder lists at a time: 32768 pages. */
@@ -311,21 +316,22 @@ class Finder {
  * for {@link nextSet}.
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, PageIndex } from 'ramaddr'
  * import { either, option } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const bm = pipe(bitmap.full(3000), either.chain(bitmap.clear(2999)))
+ * const p = PageIndex.unsafe
+ * const bm = pipe(bitmap.full(3000), either.chain(bitmap.clear(p(2999))))
  * assert.ok(either.isRight(bm))
- * assert.deepEqual(pipe(bm.right, bitmap.nextClear(0)), option.some(2999))
- * assert.deepEqual(pipe(bitmap.full(3000), either.map(bitmap.nextClear(0))), either.right(option.none))
+ * assert.deepEqual(pipe(bm.right, bitmap.nextClear(p(0))), option.some(2999))
+ * assert.deepEqual(pipe(bitmap.full(3000), either.map(bitmap.nextClear(p(0)))), either.right(option.none))
  */
 export const nextClear =
-  (from: number) =>
-  (bm: PageBitmap): O.Option<number> => {
+  (from: PageIndex) =>
+  (bm: PageBitmap): O.Option<PageIndex> => {
     const f = startAt(from)
     if (!(f < bm.pages)) return O.none
     const r = nextClearIn(bm.root, heightOf(bm), 0, f)
-    return r < 0 || r >= bm.pages ? O.none : O.some(r)
+    return r < 0 || r >= bm.pages ? O.none : O.some(r as PageIndex)
   }
 
 /**
@@ -333,15 +339,16 @@ export const nextClear =
  * not within the bitmap: QEMU's `cpu_physical_memory_get_dirty`.
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, PageIndex } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const bm = pipe(bitmap.empty(4096), either.chain(bitmap.set(100)))
- * assert.deepEqual(pipe(bm, either.chain(bitmap.testAny(0, 100))), either.right(false))
- * assert.deepEqual(pipe(bm, either.chain(bitmap.testAny(0, 101))), either.right(true))
+ * const p = PageIndex.unsafe
+ * const bm = pipe(bitmap.empty(4096), either.chain(bitmap.set(p(100))))
+ * assert.deepEqual(pipe(bm, either.chain(bitmap.testAny(p(0), p(100)))), either.right(false))
+ * assert.deepEqual(pipe(bm, either.chain(bitmap.testAny(p(0), p(101)))), either.right(true))
  */
 export const testAny =
-  (start: number, end: number) =>
+  (start: PageIndex, end: PageIndex) =>
   (bm: PageBitmap): E.Either<PageRangeOutOfBounds, boolean> =>
     E.map((b: PageBitmap) => {
       if (start === end) return false
@@ -354,15 +361,16 @@ export const testAny =
  * is not within the bitmap: QEMU's `cpu_physical_memory_all_dirty`.
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, PageIndex } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const bm = pipe(bitmap.empty(4096), either.chain(bitmap.setRange(64, 128)))
- * assert.deepEqual(pipe(bm, either.chain(bitmap.testAll(64, 128))), either.right(true))
- * assert.deepEqual(pipe(bm, either.chain(bitmap.testAll(63, 128))), either.right(false))
+ * const p = PageIndex.unsafe
+ * const bm = pipe(bitmap.empty(4096), either.chain(bitmap.setRange(p(64), p(128))))
+ * assert.deepEqual(pipe(bm, either.chain(bitmap.testAll(p(64), p(128)))), either.right(true))
+ * assert.deepEqual(pipe(bm, either.chain(bitmap.testAll(p(63), p(128)))), either.right(false))
  */
 export const testAll =
-  (start: number, end: number) =>
+  (start: PageIndex, end: PageIndex) =>
   (bm: PageBitmap): E.Either<PageRangeOutOfBounds, boolean> =>
     E.map((b: PageBitmap) => {
       if (start === end) return true
@@ -408,30 +416,32 @@ const reduceNode = <B>(
  * `find_next_bit` over the dirty bitmap, without building a list.
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, PageIndex } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const bm = pipe(bitmap.empty(100), either.chain(bitmap.setRange(10, 13)))
+ * const bm = pipe(bitmap.empty(100), either.chain(bitmap.setRange(PageIndex.unsafe(10), PageIndex.unsafe(13))))
  * assert.deepEqual(pipe(bm, either.map(bitmap.reducePages(0, (sum, p) => sum + p))), either.right(33))
  */
 export const reducePages =
-  <B>(b: B, f: (b: B, page: number) => B) =>
+  <B>(b: B, f: (b: B, page: PageIndex) => B) =>
   (bm: PageBitmap): B =>
-    reduceNode(bm.root, heightOf(bm), 0, b, f)
+    // the brand is type-only: the walk hands out plain numbers, each a page of `bm`
+    reduceNode(bm.root, heightOf(bm), 0, b, f as (b: B, page: number) => B)
 
 /**
  * The set pages in increasing order (QEMU's `for_each_set_bit`). Builds one array entry per
  * set page: prefer {@link reducePages} or `runs` on densely set bitmaps.
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, PageIndex } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const bm = pipe(bitmap.empty(200), either.chain(bitmap.set(199)), either.chain(bitmap.set(63)))
+ * const p = PageIndex.unsafe
+ * const bm = pipe(bitmap.empty(200), either.chain(bitmap.set(p(199))), either.chain(bitmap.set(p(63))))
  * assert.deepEqual(pipe(bm, either.map(bitmap.toPages)), either.right([63, 199]))
  */
-export const toPages = (bm: PageBitmap): ReadonlyArray<number> =>
+export const toPages = (bm: PageBitmap): ReadonlyArray<PageIndex> =>
   reduceNode(bm.root, heightOf(bm), 0, [] as number[], (out, p) => {
     out.push(p)
     return out
-  })
+  }) as PageIndex[]

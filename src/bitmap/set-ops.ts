@@ -181,11 +181,11 @@ const combine =
  * ORs a RAMBlock's dirty pages into the migration bitmap), or why the sizes differ.
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, PageIndex } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const a = bitmap.fromPages(64, [1, 2])
- * const b = bitmap.fromPages(64, [2, 3])
+ * const a = bitmap.fromPages(64)([1, 2].map(PageIndex.unsafe))
+ * const b = bitmap.fromPages(64)([2, 3].map(PageIndex.unsafe))
  * assert.ok(either.isRight(a) && either.isRight(b))
  * assert.deepEqual(pipe(a.right, bitmap.union(b.right), either.map(bitmap.toPages)), either.right([1, 2, 3]))
  * const wider = bitmap.empty(65)
@@ -199,11 +199,11 @@ export const union: (other: PageBitmap) => (bm: PageBitmap) => E.Either<SizeMism
  * The pages set in both bitmaps (QEMU `bitmap_and`), or why the sizes differ.
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, PageIndex } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const a = bitmap.fromPages(64, [1, 2])
- * const b = bitmap.fromPages(64, [2, 3])
+ * const a = bitmap.fromPages(64)([1, 2].map(PageIndex.unsafe))
+ * const b = bitmap.fromPages(64)([2, 3].map(PageIndex.unsafe))
  * assert.ok(either.isRight(a) && either.isRight(b))
  * assert.deepEqual(pipe(a.right, bitmap.intersection(b.right), either.map(bitmap.toPages)), either.right([2]))
  */
@@ -215,11 +215,11 @@ export const intersection: (
  * The pages set in `bm` but not in `other` (QEMU `bitmap_andnot`), or why the sizes differ.
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, PageIndex } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const dirty = bitmap.fromPages(64, [1, 2, 3])
- * const sent = bitmap.fromPages(64, [2])
+ * const dirty = bitmap.fromPages(64)([1, 2, 3].map(PageIndex.unsafe))
+ * const sent = bitmap.fromPages(64)([2].map(PageIndex.unsafe))
  * const other = bitmap.empty(128)
  * assert.ok(either.isRight(dirty) && either.isRight(sent) && either.isRight(other))
  * assert.deepEqual(pipe(dirty.right, bitmap.difference(sent.right), either.map(bitmap.toPages)), either.right([1, 3]))

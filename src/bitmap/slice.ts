@@ -9,6 +9,7 @@
  * @module
  */
 import * as E from 'fp-ts/lib/Either.js'
+import type { PageIndex } from '../addresses/kinds.js'
 import type { PageBitmap } from './bitmap.js'
 import { widthOf } from './bitmap.js'
 import { isIndex, rangeOutOfBounds, type PageRangeOutOfBounds } from './errors.js'
@@ -151,16 +152,22 @@ const view = (src: PageBitmap, k: number, p: number, lim: number, width: number)
  * one RAMBlock's part of the `ram_addr_t` dirty bitmap. Or why the range is not within `bm`.
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, page, range, RamAddr } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * // pc.bios at ram_addr_t 0x8000000: pages 0x8000 to 0x8040 of a 0x8060-page bitmap
- * const all = pipe(bitmap.empty(0x8060), either.chain(bitmap.set(0x8001)), either.chain(bitmap.set(0x8050)))
- * const bios = pipe(all, either.chain(bitmap.slice(0x8000, 0x8040)))
- * assert.deepEqual(pipe(bios, either.map((b) => [b.pages, bitmap.toPages(b)])), either.right([0x40, [1]]))
+ * // pc.bios at ram_addr_t 0x8000000, 256 KiB: pages 0x8000 to 0x8040 of a 0x8060-page bitmap
+ * const at = page.indexOf(page.PAGE_4K)
+ * const bios = page.pagesTouched(page.PAGE_4K)(range.unsafeFromBounds(RamAddr.unsafe(0x8000000n), 0x8040000n))
+ * const all = pipe(
+ *   bitmap.empty(0x8060),
+ *   either.chain(bitmap.set(at(RamAddr.unsafe(0x8001000n)))),
+ *   either.chain(bitmap.set(at(RamAddr.unsafe(0x8050000n)))),
+ * )
+ * const mine = pipe(all, either.chain(bitmap.slice(bios.start, bios.end)))
+ * assert.deepEqual(pipe(mine, either.map((b) => [b.pages, bitmap.toPages(b)])), either.right([0x40, [1]]))
  */
 export const slice =
-  (start: number, end: number) =>
+  (start: PageIndex, end: PageIndex) =>
   (bm: PageBitmap): E.Either<PageRangeOutOfBounds, PageBitmap> =>
     E.map((b: PageBitmap) => {
       const n = end - start
@@ -179,17 +186,18 @@ const scratch = new Uint32Array(LEAF_WORDS)
  * `bitmap_copy_with_dst_offset`). Or why `src` does not fit there.
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, PageIndex } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const block = bitmap.fromPages(10, [0, 9])
+ * const p = PageIndex.unsafe
+ * const block = bitmap.fromPages(10)([p(0), p(9)])
  * assert.ok(either.isRight(block))
- * const bm = pipe(bitmap.full(100), either.chain(bitmap.setSlice(50, block.right)))
+ * const bm = pipe(bitmap.full(100), either.chain(bitmap.setSlice(p(50), block.right)))
  * assert.deepEqual(pipe(bm, either.map(bitmap.count)), either.right(92))
- * assert.ok(either.isLeft(pipe(bm, either.chain(bitmap.setSlice(91, block.right)))))
+ * assert.ok(either.isLeft(pipe(bm, either.chain(bitmap.setSlice(p(91), block.right)))))
  */
 export const setSlice =
-  (offset: number, src: PageBitmap) =>
+  (offset: PageIndex, src: PageBitmap) =>
   (bm: PageBitmap): E.Either<PageRangeOutOfBounds, PageBitmap> => {
     const n = src.pages
     if (!isIndex(offset, bm.pages - n))

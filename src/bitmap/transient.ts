@@ -9,6 +9,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
+import type { PageIndex } from '../addresses/kinds.js'
 import type { PageBitmap } from './bitmap.js'
 import { empty, widthOf } from './bitmap.js'
 import {
@@ -41,18 +42,18 @@ import { copyInner, fillNode, getBit, heightOf, wrap } from './tree.js'
  * the batch returns the handle does nothing.
  */
 export interface Transient {
-  /** The pages of the bitmap being built. */
+  /** The number of pages of the bitmap being built (a count). */
   readonly pages: number
   /** Whether `page` is set so far, or why it is not a page. */
-  readonly test: (page: number) => E.Either<PageOutOfRange, boolean>
+  readonly test: (page: PageIndex) => E.Either<PageOutOfRange, boolean>
   /** Sets `page`. */
-  readonly set: (page: number) => void
+  readonly set: (page: PageIndex) => void
   /** Clears `page`. */
-  readonly clear: (page: number) => void
+  readonly clear: (page: PageIndex) => void
   /** Sets `[start, end)`. */
-  readonly setRange: (start: number, end: number) => void
+  readonly setRange: (start: PageIndex, end: PageIndex) => void
   /** Clears `[start, end)`. */
-  readonly clearRange: (start: number, end: number) => void
+  readonly clearRange: (start: PageIndex, end: PageIndex) => void
 }
 
 /**
@@ -60,19 +61,20 @@ export interface Transient {
  * the first bad page or range `f` asked for. `bm` is not changed.
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, PageIndex } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
+ * const p = PageIndex.unsafe
  * const start = bitmap.empty(1 << 20)
  * assert.ok(either.isRight(start))
  * const next = pipe(start.right, bitmap.withMutations((t) => {
- *   for (let p = 0; p < 1000; p += 3) t.set(p)
- *   t.setRange(5000, 6000)
- *   t.clear(3)
+ *   for (let i = 0; i < 1000; i += 3) t.set(p(i))
+ *   t.setRange(p(5000), p(6000))
+ *   t.clear(p(3))
  * }))
  * assert.deepEqual(either.map(bitmap.count)(next), either.right(334 - 1 + 1000))
  * assert.equal(bitmap.count(start.right), 0)
- * const bad = pipe(start.right, bitmap.withMutations((t) => t.set(-1)))
+ * const bad = pipe(start.right, bitmap.withMutations((t) => t.set(p(-1))))
  * assert.equal(either.isLeft(bad) && bad.left._tag, 'PageOutOfRange')
  */
 export const withMutations =
@@ -166,26 +168,25 @@ export const withMutations =
   }
 
 /**
- * A bitmap of `pages` pages with the given pages set (in any order, repeats allowed), or
- * the first invalid page count or page.
+ * A bitmap of `pages` pages (a count) with the given pages set (in any order, repeats
+ * allowed), or the first invalid page count or page.
  *
  * @example
- * import { bitmap } from 'ramaddr'
+ * import { bitmap, PageIndex } from 'ramaddr'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const bm = bitmap.fromPages(100, [99, 0, 64, 0])
+ * const bm = bitmap.fromPages(100)([99, 0, 64, 0].map(PageIndex.unsafe))
  * assert.deepEqual(pipe(bm, either.map(bitmap.toPages)), either.right([0, 64, 99]))
- * assert.ok(either.isLeft(bitmap.fromPages(100, [100])))
+ * assert.ok(either.isLeft(bitmap.fromPages(100)([PageIndex.unsafe(100)])))
  */
-export const fromPages = (
-  pages: number,
-  indexes: Iterable<number>,
-): E.Either<BitmapError, PageBitmap> =>
-  pipe(
-    empty(pages),
-    E.chainW(
-      withMutations((t) => {
-        for (const p of indexes) t.set(p)
-      }),
-    ),
-  )
+export const fromPages =
+  (pages: number) =>
+  (indexes: Iterable<PageIndex>): E.Either<BitmapError, PageBitmap> =>
+    pipe(
+      empty(pages),
+      E.chainW(
+        withMutations((t) => {
+          for (const p of indexes) t.set(p)
+        }),
+      ),
+    )

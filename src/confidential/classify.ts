@@ -10,7 +10,8 @@
  * @module
  */
 import * as E from 'fp-ts/lib/Either.js'
-import type { RamAddr } from '../addresses/kinds.js'
+import { PageIndex, RamAddr } from '../addresses/kinds.js'
+import { PAGE_4K, pagesTouched } from '../addresses/page.js'
 import type { AddrRange } from '../addresses/range.js'
 import * as bitmap from '../bitmap/index.js'
 import type { PageBitmap } from '../bitmap/index.js'
@@ -61,15 +62,17 @@ export interface Classification {
   readonly attributes?: MemoryAttributes
 }
 
-const SHIFT = 12n
-
 const fail = (message: string): E.Either<ClassifyError, never> =>
   E.left({ _tag: 'ClassifyError', message })
 
-const pagesOf = (r: { start: bigint; end: bigint }): [number, number] => [
-  Number(r.start >> SHIFT),
-  Number((r.end + (1n << SHIFT) - 1n) >> SHIFT),
-]
+/** The 4 KiB `ram_addr_t` pages a range touches. */
+const pagesOf = pagesTouched(PAGE_4K)
+
+/** `[start, end)` of `ram_addr_t` (`start` a `ram_addr_t` sum known to be one). */
+const ramRange = (start: bigint, end: bigint): AddrRange<RamAddr> => ({
+  start: RamAddr.unsafe(start),
+  end,
+})
 
 /**
  * Builds the per-page bitmaps. A discarded unit covers the `ram_addr_t` pages it spans
@@ -89,8 +92,8 @@ export const classification = (input: ClassifyInput): E.Either<ClassifyError, Cl
     if (d.usableSize > b.maxLength)
       return fail(`discard manager on ${d.block} covers more than the block's max length`)
     for (const r of discarded(0n, d.usableSize)(d)) {
-      const [s, e] = pagesOf({ start: b.offset + r.start, end: b.offset + r.end })
-      const next = bitmap.setRange(s, e)(disc)
+      const { start, end } = pagesOf(ramRange(b.offset + r.start, b.offset + r.end))
+      const next = bitmap.setRange(start, end)(disc)
       if (E.isLeft(next)) return fail(next.left.message)
       disc = next.right
     }
@@ -100,15 +103,15 @@ export const classification = (input: ClassifyInput): E.Either<ClassifyError, Cl
     const b = blockOf(name)
     if (b === undefined)
       return fail(`helper RAMBlock ${JSON.stringify(name)} is not in the RAM list`)
-    const [s, e] = pagesOf({ start: b.offset, end: b.offset + b.usedLength })
-    const next = bitmap.setRange(s, e)(helper)
+    const { start, end } = pagesOf(ramRange(b.offset, b.offset + b.usedLength))
+    const next = bitmap.setRange(start, end)(helper)
     if (E.isLeft(next)) return fail(next.left.message)
     helper = next.right
   }
   let constant = none.right
   for (const r of input.constant ?? []) {
-    const [s, e] = pagesOf(r)
-    const next = bitmap.setRange(s, Math.min(e, pages))(constant)
+    const { start, end } = pagesOf(r)
+    const next = bitmap.setRange(start, PageIndex.unsafe(Math.min(end, pages)))(constant)
     if (E.isLeft(next)) return fail(next.left.message)
     constant = next.right
   }
@@ -121,7 +124,7 @@ export const classification = (input: ClassifyInput): E.Either<ClassifyError, Cl
   })
 }
 
-const has = (bm: PageBitmap, p: number): boolean =>
+const has = (bm: PageBitmap, p: PageIndex): boolean =>
   p < bm.pages && E.getOrElse(() => false)(bitmap.test(p)(bm))
 
 /**
@@ -130,7 +133,7 @@ const has = (bm: PageBitmap, p: number): boolean =>
  * plain.
  *
  * @example
- * import { ramblock } from 'ramaddr'
+ * import { ramblock, PageIndex } from 'ramaddr'
  * import * as confidential from 'ramaddr/confidential'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
@@ -141,11 +144,11 @@ const has = (bm: PageBitmap, p: number): boolean =>
  * assert.ok(either.isRight(attrs))
  * const c = confidential.classify.classification({ ramList: l.right, attributes: attrs.right, helperBlocks: ['mh.ram'] })
  * assert.ok(either.isRight(c))
- * assert.deepEqual(confidential.classify.classOf(0)(c.right), { _tag: 'Encrypted' })
- * assert.deepEqual(confidential.classify.classOf(0x100)(c.right), { _tag: 'Skip', reason: 'helper' })
+ * assert.deepEqual(confidential.classify.classOf(PageIndex.unsafe(0))(c.right), { _tag: 'Encrypted' })
+ * assert.deepEqual(confidential.classify.classOf(PageIndex.unsafe(0x100))(c.right), { _tag: 'Skip', reason: 'helper' })
  */
 export const classOf =
-  (ramPage: number) =>
+  (ramPage: PageIndex) =>
   (c: Classification): PageClass => {
     if (has(c.helper, ramPage)) return { _tag: 'Skip', reason: 'helper' }
     if (has(c.constant, ramPage)) return { _tag: 'Skip', reason: 'constant' }
@@ -158,14 +161,14 @@ export const classOf =
 /** The `skip` predicate for the migration bitmap: the pages migration never sends. */
 export const skipOf =
   (c: Classification) =>
-  (ramPage: number): boolean =>
+  (ramPage: PageIndex): boolean =>
     has(c.helper, ramPage) || has(c.constant, ramPage) || has(c.discarded, ramPage)
 
 /** One precopy pass, with the pages it sent split by how they travel. */
 export interface ClassifiedPass {
   readonly bitmap: MigrationBitmap
-  readonly encrypted: ReadonlyArray<number>
-  readonly plain: ReadonlyArray<number>
+  readonly encrypted: ReadonlyArray<PageIndex>
+  readonly plain: ReadonlyArray<PageIndex>
   /** Dirty pages cleared without being sent. */
   readonly skipped: number
 }
@@ -178,13 +181,17 @@ export const precopyPass =
   (c: Classification) =>
   (mb: MigrationBitmap): E.Either<MigrationError, ClassifiedPass> => {
     const dirtyBefore = mb.blocks.reduce(
-      (n, b) => n + E.getOrElse(() => 0)(bitmap.countRange(0, b.usedPages)(b.bmap)),
+      (n, b) =>
+        n +
+        E.getOrElse(() => 0)(
+          bitmap.countRange(PageIndex.unsafe(0), PageIndex.unsafe(b.usedPages))(b.bmap),
+        ),
       0,
     )
     return E.map(
-      ({ bitmap: next, sent }: { bitmap: MigrationBitmap; sent: ReadonlyArray<number> }) => {
-        const encrypted: number[] = []
-        const plain: number[] = []
+      ({ bitmap: next, sent }: { bitmap: MigrationBitmap; sent: ReadonlyArray<PageIndex> }) => {
+        const encrypted: PageIndex[] = []
+        const plain: PageIndex[] = []
         for (const p of sent) (classOf(p)(c)._tag === 'Encrypted' ? encrypted : plain).push(p)
         return { bitmap: next, encrypted, plain, skipped: dirtyBefore - sent.length }
       },

@@ -19,6 +19,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { toHex } from '../addresses/hex.js'
+import { PageIndex } from '../addresses/kinds.js'
 import * as bitmap from '../bitmap/index.js'
 import type { PageBitmap } from '../bitmap/index.js'
 
@@ -130,14 +131,17 @@ const runsIn = (
   wantPlugged: boolean,
 ): ReadonlyArray<{ readonly start: bigint; readonly end: bigint }> => {
   const out: Array<{ start: bigint; end: bigint }> = []
-  const lo = Number(start / d.blockSize)
-  const hi = Math.min(Number((end + d.blockSize - 1n) / d.blockSize), d.plugged.pages)
-  const find = (want: boolean, from: number): number =>
+  // the bitmap's pages are the manager's units (block-size pieces of the block)
+  const lo = PageIndex.unsafe(Number(start / d.blockSize))
+  const hi = PageIndex.unsafe(
+    Math.min(Number((end + d.blockSize - 1n) / d.blockSize), d.plugged.pages),
+  )
+  const find = (want: boolean, from: PageIndex): PageIndex =>
     O.getOrElse(() => hi)((want ? bitmap.nextSet(from) : bitmap.nextClear(from))(d.plugged))
   for (let p = lo; p < hi;) {
     const s = find(wantPlugged, p)
     if (s >= hi) break
-    const e = Math.min(find(!wantPlugged, s), hi)
+    const e = PageIndex.unsafe(Math.min(find(!wantPlugged, s), hi))
     const bs = BigInt(s) * d.blockSize
     const be = BigInt(e) * d.blockSize
     out.push({ start: bs > start ? bs : start, end: be < end ? be : end })
@@ -215,7 +219,10 @@ export const apply =
               ...r,
             })),
       )
-      const cleared = bitmap.clearRange(0, d.plugged.pages)(d.plugged)
+      const cleared = bitmap.clearRange(
+        PageIndex.unsafe(0),
+        PageIndex.unsafe(d.plugged.pages),
+      )(d.plugged)
       return {
         response: 'ACK',
         state: E.isRight(cleared) ? { ...d, plugged: cleared.right } : d,
@@ -234,8 +241,8 @@ export const apply =
     )
       return unchanged('ERROR')
     if (plug && pluggedSize(d) + size > d.requestedSize) return unchanged('NACK')
-    const lo = Number(offset / d.blockSize)
-    const hi = Number((offset + size) / d.blockSize)
+    const lo = PageIndex.unsafe(Number(offset / d.blockSize))
+    const hi = PageIndex.unsafe(Number((offset + size) / d.blockSize))
     const inState = E.getOrElse(() => -1)(bitmap.countRange(lo, hi)(d.plugged))
     if (inState !== (plug ? 0 : hi - lo)) return unchanged('ERROR')
     const next = (plug ? bitmap.setRange(lo, hi) : bitmap.clearRange(lo, hi))(d.plugged)

@@ -17,16 +17,17 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
-import type { Gpa, Hva, RamAddr } from '../addresses/kinds.js'
+import { RamAddr, type Gpa, type Hva } from '../addresses/kinds.js'
 import { toHex } from '../addresses/hex.js'
+import { PAGE_4K, indexOf } from '../addresses/page.js'
 import * as bitmap from '../bitmap/index.js'
 import type { PageBitmap } from '../bitmap/index.js'
 import type { RamList } from '../ramblock/ram-list.js'
 import { lastRamPage } from '../ramblock/ram-list.js'
 import { translationOfGpa, type AddressMap, type Translation } from '../translate/address-map.js'
 
-/** Target page shift of the attribute bitmap (4 KiB). */
-const PAGE_SHIFT = 12n
+/** The page of the attribute bitmap holding a `ram_addr_t` (4 KiB pages). */
+const pageOf = indexOf(PAGE_4K)
 
 /** The private pages of a VM, by `ram_addr_t` page. */
 export interface MemoryAttributes {
@@ -63,10 +64,7 @@ export const initial = (ramList: RamList): E.Either<string, MemoryAttributes> =>
   const blocks = ramList.blocks.filter((b) => b.flags.guestMemfd)
   let bm = base.right
   for (const b of blocks) {
-    const r = bitmap.setRange(
-      Number(b.offset >> PAGE_SHIFT),
-      Number((b.offset + b.usedLength) >> PAGE_SHIFT),
-    )(bm)
+    const r = bitmap.setRange(pageOf(b.offset), pageOf(RamAddr.unsafe(b.offset + b.usedLength)))(bm)
     if (E.isLeft(r)) return E.left(r.left.message)
     bm = r.right
   }
@@ -139,8 +137,8 @@ export const convert =
         'spans-regions',
         `the range leaves ${first.region.name} (RAMBlock ${first.block.idstr}) before its end`,
       )
-    const from = Number(first.ramAddr >> PAGE_SHIFT)
-    const to = Number((first.ramAddr + c.size) >> PAGE_SHIFT)
+    const from = pageOf(first.ramAddr)
+    const to = pageOf(RamAddr.unsafe(first.ramAddr + c.size))
     const r = (c.toPrivate ? bitmap.setRange(from, to) : bitmap.clearRange(from, to))(
       attrs.privatePages,
     )
@@ -167,7 +165,7 @@ export const convertAll =
 export const isPrivate =
   (ramAddr: RamAddr) =>
   (attrs: MemoryAttributes): boolean => {
-    const p = Number(ramAddr >> PAGE_SHIFT)
+    const p = pageOf(ramAddr)
     if (p >= attrs.privatePages.pages) return false
     return E.getOrElse(() => false)(bitmap.test(p)(attrs.privatePages))
   }

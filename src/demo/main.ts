@@ -124,19 +124,19 @@ const run = (): E.Either<string, void> => {
     )
   }
   const tracked = pipe(
-    tracker.start(t.right, list.right, {
+    tracker.start({
       mode: { kind: 'bitmap', manualProtect: true, initiallySet: true },
-    }),
-    E.chain((tr) => tracker.migrationRound(tr)),
+    })(t.right, list.right),
+    E.chain(tracker.migrationRound()),
     E.chain(({ tracker: tr, pages }) => {
       say(`   first round sends all ${pages.length} pages of RAM (the bitmap starts all dirty)`)
       return pipe(
         E.right(tr),
-        E.chain(tracker.guestWrite(0, 0x1000n)),
-        E.chain(tracker.guestWrite(0, 0xfd000000n)),
+        E.chain(tracker.guestWrite(0, Gpa.unsafe(0x1000n))),
+        E.chain(tracker.guestWrite(0, Gpa.unsafe(0xfd000000n))),
         E.chain(tracker.changeTopology(moved.right.topology)),
-        E.chain(tracker.guestWrite(0, 0xe0001000n)),
-        E.chain((t2) => tracker.migrationRound(t2)),
+        E.chain(tracker.guestWrite(0, Gpa.unsafe(0xe0001000n))),
+        E.chain(tracker.migrationRound()),
       )
     }),
     E.mapLeft((e) => e.message),

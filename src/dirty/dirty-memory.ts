@@ -8,8 +8,16 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
+import { PageIndex, type RamAddr, type Size } from '../addresses/kinds.js'
+import {
+  indexOf,
+  isAligned,
+  pagesTouched,
+  type PageRange,
+  type PageSize,
+} from '../addresses/page.js'
 import * as bitmap from '../bitmap/index.js'
-import type { PageBitmap } from '../bitmap/index.js'
+import type { LeFold, PageBitmap } from '../bitmap/index.js'
 import { DIRTY_MEMORY_CODE, DIRTY_MEMORY_MIGRATION, DIRTY_MEMORY_VGA } from '../region/region.js'
 
 /** The three clients' bitmaps, indexed by client number (VGA 0, CODE 1, MIGRATION 2). */
@@ -67,7 +75,9 @@ export const extend =
       E.chain((fresh) =>
         pipe(
           E.sequenceArray(
-            dm.clients.map((c) => pipe(fresh, bitmap.setSlice(0, c), E.mapLeft(fail))),
+            dm.clients.map((c) =>
+              pipe(fresh, bitmap.setSlice(PageIndex.unsafe(0), c), E.mapLeft(fail)),
+            ),
           ),
           E.map((cs) => ({
             ...dm,
@@ -79,16 +89,46 @@ export const extend =
     )
   }
 
-/** The target pages `[first, end)` touched by `[start, start + length)` of `ram_addr_t`. */
-export const pagesOf = (
-  dm: DirtyMemory,
-  start: bigint,
-  length: bigint,
-): readonly [number, number] => {
-  const shift = BigInt(dm.targetPageBits)
-  const page = (1n << shift) - 1n
-  return [Number(start >> shift), Number((start + length + page) >> shift)]
-}
+/** The target page size, `1 << targetPageBits`. */
+const targetPageSize = (dm: DirtyMemory): PageSize => (1n << BigInt(dm.targetPageBits)) as PageSize
+
+/**
+ * The target page holding `addr` (`addr >> TARGET_PAGE_BITS`): where the bitmaps keep it.
+ *
+ * @example
+ * import { dirty, RamAddr } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * const dm = dirty.memory.init(0x100)
+ * assert.ok(either.isRight(dm))
+ * assert.equal(dirty.memory.pageOf(RamAddr.unsafe(0x42fffn))(dm.right), 0x42)
+ */
+export const pageOf =
+  (addr: RamAddr) =>
+  (dm: DirtyMemory): PageIndex =>
+    indexOf(targetPageSize(dm))(addr)
+
+/**
+ * The target pages `[first, end)` that `[start, start + length)` of `ram_addr_t` touches, as
+ * QEMU computes them (`start >> TARGET_PAGE_BITS` to
+ * `TARGET_PAGE_ALIGN(start + length) >> TARGET_PAGE_BITS`): for a length of 0 that is no
+ * page, or the page holding an unaligned `start`.
+ *
+ * @example
+ * import { dirty, RamAddr, Size } from 'ramaddr'
+ * import { either } from 'fp-ts'
+ * const dm = dirty.memory.init(0x100)
+ * assert.ok(either.isRight(dm))
+ * assert.deepEqual(dirty.memory.pagesOf(RamAddr.unsafe(0x1fffn), Size.unsafe(2n))(dm.right), { start: 1, end: 3 })
+ */
+export const pagesOf =
+  (start: RamAddr, length: Size) =>
+  (dm: DirtyMemory): PageRange => {
+    const ps = targetPageSize(dm)
+    const r = pagesTouched(ps)({ start, end: start + length })
+    return length === 0n && !isAligned(ps)(start)
+      ? { start: r.start, end: PageIndex.unsafe(r.start + 1) }
+      : r
+  }
 
 const mapClients = (
   dm: DirtyMemory,
@@ -114,19 +154,19 @@ const mapClients = (
  * range touches dirty for the clients in `mask`.
  */
 export const setDirtyRange =
-  (start: bigint, length: bigint, mask: number) =>
+  (start: RamAddr, length: Size, mask: number) =>
   (dm: DirtyMemory): E.Either<DirtyError, DirtyMemory> => {
     if (mask === 0 || length === 0n) return E.right(dm)
-    const [first, end] = pagesOf(dm, start, length)
-    return mapClients(dm, mask, bitmap.setRange(first, end))
+    const r = pagesOf(start, length)(dm)
+    return mapClients(dm, mask, bitmap.setRange(r.start, r.end))
   }
 
 /** Whether any page of the range is dirty for `client` (`cpu_physical_memory_get_dirty`). */
 export const getDirty =
-  (start: bigint, length: bigint, client: Client) =>
+  (start: RamAddr, length: Size, client: Client) =>
   (dm: DirtyMemory): E.Either<DirtyError, boolean> => {
-    const [first, end] = pagesOf(dm, start, length)
-    return pipe(dm.clients[client], bitmap.testAny(first, end), E.mapLeft(fail))
+    const r = pagesOf(start, length)(dm)
+    return pipe(dm.clients[client], bitmap.testAny(r.start, r.end), E.mapLeft(fail))
   }
 
 /**
@@ -135,18 +175,18 @@ export const getDirty =
  * same range in KVM through `memory_region_clear_dirty_bitmap`; the tracker does that.)
  */
 export const testAndClear =
-  (start: bigint, length: bigint, client: Client) =>
+  (start: RamAddr, length: Size, client: Client) =>
   (
     dm: DirtyMemory,
   ): E.Either<DirtyError, { readonly memory: DirtyMemory; readonly wasDirty: boolean }> => {
-    const [first, end] = pagesOf(dm, start, length)
+    const r = pagesOf(start, length)(dm)
     return pipe(
       dm.clients[client],
-      bitmap.testAny(first, end),
+      bitmap.testAny(r.start, r.end),
       E.chain((wasDirty) =>
         pipe(
           dm.clients[client],
-          bitmap.clearRange(first, end),
+          bitmap.clearRange(r.start, r.end),
           E.map((b) => {
             const clients = [...dm.clients] as PageBitmap[]
             clients[client] = b
@@ -161,9 +201,16 @@ export const testAndClear =
     )
   }
 
-/** Which clients an imported accelerator bitmap feeds. */
-export interface LebitmapOptions {
-  /** Host page / target page (`hpratio`); each host-page bit dirties this many target pages. */
+/**
+ * A dirty log to fold into the clients, in `bitmap.foldLeBitmap`'s convention (`words`,
+ * `base`, `pages`: bit `i` of `words` is log page `i`, which lands on target page `base + i`
+ * when host and target pages are the same size), and which clients it feeds.
+ */
+export interface LebitmapOptions extends LeFold {
+  /**
+   * Host page / target page (`hpratio`); each host-page bit dirties this many target pages:
+   * bit `i` dirties target pages `base + i * hostPageRatio` on. `pages` counts host pages.
+   */
   readonly hostPageRatio?: number
   /** Global dirty logging (migration) is on: MIGRATION is fed. */
   readonly globalDirtyLog?: boolean
@@ -172,38 +219,50 @@ export interface LebitmapOptions {
 }
 
 /**
- * `cpu_physical_memory_set_dirty_lebitmap(words, start, pages)`: ORs a KVM dirty log
- * (little-endian words, bit i = host page i of the slot) into the clients, starting at
- * `ram_addr_t` `start`. VGA always; MIGRATION only while global logging is on; CODE only
- * under TCG. A host page larger than the target page dirties `hostPageRatio` target
- * pages per bit.
+ * `cpu_physical_memory_set_dirty_lebitmap(bitmap, start, pages)`: ORs a KVM dirty log into
+ * the clients. The log is given as `bitmap.foldLeBitmap` takes one: `words` (bit i = host
+ * page i of the slot), `base` — the target page of the slot's first byte, QEMU's
+ * `start >> TARGET_PAGE_BITS` (`dirty.memory.pageOf(start)(dm)`) — and `pages`, the host
+ * pages of the log (default: all its bits). VGA always; MIGRATION only while global logging
+ * is on; CODE only under TCG. A host page larger than the target page dirties
+ * `hostPageRatio` target pages per bit.
  *
  * @example
+ * import { RamAddr } from 'ramaddr'
  * import * as dirty from 'ramaddr/dirty'
  * import { either } from 'fp-ts'
  * import { pipe } from 'fp-ts/lib/function.js'
- * const dm = pipe(
- *   dirty.memory.init(1024),
- *   either.chain(dirty.memory.setDirtyLebitmap(BigUint64Array.of(0b101n), 0x40000n, 64, { globalDirtyLog: true })),
- * )
+ * const dm = dirty.memory.init(1024)
  * assert.ok(either.isRight(dm))
- * assert.deepEqual(dirty.memory.dirtyPages(2)(dm.right), [0x40, 0x42])
+ * // a 64-page slot at ram_addr_t 0x40000 reports its pages 0 and 2 dirty
+ * const base = dirty.memory.pageOf(RamAddr.unsafe(0x40000n))(dm.right)
+ * const log = { words: BigUint64Array.of(0b101n), base, pages: 64, globalDirtyLog: true }
+ * const after = pipe(dm.right, dirty.memory.setDirtyLebitmap(log))
+ * assert.ok(either.isRight(after))
+ * assert.deepEqual(dirty.memory.dirtyPages(2)(after.right), [0x40, 0x42])
  */
 export const setDirtyLebitmap =
-  (words: BigUint64Array, start: bigint, hostPages: number, options: LebitmapOptions = {}) =>
+  (log: LebitmapOptions) =>
   (dm: DirtyMemory): E.Either<DirtyError, DirtyMemory> => {
-    const ratio = options.hostPageRatio ?? 1
+    const { words, base } = log
+    const ratio = log.hostPageRatio ?? 1
     const mask =
       DIRTY_MEMORY_VGA |
-      (options.globalDirtyLog === true ? DIRTY_MEMORY_MIGRATION : 0) |
-      (options.tcg === true ? DIRTY_MEMORY_CODE : 0)
-    const base = Number(start >> BigInt(dm.targetPageBits))
-    if (ratio === 1) return mapClients(dm, mask, bitmap.foldLeBitmap(words, base, hostPages))
+      (log.globalDirtyLog === true ? DIRTY_MEMORY_MIGRATION : 0) |
+      (log.tcg === true ? DIRTY_MEMORY_CODE : 0)
+    const hostPages = log.pages ?? bitmap.bitsOf(words)
+    if (ratio === 1)
+      return mapClients(dm, mask, bitmap.foldLeBitmap({ words, base, pages: hostPages }))
     // expand host pages to target pages, place them at `base`, and OR them in
     return pipe(
       bitmap.empty(hostPages),
       E.mapLeft(fail),
-      E.chainW((b) => pipe(bitmap.foldLeBitmap(words, 0, hostPages)(b), E.mapLeft(fail))),
+      E.chainW((b) =>
+        pipe(
+          bitmap.foldLeBitmap({ words, base: PageIndex.unsafe(0), pages: hostPages })(b),
+          E.mapLeft(fail),
+        ),
+      ),
       E.chainW((b) => pipe(bitmap.hostToTarget(ratio)(b), E.mapLeft(fail))),
       E.chainW((target) =>
         pipe(bitmap.empty(dm.pages), E.chainW(bitmap.setSlice(base, target)), E.mapLeft(fail)),
@@ -215,5 +274,5 @@ export const setDirtyLebitmap =
 /** The dirty target pages of one client, ascending (for tests and small maps). */
 export const dirtyPages =
   (client: Client) =>
-  (dm: DirtyMemory): ReadonlyArray<number> =>
+  (dm: DirtyMemory): ReadonlyArray<PageIndex> =>
     bitmap.toPages(dm.clients[client])

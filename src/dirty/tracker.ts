@@ -38,7 +38,7 @@ import { alignIds } from '../region/correspond.js'
 import { DIRTY_MEMORY_MIGRATION, DIRTY_MEMORY_VGA } from '../region/region.js'
 import type { Topology } from '../region/topology.js'
 import { make, translationOfGpa, type AddressMap } from '../translate/address-map.js'
-import { Gpa } from '../addresses/kinds.js'
+import { PageIndex, RamAddr, Size, type Gpa } from '../addresses/kinds.js'
 import * as memory from './dirty-memory.js'
 import type { DirtyMemory } from './dirty-memory.js'
 
@@ -74,7 +74,7 @@ const fail = (e: { readonly message: string }): TrackerError => ({
   _tag: 'TrackerError',
   message: e.message,
 })
-const HOST_PAGE = 0x1000n
+const HOST_PAGE = Size.unsafe(0x1000n)
 
 const renderOptions = (o: TrackerOptions) => ({ globalDirtyLog: o.globalDirtyLog ?? true })
 
@@ -83,55 +83,57 @@ const renderOptions = (o: TrackerOptions) => ({ globalDirtyLog: o.globalDirtyLog
  * registration replays the view), and allocates the dirty bitmaps with every block's
  * used range dirty (`ram_block_add`).
  */
-export const start = (
-  topology: Topology,
-  ramList: RamList,
-  options: TrackerOptions,
-): E.Either<TrackerError, Tracker> =>
-  pipe(
-    make({ topology, ramList, render: renderOptions(options) }),
-    E.mapLeft(fail),
-    E.chain((map) =>
-      pipe(
-        commit(fromRanges(O.none, []), map.view, resolverOf(map))(slotTable.empty(options.nrSlots)),
-        E.mapLeft(fail),
-        E.chain((c) =>
-          pipe(
-            memory.init(Number(lastRamPage(ramList))),
-            E.mapLeft(fail),
-            E.chain((dm0) =>
-              ramList.blocks.reduce<E.Either<TrackerError, DirtyMemory>>(
-                (acc, b) =>
-                  pipe(
-                    acc,
-                    E.chain((dm) =>
-                      pipe(
-                        dm,
-                        memory.setDirtyRange(b.offset, b.usedLength, 0b111),
-                        E.mapLeft(fail),
+export const start =
+  (options: TrackerOptions) =>
+  (topology: Topology, ramList: RamList): E.Either<TrackerError, Tracker> =>
+    pipe(
+      make({ topology, ramList, render: renderOptions(options) }),
+      E.mapLeft(fail),
+      E.chain((map) =>
+        pipe(
+          commit(
+            fromRanges(O.none, []),
+            map.view,
+            resolverOf(map),
+          )(slotTable.empty(options.nrSlots)),
+          E.mapLeft(fail),
+          E.chain((c) =>
+            pipe(
+              memory.init(Number(lastRamPage(ramList))),
+              E.mapLeft(fail),
+              E.chain((dm0) =>
+                ramList.blocks.reduce<E.Either<TrackerError, DirtyMemory>>(
+                  (acc, b) =>
+                    pipe(
+                      acc,
+                      E.chain((dm) =>
+                        pipe(
+                          dm,
+                          memory.setDirtyRange(b.offset, b.usedLength, 0b111),
+                          E.mapLeft(fail),
+                        ),
                       ),
                     ),
-                  ),
-                E.right(dm0),
+                  E.right(dm0),
+                ),
               ),
+              E.map((dm) => ({
+                options,
+                ramList,
+                map,
+                slots: c.table,
+                kernel: c.changes.reduce(
+                  (k, ch) => kernel.setUserMemoryRegion(ch.op)(k),
+                  kernel.init(options.mode, options.vcpus ?? 1),
+                ),
+                memory: dm,
+                fetched: new Map(),
+              })),
             ),
-            E.map((dm) => ({
-              options,
-              ramList,
-              map,
-              slots: c.table,
-              kernel: c.changes.reduce(
-                (k, ch) => kernel.setUserMemoryRegion(ch.op)(k),
-                kernel.init(options.mode, options.vcpus ?? 1),
-              ),
-              memory: dm,
-              fetched: new Map(),
-            })),
           ),
         ),
       ),
-    ),
-  )
+    )
 
 const slotAt = (t: SlotTable, gpa: bigint): KvmSlot | undefined =>
   slotTable.used(t).find((s) => s.gpa <= gpa && gpa < s.gpa + s.size)
@@ -146,12 +148,13 @@ const foldSlot = (
 ): E.Either<TrackerError, Tracker> =>
   pipe(
     tr.memory,
-    memory.setDirtyLebitmap(
+    memory.setDirtyLebitmap({
       words,
-      slot.ramAddr,
-      Number(slot.size / HOST_PAGE),
-      lebitmapOptions(tr),
-    ),
+      // the slot's ram_addr_t is one by construction (the listener takes it from a block)
+      base: memory.pageOf(RamAddr.unsafe(slot.ramAddr))(tr.memory),
+      pages: Number(slot.size / HOST_PAGE),
+      ...lebitmapOptions(tr),
+    }),
     E.bimap(fail, (m) => ({ ...tr, memory: m })),
   )
 
@@ -189,7 +192,7 @@ export const reapRings = (tr: Tracker): E.Either<TrackerError, Tracker> => {
         BigInt(e.offset) * HOST_PAGE >= slot.size
       )
         continue
-      const addr = slot.ramAddr + BigInt(e.offset) * HOST_PAGE
+      const addr = RamAddr.unsafe(slot.ramAddr + BigInt(e.offset) * HOST_PAGE)
       dm = pipe(
         dm,
         E.chain((m) =>
@@ -229,21 +232,22 @@ export const logSync = (tr: Tracker): E.Either<TrackerError, Tracker> =>
  * read-only slot, or emulated by QEMU (and marked dirty there) for RAM without a slot.
  */
 export const guestWrite =
-  (vcpu: number, gpa: bigint) =>
+  (vcpu: number, gpa: Gpa) =>
   (tr: Tracker): E.Either<TrackerError, Tracker> => {
     const slot = slotAt(tr.slots, gpa)
     if (slot !== undefined) {
       if ((slot.flags & KVM_MEM_READONLY) !== 0) return E.right(tr)
-      const w = kernel.guestWrite(vcpu, slot.slot, Number((gpa - slot.gpa) / HOST_PAGE))(tr.kernel)
+      const page = PageIndex.unsafe(Number((gpa - slot.gpa) / HOST_PAGE))
+      const w = kernel.guestWrite(vcpu, slot.slot, page)(tr.kernel)
       const next = { ...tr, kernel: w.kernel }
       return w.ringFull ? reapRings(next) : E.right(next)
     }
-    const x = translationOfGpa(Gpa.unsafe(gpa))(tr.map)
+    const x = translationOfGpa(gpa)(tr.map)
     if (x._tag !== 'Ram' || x.readonly) return E.right(tr)
     const range = tr.map.view.ranges.find((r) => r.start <= gpa && gpa < r.end)
     return pipe(
       tr.memory,
-      memory.setDirtyRange(x.ramAddr, 1n, range?.dirtyLog ?? 0),
+      memory.setDirtyRange(x.ramAddr, Size.unsafe(1n), range?.dirtyLog ?? 0),
       E.bimap(fail, (m) => ({ ...tr, memory: m })),
     )
   }
@@ -311,7 +315,7 @@ export const changeTopology =
  * protect it does nothing.
  */
 export const logClear =
-  (ramStart: bigint, length: bigint) =>
+  (ramStart: RamAddr, length: Size) =>
   (tr: Tracker): E.Either<TrackerError, Tracker> => {
     if (tr.options.mode.kind !== 'bitmap' || !tr.options.mode.manualProtect || length <= 0n)
       return E.right(tr)
@@ -336,7 +340,11 @@ export const logClear =
         if ((((words[p >> 6] ?? 0n) >> BigInt(p & 63)) & 1n) === 1n)
           mask[i >> 6] = (mask[i >> 6] as bigint) | (1n << BigInt(i & 63))
       }
-      const cleared = kernel.clearDirtyLog(slot.slot, first, num, mask)(k)
+      const cleared = kernel.clearDirtyLog(slot.slot, {
+        words: mask,
+        base: PageIndex.unsafe(first),
+        pages: num,
+      })(k)
       if (E.isLeft(cleared)) return E.left(fail(cleared.left))
       k = cleared.right
       // QEMU also clears the range in its cached bitmap, so a second clear stays local
@@ -352,7 +360,7 @@ export const logClear =
 export interface MigrationSync {
   readonly tracker: Tracker
   /** Target pages of `ram_addr_t` to send, ascending. */
-  readonly pages: ReadonlyArray<number>
+  readonly pages: ReadonlyArray<PageIndex>
   /** Chunks (of `2^clearBmapShift` pages) whose KVM log is still to clear (`clear_bmap`). */
   readonly chunks: ReadonlyArray<number>
 }
@@ -372,7 +380,11 @@ export const migrationSync =
         const pages = bitmap.toPages(t.memory.clients[2])
         return pipe(
           t.memory,
-          memory.testAndClear(0n, BigInt(t.memory.pages) << BigInt(t.memory.targetPageBits), 2),
+          memory.testAndClear(
+            RamAddr.unsafe(0n),
+            Size.unsafe(BigInt(t.memory.pages) << BigInt(t.memory.targetPageBits)),
+            2,
+          ),
           E.bimap(fail, ({ memory: m }) => ({
             tracker: { ...t, memory: m },
             pages,
@@ -391,8 +403,8 @@ export const clearChunk =
   (tr: Tracker): E.Either<TrackerError, Tracker> => {
     const bits = BigInt(tr.memory.targetPageBits)
     return logClear(
-      BigInt(chunk * 2 ** clearBmapShift) << bits,
-      BigInt(2 ** clearBmapShift) << bits,
+      RamAddr.unsafe(BigInt(chunk * 2 ** clearBmapShift) << bits),
+      Size.unsafe(BigInt(2 ** clearBmapShift) << bits),
     )(tr)
   }
 
@@ -402,19 +414,23 @@ export const clearChunk =
  * QEMU fetched when manual protect is on. Returns the pages (target-page indexes of
  * `ram_addr_t`) the round must send.
  */
-export const migrationRound = (
-  tr: Tracker,
-  clearBmapShift = 18,
-): E.Either<TrackerError, { readonly tracker: Tracker; readonly pages: ReadonlyArray<number> }> =>
-  pipe(
-    migrationSync(clearBmapShift)(tr),
-    E.chain((s) =>
-      pipe(
-        s.chunks.reduce<E.Either<TrackerError, Tracker>>(
-          (acc, c) => E.chain(clearChunk(c, clearBmapShift))(acc),
-          E.right(s.tracker),
+export const migrationRound =
+  (clearBmapShift = 18) =>
+  (
+    tr: Tracker,
+  ): E.Either<
+    TrackerError,
+    { readonly tracker: Tracker; readonly pages: ReadonlyArray<PageIndex> }
+  > =>
+    pipe(
+      migrationSync(clearBmapShift)(tr),
+      E.chain((s) =>
+        pipe(
+          s.chunks.reduce<E.Either<TrackerError, Tracker>>(
+            (acc, c) => E.chain(clearChunk(c, clearBmapShift))(acc),
+            E.right(s.tracker),
+          ),
+          E.map((tracker) => ({ tracker, pages: s.pages })),
         ),
-        E.map((tracker) => ({ tracker, pages: s.pages })),
       ),
-    ),
-  )
+    )

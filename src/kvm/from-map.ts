@@ -25,5 +25,7 @@ export const resolverOf =
  * The memslots KVM holds for the map's address space once QEMU has caught up with its
  * view, in address order (ids depend on history; see {@link commit}).
  */
-export const slotsOf = (map: AddressMap, options: KvmOptions = {}): ReadonlyArray<Memslot> =>
-  slotsOfRanges(map.view.ranges, resolverOf(map), options)
+export const slotsOf =
+  (options: KvmOptions = {}) =>
+  (map: AddressMap): ReadonlyArray<Memslot> =>
+    slotsOfRanges(resolverOf(map), options)(map.view.ranges)

@@ -22,8 +22,9 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
+import type { PageIndex } from '../addresses/kinds.js'
 import * as bitmap from '../bitmap/index.js'
-import type { PageBitmap } from '../bitmap/index.js'
+import type { LeFold, PageBitmap } from '../bitmap/index.js'
 import { KVM_MEM_LOG_DIRTY_PAGES } from './memslot.js'
 import type { SlotOp } from './slot-table.js'
 
@@ -40,7 +41,7 @@ export interface DirtyGfn {
   /** `(as_id << 16) | slot id`. */
   readonly slot: number
   /** Host-page index within the slot. */
-  readonly offset: number
+  readonly offset: PageIndex
 }
 
 /** One vCPU's ring. */
@@ -58,12 +59,13 @@ export interface DirtyRing {
 
 /** A memslot's dirty state. */
 export interface SlotDirty {
+  /** Host pages of the slot (a count). */
   readonly pages: number
   readonly logging: boolean
   /** Bitmap mode: the slot's dirty bitmap (bit i = host page i of the slot). */
   readonly dirty: PageBitmap
   /** Ring mode: pages reported and not yet re-protected. */
-  readonly reported: ReadonlySet<number>
+  readonly reported: ReadonlySet<PageIndex>
 }
 
 /** How the VM logs. */
@@ -141,7 +143,7 @@ const used = (r: DirtyRing): number => r.dirtyIndex - r.resetIndex
  * log, or past a slot's end, change nothing.
  */
 export const guestWrite =
-  (vcpu: number, slot: number, page: number) =>
+  (vcpu: number, slot: number, page: PageIndex) =>
   (k: KernelDirty): WriteResult => {
     const s = k.slots.get(slot)
     if (s === undefined || !s.logging || page < 0 || page >= s.pages)
@@ -209,13 +211,17 @@ export const getDirtyLog =
   }
 
 /**
- * `KVM_CLEAR_DIRTY_LOG` (manual protect): clears the pages set in `words` (bit i = page
- * `firstPage + i`) and re-protects them. `firstPage` must be a multiple of 64 and
- * `numPages` a multiple of 64 or reach the slot's end.
+ * `KVM_CLEAR_DIRTY_LOG` (manual protect): clears the pages set in `log.words` (bit i = page
+ * `log.base + i` of the slot, for `log.pages` pages: `struct kvm_clear_dirty_log`'s
+ * `dirty_bitmap`, `first_page` and `num_pages`, in the convention of `bitmap.foldLeBitmap`)
+ * and re-protects them. `base` must be a multiple of 64 and `pages` (by default every bit of
+ * `words`) a multiple of 64 or reach the slot's end.
  */
 export const clearDirtyLog =
-  (slot: number, firstPage: number, numPages: number, words: BigUint64Array) =>
+  (slot: number, log: LeFold) =>
   (k: KernelDirty): E.Either<KernelError, KernelDirty> => {
+    const firstPage = log.base
+    const numPages = log.pages ?? bitmap.bitsOf(log.words)
     const s = k.slots.get(slot)
     if (s === undefined || !s.logging)
       return E.left({
@@ -244,7 +250,7 @@ export const clearDirtyLog =
     // the pages to clear, placed at firstPage, taken out of the slot's bitmap
     const cleared = pipe(
       bitmap.empty(s.pages),
-      E.chainW(bitmap.foldLeBitmap(words, firstPage, numPages)),
+      E.chainW(bitmap.foldLeBitmap({ ...log, pages: numPages })),
       E.chainW((mask) => bitmap.difference(mask)(s.dirty)),
     )
     if (E.isLeft(cleared))

@@ -172,7 +172,7 @@ export const commit =
       O.match(
         () => [],
         (x: { mr: Region; blockOffset: bigint }) =>
-          slotsOfRange({ ...r, dirtyLog }, x.mr, x.blockOffset, options),
+          slotsOfRange(x.mr, x.blockOffset, options)({ ...r, dirtyLog }),
       )(by(r))
     let acc: E.Either<SlotError, { table: SlotTable; changes: SlotChange[] }> = E.right({
       table,

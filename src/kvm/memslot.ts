@@ -42,17 +42,21 @@ export interface KvmOptions {
 }
 
 /** Whether a section of this region is slotted at all (`kvm_set_phys_mem`'s first test). */
-export const wantsSlot = (mr: Region, options: KvmOptions = {}): boolean => {
-  if (isRam(mr)) return true
-  const writable = !mr.readonly && mr.kind !== 'romDevice'
-  if (writable || options.readonlyMem === false) return false
-  return isRomd(mr)
-}
+export const wantsSlot =
+  (options: KvmOptions = {}) =>
+  (mr: Region): boolean => {
+    if (isRam(mr)) return true
+    const writable = !mr.readonly && mr.kind !== 'romDevice'
+    if (writable || options.readonlyMem === false) return false
+    return isRomd(mr)
+  }
 
 /** `kvm_mem_flags`: the slot flags of a region with this dirty-log mask. */
-export const memFlags = (mr: Region, dirtyLog: number, options: KvmOptions = {}): number =>
-  (dirtyLog !== 0 ? KVM_MEM_LOG_DIRTY_PAGES : 0) |
-  ((mr.readonly || isRomd(mr)) && options.readonlyMem !== false ? KVM_MEM_READONLY : 0)
+export const memFlags =
+  (dirtyLog: number, options: KvmOptions = {}) =>
+  (mr: Region): number =>
+    (dirtyLog !== 0 ? KVM_MEM_LOG_DIRTY_PAGES : 0) |
+    ((mr.readonly || isRomd(mr)) && options.readonlyMem !== false ? KVM_MEM_READONLY : 0)
 
 /**
  * The slots (one, or several chunks when a maximum slot size applies) KVM gets for a
@@ -65,47 +69,45 @@ export const memFlags = (mr: Region, dirtyLog: number, options: KvmOptions = {})
  * const mr = { id: 1, name: 'pc.ram', kind: 'ram', size: 0x8000000n, addr: 0n, priority: 0, enabled: true, mayOverlap: false, readonly: false, romd: true, nonvolatile: false, aliasOffset: 0n, dirtyLog: 0, subregions: [] }
  * const r = { start: 0x100800n, end: 0x200000n, region: 1, offsetInRegion: 0x100800n, readonly: false, nonvolatile: false, romd: true, dirtyLog: 0 }
  * // the unaligned head is left to QEMU; the slot starts at the next page
- * assert.deepEqual(kvm.slotsOfRange(r, mr, 0x0n), [{ gpa: 0x101000n, size: 0xff000n, flags: 0, ramAddr: 0x101000n }])
+ * assert.deepEqual(kvm.slotsOfRange(mr, 0x0n)(r), [{ gpa: 0x101000n, size: 0xff000n, flags: 0, ramAddr: 0x101000n }])
  */
-export const slotsOfRange = (
-  range: FlatRange,
-  mr: Region,
-  blockOffset: bigint,
-  options: KvmOptions = {},
-): ReadonlyArray<Memslot> => {
-  if (!wantsSlot(mr, options)) return []
-  const page = options.hostPageSize ?? 0x1000n
-  const start = ((range.start + page - 1n) / page) * page
-  const delta = start - range.start
-  const size = range.end - range.start
-  if (delta > size) return []
-  let remaining = ((size - delta) / page) * page
-  if (remaining === 0n) return []
-  const flags = memFlags(mr, range.dirtyLog, options)
-  const out: Memslot[] = []
-  let gpa = start
-  let ramAddr = blockOffset + range.offsetInRegion + delta
-  const max = options.maxSlotSize
-  while (remaining > 0n) {
-    const chunk = max !== undefined && max < remaining ? max : remaining
-    out.push({ gpa, size: chunk, flags, ramAddr })
-    gpa += chunk
-    ramAddr += chunk
-    remaining -= chunk
+export const slotsOfRange =
+  (mr: Region, blockOffset: bigint, options: KvmOptions = {}) =>
+  (range: FlatRange): ReadonlyArray<Memslot> => {
+    if (!wantsSlot(options)(mr)) return []
+    const page = options.hostPageSize ?? 0x1000n
+    const start = ((range.start + page - 1n) / page) * page
+    const delta = start - range.start
+    const size = range.end - range.start
+    if (delta > size) return []
+    let remaining = ((size - delta) / page) * page
+    if (remaining === 0n) return []
+    const flags = memFlags(range.dirtyLog, options)(mr)
+    const out: Memslot[] = []
+    let gpa = start
+    let ramAddr = blockOffset + range.offsetInRegion + delta
+    const max = options.maxSlotSize
+    while (remaining > 0n) {
+      const chunk = max !== undefined && max < remaining ? max : remaining
+      out.push({ gpa, size: chunk, flags, ramAddr })
+      gpa += chunk
+      ramAddr += chunk
+      remaining -= chunk
+    }
+    return out
   }
-  return out
-}
 
 /** The slots of a view's ranges, in address order, given each range's region and block offset. */
-export const slotsOfRanges = (
-  ranges: ReadonlyArray<FlatRange>,
-  resolve: (r: FlatRange) => O.Option<{ readonly mr: Region; readonly blockOffset: bigint }>,
-  options: KvmOptions = {},
-): ReadonlyArray<Memslot> =>
-  ranges.flatMap((r) =>
-    O.match(
-      () => [],
-      (x: { readonly mr: Region; readonly blockOffset: bigint }) =>
-        slotsOfRange(r, x.mr, x.blockOffset, options),
-    )(resolve(r)),
-  )
+export const slotsOfRanges =
+  (
+    resolve: (r: FlatRange) => O.Option<{ readonly mr: Region; readonly blockOffset: bigint }>,
+    options: KvmOptions = {},
+  ) =>
+  (ranges: ReadonlyArray<FlatRange>): ReadonlyArray<Memslot> =>
+    ranges.flatMap((r) =>
+      O.match(
+        () => [],
+        (x: { readonly mr: Region; readonly blockOffset: bigint }) =>
+          slotsOfRange(x.mr, x.blockOffset, options)(r),
+      )(resolve(r)),
+    )

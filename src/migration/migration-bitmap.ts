@@ -16,6 +16,8 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { pipe } from 'fp-ts/lib/function.js'
+import { PageIndex } from '../addresses/kinds.js'
+import { indexOf, type PageSize } from '../addresses/page.js'
 import * as bitmap from '../bitmap/index.js'
 import type { PageBitmap } from '../bitmap/index.js'
 import type { DirtyMemory } from '../dirty/dirty-memory.js'
@@ -25,8 +27,8 @@ import { byOffset, type RamList } from '../ramblock/ram-list.js'
 export interface BlockBitmap {
   readonly idstr: string
   /** First target page of the block in `ram_addr_t` space. */
-  readonly firstPage: number
-  /** Target pages of `used_length`, the part that is scanned and sent. */
+  readonly firstPage: PageIndex
+  /** Target pages of `used_length` (a count), the part that is scanned and sent. */
   readonly usedPages: number
   /** Bit i = page i of the block is dirty (covers `max_length`). */
   readonly bmap: PageBitmap
@@ -50,7 +52,8 @@ const fail = (e: { readonly message: string }): MigrationError => ({
 })
 
 /**
- * Every block all dirty: what migration sends in its first pass.
+ * Every block of `list` all dirty: what migration sends in its first pass. Pages are
+ * target pages of `2^targetPageBits` bytes (default 12: 4 KiB).
  *
  * @example
  * import { ramblock } from 'ramaddr'
@@ -59,34 +62,42 @@ const fail = (e: { readonly message: string }): MigrationError => ({
  * import { pipe } from 'fp-ts/lib/function.js'
  * const list = pipe(ramblock.empty(), ramblock.add({ idstr: 'pc.ram', usedLength: 0x100000n }))
  * assert.ok(either.isRight(list))
- * const mb = migration.bitmap.start(list.right)
+ * const mb = migration.bitmap.start()(list.right)
  * assert.ok(either.isRight(mb))
  * assert.equal(migration.bitmap.remaining(mb.right), 256)
  */
-export const start = (
-  list: RamList,
-  targetPageBits = 12,
-): E.Either<MigrationError, MigrationBitmap> =>
-  pipe(
-    E.sequenceArray(
-      byOffset(list).map((b) =>
-        pipe(
-          bitmap.full(Number(b.maxLength >> BigInt(targetPageBits))),
-          E.bimap(fail, (bmap) => ({
-            idstr: b.idstr,
-            firstPage: Number(b.offset >> BigInt(targetPageBits)),
-            usedPages: Number(b.usedLength >> BigInt(targetPageBits)),
-            bmap,
-          })),
+export const start =
+  (targetPageBits = 12) =>
+  (list: RamList): E.Either<MigrationError, MigrationBitmap> => {
+    const bits = BigInt(targetPageBits)
+    const pageOf = indexOf((1n << bits) as PageSize)
+    return pipe(
+      E.sequenceArray(
+        byOffset(list).map((b) =>
+          pipe(
+            bitmap.full(Number(b.maxLength >> bits)),
+            E.bimap(fail, (bmap) => ({
+              idstr: b.idstr,
+              firstPage: pageOf(b.offset),
+              usedPages: Number(b.usedLength >> bits),
+              bmap,
+            })),
+          ),
         ),
       ),
-    ),
-    E.map((blocks) => ({ blocks, targetPageBits })),
-  )
+      E.map((blocks) => ({ blocks, targetPageBits })),
+    )
+  }
+
+const FIRST = PageIndex.unsafe(0)
+
+/** The dirty pages of a block's used range. */
+const usedDirty = (b: BlockBitmap): number =>
+  E.getOrElse(() => 0)(bitmap.countRange(FIRST, PageIndex.unsafe(b.usedPages))(b.bmap))
 
 /** Dirty pages left to send (over each block's used length). */
 export const remaining = (mb: MigrationBitmap): number =>
-  mb.blocks.reduce((n, b) => n + E.getOrElse(() => 0)(bitmap.countRange(0, b.usedPages)(b.bmap)), 0)
+  mb.blocks.reduce((n, b) => n + usedDirty(b), 0)
 
 /** What a sync did. */
 export interface SyncResult {
@@ -108,15 +119,16 @@ export const sync =
     let newly = 0
     const blocks: BlockBitmap[] = []
     for (const b of mb.blocks) {
-      const taken = bitmap.slice(b.firstPage, b.firstPage + b.usedPages)(global)
+      const end = PageIndex.unsafe(b.firstPage + b.usedPages)
+      const taken = bitmap.slice(b.firstPage, end)(global)
       if (E.isLeft(taken)) return E.left(fail(taken.left))
-      const placed = pipe(bitmap.empty(b.bmap.pages), E.chainW(bitmap.setSlice(0, taken.right)))
+      const placed = pipe(bitmap.empty(b.bmap.pages), E.chainW(bitmap.setSlice(FIRST, taken.right)))
       if (E.isLeft(placed)) return E.left(fail(placed.left))
-      const before = E.getOrElse(() => 0)(bitmap.countRange(0, b.usedPages)(b.bmap))
+      const before = usedDirty(b)
       const merged = bitmap.union(placed.right)(b.bmap)
       if (E.isLeft(merged)) return E.left(fail(merged.left))
-      newly += E.getOrElse(() => 0)(bitmap.countRange(0, b.usedPages)(merged.right)) - before
-      const cleared = bitmap.clearRange(b.firstPage, b.firstPage + b.usedPages)(global)
+      newly += usedDirty({ ...b, bmap: merged.right }) - before
+      const cleared = bitmap.clearRange(b.firstPage, end)(global)
       if (E.isLeft(cleared)) return E.left(fail(cleared.left))
       global = cleared.right
       blocks.push({ ...b, bmap: merged.right })
@@ -133,8 +145,8 @@ export const sync =
 /** A dirty page: its block and the page within it, and its `ram_addr_t` page. */
 export interface DirtyPage {
   readonly block: number
-  readonly page: number
-  readonly ramPage: number
+  readonly page: PageIndex
+  readonly ramPage: PageIndex
 }
 
 /**
@@ -143,19 +155,19 @@ export interface DirtyPage {
  */
 export const nextDirty =
   (
-    from: { readonly block: number; readonly page: number },
-    skip: (ramPage: number) => boolean = () => false,
+    from: { readonly block: number; readonly page: PageIndex },
+    skip: (ramPage: PageIndex) => boolean = () => false,
   ) =>
   (mb: MigrationBitmap): O.Option<DirtyPage> => {
     for (let bi = from.block; bi < mb.blocks.length; bi++) {
       const b = mb.blocks[bi] as BlockBitmap
-      let p = bi === from.block ? from.page : 0
+      let p = bi === from.block ? from.page : FIRST
       for (;;) {
         const next = bitmap.nextSet(p)(b.bmap)
         if (O.isNone(next) || next.value >= b.usedPages) break
-        if (!skip(b.firstPage + next.value))
-          return O.some({ block: bi, page: next.value, ramPage: b.firstPage + next.value })
-        p = next.value + 1
+        const ramPage = PageIndex.unsafe(b.firstPage + next.value)
+        if (!skip(ramPage)) return O.some({ block: bi, page: next.value, ramPage })
+        p = PageIndex.unsafe(next.value + 1)
       }
     }
     return O.none
@@ -182,19 +194,22 @@ export const sent =
  * and the bitmap with them cleared. Skipped pages are cleared without being sent.
  */
 export const sendAll =
-  (skip: (ramPage: number) => boolean = () => false) =>
+  (skip: (ramPage: PageIndex) => boolean = () => false) =>
   (
     mb: MigrationBitmap,
   ): E.Either<
     MigrationError,
-    { readonly bitmap: MigrationBitmap; readonly sent: ReadonlyArray<number> }
+    { readonly bitmap: MigrationBitmap; readonly sent: ReadonlyArray<PageIndex> }
   > => {
-    const out: number[] = []
+    const out: PageIndex[] = []
     const blocks: BlockBitmap[] = []
     for (const b of mb.blocks) {
-      for (const p of bitmap.toPages(b.bmap))
-        if (p < b.usedPages && !skip(b.firstPage + p)) out.push(b.firstPage + p)
-      const cleared = bitmap.clearRange(0, b.usedPages)(b.bmap)
+      for (const p of bitmap.toPages(b.bmap)) {
+        if (p >= b.usedPages) continue
+        const ramPage = PageIndex.unsafe(b.firstPage + p)
+        if (!skip(ramPage)) out.push(ramPage)
+      }
+      const cleared = bitmap.clearRange(FIRST, PageIndex.unsafe(b.usedPages))(b.bmap)
       if (E.isLeft(cleared)) return E.left(fail(cleared.left))
       blocks.push({ ...b, bmap: cleared.right })
     }

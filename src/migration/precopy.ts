@@ -10,6 +10,7 @@
  * @module
  */
 import * as E from 'fp-ts/lib/Either.js'
+import { PageIndex, type Gpa } from '../addresses/kinds.js'
 import * as bitmap from '../bitmap/index.js'
 import { changeTopology, guestWrite, migrationRound, type Tracker } from '../dirty/tracker.js'
 import type { Topology } from '../region/topology.js'
@@ -22,7 +23,7 @@ import {
 
 /** What the guest does while a round's pages are being sent. */
 export type GuestStep =
-  | { readonly _tag: 'Write'; readonly vcpu: number; readonly gpa: bigint }
+  | { readonly _tag: 'Write'; readonly vcpu: number; readonly gpa: Gpa }
   | { readonly _tag: 'Topology'; readonly topology: Topology }
 
 /** Precopy's knobs. */
@@ -34,7 +35,7 @@ export interface PrecopyOptions {
   /** The guest's steps during round i (nothing once it returns none). */
   readonly workload: (round: number) => ReadonlyArray<GuestStep>
   /** Pages never sent (discarded, helper-owned, constant). */
-  readonly skip?: (ramPage: number) => boolean
+  readonly skip?: (ramPage: PageIndex) => boolean
   /** `clear_bmap_shift` (QEMU's default 18). */
   readonly clearBmapShift?: number
 }
@@ -45,7 +46,7 @@ export interface RoundReport {
   /** Dirty pages pending after the round's sync. */
   readonly pending: number
   /** The `ram_addr_t` pages sent, ascending. */
-  readonly sent: ReadonlyArray<number>
+  readonly sent: ReadonlyArray<PageIndex>
   /** Whether this was the stop-and-copy round. */
   readonly final: boolean
 }
@@ -63,7 +64,7 @@ const fail = (message: string): MigrationError => ({ _tag: 'MigrationError', mes
 
 /** Sets `ram_addr_t` pages in the blocks' bitmaps (pages outside every used range are dropped). */
 export const markDirty =
-  (pages: ReadonlyArray<number>) =>
+  (pages: ReadonlyArray<PageIndex>) =>
   (mb: MigrationBitmap): E.Either<MigrationError, MigrationBitmap> => {
     const blocks = [...mb.blocks]
     let bi = 0
@@ -84,7 +85,7 @@ export const markDirty =
       let j = i
       const marked = bitmap.withMutations((tx) => {
         while (j < sorted.length && (sorted[j] as number) < b.firstPage + b.usedPages) {
-          tx.set((sorted[j] as number) - b.firstPage)
+          tx.set(PageIndex.unsafe((sorted[j] as number) - b.firstPage))
           j++
         }
       })(b.bmap)
@@ -99,7 +100,7 @@ export const markDirty =
  * Runs precopy to completion.
  *
  * @example
- * import { mtree, ramblock } from 'ramaddr'
+ * import { mtree, ramblock, Gpa } from 'ramaddr'
  * import * as dirty from 'ramaddr/dirty'
  * import * as migration from 'ramaddr/migration'
  * import { either } from 'fp-ts'
@@ -107,12 +108,12 @@ export const markDirty =
  * const t = mtree.parse('address-space: memory\n  0000000000000000-00000000003fffff (prio 0, ram): pc.ram\n\n')
  * const l = pipe(ramblock.empty(), ramblock.add({ idstr: 'pc.ram', usedLength: 0x400000n }))
  * assert.ok(either.isRight(t) && either.isRight(l))
- * const tr = dirty.tracker.start(t.right, l.right, { mode: { kind: 'bitmap', manualProtect: true, initiallySet: true } })
- * const mb = migration.bitmap.start(l.right)
+ * const tr = dirty.tracker.start({ mode: { kind: 'bitmap', manualProtect: true, initiallySet: true } })(t.right, l.right)
+ * const mb = migration.bitmap.start()(l.right)
  * assert.ok(either.isRight(tr) && either.isRight(mb))
  * // The guest rewrites 16 pages per round: with a threshold of 8 pages it never converges;
  * // with 16 it stops after the first full pass.
- * const writes = () => Array.from({ length: 16 }, (_, i) => ({ _tag: 'Write', vcpu: 0, gpa: BigInt(i) << 12n }))
+ * const writes = () => Array.from({ length: 16 }, (_, i) => ({ _tag: 'Write', vcpu: 0, gpa: Gpa.unsafe(BigInt(i) << 12n) }))
  * const slow = migration.precopy.precopy({ thresholdPages: 8, maxRounds: 5, workload: writes })(tr.right, mb.right)
  * assert.ok(either.isRight(slow))
  * assert.equal(slow.right.converged, false)
@@ -128,7 +129,7 @@ export const precopy =
     let mb = mb0
     const rounds: RoundReport[] = []
     for (let round = 0; ; round++) {
-      const synced = migrationRound(tr, o.clearBmapShift)
+      const synced = migrationRound(o.clearBmapShift)(tr)
       if (E.isLeft(synced)) return E.left(fail(synced.left.message))
       tr = synced.right.tracker
       const marked = markDirty(synced.right.pages)(mb)

@@ -37,7 +37,7 @@ export interface ShiftedOptions {
 export const identitySlots =
   (limit: bigint = FOUR_GIB, hostPageSize = 0x1000n) =>
   (map: AddressMap): ReadonlyArray<UnnumberedSlot> =>
-    slotsOf(map, { hostPageSize }).flatMap((s) => {
+    slotsOf({ hostPageSize })(map).flatMap((s) => {
       if (s.gpa >= limit) return []
       const size = (s.gpa + s.size < limit ? s.size : limit - s.gpa) as bigint
       return [

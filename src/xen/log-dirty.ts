@@ -33,7 +33,7 @@ import {
 } from './errors.js'
 import { frameLimit, gfnsOfMfn, lookup, setEntry, type P2mEntry } from './host-p2m.js'
 import type { Mfn } from './mfn.js'
-import { unsafe as mfnUnsafe } from './mfn.js'
+import { ofPage, pageOf } from './mfn.js'
 import { writeClass } from './p2m-type.js'
 import { effective, withEntry } from './view.js'
 import { view as viewOf, type Domain } from './domain.js'
@@ -175,7 +175,7 @@ export const guestWrite =
     if (wc !== 'ram') return E.right({ domain, outcome: { _tag: 'NotRam', writeClass: wc } })
     const dirtied = O.isSome(domain.logDirty)
     if (O.isSome(domain.logDirty)) {
-      const bm = bitmap.set(Number(e.mfn))(domain.logDirty.value)
+      const bm = bitmap.set(pageOf(e.mfn))(domain.logDirty.value)
       if (E.isRight(bm)) domain = { ...domain, logDirty: O.some(bm.right) }
     }
     return E.right({ domain, outcome: { _tag: 'Written', mfn: e.mfn, dirtied, event } })
@@ -231,7 +231,7 @@ export const cleanDirty = (d: Domain): DirtyRound => {
   const bm = d.logDirty.value
   const pfns = bitmap
     .toPages(bm)
-    .flatMap((p) => gfnsOfMfn(mfnUnsafe(BigInt(p)))(d.host))
+    .flatMap((p) => gfnsOfMfn(ofPage(p))(d.host))
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
   const cleared = bitmap.empty(bm.pages)
   return {

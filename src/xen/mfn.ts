@@ -11,7 +11,10 @@
  * @module
  */
 import * as E from 'fp-ts/lib/Either.js'
+import { MAX_PAGE_INDEX, PageIndex } from '../addresses/kinds.js'
 import { isU64 } from '../addresses/u64.js'
+
+const MAX_PAGE_INDEX_BIG = BigInt(MAX_PAGE_INDEX)
 
 declare const mfnTag: unique symbol
 
@@ -55,3 +58,14 @@ export const make = (n: bigint): E.Either<InvalidMfn, Mfn> =>
 
 /** `n` as a frame number without a check: for values already known to be valid. */
 export const unsafe = (n: bigint): Mfn => n as Mfn
+
+/**
+ * The page of frame `m` in a frame-keyed bitmap (Xen's log-dirty bitmap has one bit per
+ * mfn): the frame number as a `PageIndex`, exact up to 2^53 - 1; a larger frame gives
+ * 2^53 - 1, a page no bitmap holds, so a bitmap function refuses it.
+ */
+export const pageOf = (m: Mfn): PageIndex =>
+  PageIndex.unsafe(m > MAX_PAGE_INDEX_BIG ? MAX_PAGE_INDEX : Number(m))
+
+/** The frame of page `p` of a frame-keyed bitmap. */
+export const ofPage = (p: PageIndex): Mfn => BigInt(p) as Mfn

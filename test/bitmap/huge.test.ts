@@ -4,6 +4,7 @@
 // updated bit by bit with code that shares nothing with the library). Not timed.
 import { describe, expect, it } from 'vitest'
 import { either as E, option as O } from 'fp-ts'
+import { PageIndex } from '../../src/addresses/kinds.js'
 import * as bitmap from '../../src/bitmap/index.js'
 import type { PageBitmap } from '../../src/bitmap/index.js'
 
@@ -13,6 +14,7 @@ const right = <A>(e: E.Either<{ message: string }, A>): A => {
 }
 
 const PAGES = 2 ** 30
+const P = PageIndex.unsafe
 
 /** A fixed pseudo-random sequence (xorshift32). */
 const xorshift = (seed: number) => (): number => {
@@ -110,7 +112,7 @@ describe('a 2^30-page bitmap (4 TiB of 4 KiB pages)', () => {
     let bm: PageBitmap = right(bitmap.empty(PAGES))
     for (const [base, pages, seed, every, runs, runLength] of SLOTS) {
       const log = dirtyLog(pages, seed, every, runs, runLength)
-      bm = right(bitmap.foldLeBitmap(log, base, pages)(bm))
+      bm = right(bitmap.foldLeBitmap({ words: log, base: P(base), pages })(bm))
       modelFold(log, base, pages)
     }
     const ranges: ReadonlyArray<readonly [number, number, boolean]> = [
@@ -120,11 +122,11 @@ describe('a 2^30-page bitmap (4 TiB of 4 KiB pages)', () => {
       [5 * 2 ** 27 - 1, 5 * 2 ** 27 + 2, true],
     ]
     for (const [a, b, v] of ranges) {
-      bm = right((v ? bitmap.setRange : bitmap.clearRange)(a, b)(bm))
+      bm = right((v ? bitmap.setRange : bitmap.clearRange)(P(a), P(b))(bm))
       for (let p = a; p < b; p++) put(p, v)
     }
     for (const p of [0, 1, PAGES - 1, 2 ** 29 - 1]) {
-      bm = right(bitmap.set(p)(bm))
+      bm = right(bitmap.set(P(p))(bm))
       put(p, true)
     }
 
@@ -136,19 +138,19 @@ describe('a 2^30-page bitmap (4 TiB of 4 KiB pages)', () => {
     for (let k = 0; k < 12; k++) {
       const a = rnd() % PAGES
       const b = Math.min(PAGES, a + (rnd() % 2 ** 24))
-      expect(bitmap.countRange(a, b)(bm)).toEqual(E.right(modelCount(a, b)))
+      expect(bitmap.countRange(P(a), P(b))(bm)).toEqual(E.right(modelCount(a, b)))
     }
 
     // find-next: nextSet from random pages, and the migration walk with a finder
     for (let k = 0; k < 40; k++) {
       const from = rnd() % PAGES
       const want = modelNext(from)
-      expect(bitmap.nextSet(from)(bm)).toEqual(want < PAGES ? O.some(want) : O.none)
+      expect(bitmap.nextSet(P(from))(bm)).toEqual(want < PAGES ? O.some(want) : O.none)
     }
     const find = bitmap.setPageFinder(bm)
     let walked = 0
     let expected = modelNext(0)
-    for (let p = find(0); p < PAGES; p = find(p + 1)) {
+    for (let p = find(P(0)); p < PAGES; p = find(P(p + 1))) {
       if (p !== expected) expect(p).toBe(expected)
       walked++
       expected = modelNext(p + 1)
@@ -163,7 +165,7 @@ describe('a 2^30-page bitmap (4 TiB of 4 KiB pages)', () => {
       [2 ** 28 + 2 ** 20 - 1, 5000],
     ] as const) {
       const words = new Uint32Array(
-        right(bitmap.toLeWords(right(bitmap.slice(a, a + n)(bm)))).buffer,
+        right(bitmap.toLeWords(right(bitmap.slice(P(a), P(a + n))(bm)))).buffer,
       )
       let bad = 0
       for (let i = 0; i < words.length * 32; i++) {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
 import { either as E } from 'fp-ts'
 import { pipe } from 'fp-ts/lib/function.js'
+import { PageIndex } from '../../src/addresses/kinds.js'
 import * as bitmap from '../../src/bitmap/index.js'
 import type { PageBitmap } from '../../src/bitmap/index.js'
 import {
@@ -21,6 +22,8 @@ import {
 } from '../../src/bitmap/layout.js'
 
 const RUNS = { numRuns: 1000 }
+/** A number as a page, unchecked: the bitmap functions check it against the bitmap. */
+const P = PageIndex.unsafe
 /** Pages of a run: 131072. */
 const RUN_PAGES = span(RUN_HEIGHT)
 
@@ -70,8 +73,8 @@ const arbBitmap = (pages: number): fc.Arbitrary<PageBitmap> =>
     )
     .map(([ps, rs]) =>
       rs.reduce(
-        (bm, [a, b]) => right(bitmap.setRange(Math.min(a, b), Math.max(a, b))(bm)),
-        right(bitmap.fromPages(pages, pages === 0 ? [] : ps)),
+        (bm, [a, b]) => right(bitmap.setRange(P(Math.min(a, b)), P(Math.max(a, b)))(bm)),
+        right(bitmap.fromPages(pages)(pages === 0 ? [] : ps.map(P))),
       ),
     )
 
@@ -124,7 +127,7 @@ describe('little-endian words (properties)', () => {
 
 /** The model: `bm`'s pages plus each set page of the log, one at a time, as a Set. */
 const bitByBit = (bm: PageBitmap, logPages: number[], basePage: number): number[] => {
-  const model = new Set(bitmap.toPages(bm))
+  const model = new Set<number>(bitmap.toPages(bm))
   for (const p of logPages) model.add(basePage + p)
   return [...model].sort((a, b) => a - b)
 }
@@ -150,7 +153,7 @@ describe('foldLeBitmap (properties)', () => {
       const before = bitmap.toPages(bm)
       const log = asBytes ? new Uint8Array(words.buffer) : words
       const copy = words.slice()
-      const r = bitmap.foldLeBitmap(log, basePage, logPages)(bm)
+      const r = bitmap.foldLeBitmap({ words: log, base: P(basePage), pages: logPages })(bm)
       if (basePage + logPages > bm.pages) {
         expect(E.isLeft(r) && r.left._tag).toBe('PageRangeOutOfBounds')
         return
@@ -161,7 +164,7 @@ describe('foldLeBitmap (properties)', () => {
       if (logPages <= 400) {
         // literally: one bitmap.set per set page of the log
         const oneByOne = pagesOfWords(words, logPages).reduce(
-          (acc, p) => right(bitmap.set(basePage + p)(acc)),
+          (acc, p) => right(bitmap.set(P(basePage + p))(acc)),
           bm,
         )
         expect(bitmap.Eq.equals(folded, oneByOne)).toBe(true)
@@ -169,14 +172,16 @@ describe('foldLeBitmap (properties)', () => {
       expect(bitmap.toPages(bm)).toEqual(before)
       expect(words).toEqual(copy)
       // folding the same log again changes nothing, and says so by returning the same value
-      expect(right(bitmap.foldLeBitmap(log, basePage, logPages)(folded))).toBe(folded)
+      expect(
+        right(bitmap.foldLeBitmap({ words: log, base: P(basePage), pages: logPages })(folded)),
+      ).toBe(folded)
     },
   )
   test.prop([arbFold], RUNS)(
     'without a page count, the whole log folds',
     ([bm, words, , basePage]) => {
       const all = words.length * 64
-      const r = bitmap.foldLeBitmap(words, basePage)(bm)
+      const r = bitmap.foldLeBitmap({ words, base: P(basePage) })(bm)
       if (basePage + all > bm.pages) {
         expect(E.isLeft(r)).toBe(true)
         return
@@ -193,7 +198,7 @@ describe('foldLeBitmap (properties)', () => {
   )('bad page counts and pages are errors, not exceptions', (pages, basePage) => {
     const bm = right(bitmap.empty(4096))
     const words = BigUint64Array.of(1n, 2n)
-    const r = bitmap.foldLeBitmap(words, basePage, pages)(bm)
+    const r = bitmap.foldLeBitmap({ words, base: P(basePage), pages })(bm)
     const ok =
       Number.isInteger(pages) &&
       pages >= 0 &&
@@ -225,15 +230,15 @@ describe('foldLeBitmap on a large log', () => {
     const logPages = pagesOfWords(words)
     for (const base of [0, 64, 2048, 1, 33, 12345]) {
       const bm = right(bitmap.empty(pages + 20000))
-      const folded = right(bitmap.foldLeBitmap(words, base)(bm))
+      const folded = right(bitmap.foldLeBitmap({ words, base: P(base) })(bm))
       const got = bitmap.toPages(folded)
       expect(got.length).toBe(logPages.length)
       expect(got.every((p, i) => p === (logPages[i] ?? -1) + base)).toBe(true)
       expect(bitmap.count(folded)).toBe(logPages.length)
     }
     // into a bitmap that already has pages: the union
-    const other = right(pipe(bitmap.empty(pages), E.chainW(bitmap.setRange(1000, 300000))))
-    const both = right(bitmap.foldLeBitmap(words, 0)(other))
+    const other = right(pipe(bitmap.empty(pages), E.chainW(bitmap.setRange(P(1000), P(300000)))))
+    const both = right(bitmap.foldLeBitmap({ words, base: P(0) })(other))
     const want = right(pipe(other, bitmap.union(right(bitmap.fromLeWords(pages)(words)))))
     expect(bitmap.Eq.equals(both, want)).toBe(true)
   })

@@ -4,8 +4,11 @@
 import { describe, expect, it } from 'vitest'
 import { either as E, option as O } from 'fp-ts'
 import { pipe } from 'fp-ts/lib/function.js'
+import { PageIndex } from '../../src/addresses/kinds.js'
 import * as bitmap from '../../src/bitmap/index.js'
 import type { PageBitmap } from '../../src/bitmap/index.js'
+
+const P = PageIndex.unsafe
 
 const right = <A>(e: E.Either<{ message: string }, A>): A => {
   if (E.isLeft(e)) throw new Error(e.left.message)
@@ -42,10 +45,10 @@ describe('persistent updates at scale', () => {
     const originalPages = bitmap.count(original)
     const rnd = xorshift(99)
     const versions: PageBitmap[] = []
-    const pages: number[] = []
+    const pages: PageIndex[] = []
     let bm = original
     for (let i = 0; i < 10_000; i++) {
-      const page = rnd() >>> 4
+      const page = P(rnd() >>> 4)
       pages.push(page)
       bm = right(bitmap.set(page)(bm))
       versions.push(bm)
@@ -60,7 +63,7 @@ describe('persistent updates at scale', () => {
     expect(bitmap.count(bm)).toBe(originalPages + added.size)
     for (const [i, v] of versions.entries()) {
       if (i % 997 !== 0) continue
-      expect(bitmap.test(pages[i] ?? 0)(v)).toEqual(E.right(true))
+      expect(bitmap.test(pages[i] ?? P(0))(v)).toEqual(E.right(true))
       const later = pages
         .slice(i + 1)
         .find((p) => !pages.slice(0, i + 1).includes(p) && !right(bitmap.test(p)(original)))
@@ -74,7 +77,7 @@ describe('persistent updates at scale', () => {
     let bm = original
     const versions: PageBitmap[] = []
     for (let i = 0; i < 100; i++) {
-      bm = right(bitmap.set(rnd() >>> 4)(bm))
+      bm = right(bitmap.set(P(rnd() >>> 4))(bm))
       versions.push(bm)
     }
     const extra = bitmap.retainedBytes([original, ...versions]) - bitmap.retainedBytes([original])
@@ -83,24 +86,24 @@ describe('persistent updates at scale', () => {
     const slab = 64 * 1024 + 256
     expect(extra).toBeLessThanOrEqual(100 * (256 + 40 + 6 * 112 + 48) + 2 * slab)
     // setting a page already set changes nothing
-    const page = bitmap.toPages(original)[0] ?? 0
+    const page = bitmap.toPages(original)[0] ?? P(0)
     expect(right(bitmap.set(page)(original))).toBe(original)
   })
 
   it('a batch shares like single updates and copies each leaf at most once', () => {
     const original = populated()
-    const [from, to] = [5_000_000, 5_000_000 + 2048 * 10]
+    const [from, to] = [P(5_000_000), P(5_000_000 + 2048 * 10)]
     const batch = right(
       bitmap.withMutations((t) => {
-        for (let p = from; p < to; p += 7) t.set(p)
+        for (let p: number = from; p < to; p += 7) t.set(P(p))
       })(original),
     )
     const extra = bitmap.retainedBytes([original, batch]) - bitmap.retainedBytes([original])
     expect(extra).toBeLessThanOrEqual(11 * (256 + 40) + 6 * 3 * 112 + 48 + 64 * 1024 + 256)
-    const model = new Set(
+    const model = new Set<number>(
       bitmap.toPages(right(bitmap.slice(from, to)(original))).map((p) => p + from),
     )
-    for (let p = from; p < to; p += 7) model.add(p)
+    for (let p: number = from; p < to; p += 7) model.add(p)
     expect(bitmap.countRange(from, to)(batch)).toEqual(E.right(model.size))
     expect(bitmap.count(batch) - bitmap.count(original)).toBe(
       model.size - right(bitmap.countRange(from, to)(original)),
@@ -121,22 +124,22 @@ describe('a 4 TiB guest (2^30 pages)', () => {
     const bm = right(
       pipe(
         empty,
-        bitmap.set(0),
-        E.chainW(bitmap.set(last)),
-        E.chainW(bitmap.setRange(2 ** 29, 2 ** 29 + 2 ** 21)),
-        E.chainW(bitmap.foldLeBitmap(BigUint64Array.of(0xffn), 2 ** 30 - 1024)),
+        bitmap.set(P(0)),
+        E.chainW(bitmap.set(P(last))),
+        E.chainW(bitmap.setRange(P(2 ** 29), P(2 ** 29 + 2 ** 21))),
+        E.chainW(bitmap.foldLeBitmap({ words: BigUint64Array.of(0xffn), base: P(2 ** 30 - 1024) })),
       ),
     )
     expect(bitmap.count(bm)).toBe(2 + 2 ** 21 + 8)
-    expect(bitmap.nextSet(1)(bm)).toEqual(O.some(2 ** 29))
-    expect(bitmap.nextSet(2 ** 29 + 2 ** 21)(bm)).toEqual(O.some(2 ** 30 - 1024))
+    expect(bitmap.nextSet(P(1))(bm)).toEqual(O.some(2 ** 29))
+    expect(bitmap.nextSet(P(2 ** 29 + 2 ** 21))(bm)).toEqual(O.some(2 ** 30 - 1024))
     expect(bitmap.runs(bm)).toEqual([
       { start: 0, end: 1 },
       { start: 2 ** 29, end: 2 ** 29 + 2 ** 21 },
       { start: 2 ** 30 - 1024, end: 2 ** 30 - 1016 },
       { start: last, end: pages },
     ])
-    const block = right(bitmap.slice(2 ** 29 - 10, 2 ** 29 + 10)(bm))
+    const block = right(bitmap.slice(P(2 ** 29 - 10), P(2 ** 29 + 10))(bm))
     expect(bitmap.toPages(block)).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18, 19])
     expect(right(pipe(full, bitmap.difference(bm), E.map(bitmap.count)))).toBe(
       pages - bitmap.count(bm),

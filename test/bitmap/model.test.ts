@@ -6,12 +6,15 @@ import { describe, expect, it } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
 import { either as E, option as O } from 'fp-ts'
 import { pipe } from 'fp-ts/lib/function.js'
+import { PageIndex } from '../../src/addresses/kinds.js'
 import * as bitmap from '../../src/bitmap/index.js'
 import type { PageBitmap } from '../../src/bitmap/index.js'
 import { LEAF_BITS, span } from '../../src/bitmap/layout.js'
 import { checkTree } from './check-tree.js'
 
 const RUNS = { numRuns: 1000 }
+/** A number as a page, unchecked: the bitmap functions check it against the bitmap. */
+const P = PageIndex.unsafe
 
 const right = <A>(e: E.Either<{ message: string }, A>): A => {
   if (E.isLeft(e)) throw new Error(e.left.message)
@@ -54,8 +57,8 @@ const arbPages = fc.oneof(
 )
 
 /** A page biased to 0, the last page and the word, leaf and node boundaries. */
-const pageIn = (pages: number): fc.Arbitrary<number> =>
-  pages === 0
+const pageIn = (pages: number): fc.Arbitrary<PageIndex> =>
+  (pages === 0
     ? fc.constant(0)
     : fc.oneof(
         fc.integer({ min: 0, max: pages - 1 }),
@@ -68,24 +71,30 @@ const pageIn = (pages: number): fc.Arbitrary<number> =>
           )
           .map(([unit, k, d]) => Math.min(pages - 1, Math.max(0, unit * k + d))),
       )
+  ).map(P)
 
 /** A range `[start, end)` within `[0, pages]`, with long runs so subtrees fill up. */
-const rangeIn = (pages: number): fc.Arbitrary<[number, number]> =>
+const rangeIn = (pages: number): fc.Arbitrary<[PageIndex, PageIndex]> =>
   fc
     .tuple(
-      fc.oneof(pageIn(pages), fc.constant(pages)),
-      fc.oneof(pageIn(pages), fc.constant(pages), fc.constant(0)),
+      fc.oneof(pageIn(pages), fc.constant(P(pages))),
+      fc.oneof(pageIn(pages), fc.constant(P(pages)), fc.constant(P(0))),
     )
     .map(([a, b]) => (a <= b ? [a, b] : [b, a]))
 
-/** Any number, mostly bad as a page: negative, fractional, NaN, infinite, just past the end. */
-const badNumber = (pages: number): fc.Arbitrary<number> =>
-  fc.oneof(
-    fc.constantFrom(-1, pages, pages + 1, 0.5, pages - 0.5, NaN, Infinity, -Infinity, 2 ** 53),
-    fc.double(),
-  )
+/**
+ * Any number, mostly bad as a page: negative, fractional, NaN, infinite, just past the end;
+ * passed as a page unchecked (as plain JavaScript, or a wrong `PageIndex.unsafe`, could).
+ */
+const badNumber = (pages: number): fc.Arbitrary<PageIndex> =>
+  fc
+    .oneof(
+      fc.constantFrom(-1, pages, pages + 1, 0.5, pages - 0.5, NaN, Infinity, -Infinity, 2 ** 53),
+      fc.double(),
+    )
+    .map(P)
 
-const arbSetPages = (pages: number): fc.Arbitrary<number[]> =>
+const arbSetPages = (pages: number): fc.Arbitrary<PageIndex[]> =>
   pages === 0 ? fc.constant([]) : fc.array(pageIn(pages), { maxLength: 60 })
 
 const withPages = <T>(f: (pages: number) => fc.Arbitrary<T>): fc.Arbitrary<[number, T]> =>
@@ -96,11 +105,11 @@ const arbBitmap = (pages: number): fc.Arbitrary<{ bm: PageBitmap; model: Set<num
   fc
     .tuple(arbSetPages(pages), fc.array(fc.tuple(rangeIn(pages), fc.boolean()), { maxLength: 4 }))
     .map(([ps, rs]) => {
-      let bm = right(bitmap.fromPages(pages, ps))
-      const model = new Set(ps)
+      let bm = right(bitmap.fromPages(pages)(ps))
+      const model = new Set<number>(ps)
       for (const [[a, b], value] of rs) {
         bm = right((value ? bitmap.setRange : bitmap.clearRange)(a, b)(bm))
-        for (let p = a; p < b; p++) {
+        for (let p: number = a; p < b; p++) {
           if (value) model.add(p)
           else model.delete(p)
         }
@@ -119,18 +128,13 @@ describe('page bitmap constructors', () => {
   test.prop([withPages(arbSetPages)], RUNS)(
     'fromPages sets exactly the pages given',
     ([pages, ps]) => {
-      agrees(right(bitmap.fromPages(pages, ps)), new Set(ps))
+      agrees(right(bitmap.fromPages(pages)(ps)), new Set(ps))
     },
   )
   test.prop([withPages((p) => fc.array(rangeIn(p), { maxLength: 5 }))], RUNS)(
     'fromRuns sets exactly the runs given, in any order and overlapping',
     ([pages, rs]) => {
-      const bm = right(
-        bitmap.fromRuns(
-          pages,
-          rs.map(([start, end]) => ({ start, end })),
-        ),
-      )
+      const bm = right(bitmap.fromRuns(pages)(rs.map(([start, end]) => ({ start, end }))))
       const model = new Set<number>()
       for (const [a, b] of rs) for (let p = a; p < b; p++) model.add(p)
       agrees(bm, model)
@@ -144,7 +148,7 @@ describe('page bitmap constructors', () => {
         expect(E.isLeft(e) && e.left._tag).toBe('InvalidPageCount')
         expect(E.isLeft(bitmap.full(bad))).toBe(true)
       }
-      const fp = bitmap.fromPages(pages, [bad])
+      const fp = bitmap.fromPages(pages)([bad])
       if (!(Number.isInteger(bad) && bad >= 0 && bad < pages))
         expect(E.isLeft(fp) && fp.left._tag).toBe('PageOutOfRange')
     },
@@ -207,12 +211,12 @@ describe('ranges (properties)', () => {
     ] as const) {
       const valid = Number.isInteger(a) && Number.isInteger(b) && 0 <= a && a <= b && b <= pages
       for (const r of [
-        bitmap.setRange(a, b)(bm),
-        bitmap.clearRange(a, b)(bm),
-        bitmap.countRange(a, b)(bm),
-        bitmap.testAny(a, b)(bm),
-        bitmap.testAll(a, b)(bm),
-        bitmap.slice(a, b)(bm),
+        bitmap.setRange(P(a), P(b))(bm),
+        bitmap.clearRange(P(a), P(b))(bm),
+        bitmap.countRange(P(a), P(b))(bm),
+        bitmap.testAny(P(a), P(b))(bm),
+        bitmap.testAll(P(a), P(b))(bm),
+        bitmap.slice(P(a), P(b))(bm),
       ]) {
         expect(E.isLeft(r)).toBe(!valid)
         if (E.isLeft(r)) expect(r.left).toMatchObject({ _tag: 'PageRangeOutOfBounds', pages })
@@ -227,7 +231,7 @@ describe('searching (properties)', () => {
       withPages((p) =>
         fc.tuple(
           arbBitmap(p),
-          fc.oneof(pageIn(p), badNumber(p), fc.double({ min: -10, max: p + 10 })),
+          fc.oneof(pageIn(p), badNumber(p), fc.double({ min: -10, max: p + 10 }).map(P)),
         ),
       ),
     ],
@@ -249,7 +253,7 @@ describe('searching (properties)', () => {
       withPages((p) =>
         fc.tuple(
           arbBitmap(p),
-          fc.array(fc.oneof(pageIn(p), badNumber(p), fc.double({ min: -10, max: p + 10 })), {
+          fc.array(fc.oneof(pageIn(p), badNumber(p), fc.double({ min: -10, max: p + 10 }).map(P)), {
             maxLength: 20,
           }),
         ),
@@ -269,7 +273,7 @@ describe('searching (properties)', () => {
       }
       // the migration loop: find(0), then find(page + 1) until the page count
       const walked: number[] = []
-      for (let p = find(0); p < pages; p = find(p + 1)) walked.push(p)
+      for (let p = find(P(0)); p < pages; p = find(P(p + 1))) walked.push(p)
       expect(walked).toEqual(want)
     },
   )
@@ -316,7 +320,7 @@ describe('combining (properties)', () => {
       expect(bitmap.equals(y.bm)(x.bm)).toBe(same)
       expect(bitmap.Eq.equals(x.bm, y.bm)).toBe(same)
       // the same pages reached another way are equal
-      const again = right(bitmap.fromPages(x.bm.pages, sorted(x.model).reverse()))
+      const again = right(bitmap.fromPages(x.bm.pages)(sorted(x.model).reverse().map(P)))
       expect(bitmap.Eq.equals(x.bm, again)).toBe(true)
     },
   )
@@ -325,13 +329,16 @@ describe('combining (properties)', () => {
 // --- sequences of random operations against the model
 
 type Op =
-  | { readonly kind: 'set' | 'clear'; readonly page: number }
-  | { readonly kind: 'setRange' | 'clearRange'; readonly start: number; readonly end: number }
-  | { readonly kind: 'union' | 'intersection' | 'difference'; readonly pages: readonly number[] }
+  | { readonly kind: 'set' | 'clear'; readonly page: PageIndex }
+  | { readonly kind: 'setRange' | 'clearRange'; readonly start: PageIndex; readonly end: PageIndex }
+  | {
+      readonly kind: 'union' | 'intersection' | 'difference'
+      readonly pages: readonly PageIndex[]
+    }
   | {
       readonly kind: 'setSlice'
-      readonly offset: number
-      readonly of: readonly number[]
+      readonly offset: PageIndex
+      readonly of: readonly PageIndex[]
       readonly size: number
     }
 
@@ -372,7 +379,7 @@ const arbOp = (pages: number, badWeight = 3): fc.Arbitrary<Op> =>
           kind: 'setSlice' as const,
           offset,
           size: end - offset,
-          of: of.filter((p) => p < end - offset),
+          of: of.filter((p) => p < end - offset).map(P),
         })),
     },
   )
@@ -394,7 +401,7 @@ const step = (bm: PageBitmap, model: Set<number>, op: Op): PageBitmap => {
     case 'setRange':
     case 'clearRange': {
       const r = (op.kind === 'setRange' ? bitmap.setRange : bitmap.clearRange)(op.start, op.end)(bm)
-      for (let p = op.start; p < op.end; p++) {
+      for (let p: number = op.start; p < op.end; p++) {
         if (op.kind === 'setRange') model.add(p)
         else model.delete(p)
       }
@@ -403,8 +410,8 @@ const step = (bm: PageBitmap, model: Set<number>, op: Op): PageBitmap => {
     case 'union':
     case 'intersection':
     case 'difference': {
-      const other = right(bitmap.fromPages(pages, op.pages))
-      const theirs = new Set(op.pages)
+      const other = right(bitmap.fromPages(pages)(op.pages))
+      const theirs = new Set<number>(op.pages)
       const r = right(bitmap[op.kind](other)(bm))
       for (const p of [...model]) {
         if (op.kind === 'intersection' && !theirs.has(p)) model.delete(p)
@@ -414,7 +421,7 @@ const step = (bm: PageBitmap, model: Set<number>, op: Op): PageBitmap => {
       return r
     }
     case 'setSlice': {
-      const src = right(bitmap.fromPages(op.size, op.of))
+      const src = right(bitmap.fromPages(op.size)(op.of))
       const r = right(bitmap.setSlice(op.offset, src)(bm))
       for (let p = op.offset; p < op.offset + op.size; p++) model.delete(p)
       for (const p of op.of) model.add(op.offset + p)
@@ -443,9 +450,9 @@ describe('sequences of operations (model-based)', () => {
   test.prop([withPages((p) => fc.array(arbOp(p, 1), { minLength: 1, maxLength: 20 }))], RUNS)(
     'withMutations gives what the same updates one by one give, and changes nothing else',
     ([pages, ops]) => {
-      const start = right(bitmap.fromPages(pages, pages > 0 ? [0, pages - 1] : []))
+      const start = right(bitmap.fromPages(pages)(pages > 0 ? [P(0), P(pages - 1)] : []))
       const before = bitmap.toPages(start)
-      const model = new Set(before)
+      const model = new Set<number>(before)
       const single = ops.filter(
         (o) =>
           o.kind !== 'union' &&
@@ -479,8 +486,8 @@ describe('sequences of operations (model-based)', () => {
       expect(bitmap.Eq.equals(result, one)).toBe(true)
       // the handle is dead once the batch is over
       if (pages > 0) {
-        leaked?.clearRange(0, pages)
-        leaked?.set(0)
+        leaked?.clearRange(P(0), P(pages))
+        leaked?.set(P(0))
       }
       agrees(result, model)
       expect(bitmap.toPages(start)).toEqual(before)
@@ -492,16 +499,16 @@ describe('page bitmap edge cases', () => {
   it('handles page 0, the last page and every boundary of a 2^18 + 5-page bitmap', () => {
     const pages = 2 ** 18 + 5
     const edges = [0, 31, 32, 63, 64, 2047, 2048, 16383, 16384, 131071, 131072, pages - 1]
-    const bm = right(bitmap.fromPages(pages, edges))
+    const bm = right(bitmap.fromPages(pages)(edges.map(P)))
     agrees(bm, new Set(edges))
-    expect(E.isLeft(bitmap.set(pages)(bm))).toBe(true)
-    const all = right(bitmap.setRange(0, pages)(bm))
+    expect(E.isLeft(bitmap.set(P(pages))(bm))).toBe(true)
+    const all = right(bitmap.setRange(P(0), P(pages))(bm))
     expect(bitmap.count(all)).toBe(pages)
     checkTree(all)
-    expect(pipe(all, bitmap.clear(pages - 1), E.map(bitmap.nextClear(0)))).toEqual(
+    expect(pipe(all, bitmap.clear(P(pages - 1)), E.map(bitmap.nextClear(P(0))))).toEqual(
       E.right(O.some(pages - 1)),
     )
-    expect(pipe(all, bitmap.clearRange(131071, 131073), E.map(bitmap.runs))).toEqual(
+    expect(pipe(all, bitmap.clearRange(P(131071), P(131073)), E.map(bitmap.runs))).toEqual(
       E.right([
         { start: 0, end: 131071 },
         { start: 131073, end: pages },
@@ -514,14 +521,15 @@ describe('page bitmap edge cases', () => {
     expect(bitmap.isEmpty(z) && bitmap.isFull(z)).toBe(true)
     expect(bitmap.toPages(z)).toEqual([])
     expect(bitmap.runs(z)).toEqual([])
-    expect(bitmap.nextSet(0)(z)).toEqual(O.none)
-    expect(bitmap.nextClear(0)(z)).toEqual(O.none)
-    expect(E.isLeft(bitmap.test(0)(z))).toBe(true)
-    expect(bitmap.setRange(0, 0)(z)).toEqual(E.right(z))
-    expect(bitmap.countRange(0, 0)(z)).toEqual(E.right(0))
-    expect(bitmap.testAll(0, 0)(z)).toEqual(E.right(true))
-    expect(bitmap.testAny(0, 0)(z)).toEqual(E.right(false))
-    expect(E.map(bitmap.count)(bitmap.slice(0, 0)(z))).toEqual(E.right(0))
+    const zero = P(0)
+    expect(bitmap.nextSet(zero)(z)).toEqual(O.none)
+    expect(bitmap.nextClear(zero)(z)).toEqual(O.none)
+    expect(E.isLeft(bitmap.test(zero)(z))).toBe(true)
+    expect(bitmap.setRange(zero, zero)(z)).toEqual(E.right(z))
+    expect(bitmap.countRange(zero, zero)(z)).toEqual(E.right(0))
+    expect(bitmap.testAll(zero, zero)(z)).toEqual(E.right(true))
+    expect(bitmap.testAny(zero, zero)(z)).toEqual(E.right(false))
+    expect(E.map(bitmap.count)(bitmap.slice(zero, zero)(z))).toEqual(E.right(0))
     expect(bitmap.toLeWords(z)).toEqual(E.right(new BigUint64Array(0)))
     expect(E.map(bitmap.toPages)(bitmap.full(0))).toEqual(E.right([]))
   })
@@ -530,11 +538,11 @@ describe('page bitmap edge cases', () => {
     const f = right(bitmap.full(max))
     expect(bitmap.count(f)).toBe(max)
     expect(bitmap.runs(f)).toEqual([{ start: 0, end: max }])
-    const holed = right(pipe(f, bitmap.clear(max - 1), E.chain(bitmap.clear(2 ** 40 + 3))))
+    const holed = right(pipe(f, bitmap.clear(P(max - 1)), E.chain(bitmap.clear(P(2 ** 40 + 3)))))
     expect(bitmap.count(holed)).toBe(max - 2)
-    expect(bitmap.nextClear(0)(holed)).toEqual(O.some(2 ** 40 + 3))
-    expect(bitmap.nextClear(2 ** 40 + 4)(holed)).toEqual(O.some(max - 1))
-    expect(bitmap.countRange(2 ** 40, 2 ** 41)(holed)).toEqual(E.right(2 ** 40 - 1))
+    expect(bitmap.nextClear(P(0))(holed)).toEqual(O.some(2 ** 40 + 3))
+    expect(bitmap.nextClear(P(2 ** 40 + 4))(holed)).toEqual(O.some(max - 1))
+    expect(bitmap.countRange(P(2 ** 40), P(2 ** 41))(holed)).toEqual(E.right(2 ** 40 - 1))
     expect(E.isLeft(bitmap.empty(max + 1))).toBe(true)
     expect(E.isLeft(bitmap.toLeWords(f))).toBe(true)
   })

@@ -9,6 +9,7 @@
 import { afterEach, describe, expect } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
 import { either as E, option as O } from 'fp-ts'
+import { PageIndex } from '../../src/addresses/kinds.js'
 import * as bitmap from '../../src/bitmap/index.js'
 import type { PageBitmap } from '../../src/bitmap/index.js'
 import { forceJs, usingWasm } from '../../src/bitmap/kernels.js'
@@ -22,6 +23,7 @@ const right = <A>(e: E.Either<{ message: string }, A>): A => {
 
 /** Pages under a run: 131072. */
 const RUN_PAGES = span(RUN_HEIGHT)
+const P = PageIndex.unsafe
 
 /** A fixed pseudo-random sequence (xorshift32) from a seed. */
 const xorshift = (seed: number) => {
@@ -128,7 +130,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 /** Applies `op` to the bitmap and to the model. */
 const apply = (bm: PageBitmap, m: Uint32Array, op: Op): PageBitmap => {
   const pages = bm.pages
-  const pageAt = (f: number): number => Math.min(pages - 1, Math.floor(f * pages))
+  const pageAt = (f: number): PageIndex => P(Math.min(pages - 1, Math.floor(f * pages)))
   switch (op.op) {
     case 'set':
     case 'clear': {
@@ -139,16 +141,18 @@ const apply = (bm: PageBitmap, m: Uint32Array, op: Op): PageBitmap => {
     case 'setRange':
     case 'clearRange': {
       const a = pageAt(op.at)
-      const b = Math.min(pages, a + op.len)
-      for (let p = a; p < b; p++) put(m, p, op.op === 'setRange')
+      const b = P(Math.min(pages, a + op.len))
+      for (let p: number = a; p < b; p++) put(m, p, op.op === 'setRange')
       return right(bitmap[op.op](a, b)(bm))
     }
     case 'fold': {
       const n = Math.min(op.len, pages)
-      const base = Math.min(pages - n, pageAt(op.at))
+      const base = P(Math.min(pages - n, pageAt(op.at)))
       const log = makeLog(n, op.seed, op.kinds)
       modelFold(m, log, base, n)
-      return right(bitmap.foldLeBitmap(new BigUint64Array(log.buffer), base, n)(bm))
+      return right(
+        bitmap.foldLeBitmap({ words: new BigUint64Array(log.buffer), base, pages: n })(bm),
+      )
     }
     case 'union':
     case 'intersection':
@@ -165,8 +169,8 @@ const apply = (bm: PageBitmap, m: Uint32Array, op: Op): PageBitmap => {
     case 'setSlice': {
       const a = pageAt(op.at)
       const n = Math.min(op.len, pages - a)
-      const to = Math.min(pages - n, pageAt(op.to))
-      const src = right(bitmap.slice(a, a + n)(bm))
+      const to = P(Math.min(pages - n, pageAt(op.to)))
+      const src = right(bitmap.slice(a, P(a + n))(bm))
       const vals = Array.from({ length: n }, (_, i) => has(m, a + i))
       // the slice itself: well formed (nothing set past its end) and the model's pages
       checkTree(src)
@@ -199,7 +203,7 @@ const agree = (bm: PageBitmap, m: Uint32Array, rnd: () => number): void => {
   let expected = 0
   let walked = 0
   while (expected < pages && !has(m, expected)) expected++
-  for (let p = find(0); p < pages; p = find(p + 1)) {
+  for (let p = find(P(0)); p < pages; p = find(P(p + 1))) {
     if (p !== expected) expect(p).toBe(expected)
     walked++
     expected++
@@ -207,10 +211,10 @@ const agree = (bm: PageBitmap, m: Uint32Array, rnd: () => number): void => {
   }
   expect(walked).toBe(n)
   for (let k = 0; k < 8; k++) {
-    const from = rnd() % pages
-    let s = from
+    const from = P(rnd() % pages)
+    let s: number = from
     while (s < pages && !has(m, s)) s++
-    let c = from
+    let c: number = from
     while (c < pages && has(m, c)) c++
     expect(bitmap.nextSet(from)(bm)).toEqual(s < pages ? O.some(s) : O.none)
     // the same finder after the walk: calls out of order, backwards and forwards
@@ -218,12 +222,12 @@ const agree = (bm: PageBitmap, m: Uint32Array, rnd: () => number): void => {
     if (s < pages) {
       let s2 = s + 1
       while (s2 < pages && !has(m, s2)) s2++
-      expect(find(s + 1)).toBe(Math.min(s2, pages))
+      expect(find(P(s + 1))).toBe(Math.min(s2, pages))
     }
     expect(bitmap.nextClear(from)(bm)).toEqual(c < pages ? O.some(c) : O.none)
-    const to = Math.min(pages, from + (rnd() % (2 * RUN_PAGES)))
+    const to = P(Math.min(pages, from + (rnd() % (2 * RUN_PAGES))))
     let inRange = 0
-    for (let p = from; p < to; p++) if (has(m, p)) inRange++
+    for (let p: number = from; p < to; p++) if (has(m, p)) inRange++
     expect(bitmap.countRange(from, to)(bm)).toEqual(E.right(inRange))
     expect(bitmap.testAny(from, to)(bm)).toEqual(E.right(inRange > 0))
     expect(bitmap.testAll(from, to)(bm)).toEqual(E.right(inRange === to - from))
@@ -261,7 +265,9 @@ const run = ({ pages, seed, kinds, ops }: Scenario): void => {
   const log = makeLog(pages, seed, kinds)
   modelFold(m, log, 0, pages)
   const first = right(
-    bitmap.foldLeBitmap(new BigUint64Array(log.buffer), 0, pages)(right(bitmap.empty(pages))),
+    bitmap.foldLeBitmap({ words: new BigUint64Array(log.buffer), base: P(0), pages })(
+      right(bitmap.empty(pages)),
+    ),
   )
   const firstModel = m.slice()
   const rnd = xorshift(seed ^ 0x5bd1e995)

@@ -4,10 +4,13 @@ import { describe, expect, it } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
 import { either as E } from 'fp-ts'
 import { pipe } from 'fp-ts/lib/function.js'
+import { PageIndex } from '../../src/addresses/kinds.js'
 import * as bitmap from '../../src/bitmap/index.js'
 import type { PageBitmap } from '../../src/bitmap/index.js'
 
 const RUNS = { numRuns: 1000 }
+/** A number as a page, unchecked: the bitmap functions check it against the bitmap. */
+const P = PageIndex.unsafe
 
 const right = <A>(e: E.Either<{ message: string }, A>): A => {
   if (E.isLeft(e)) throw new Error(e.left.message)
@@ -27,22 +30,27 @@ const arbBitmap = (pages: number): fc.Arbitrary<{ bm: PageBitmap; model: Set<num
     )
     .map(([ps, rs]) => {
       const model = new Set(pages === 0 ? [] : ps)
-      const runs = rs.map(([start, n]) => ({ start, end: Math.min(pages, start + n) }))
-      for (const r of runs) for (let p = r.start; p < r.end; p++) model.add(p)
+      const runs = rs.map(([start, n]) => ({ start: P(start), end: P(Math.min(pages, start + n)) }))
+      for (const r of runs) for (let p: number = r.start; p < r.end; p++) model.add(p)
       const bm = right(
-        bitmap.fromRuns(pages, [...runs, ...[...model].map((p) => ({ start: p, end: p + 1 }))]),
+        bitmap.fromRuns(pages)([
+          ...runs,
+          ...[...model].map((p) => ({ start: P(p), end: P(p + 1) })),
+        ]),
       )
       return { bm, model }
     })
 
 /** A point in `[0, pages]`, often on a leaf or word boundary. */
-const pointIn = (pages: number): fc.Arbitrary<number> =>
-  fc.oneof(
-    fc.nat(pages),
-    fc.nat(Math.floor(pages / 2048)).map((k) => k * 2048),
-    fc.nat(Math.floor(pages / 64)).map((k) => k * 64),
-    fc.constantFrom(0, pages),
-  )
+const pointIn = (pages: number): fc.Arbitrary<PageIndex> =>
+  fc
+    .oneof(
+      fc.nat(pages),
+      fc.nat(Math.floor(pages / 2048)).map((k) => k * 2048),
+      fc.nat(Math.floor(pages / 64)).map((k) => k * 64),
+      fc.constantFrom(0, pages),
+    )
+    .map(P)
 
 describe('slice and setSlice (properties)', () => {
   test.prop(
@@ -52,7 +60,7 @@ describe('slice and setSlice (properties)', () => {
           arbBitmap(p),
           fc
             .tuple(pointIn(p), pointIn(p))
-            .map(([a, b]): [number, number] => (a <= b ? [a, b] : [b, a])),
+            .map(([a, b]): [PageIndex, PageIndex] => (a <= b ? [a, b] : [b, a])),
         ),
       ),
     ],
@@ -101,10 +109,10 @@ describe('slice and setSlice (properties)', () => {
   )('a source that does not fit, or a bad offset, is PageRangeOutOfBounds', (pages, extra, bad) => {
     const dst = right(bitmap.empty(pages))
     const big = right(bitmap.empty(pages + extra))
-    const r = bitmap.setSlice(0, big)(dst)
+    const r = bitmap.setSlice(P(0), big)(dst)
     expect(E.isLeft(r) && r.left._tag).toBe('PageRangeOutOfBounds')
     const small = right(bitmap.empty(0))
-    const s = bitmap.setSlice(bad, small)(dst)
+    const s = bitmap.setSlice(P(bad), small)(dst)
     expect(E.isRight(s)).toBe(Number.isInteger(bad) && bad >= 0 && bad <= pages)
   })
 })
@@ -115,22 +123,22 @@ describe('slices share storage', () => {
       pipe(
         bitmap.empty(2 ** 24),
         E.chain(
-          bitmap.foldLeBitmap(
-            BigUint64Array.from(
+          bitmap.foldLeBitmap({
+            words: BigUint64Array.from(
               { length: 2 ** 16 },
               (_, i) => (BigInt(i) * 0x9e3779b97f4a7c15n) & ((1n << 64n) - 1n),
             ),
-            2 ** 20,
-          ),
+            base: P(2 ** 20),
+          }),
         ),
       ),
     )
     const before = bitmap.retainedBytes([bm])
-    const s = right(bitmap.slice(2 ** 20, 2 ** 20 + 2 ** 22)(bm))
+    const s = right(bitmap.slice(P(2 ** 20), P(2 ** 20 + 2 ** 22))(bm))
     expect(bitmap.count(s)).toBe(bitmap.count(bm))
     // only the slice's own inner nodes are new
     expect(bitmap.retainedBytes([bm, s]) - before).toBeLessThan(before / 20)
-    const back = right(bitmap.setSlice(2 ** 20, s)(right(bitmap.empty(2 ** 24))))
+    const back = right(bitmap.setSlice(P(2 ** 20), s)(right(bitmap.empty(2 ** 24))))
     expect(bitmap.Eq.equals(back, bm)).toBe(true)
     expect(bitmap.retainedBytes([bm, s, back]) - before).toBeLessThan(before / 10)
   })
@@ -189,7 +197,7 @@ describe('page granularity (properties)', () => {
     },
   )
   it('a 2 MiB-page RAMBlock dirties whole 512-page granules', () => {
-    const block = right(bitmap.fromPages(4096, [0, 513, 4095]))
+    const block = right(bitmap.fromPages(4096)([P(0), P(513), P(4095)]))
     expect(pipe(block, bitmap.roundToGranule(512), E.map(bitmap.runs))).toEqual(
       E.right([
         { start: 0, end: 1024 },

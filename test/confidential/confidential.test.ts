@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
 import { either as E } from 'fp-ts'
 import { pipe } from 'fp-ts/lib/function.js'
-import { mtree, translate, ramblock } from '../../src/index.js'
+import { mtree, page, translate, ramblock } from '../../src/index.js'
 import * as confidential from '../../src/confidential/index.js'
 import * as migration from '../../src/migration/index.js'
 import type { Gpa, RamAddr } from '../../src/addresses/kinds.js'
@@ -299,7 +299,7 @@ describe('migration page classes', () => {
         constant,
       }),
     )
-    const mb = right(migration.bitmap.start(l))
+    const mb = right(migration.bitmap.start()(l))
     const pass = right(confidential.classify.precopyPass(c)(mb))
     // Reference, page by page.
     const enc: number[] = []
@@ -322,7 +322,7 @@ describe('migration page classes', () => {
     expect(migration.bitmap.remaining(pass.bitmap)).toBe(0)
     expect(mem0.offset > 0n && mh.offset > 0n).toBe(true)
     // The helper's pages never count as dirty-trackable guest memory.
-    expect(confidential.classify.classOf(Number(mh.offset >> 12n))(c)).toEqual({
+    expect(confidential.classify.classOf(page.indexOf(page.PAGE_4K)(mh.offset))(c)).toEqual({
       _tag: 'Skip',
       reason: 'helper',
     })

@@ -105,7 +105,7 @@ for (const s of kvmScenarios) {
           .used(tables[n] as SlotTable)
           .map(({ gpa, size, flags, ramAddr }) => ({ gpa, size, flags, ramAddr }))
           .sort((a, b) => (a.gpa < b.gpa ? -1 : 1))
-        expect(show(slotsOf(mapOf(s, n)))).toEqual(show(qemu))
+        expect(show(slotsOf()(mapOf(s, n)))).toEqual(show(qemu))
       })
       if (n > 0)
         it(`${stateId(n)}: the model's calls for step ${n} are QEMU's, slot ids included (ii)`, () => {

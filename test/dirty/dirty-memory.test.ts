@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
 import { either as E } from 'fp-ts'
+import { PageIndex, RamAddr, Size } from '../../src/addresses/kinds.js'
 import * as memory from '../../src/dirty/dirty-memory.js'
 
 const must = <A>(r: E.Either<{ message: string }, A>): A => {
@@ -8,6 +9,8 @@ const must = <A>(r: E.Either<{ message: string }, A>): A => {
   return r.right
 }
 const PAGES = 4096
+const R = RamAddr.unsafe
+const S = Size.unsafe
 
 describe('set_dirty_lebitmap (properties)', () => {
   test.prop(
@@ -24,11 +27,15 @@ describe('set_dirty_lebitmap (properties)', () => {
       const hostPages = words.length * 64 - (startPage % 7)
       const start = BigInt(startPage) << 12n
       fc.pre(startPage + hostPages * ratio <= PAGES)
+      const dm = must(memory.init(PAGES))
       const got = must(
-        memory.setDirtyLebitmap(BigUint64Array.from(words), start, hostPages, {
+        memory.setDirtyLebitmap({
+          words: BigUint64Array.from(words),
+          base: memory.pageOf(RamAddr.unsafe(start))(dm),
+          pages: hostPages,
           hostPageRatio: ratio,
           globalDirtyLog: global,
-        })(must(memory.init(PAGES))),
+        })(dm),
       )
       let want = must(memory.init(PAGES))
       const mask = 0b001 | (global ? 0b100 : 0)
@@ -36,8 +43,8 @@ describe('set_dirty_lebitmap (properties)', () => {
         if (((words[i >> 6] ?? 0n) >> BigInt(i & 63)) & 1n)
           want = must(
             memory.setDirtyRange(
-              start + (BigInt(i * ratio) << 12n),
-              BigInt(ratio) << 12n,
+              RamAddr.unsafe(start + (BigInt(i * ratio) << 12n)),
+              Size.unsafe(BigInt(ratio) << 12n),
               mask,
             )(want),
           )
@@ -50,18 +57,43 @@ describe('set_dirty_lebitmap (properties)', () => {
 
 describe('dirty memory', () => {
   it('widens byte ranges to whole target pages and test-and-clears one client', () => {
-    const dm = must(memory.setDirtyRange(0x1fffn, 2n, 0b111)(must(memory.init(16))))
+    const dm = must(memory.setDirtyRange(R(0x1fffn), S(2n), 0b111)(must(memory.init(16))))
     expect(memory.dirtyPages(0)(dm)).toEqual([1, 2])
-    const r = must(memory.testAndClear(0x2000n, 0x1000n, 2)(dm))
+    const r = must(memory.testAndClear(R(0x2000n), S(0x1000n), 2)(dm))
     expect(r.wasDirty).toBe(true)
     expect(memory.dirtyPages(2)(r.memory)).toEqual([1])
     expect(memory.dirtyPages(0)(r.memory)).toEqual([1, 2])
-    expect(must(memory.getDirty(0x3000n, 0x1000n, 2)(r.memory))).toBe(false)
+    expect(must(memory.getDirty(R(0x3000n), S(0x1000n), 2)(r.memory))).toBe(false)
   })
   it('grows without losing bits and refuses ranges past its end', () => {
-    const dm = must(memory.setDirtyRange(0xf000n, 0x1000n, 0b100)(must(memory.init(16))))
+    const dm = must(memory.setDirtyRange(R(0xf000n), S(0x1000n), 0b100)(must(memory.init(16))))
     const big = must(memory.extend(1024)(dm))
     expect(memory.dirtyPages(2)(big)).toEqual([15])
-    expect(E.isLeft(memory.setDirtyRange(0x10000n, 0x1000n, 0b100)(dm))).toBe(true)
+    expect(E.isLeft(memory.setDirtyRange(R(0x10000n), S(0x1000n), 0b100)(dm))).toBe(true)
+  })
+  it('takes pages as QEMU does: the page of start to the page-aligned end', () => {
+    const dm = must(memory.init(16))
+    const pagesOf = (start: bigint, length: bigint) => memory.pagesOf(R(start), S(length))(dm)
+    expect(pagesOf(0x1fffn, 2n)).toEqual({ start: 1, end: 3 })
+    expect(pagesOf(0x1000n, 0x1000n)).toEqual({ start: 1, end: 2 })
+    // a length of 0: no page from an aligned start, the page of an unaligned one
+    expect(pagesOf(0x1000n, 0n)).toEqual({ start: 1, end: 1 })
+    expect(pagesOf(0x1001n, 0n)).toEqual({ start: 1, end: 2 })
+    expect(memory.pageOf(R(0x1fffn))(dm)).toBe(1)
+    const big = must(memory.init(16, 21)) // 2 MiB target pages
+    expect(memory.pagesOf(R(0x1fffffn), S(2n))(big)).toEqual({ start: 0, end: 2 })
+  })
+  it("folds a log in bitmap.foldLeBitmap's convention, its length by default all its bits", () => {
+    const dm = must(memory.init(256))
+    const words = BigUint64Array.of(1n, 1n << 63n)
+    const all = must(memory.setDirtyLebitmap({ words, base: PageIndex.unsafe(64) })(dm))
+    expect(memory.dirtyPages(0)(all)).toEqual([64, 191])
+    expect(memory.dirtyPages(2)(all)).toEqual([]) // MIGRATION only with global logging
+    const some = must(memory.setDirtyLebitmap({ words, base: PageIndex.unsafe(64), pages: 64 })(dm))
+    expect(memory.dirtyPages(0)(some)).toEqual([64])
+    const huge = memory.setDirtyLebitmap({ words, base: PageIndex.unsafe(64), hostPageRatio: 2 })(
+      dm,
+    )
+    expect(E.isLeft(huge)).toBe(true) // 128 host pages of 2 target pages from 64: past 256
   })
 })

@@ -102,7 +102,7 @@ const modes: ReadonlyArray<LogMode> = [
 // every page, as migration's first pass does) and reuse it
 const starts = modes.map(
   (mode) =>
-    must(tracker.migrationRound(must(tracker.start(base, ramList, { mode, vcpus: 2 })))).tracker,
+    must(tracker.migrationRound()(must(tracker.start({ mode, vcpus: 2 })(base, ramList)))).tracker,
 )
 
 interface World {
@@ -190,7 +190,7 @@ describe('dirty tracking never loses a page (model-based)', () => {
       }
       const round = (): void => {
         finishSplitRound()
-        const r = must(tracker.migrationRound(tr, clearBmapShift))
+        const r = must(tracker.migrationRound(clearBmapShift)(tr))
         tr = r.tracker
         pendingChunks = []
         check(r.pages)
@@ -202,7 +202,7 @@ describe('dirty tracking never loses a page (model-based)', () => {
           const page = Number(x._tag === 'Ram' ? x.ramAddr >> 12n : -1n)
           if (x._tag === 'Ram' && !x.readonly && toSend.get(chunkOf(page))?.has(page) !== true)
             written.add(page)
-          tr = must(tracker.guestWrite(c.vcpu, gpa)(tr))
+          tr = must(tracker.guestWrite(c.vcpu, Gpa.unsafe(gpa))(tr))
         } else if (c.op === 'sync') tr = must(tracker.logSync(tr))
         else if (c.op === 'round') round()
         else if (c.op === 'msync') {

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
 import { either as E } from 'fp-ts'
+import { PageIndex } from '../../src/addresses/kinds.js'
 import * as kernel from '../../src/kvm/kernel-dirty.js'
 import type { KernelDirty } from '../../src/kvm/kernel-dirty.js'
 
 const PAGES = 200 // not a multiple of 64, to exercise the slot end
+/** A number as a page, unchecked: the kernel refuses pages past the slot's end. */
+const P = PageIndex.unsafe
 const slotOp = (slot: number, flags = 1) => ({
   slot,
   flags,
@@ -19,7 +22,7 @@ const pagesOf = (words: BigUint64Array): number[] => {
   })
   return out
 }
-const writes = fc.array(fc.tuple(fc.nat(1), fc.integer({ min: -2, max: PAGES + 2 })), {
+const writes = fc.array(fc.tuple(fc.nat(1), fc.integer({ min: -2, max: PAGES + 2 }).map(P)), {
   maxLength: 300,
 })
 
@@ -61,7 +64,7 @@ describe('KVM bitmap-mode dirty log (properties)', () => {
       const first = firstChunk * 64
       const num = Math.min(chunks * 64, PAGES - first)
       const all = BigUint64Array.from({ length: 4 }, () => (1n << 64n) - 1n)
-      const cleared = kernel.clearDirtyLog(0, first, num, all)(k)
+      const cleared = kernel.clearDirtyLog(0, { words: all, base: P(first), pages: num })(k)
       if (first > PAGES) return
       if (E.isLeft(cleared)) throw new Error(cleared.left.message)
       const after = kernel.getDirtyLog(0)(cleared.right)
@@ -76,17 +79,24 @@ describe('KVM bitmap-mode dirty log (properties)', () => {
       kernel.init({ kind: 'bitmap', manualProtect: true, initiallySet: true }),
     )
     const ones = BigUint64Array.of((1n << 64n) - 1n)
-    expect(pipeTag(kernel.clearDirtyLog(0, 1, 64, ones)(k))).toBe('EINVAL')
-    expect(pipeTag(kernel.clearDirtyLog(0, 0, 63, ones)(k))).toBe('EINVAL')
-    expect(pipeTag(kernel.clearDirtyLog(0, 192, 8, ones)(k))).toBe('ok') // reaches the slot end
-    expect(pipeTag(kernel.clearDirtyLog(5, 0, 64, ones)(k))).toBe('ENOENT')
+    const clear = (slot: number, base: number, pages: number) =>
+      kernel.clearDirtyLog(slot, { words: ones, base: P(base), pages })(k)
+    expect(pipeTag(clear(0, 1, 64))).toBe('EINVAL')
+    expect(pipeTag(clear(0, 0, 63))).toBe('EINVAL')
+    expect(pipeTag(clear(0, 192, 8))).toBe('ok') // reaches the slot end
+    expect(pipeTag(clear(5, 0, 64))).toBe('ENOENT')
+    // without a page count, every bit of the words: 64 pages
+    expect(pipeTag(kernel.clearDirtyLog(0, { words: ones, base: P(0) })(k))).toBe('ok')
+    expect(pipeTag(kernel.clearDirtyLog(0, { words: ones, base: P(192) })(k))).toBe('EINVAL')
     // INITIALLY_SET: a new logging slot reports every page dirty
     const got = kernel.getDirtyLog(0)(k)
     expect(E.isRight(got) && pagesOf(got.right.bitmap).length).toBe(PAGES)
     k = kernel.setUserMemoryRegion(slotOp(0))(
       kernel.init({ kind: 'bitmap', manualProtect: false, initiallySet: false }),
     )
-    expect(pipeTag(kernel.clearDirtyLog(0, 0, 64, ones)(k))).toBe('EINVAL')
+    expect(pipeTag(kernel.clearDirtyLog(0, { words: ones, base: P(0), pages: 64 })(k))).toBe(
+      'EINVAL',
+    )
   })
 })
 
@@ -130,9 +140,9 @@ describe('KVM dirty ring (properties)', () => {
   )
   it('stops at the first entry not yet DIRTY and keeps deleted slots out of later resets', () => {
     let k = kernel.setUserMemoryRegion(slotOp(3))(kernel.init(mode, 1))
-    k = kernel.guestWrite(0, 3, 5)(k).kernel
-    k = kernel.guestWrite(0, 3, 5)(k).kernel // already reported: no second entry
-    k = kernel.guestWrite(0, 3, 6)(k).kernel
+    k = kernel.guestWrite(0, 3, P(5))(k).kernel
+    k = kernel.guestWrite(0, 3, P(5))(k).kernel // already reported: no second entry
+    k = kernel.guestWrite(0, 3, P(6))(k).kernel
     const h = kernel.harvest(0)(k)
     expect(h.entries).toEqual([
       { flags: kernel.KVM_DIRTY_GFN_F_DIRTY, slot: 3, offset: 5 },

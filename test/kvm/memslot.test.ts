@@ -34,12 +34,12 @@ const range = (start: bigint, end: bigint, offsetInRegion = 0n): FlatRange => ({
 
 describe('which sections get KVM slots (kvm_set_phys_mem)', () => {
   it('slots RAM, read-only ROM and romd devices; never I/O or a ROM device in MMIO mode', () => {
-    expect(wantsSlot(region())).toBe(true)
-    expect(wantsSlot(region({ kind: 'io' }))).toBe(false)
-    expect(wantsSlot(region({ kind: 'romDevice', romd: true }))).toBe(true)
-    expect(wantsSlot(region({ kind: 'romDevice', romd: false }))).toBe(false)
-    expect(wantsSlot(region({ kind: 'romDevice', romd: true }), { readonlyMem: false })).toBe(false)
-    expect(slotsOfRange(range(0n, 0x1000n), region({ readonly: true }), 0n)[0]?.flags).toBe(
+    expect(wantsSlot()(region())).toBe(true)
+    expect(wantsSlot()(region({ kind: 'io' }))).toBe(false)
+    expect(wantsSlot()(region({ kind: 'romDevice', romd: true }))).toBe(true)
+    expect(wantsSlot()(region({ kind: 'romDevice', romd: false }))).toBe(false)
+    expect(wantsSlot({ readonlyMem: false })(region({ kind: 'romDevice', romd: true }))).toBe(false)
+    expect(slotsOfRange(region({ readonly: true }), 0n)(range(0n, 0x1000n))[0]?.flags).toBe(
       KVM_MEM_READONLY,
     )
   })
@@ -63,11 +63,10 @@ describe('slot geometry (properties)', () => {
     (start, size, max) => {
       const r = range(start, start + size, 0x5000n)
       const slots = slotsOfRange(
-        r,
         region(),
         0x100000n,
         max === undefined ? {} : { maxSlotSize: max },
-      )
+      )(r)
       const alignedStart = ((start + 0xfffn) / 0x1000n) * 0x1000n
       const covered = slots.reduce((n, s) => n + s.size, 0n)
       const expected =

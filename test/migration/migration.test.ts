@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
 import { either as E, option as O } from 'fp-ts'
+import { PageIndex, RamAddr, Size } from '../../src/addresses/kinds.js'
 import * as mig from '../../src/migration/migration-bitmap.js'
 import { estimate } from '../../src/migration/convergence.js'
 import * as memory from '../../src/dirty/dirty-memory.js'
@@ -36,7 +37,7 @@ describe('migration bitmap (properties against a Set model)', () => {
   )(
     'each round sends exactly the used pages dirtied since the last, in ram_addr_t order, minus skipped ones',
     (rounds, skipMod) => {
-      let mb = must(mig.start(list))
+      let mb = must(mig.start()(list))
       const skip = (p: number) => skipMod > 0 && p % (skipMod + 3) === 0
       // the first pass sends everything in use
       const first = must(mig.sendAll(skip)(mb))
@@ -45,7 +46,10 @@ describe('migration bitmap (properties against a Set model)', () => {
       expect(mig.remaining(mb)).toBe(0)
       for (const writes of rounds) {
         const dm = writes.reduce(
-          (acc, p) => must(memory.setDirtyRange(BigInt(p) << 12n, 1n, 0b100)(acc)),
+          (acc, p) =>
+            must(
+              memory.setDirtyRange(RamAddr.unsafe(BigInt(p) << 12n), Size.unsafe(1n), 0b100)(acc),
+            ),
           must(memory.init(allPages)),
         )
         const s = must(mig.sync(dm)(mb))
@@ -60,12 +64,12 @@ describe('migration bitmap (properties against a Set model)', () => {
         ).toEqual([])
         // walking with nextDirty visits the same pages as sendAll
         const walked: number[] = []
-        let at = { block: 0, page: 0 }
+        let at = { block: 0, page: PageIndex.unsafe(0) }
         let cur = s.bitmap
         for (let d = mig.nextDirty(at, skip)(cur); O.isSome(d); d = mig.nextDirty(at, skip)(cur)) {
           walked.push(d.value.ramPage)
           cur = must(mig.sent(d.value)(cur))
-          at = { block: d.value.block, page: d.value.page + 1 }
+          at = { block: d.value.block, page: PageIndex.unsafe(d.value.page + 1) }
         }
         const sent = must(mig.sendAll(skip)(s.bitmap))
         expect(walked).toEqual(sent.sent)

@@ -5,7 +5,7 @@ import { describe, expect } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
 import { either as E } from 'fp-ts'
 import { pipe } from 'fp-ts/lib/function.js'
-import { mtree, ramblock, topology } from '../../src/index.js'
+import { Gpa, mtree, ramblock, topology } from '../../src/index.js'
 import * as dirty from '../../src/dirty/index.js'
 import * as migration from '../../src/migration/index.js'
 import type { GuestStep } from '../../src/migration/index.js'
@@ -84,14 +84,14 @@ describe('precopy', () => {
         }
         if (o.kind === 'ram') {
           written.push({ round, page: o.page })
-          return { _tag: 'Write', vcpu: 0, gpa: BigInt(o.page) << 12n }
+          return { _tag: 'Write', vcpu: 0, gpa: Gpa.unsafe(BigInt(o.page) << 12n) }
         }
         written.push({ round, page: Number(vramBlock.offset >> 12n) + o.page })
-        return { _tag: 'Write', vcpu: 0, gpa: bar + (BigInt(o.page) << 12n) }
+        return { _tag: 'Write', vcpu: 0, gpa: Gpa.unsafe(bar + (BigInt(o.page) << 12n)) }
       }),
     )
-    const tr = right(dirty.tracker.start(t0, list, { mode }))
-    const mb = right(migration.bitmap.start(list))
+    const tr = right(dirty.tracker.start({ mode })(t0, list))
+    const mb = right(migration.bitmap.start()(list))
     const maxRounds = plan.length + 1
     const r = right(
       migration.precopy.precopy({
@@ -110,7 +110,7 @@ describe('precopy', () => {
     expect(r.rounds[0]!.sent.length).toBe((0x400000 + 0x100000) / 0x1000)
     for (const w of written) {
       if (w.round >= r.rounds.length - 1) continue // written after the final round began: never run
-      const later = r.rounds.slice(w.round + 1).some((x) => x.sent.includes(w.page))
+      const later = r.rounds.slice(w.round + 1).some((x) => x.sent.some((p) => p === w.page))
       expect(later, `page ${w.page.toString(16)} written in round ${w.round}`).toBe(true)
     }
   })
