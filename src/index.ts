@@ -14,7 +14,20 @@
  *
  * @module
  */
-export * from './addresses/kinds.js'
+export {
+  Gpa,
+  RamAddr,
+  Hva,
+  Gfn,
+  MirrorGpa,
+  PageIndex,
+  Size,
+  SIZE_2_64,
+  type Kinded,
+  type KindOps,
+  type AddressKindName,
+  type OutOfRange,
+} from './addresses/kinds.js'
 /** @category Addresses */
 export * as range from './addresses/range.js'
 /** @category Addresses */

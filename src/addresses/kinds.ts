@@ -23,35 +23,73 @@ import { TWO_64, isSize, isU64 } from './u64.js'
 
 declare const kindTag: unique symbol
 
-/** A bigint tagged with the name of its address kind. */
-export type Kinded<K extends string> = bigint & { readonly [kindTag]: K }
-/** A number tagged with the name of its kind. */
-export type KindedNumber<K extends string> = number & { readonly [kindTag]: K }
+/**
+ * A bigint (or, for `PageIndex`, a number) tagged with the name of its kind.
+ *
+ * @category Addresses
+ */
+export type Kinded<K extends string, B extends bigint | number = bigint> = B & {
+  readonly [kindTag]: K
+}
 
-/** A guest-physical address: where the guest sees a byte (QEMU `hwaddr`). */
+/**
+ * A guest-physical address: where the guest sees a byte (QEMU `hwaddr`).
+ *
+ * @category Addresses
+ */
 export type Gpa = Kinded<'Gpa'>
-/** A `ram_addr_t`: QEMU's stable address of a RAMBlock byte (`block->offset + offset`). */
+/**
+ * A `ram_addr_t`: QEMU's stable address of a RAMBlock byte (`block->offset + offset`).
+ *
+ * @category Addresses
+ */
 export type RamAddr = Kinded<'RamAddr'>
-/** A host virtual address in the VMM process (`block->host + offset`). */
+/**
+ * A host virtual address in the VMM process (`block->host + offset`).
+ *
+ * @category Addresses
+ */
 export type Hva = Kinded<'Hva'>
-/** A guest frame number (GPA >> page shift), as KVM and Xen count pages. */
+/**
+ * A guest frame number (GPA >> page shift), as KVM and Xen count pages.
+ *
+ * @category Addresses
+ */
 export type Gfn = Kinded<'Gfn'>
-/** A guest-physical address in a mirror VM's own address space. */
+/**
+ * A guest-physical address in a mirror VM's own address space.
+ *
+ * @category Addresses
+ */
 export type MirrorGpa = Kinded<'MirrorGpa'>
 /**
  * A page index into a page bitmap (`ram_addr_t >> TARGET_PAGE_BITS`): a safe non-negative
  * integer, 0 to 2^53 - 1 (`Number.MAX_SAFE_INTEGER`). A number, not a bigint, so that a
  * bitmap's page arithmetic stays in doubles; a bitmap's own range is narrower (its pages,
  * at most `bitmap.MAX_PAGES` = 2^52).
+ *
+ * @category Addresses
  */
-export type PageIndex = KindedNumber<'PageIndex'>
-/** A size in bytes, 0 to 2^64 inclusive (QEMU's `Int128` sizes). */
+export type PageIndex = Kinded<'PageIndex', number>
+/**
+ * A size in bytes, 0 to 2^64 inclusive (QEMU's `Int128` sizes).
+ *
+ * @category Addresses
+ */
 export type Size = Kinded<'Size'>
 
-/** Every address kind name. */
+/**
+ * Every address kind name.
+ *
+ * @category Addresses
+ */
 export type AddressKindName = 'Gpa' | 'RamAddr' | 'Hva' | 'Gfn' | 'MirrorGpa' | 'PageIndex'
 
-/** A value out of range for its kind (a number for `PageIndex`, a bigint for the rest). */
+/**
+ * A value out of range for its kind (a number for `PageIndex`, a bigint for the rest).
+ *
+ * @category Addresses
+ */
 export interface OutOfRange {
   readonly _tag: 'OutOfRange'
   readonly kind: AddressKindName | 'Size'
@@ -59,16 +97,21 @@ export interface OutOfRange {
   readonly message: string
 }
 
-/** Constructors and a refinement for one bigint kind. */
-export interface KindOps<T extends bigint> {
+/**
+ * Constructors and a refinement for one kind (over `number` for `PageIndex`, `bigint` for
+ * the rest).
+ *
+ * @category Addresses
+ */
+export interface KindOps<T extends B, B extends bigint | number = bigint> {
   /** The kind's name, for messages. */
   readonly name: AddressKindName | 'Size'
   /** Whether `n` is in the kind's range. */
-  readonly is: (n: bigint) => n is T
+  readonly is: (n: B) => n is T
   /** `n` as this kind, or why not. */
-  readonly make: (n: bigint) => E.Either<OutOfRange, T>
+  readonly make: (n: B) => E.Either<OutOfRange, T>
   /** `n` as this kind without a check: for values already known to be in range. */
-  readonly unsafe: (n: bigint) => T
+  readonly unsafe: (n: B) => T
 }
 
 const kindOps = <T extends bigint>(
@@ -103,28 +146,34 @@ const U64_BOUND = '[0, 2^64)'
  * import { either } from 'fp-ts'
  * assert.deepEqual(Gpa.make(0xfffc0000n), either.right(0xfffc0000n))
  * assert.equal(either.isLeft(Gpa.make(1n << 64n)), true)
+ *
+ * @category Addresses
  */
 export const Gpa: KindOps<Gpa> = kindOps('Gpa', isU64, U64_BOUND)
-/** `ram_addr_t` values. */
+/**
+ * `ram_addr_t` values.
+ *
+ * @category Addresses
+ */
 export const RamAddr: KindOps<RamAddr> = kindOps('RamAddr', isU64, U64_BOUND)
-/** Host virtual addresses. */
+/**
+ * Host virtual addresses.
+ *
+ * @category Addresses
+ */
 export const Hva: KindOps<Hva> = kindOps('Hva', isU64, U64_BOUND)
-/** Guest frame numbers. */
+/**
+ * Guest frame numbers.
+ *
+ * @category Addresses
+ */
 export const Gfn: KindOps<Gfn> = kindOps('Gfn', isU64, U64_BOUND)
-/** Mirror-VM guest-physical addresses. */
+/**
+ * Mirror-VM guest-physical addresses.
+ *
+ * @category Addresses
+ */
 export const MirrorGpa: KindOps<MirrorGpa> = kindOps('MirrorGpa', isU64, U64_BOUND)
-/** Constructors and a refinement for one number kind: {@link KindOps} over `number`. */
-export interface NumberKindOps<T extends number> {
-  /** The kind's name, for messages. */
-  readonly name: AddressKindName
-  /** Whether `n` is in the kind's range. */
-  readonly is: (n: number) => n is T
-  /** `n` as this kind, or why not. */
-  readonly make: (n: number) => E.Either<OutOfRange, T>
-  /** `n` as this kind without a check: for values already known to be in range. */
-  readonly unsafe: (n: number) => T
-}
-
 /** The largest page index, 2^53 - 1 (`Number.MAX_SAFE_INTEGER`). */
 export const MAX_PAGE_INDEX = Number.MAX_SAFE_INTEGER
 
@@ -141,8 +190,10 @@ const isPageIndex = (n: number): n is PageIndex => Number.isSafeInteger(n) && n 
  * assert.equal(either.isRight(PageIndex.make(2 ** 53 - 1)), true)
  * assert.equal(either.isLeft(PageIndex.make(2 ** 53)), true)
  * assert.equal(either.isLeft(PageIndex.make(1.5)), true)
+ *
+ * @category Addresses
  */
-export const PageIndex: NumberKindOps<PageIndex> = {
+export const PageIndex: KindOps<PageIndex, number> = {
   name: 'PageIndex',
   is: isPageIndex,
   make: (n) =>
@@ -164,8 +215,14 @@ export const PageIndex: NumberKindOps<PageIndex> = {
  * import { either } from 'fp-ts'
  * assert.equal(either.isRight(Size.make(1n << 64n)), true)
  * assert.equal(either.isLeft(Size.make((1n << 64n) + 1n)), true)
+ *
+ * @category Addresses
  */
 export const Size: KindOps<Size> = kindOps('Size', isSize, '[0, 2^64]')
 
-/** The size of the whole 64-bit space, 2^64 bytes (QEMU's `int128_2_64()`). */
+/**
+ * The size of the whole 64-bit space, 2^64 bytes (QEMU's `int128_2_64()`).
+ *
+ * @category Addresses
+ */
 export const SIZE_2_64: Size = Size.unsafe(TWO_64)

@@ -30,7 +30,7 @@ const messageOf = (e: unknown): string | undefined => {
  * Any error value as one line: its message, then each cause's message after `: ` where it
  * adds something (a cause whose message the outer one already contains is not repeated).
  * Never throws, whatever the value: a value with no message prints as bounded JSON
- * ({@link showValue}); cause chains stop after 16 links and at a cycle; line breaks become
+ * (cut after 40 characters); cause chains stop after 16 links and at a cycle; line breaks become
  * spaces.
  *
  * @example

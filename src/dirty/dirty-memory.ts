@@ -17,6 +17,7 @@ import {
   type PageSize,
 } from '../addresses/page.js'
 import * as bitmap from '../bitmap/index.js'
+import { bitsOf } from '../bitmap/le-words.js'
 import type { LeFold, PageBitmap } from '../bitmap/index.js'
 import { DIRTY_MEMORY_CODE, DIRTY_MEMORY_MIGRATION, DIRTY_MEMORY_VGA } from '../region/region.js'
 
@@ -96,7 +97,8 @@ const targetPageSize = (dm: DirtyMemory): PageSize => (1n << BigInt(dm.targetPag
  * The target page holding `addr` (`addr >> TARGET_PAGE_BITS`): where the bitmaps keep it.
  *
  * @example
- * import { dirty, RamAddr } from 'ramaddr'
+ * import { RamAddr } from 'ramaddr'
+ * import * as dirty from 'ramaddr/dirty'
  * import { either } from 'fp-ts'
  * const dm = dirty.memory.init(0x100)
  * assert.ok(either.isRight(dm))
@@ -114,7 +116,8 @@ export const pageOf =
  * page, or the page holding an unaligned `start`.
  *
  * @example
- * import { dirty, RamAddr, Size } from 'ramaddr'
+ * import { RamAddr, Size } from 'ramaddr'
+ * import * as dirty from 'ramaddr/dirty'
  * import { either } from 'fp-ts'
  * const dm = dirty.memory.init(0x100)
  * assert.ok(either.isRight(dm))
@@ -250,7 +253,7 @@ export const setDirtyLebitmap =
       DIRTY_MEMORY_VGA |
       (log.globalDirtyLog === true ? DIRTY_MEMORY_MIGRATION : 0) |
       (log.tcg === true ? DIRTY_MEMORY_CODE : 0)
-    const hostPages = log.pages ?? bitmap.bitsOf(words)
+    const hostPages = log.pages ?? bitsOf(words)
     if (ratio === 1)
       return mapClients(dm, mask, bitmap.foldLeBitmap({ words, base, pages: hostPages }))
     // expand host pages to target pages, place them at `base`, and OR them in

@@ -24,6 +24,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import type { PageIndex } from '../addresses/kinds.js'
 import * as bitmap from '../bitmap/index.js'
+import { bitsOf } from '../bitmap/le-words.js'
 import type { LeFold, PageBitmap } from '../bitmap/index.js'
 import { KVM_MEM_LOG_DIRTY_PAGES } from './memslot.js'
 import type { SlotOp } from './slot-table.js'
@@ -221,7 +222,7 @@ export const clearDirtyLog =
   (slot: number, log: LeFold) =>
   (k: KernelDirty): E.Either<KernelError, KernelDirty> => {
     const firstPage = log.base
-    const numPages = log.pages ?? bitmap.bitsOf(log.words)
+    const numPages = log.pages ?? bitsOf(log.words)
     const s = k.slots.get(slot)
     if (s === undefined || !s.logging)
       return E.left({

@@ -9,7 +9,6 @@
 export { NO_FLAGS, reserved, used, type RAMBlock, type RAMBlockFlags } from './ramblock.js'
 export {
   empty,
-  offsetAlignment,
   add,
   addAll,
   byName,

@@ -132,7 +132,9 @@ describe('edit errors', () => {
   })
   it('reads a UINT64_MAX size as 2^64, as QEMU does', () => {
     const c = must(
-      topology.addRegion({ name: 'all', kind: 'container', size: (1n << 64n) - 1n })(topology.empty()),
+      topology.addRegion({ name: 'all', kind: 'container', size: (1n << 64n) - 1n })(
+        topology.empty(),
+      ),
     )
     expect(c.topology.regions.get(c.id)?.size).toBe(1n << 64n)
   })
