@@ -10,6 +10,7 @@
  * @module
  */
 import * as E from 'fp-ts/lib/Either.js'
+import type { TaggedError } from '../addresses/show-error.js'
 import { PageIndex, RamAddr } from '../addresses/kinds.js'
 import { PAGE_4K, pagesTouched } from '../addresses/page.js'
 import type { AddrRange } from '../addresses/range.js'
@@ -51,6 +52,8 @@ export interface ClassifyInput {
 export interface ClassifyError {
   readonly _tag: 'ClassifyError'
   readonly message: string
+  /** The bitmap error this one wraps. */
+  readonly cause?: TaggedError
 }
 
 /** Page bitmaps, one per skip reason, over all `ram_addr_t` pages. */
@@ -62,8 +65,12 @@ export interface Classification {
   readonly attributes?: MemoryAttributes
 }
 
-const fail = (message: string): E.Either<ClassifyError, never> =>
-  E.left({ _tag: 'ClassifyError', message })
+const fail = (e: string | TaggedError): E.Either<ClassifyError, never> =>
+  E.left(
+    typeof e === 'string'
+      ? { _tag: 'ClassifyError', message: e }
+      : { _tag: 'ClassifyError', message: e.message, cause: e },
+  )
 
 /** The 4 KiB `ram_addr_t` pages a range touches. */
 const pagesOf = pagesTouched(PAGE_4K)
@@ -82,7 +89,7 @@ const ramRange = (start: bigint, end: bigint): AddrRange<RamAddr> => ({
 export const classification = (input: ClassifyInput): E.Either<ClassifyError, Classification> => {
   const pages = Number(lastRamPage(input.ramList))
   const none = bitmap.empty(pages)
-  if (E.isLeft(none)) return fail(none.left.message)
+  if (E.isLeft(none)) return fail(none.left)
   const blockOf = (name: string) => input.ramList.blocks.find((b) => b.idstr === name)
   let disc = none.right
   for (const d of input.discard ?? []) {
@@ -94,7 +101,7 @@ export const classification = (input: ClassifyInput): E.Either<ClassifyError, Cl
     for (const r of discarded(0n, d.usableSize)(d)) {
       const { start, end } = pagesOf(ramRange(b.offset + r.start, b.offset + r.end))
       const next = bitmap.setRange(start, end)(disc)
-      if (E.isLeft(next)) return fail(next.left.message)
+      if (E.isLeft(next)) return fail(next.left)
       disc = next.right
     }
   }
@@ -105,14 +112,14 @@ export const classification = (input: ClassifyInput): E.Either<ClassifyError, Cl
       return fail(`helper RAMBlock ${JSON.stringify(name)} is not in the RAM list`)
     const { start, end } = pagesOf(ramRange(b.offset, b.offset + b.usedLength))
     const next = bitmap.setRange(start, end)(helper)
-    if (E.isLeft(next)) return fail(next.left.message)
+    if (E.isLeft(next)) return fail(next.left)
     helper = next.right
   }
   let constant = none.right
   for (const r of input.constant ?? []) {
     const { start, end } = pagesOf(r)
     const next = bitmap.setRange(start, PageIndex.unsafe(Math.min(end, pages)))(constant)
-    if (E.isLeft(next)) return fail(next.left.message)
+    if (E.isLeft(next)) return fail(next.left)
     constant = next.right
   }
   return E.right({

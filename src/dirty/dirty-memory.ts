@@ -7,6 +7,7 @@
  * @module
  */
 import * as E from 'fp-ts/lib/Either.js'
+import type { TaggedError } from '../addresses/show-error.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { PageIndex, type RamAddr, type Size } from '../addresses/kinds.js'
 import {
@@ -33,12 +34,14 @@ export interface DirtyMemory {
 export interface DirtyError {
   readonly _tag: 'DirtyError'
   readonly message: string
+  /** The error of the bitmap layer this one wraps, when there is one. */
+  readonly cause?: TaggedError
 }
 
-const fail = (e: { readonly message: string }): DirtyError => ({
-  _tag: 'DirtyError',
-  message: e.message,
-})
+const fail = (e: { readonly message: string; readonly _tag?: string }): DirtyError =>
+  e._tag === undefined
+    ? { _tag: 'DirtyError', message: e.message }
+    : { _tag: 'DirtyError', message: e.message, cause: e as TaggedError }
 
 /** Client numbers (QEMU `DIRTY_MEMORY_VGA` … as indexes). */
 export type Client = 0 | 1 | 2

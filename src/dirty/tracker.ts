@@ -21,6 +21,7 @@
  * @module
  */
 import * as E from 'fp-ts/lib/Either.js'
+import type { TaggedError } from '../addresses/show-error.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as bitmap from '../bitmap/index.js'
@@ -68,12 +69,14 @@ export interface Tracker {
 export interface TrackerError {
   readonly _tag: 'TrackerError'
   readonly message: string
+  /** The error of the layer below (a translation, slot, kernel or dirty-memory error) this one wraps, when there is one. */
+  readonly cause?: TaggedError
 }
 
-const fail = (e: { readonly message: string }): TrackerError => ({
-  _tag: 'TrackerError',
-  message: e.message,
-})
+const fail = (e: { readonly message: string; readonly _tag?: string }): TrackerError =>
+  e._tag === undefined
+    ? { _tag: 'TrackerError', message: e.message }
+    : { _tag: 'TrackerError', message: e.message, cause: e as TaggedError }
 const HOST_PAGE = Size.unsafe(0x1000n)
 
 const renderOptions = (o: TrackerOptions) => ({ globalDirtyLog: o.globalDirtyLog ?? true })

@@ -25,7 +25,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import type { PageIndex } from '../addresses/kinds.js'
 import * as bitmap from '../bitmap/index.js'
 import { bitsOf } from '../bitmap/le-words.js'
-import type { LeFold, PageBitmap } from '../bitmap/index.js'
+import type { BitmapError, LeFold, PageBitmap } from '../bitmap/index.js'
 import { KVM_MEM_LOG_DIRTY_PAGES } from './memslot.js'
 import type { SlotOp } from './slot-table.js'
 
@@ -86,7 +86,13 @@ export interface KernelDirty {
 /** Errors the ioctls return. */
 export type KernelError =
   | { readonly _tag: 'ENOENT'; readonly slot: number; readonly message: string }
-  | { readonly _tag: 'EINVAL'; readonly slot: number; readonly message: string }
+  | {
+      readonly _tag: 'EINVAL'
+      readonly slot: number
+      readonly message: string
+      /** The bitmap error behind it, when the log itself was bad. */
+      readonly cause?: BitmapError
+    }
 
 /** A fresh state; `vcpus` rings in ring mode. */
 export const init = (mode: LogMode, vcpus = 1, asId = 0, hostPageSize = 0x1000n): KernelDirty => ({
@@ -255,7 +261,12 @@ export const clearDirtyLog =
       E.chainW((mask) => bitmap.difference(mask)(s.dirty)),
     )
     if (E.isLeft(cleared))
-      return E.left({ _tag: 'EINVAL', slot, message: `slot ${slot}: ${cleared.left.message}` })
+      return E.left({
+        _tag: 'EINVAL',
+        slot,
+        message: `slot ${slot}: ${cleared.left.message}`,
+        cause: cleared.left,
+      })
     return E.right({ ...k, slots: new Map(k.slots).set(slot, { ...s, dirty: cleared.right }) })
   }
 

@@ -14,6 +14,7 @@
  * @module
  */
 import * as E from 'fp-ts/lib/Either.js'
+import type { TaggedError } from '../addresses/show-error.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { PageIndex } from '../addresses/kinds.js'
@@ -44,12 +45,14 @@ export interface MigrationBitmap {
 export interface MigrationError {
   readonly _tag: 'MigrationError'
   readonly message: string
+  /** The error of the bitmap layer this one wraps, when there is one. */
+  readonly cause?: TaggedError
 }
 
-const fail = (e: { readonly message: string }): MigrationError => ({
-  _tag: 'MigrationError',
-  message: e.message,
-})
+const fail = (e: { readonly message: string; readonly _tag?: string }): MigrationError =>
+  e._tag === undefined
+    ? { _tag: 'MigrationError', message: e.message }
+    : { _tag: 'MigrationError', message: e.message, cause: e as TaggedError }
 
 /**
  * Every block of `list` all dirty: what migration sends in its first pass. Pages are

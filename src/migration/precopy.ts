@@ -10,6 +10,7 @@
  * @module
  */
 import * as E from 'fp-ts/lib/Either.js'
+import type { TaggedError } from '../addresses/show-error.js'
 import { PageIndex, type Gpa } from '../addresses/kinds.js'
 import * as bitmap from '../bitmap/index.js'
 import { changeTopology, guestWrite, migrationRound, type Tracker } from '../dirty/tracker.js'
@@ -60,7 +61,11 @@ export interface PrecopyResult {
   readonly bitmap: MigrationBitmap
 }
 
-const fail = (message: string): MigrationError => ({ _tag: 'MigrationError', message })
+const fail = (cause: TaggedError): MigrationError => ({
+  _tag: 'MigrationError',
+  message: cause.message,
+  cause,
+})
 
 /** Sets `ram_addr_t` pages in the blocks' bitmaps (pages outside every used range are dropped). */
 export const markDirty =
@@ -89,7 +94,7 @@ export const markDirty =
           j++
         }
       })(b.bmap)
-      if (E.isLeft(marked)) return E.left(fail(marked.left.message))
+      if (E.isLeft(marked)) return E.left(fail(marked.left))
       blocks[bi] = { ...b, bmap: marked.right }
       i = j
     }
@@ -130,7 +135,7 @@ export const precopy =
     const rounds: RoundReport[] = []
     for (let round = 0; ; round++) {
       const synced = migrationRound(o.clearBmapShift)(tr)
-      if (E.isLeft(synced)) return E.left(fail(synced.left.message))
+      if (E.isLeft(synced)) return E.left(fail(synced.left))
       tr = synced.right.tracker
       const marked = markDirty(synced.right.pages)(mb)
       if (E.isLeft(marked)) return marked
@@ -148,7 +153,7 @@ export const precopy =
           step._tag === 'Write'
             ? guestWrite(step.vcpu, step.gpa)(tr)
             : changeTopology(step.topology)(tr)
-        if (E.isLeft(next)) return E.left(fail(next.left.message))
+        if (E.isLeft(next)) return E.left(fail(next.left))
         tr = next.right
       }
     }
