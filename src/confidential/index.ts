@@ -10,18 +10,3 @@ export * as memoryAttributes from './memory-attributes.js'
 export * as discard from './discard.js'
 export * as constantPages from './constant-pages.js'
 export * as classify from './classify.js'
-export type { Platform, SevKind, InvalidPlatform } from './platform.js'
-export type {
-  MemoryAttributes,
-  Conversion,
-  ConversionError,
-  HostAccess,
-} from './memory-attributes.js'
-export type {
-  DiscardManager,
-  DiscardListener,
-  DiscardEvent,
-  DiscardNotification,
-  DiscardResponse,
-} from './discard.js'
-export type { PageClass, SkipReason, Classification, ClassifiedPass } from './classify.js'

@@ -4,6 +4,4 @@
  * @module
  */
 export * as memory from './dirty-memory.js'
-export type { DirtyMemory, DirtyError, Client } from './dirty-memory.js'
 export * as tracker from './tracker.js'
-export type { Tracker, TrackerOptions, TrackerError } from './tracker.js'

@@ -5,7 +5,6 @@
  */
 export * from './memslot.js'
 export * as slotTable from './slot-table.js'
-export type { KvmSlot, SlotOp, SlotTable, SlotError } from './slot-table.js'
 export * from './listener.js'
 export * from './trace.js'
 export * from './from-map.js'

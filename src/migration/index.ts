@@ -4,7 +4,5 @@
  * @module
  */
 export * as bitmap from './migration-bitmap.js'
-export type { MigrationBitmap, BlockBitmap, DirtyPage, MigrationError } from './migration-bitmap.js'
 export * as convergence from './convergence.js'
 export * as precopy from './precopy.js'
-export type { GuestStep, PrecopyOptions, RoundReport, PrecopyResult } from './precopy.js'

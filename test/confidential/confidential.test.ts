@@ -10,7 +10,7 @@ import { mtree, page, translate, ramblock } from '../../src/index.js'
 import * as confidential from '../../src/confidential/index.js'
 import * as migration from '../../src/migration/index.js'
 import type { Gpa, RamAddr } from '../../src/addresses/kinds.js'
-import type { DiscardEvent, DiscardManager } from '../../src/confidential/index.js'
+import type { DiscardEvent, DiscardManager } from '../../src/confidential/discard.js'
 
 const right = <A>(e: E.Either<unknown, A>): A => {
   if (E.isLeft(e))

@@ -8,7 +8,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import { Gpa, mtree, ramblock, topology } from '../../src/index.js'
 import * as dirty from '../../src/dirty/index.js'
 import * as migration from '../../src/migration/index.js'
-import type { GuestStep } from '../../src/migration/index.js'
+import type { GuestStep } from '../../src/migration/precopy.js'
 import type { LogMode } from '../../src/kvm/kernel-dirty.js'
 
 const right = <A>(e: E.Either<{ message: string }, A>): A => {
