@@ -483,6 +483,17 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
     return E.left(
       at(lines.length + 1, 1, `the region tree of ${current.kind} ${current.names[0] ?? ''}`, ''),
     )
+  // a header whose tree a non-region line cut off before it began
+  const rootless = sections.find((x) => x.root === undefined)
+  if (rootless !== undefined)
+    return E.left(
+      at(
+        rootless.line + 1,
+        1,
+        `the region tree of ${rootless.kind} ${rootless.names[0] ?? ''}`,
+        lines[rootless.line] ?? '',
+      ),
+    )
   if (sections.length === 0) {
     const first = skipped[0] ?? 1
     return E.left(
