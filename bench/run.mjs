@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { mtree, infoRamblock, translate, topology, flatview, ramList, Gpa } from '../dist/index.js'
+import { mtree, infoRamblock, translate, topology, flatview, ramblock, Gpa } from '../dist/index.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const must = (e) => {
@@ -91,10 +91,10 @@ const lookupBench = (label, map, n = 200_000) => {
   const batch = BigUint64Array.from(addrs)
   const mps = (ms) => (((n / ms) * 1e3) / 1e6).toFixed(2)
   const rows = [
-    ['ramAddrOf(gpa)(map), curried', best(libraryLookup(map, addrs))],
-    ['lookupRamAddr(map)(gpa), prebuilt', best(libraryLookupFn(map, addrs))],
-    ['ramAddrsOf(gpas)(map), batch', best(libraryBatch(map, batch))],
-    ['translate(gpa)(map), full answer', best(libraryTranslate(map, addrs))],
+    ['ramAddrOfGpa(gpa)(map), curried', best(libraryLookup(map, addrs))],
+    ['ramAddrLookup(map)(gpa), prebuilt', best(libraryLookupFn(map, addrs))],
+    ['ramAddrsOfGpas(gpas)(map), batch', best(libraryBatch(map, batch))],
+    ['translationOfGpa(gpa)(map), full answer', best(libraryTranslate(map, addrs))],
   ]
   console.log(
     `lookup ${label}: ${ranges.length} ranges, ${n} GPAs; bare BigUint64Array binary search ${mps(bare)} M/s`,
@@ -178,7 +178,7 @@ const synthetic = (n) => {
 {
   const { t, blocks } = synthetic(10_000)
   const t0 = now()
-  const list = must(ramList.addAll(blocks)(ramList.empty()))
+  const list = must(ramblock.addAll(blocks)(ramblock.empty()))
   console.log(
     `(allocating ${blocks.length} RAMBlocks as QEMU does took ${(now() - t0).toFixed(0)} ms)`,
   )
