@@ -29,7 +29,7 @@ import { TWO_64 } from './u64.js'
  *
  * @example
  * import { codec, Gpa } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const GpaHex = codec.GpaFromHex // hexKind(Gpa)
  * assert.deepEqual(GpaHex.decode('0xFEE00000'), either.right(0xfee00000n))
  * assert.equal(GpaHex.encode(Gpa.unsafe(0xfee00000n)), '0xfee00000')
@@ -73,7 +73,7 @@ export const MirrorGpaFromHex = hexKind(MirrorGpa)
  *
  * @example
  * import { codec, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * assert.deepEqual(codec.PageIndexFromHex.decode('0x8001'), either.right(0x8001))
  * assert.equal(either.isLeft(codec.PageIndexFromHex.decode('0x20000000000000')), true)
  * assert.equal(codec.PageIndexFromHex.encode(PageIndex.unsafe(255)), '0xff')
@@ -108,7 +108,7 @@ export interface AddrRangeJson {
  *
  * @example
  * import { codec, Gpa } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const R = codec.rangeOf(Gpa)
  * assert.deepEqual(R.decode({ start: '0xfffc0000', size: '0x40000' }), either.right({ start: 0xfffc0000n, end: 0x100000000n }))
  * assert.equal(either.isLeft(R.decode({ start: '0x1', size: '0x10000000000000000' })), true)

@@ -15,7 +15,7 @@ const HEX_BODY = /^[0-9a-fA-F]+$/
  *
  * @example
  * import { codec } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * assert.deepEqual(codec.parseHex('0xFFFC0000'), either.right(0xfffc0000n))
  * assert.equal(either.isLeft(codec.parseHex('0x10000000000000000')), true)
  * assert.equal(either.isLeft(codec.parseHex('fffc0000')), true)

@@ -143,7 +143,7 @@ const U64_BOUND = '[0, 2^64)'
  *
  * @example
  * import { Gpa } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * assert.deepEqual(Gpa.make(0xfffc0000n), either.right(0xfffc0000n))
  * assert.equal(either.isLeft(Gpa.make(1n << 64n)), true)
  *
@@ -185,7 +185,7 @@ const isPageIndex = (n: number): n is PageIndex => Number.isSafeInteger(n) && n 
  *
  * @example
  * import { PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * assert.deepEqual(PageIndex.make(0x8000), either.right(0x8000))
  * assert.equal(either.isRight(PageIndex.make(2 ** 53 - 1)), true)
  * assert.equal(either.isLeft(PageIndex.make(2 ** 53)), true)
@@ -212,7 +212,7 @@ export const PageIndex: KindOps<PageIndex, number> = {
  *
  * @example
  * import { Size } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * assert.equal(either.isRight(Size.make(1n << 64n)), true)
  * assert.equal(either.isLeft(Size.make((1n << 64n) + 1n)), true)
  *

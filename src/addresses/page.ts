@@ -27,7 +27,7 @@ export interface InvalidPageSize {
  *
  * @example
  * import { page } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * assert.equal(either.isRight(page.pageSize(0x200000n)), true)
  * assert.equal(either.isLeft(page.pageSize(0x3000n)), true)
  */
@@ -137,7 +137,7 @@ export const indexOf = (ps: PageSize): ((addr: RamAddr) => PageIndex) => {
  *
  * @example
  * import { page, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const addr = page.addressOf(page.PAGE_4K)
  * assert.deepEqual(addr(PageIndex.unsafe(0x8001)), either.right(0x8001000n))
  * assert.equal(either.isLeft(addr(PageIndex.unsafe(2 ** 52))), true)

@@ -36,7 +36,7 @@ const hex = (n: bigint): string => (n < 0n ? '-0x' + (-n).toString(16) : '0x' + 
  *
  * @example
  * import { range } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * // the pc.bios window at the top of 4 GiB
  * assert.deepEqual(range.make(0xfffc0000n, 0x40000n), either.right({ start: 0xfffc0000n, end: 0x100000000n }))
  * // the 2^64-byte system container
@@ -103,7 +103,7 @@ export const overlaps =
  *
  * @example
  * import { range } from 'ramaddr'
- * import { option } from 'fp-ts'
+ * import * as option from 'fp-ts/lib/Option.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const a = range.unsafeFromBounds(0x0n, 0xa0000n)
  * const b = range.unsafeFromBounds(0x9f000n, 0x100000n)

@@ -78,7 +78,7 @@ export const showValue = (u: unknown): string => {
  * @example
  * import { codec, errors } from 'ramaddr'
  * import * as t from 'io-ts'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const r = t.type({ offset: codec.RamAddrFromHex }).decode({ offset: '0xzz' })
  * assert.ok(either.isLeft(r))
  * assert.deepEqual(errors.reportErrors(r.left), ['at offset: expected hex digits after 0x, found "0xzz" (got "0xzz")'])

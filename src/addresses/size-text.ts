@@ -26,7 +26,7 @@ const SUFFIX: Readonly<Record<string, bigint>> = {
  *
  * @example
  * import * as sizeText from 'ramaddr/internal/addresses/size-text'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * assert.deepEqual(sizeText.parseSize('16M'), either.right(0x1000000n))
  * assert.deepEqual(sizeText.parseSize('0x40000'), either.right(0x40000n))
  * assert.equal(either.isLeft(sizeText.parseSize('17E')), true)

@@ -10,7 +10,7 @@
  * import { regionTree, edits } from 'ramaddr/arbitraries'
  * import { flatview } from 'ramaddr'
  * import fc from 'fast-check'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const arb = regionTree.machineWithBar.chain((m) => fc.tuple(fc.constant(m), edits.edits(m)))
  * fc.assert(fc.property(arb, ([m, es]) => {
  *   const t = edits.applyEdits(es)(m.topology)

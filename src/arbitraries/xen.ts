@@ -10,7 +10,7 @@
  * import { xen as xenArb } from 'ramaddr/arbitraries'
  * import * as xen from 'ramaddr/xen'
  * import fc from 'fast-check'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * fc.assert(fc.property(xenArb.hostAndView(), ({ host, view }) => {
  *   const n = xen.normalise(host)(view)
  *   return either.isRight(n) && either.isRight(xen.denormalise(host)(n.right))

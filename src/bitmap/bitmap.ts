@@ -64,7 +64,7 @@ export interface PageBitmap {
  *
  * @example
  * import { bitmap } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const bm = bitmap.empty(2 ** 30) // a 4 TiB guest in 4 KiB pages
  * assert.ok(either.isRight(bm))
  * assert.equal(bitmap.count(bm.right), 0)
@@ -82,7 +82,7 @@ export const empty = (pages: number): E.Either<InvalidPageCount, PageBitmap> =>
  *
  * @example
  * import { bitmap } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const bm = bitmap.full(1000)
  * assert.ok(either.isRight(bm))
  * assert.equal(bitmap.count(bm.right), 1000)
@@ -101,7 +101,7 @@ export const widthOf = (pages: number, h: number): number => (h === 0 ? 0 : root
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const p = PageIndex.unsafe
  * const bm = pipe(bitmap.empty(4096), either.chain(bitmap.set(p(7))))
@@ -147,7 +147,7 @@ const put = (bm: PageBitmap, page: number, value: boolean): PageBitmap => {
  *
  * @example
  * import { bitmap, page, RamAddr } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const before = bitmap.empty(2 ** 28)
  * assert.ok(either.isRight(before))
  * // the page of ram_addr_t 0x75bcd15000
@@ -169,7 +169,7 @@ export const set =
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const bm = pipe(bitmap.full(100), either.chain(bitmap.clear(PageIndex.unsafe(0))), either.map(bitmap.count))
  * assert.deepEqual(bm, either.right(99))
@@ -195,7 +195,7 @@ export const isFull = (bm: PageBitmap): boolean => {
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const p = PageIndex.unsafe
  * const a = pipe(bitmap.empty(5000), either.chain(bitmap.set(p(4999))), either.chain(bitmap.set(p(1))))

@@ -41,7 +41,7 @@ const isRatio = (r: number): boolean => Number.isInteger(r) && r >= 1 && r <= MA
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * // a 64 KiB-page host log of 4 pages: host page 2 dirty = target pages 32 to 47
  * const bm = pipe(bitmap.fromPages(4)([2].map(PageIndex.unsafe)), either.chainW(bitmap.hostToTarget(16)))
@@ -65,7 +65,7 @@ export const hostToTarget =
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const bm = pipe(bitmap.fromPages(70)([15, 16, 69].map(PageIndex.unsafe)), either.chainW(bitmap.targetToHost(16)))
  * assert.deepEqual(pipe(bm, either.map((b) => [b.pages, bitmap.toPages(b)])), either.right([5, [0, 1, 4]]))
@@ -87,7 +87,7 @@ export const targetToHost =
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const bm = pipe(bitmap.fromPages(1200)([5, 1100].map(PageIndex.unsafe)), either.chainW(bitmap.roundToGranule(512)))
  * assert.deepEqual(pipe(bm, either.map(bitmap.runs)), either.right([

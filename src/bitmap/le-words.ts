@@ -139,7 +139,7 @@ export interface LeFold {
  *
  * @example
  * import { bitmap, page, RamAddr, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * // a 128-page memslot at ram_addr_t 0x100000 (page 0x100) reports pages 0, 1 and 127 dirty
  * const words = BigUint64Array.of(0b11n, 1n << 63n)
@@ -183,7 +183,7 @@ const tooShort = (pages: number, bits: number): BitmapTooShort => ({
  *
  * @example
  * import { bitmap } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const bm = bitmap.fromLeWords(70)(BigUint64Array.of(1n << 5n, 1n << 5n))
  * assert.deepEqual(pipe(bm, either.map(bitmap.toPages)), either.right([5, 69]))
@@ -200,7 +200,7 @@ export const fromLeWords =
  *
  * @example
  * import { bitmap } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const bm = bitmap.fromLeBytes(12)(Uint8Array.of(0x81, 0x08))
  * assert.deepEqual(pipe(bm, either.map(bitmap.toPages)), either.right([0, 7, 11]))
@@ -252,7 +252,7 @@ const exportU32 = (bm: PageBitmap): E.Either<ExportTooLarge, Uint32Array> => {
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const words = pipe(bitmap.fromPages(70)([0, 64, 69].map(PageIndex.unsafe)), either.chainW(bitmap.toLeWords))
  * assert.deepEqual(pipe(words, either.map((w) => [...w])), either.right([1n, 0b100001n]))
@@ -272,7 +272,7 @@ export const toLeWords = (bm: PageBitmap): E.Either<ExportTooLarge, BigUint64Arr
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const bytes = pipe(bitmap.fromPages(16)([0, 9, 15].map(PageIndex.unsafe)), either.chainW(bitmap.toLeBytes))
  * assert.deepEqual(pipe(bytes, either.map((b) => [...b])), either.right([0x01, 0x82, 0, 0, 0, 0, 0, 0]))

@@ -34,7 +34,7 @@ const fill = (bm: PageBitmap, start: number, end: number, value: boolean): PageB
  *
  * @example
  * import { bitmap, page, range, RamAddr, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * // a 2 MiB write at 1 GiB: 512 pages from page 262144
  * const write = range.unsafeFromBounds(RamAddr.unsafe(0x40000000n), 0x40200000n)
@@ -55,7 +55,7 @@ export const setRange =
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const p = PageIndex.unsafe
  * const bm = pipe(bitmap.full(4096), either.chain(bitmap.clearRange(p(100), p(4000))))
@@ -72,7 +72,7 @@ export const clearRange =
  *
  * @example
  * import { bitmap } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * assert.deepEqual(either.map(bitmap.count)(bitmap.full(2 ** 32)), either.right(2 ** 32))
  */
 export const count = (bm: PageBitmap): number => countNode(bm.root, heightOf(bm))
@@ -83,7 +83,7 @@ export const count = (bm: PageBitmap): number => countNode(bm.root, heightOf(bm)
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const p = PageIndex.unsafe
  * const bm = pipe(bitmap.empty(10000), either.chain(bitmap.setRange(p(60), p(70))))

@@ -31,7 +31,7 @@ export const OBJECT_BYTES = {
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const base = bitmap.empty(2 ** 28)
  * assert.ok(either.isRight(base))
  * const versions = []

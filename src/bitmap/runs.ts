@@ -102,7 +102,7 @@ export const forEachRun = (bm: PageBitmap, f: (start: number, end: number) => vo
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const p = PageIndex.unsafe
  * const bm = pipe(
@@ -128,7 +128,7 @@ export const runs = (bm: PageBitmap): ReadonlyArray<PageRun> => {
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const p = PageIndex.unsafe
  * const longest = bitmap.reduceRuns(0, (n, r) => Math.max(n, r.end - r.start))
@@ -209,7 +209,7 @@ export const normalizeRuns = (
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const run = (start, end) => ({ start: PageIndex.unsafe(start), end: PageIndex.unsafe(end) })
  * const bm = bitmap.fromRuns(100)([run(50, 60), run(0, 10), run(55, 70)])

@@ -43,7 +43,8 @@ const startAt = (from: number): number => (from <= 0 ? 0 : Math.ceil(from))
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
- * import { either, option } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
+ * import * as option from 'fp-ts/lib/Option.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const p = PageIndex.unsafe
  * const bm = pipe(bitmap.empty(2 ** 28), either.chain(bitmap.set(p(5))), either.chain(bitmap.set(p(2 ** 27))))
@@ -173,7 +174,7 @@ class Path {
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const p = PageIndex.unsafe
  * const bm = pipe(bitmap.empty(2 ** 28), either.chain(bitmap.setRange(p(10), p(13))), either.chain(bitmap.set(p(2 ** 27))))
@@ -317,7 +318,8 @@ class Finder {
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
- * import { either, option } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
+ * import * as option from 'fp-ts/lib/Option.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const p = PageIndex.unsafe
  * const bm = pipe(bitmap.full(3000), either.chain(bitmap.clear(p(2999))))
@@ -340,7 +342,7 @@ export const nextClear =
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const p = PageIndex.unsafe
  * const bm = pipe(bitmap.empty(4096), either.chain(bitmap.set(p(100))))
@@ -362,7 +364,7 @@ export const testAny =
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const p = PageIndex.unsafe
  * const bm = pipe(bitmap.empty(4096), either.chain(bitmap.setRange(p(64), p(128))))
@@ -417,7 +419,7 @@ const reduceNode = <B>(
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const bm = pipe(bitmap.empty(100), either.chain(bitmap.setRange(PageIndex.unsafe(10), PageIndex.unsafe(13))))
  * assert.deepEqual(pipe(bm, either.map(bitmap.reducePages(0, (sum, p) => sum + p))), either.right(33))
@@ -434,7 +436,7 @@ export const reducePages =
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const p = PageIndex.unsafe
  * const bm = pipe(bitmap.empty(200), either.chain(bitmap.set(p(199))), either.chain(bitmap.set(p(63))))

@@ -182,7 +182,7 @@ const combine =
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const a = bitmap.fromPages(64)([1, 2].map(PageIndex.unsafe))
  * const b = bitmap.fromPages(64)([2, 3].map(PageIndex.unsafe))
@@ -200,7 +200,7 @@ export const union: (other: PageBitmap) => (bm: PageBitmap) => E.Either<SizeMism
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const a = bitmap.fromPages(64)([1, 2].map(PageIndex.unsafe))
  * const b = bitmap.fromPages(64)([2, 3].map(PageIndex.unsafe))
@@ -216,7 +216,7 @@ export const intersection: (
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const dirty = bitmap.fromPages(64)([1, 2, 3].map(PageIndex.unsafe))
  * const sent = bitmap.fromPages(64)([2].map(PageIndex.unsafe))

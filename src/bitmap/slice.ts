@@ -153,7 +153,7 @@ const view = (src: PageBitmap, k: number, p: number, lim: number, width: number)
  *
  * @example
  * import { bitmap, page, range, RamAddr } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * // pc.bios at ram_addr_t 0x8000000, 256 KiB: pages 0x8000 to 0x8040 of a 0x8060-page bitmap
  * const at = page.indexOf(page.PAGE_4K)
@@ -187,7 +187,7 @@ const scratch = new Uint32Array(LEAF_WORDS)
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const p = PageIndex.unsafe
  * const block = bitmap.fromPages(10)([p(0), p(9)])

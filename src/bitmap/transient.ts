@@ -62,7 +62,7 @@ export interface Transient {
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const p = PageIndex.unsafe
  * const start = bitmap.empty(1 << 20)
@@ -173,7 +173,7 @@ export const withMutations =
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const bm = bitmap.fromPages(100)([99, 0, 64, 0].map(PageIndex.unsafe))
  * assert.deepEqual(pipe(bm, either.map(bitmap.toPages)), either.right([0, 64, 99]))

@@ -34,7 +34,7 @@ A block given MAX is resizeable, as fw_cfg ROM blobs are.
  *
  * @example
  * import * as cli from 'ramaddr/cli'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * assert.deepEqual(cli.parseAllocation('0000:00:02.0/vga.vram:16M'), either.right({ idstr: '0000:00:02.0/vga.vram', usedLength: 0x1000000n }))
  * assert.deepEqual(cli.parseAllocation('/rom@etc/acpi/tables:128K:2M'), either.right({ idstr: '/rom@etc/acpi/tables', usedLength: 0x20000n, maxLength: 0x200000n }))
  */

@@ -142,7 +142,7 @@ const has = (bm: PageBitmap, p: PageIndex): boolean =>
  * @example
  * import { ramblock, PageIndex } from 'ramaddr'
  * import * as confidential from 'ramaddr/confidential'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const l = pipe(ramblock.empty(), ramblock.add({ idstr: 'pc.ram', usedLength: 0x100000n, flags: { guestMemfd: true } }),
  *   either.chain(ramblock.add({ idstr: 'mh.ram', usedLength: 0x40000n })))

@@ -77,7 +77,7 @@ export interface InvalidDiscardManager {
  *
  * @example
  * import * as confidential from 'ramaddr/confidential'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const d = confidential.discard.make({ block: 'mem0', blockSize: 0x200000n, usableSize: 0x40000000n, requestedSize: 0x400000n })
  * assert.ok(either.isRight(d))
  * const r = confidential.discard.apply({ _tag: 'Plug', offset: 0x200000n, size: 0x400000n })(d.right)
@@ -259,7 +259,7 @@ export const apply =
  *
  * @example
  * import * as confidential from 'ramaddr/confidential'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const d = confidential.discard.make({ block: 'mem0', blockSize: 0x100000n, usableSize: 0x800000n,
  *   listeners: [{ name: 'vfio', start: 0n, end: 0x800000n, doubleDiscard: true }] })
  * assert.ok(either.isRight(d))

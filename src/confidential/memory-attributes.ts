@@ -95,7 +95,7 @@ const refuse = (
  * @example
  * import { ramblock, translate, mtree, Gpa } from 'ramaddr'
  * import * as confidential from 'ramaddr/confidential'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const t = mtree.parse('address-space: memory\n  0000000000000000-0000000007ffffff (prio 0, ram): pc.ram\n\n')
  * const l = ramblock.add({ idstr: 'pc.ram', usedLength: 0x8000000n, flags: { guestMemfd: true } })(ramblock.empty())
  * assert.ok(either.isRight(t) && either.isRight(l))

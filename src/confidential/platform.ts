@@ -62,7 +62,7 @@ export const usableLimit = (p: Platform): bigint => 1n << BigInt(usableWidth(p))
  *
  * @example
  * import * as confidential from 'ramaddr/confidential'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const p = confidential.platform.make({ kind: 'sev', cbitpos: 47, reducedPhysBits: 5, maxPhysAddr: 48 })
  * assert.ok(either.isRight(p))
  * assert.equal(confidential.platform.hugeShift(p.right), 1n << 42n)
@@ -76,7 +76,7 @@ export const hugeShift = (p: Platform): bigint => 1n << BigInt(usableWidth(p) - 
  *
  * @example
  * import * as confidential from 'ramaddr/confidential'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * // QEMU's usual EPYC example: cbitpos=47, reduced-phys-bits=1 on a 48-bit host.
  * const ok = confidential.platform.make({ kind: 'sev-es', cbitpos: 47, reducedPhysBits: 1, maxPhysAddr: 48 })
  * assert.ok(either.isRight(ok))
@@ -146,7 +146,7 @@ const Json = t.intersection([
  * @example
  * import { errors } from 'ramaddr'
  * import * as confidential from 'ramaddr/confidential'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const r = confidential.platform.PlatformCodec.decode({ kind: 'sev-snp', cbitpos: 51, reducedPhysBits: 1, maxPhysAddr: 52, vtom: '0x10000000000' })
  * assert.ok(either.isRight(r) && r.right.vtom === 1n << 40n)
  * const bad = confidential.platform.PlatformCodec.decode({ kind: 'sev', cbitpos: 51, reducedPhysBits: 60, maxPhysAddr: 52 })

@@ -57,7 +57,7 @@ export const CLIENT_BITS: readonly [number, number, number] = [
  *
  * @example
  * import * as dirty from 'ramaddr/dirty'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const dm = dirty.memory.init(0x21341)
  * assert.ok(either.isRight(dm))
  * assert.equal(dm.right.pages, 0x21341)
@@ -102,7 +102,7 @@ const targetPageSize = (dm: DirtyMemory): PageSize => (1n << BigInt(dm.targetPag
  * @example
  * import { RamAddr } from 'ramaddr'
  * import * as dirty from 'ramaddr/dirty'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const dm = dirty.memory.init(0x100)
  * assert.ok(either.isRight(dm))
  * assert.equal(dirty.memory.pageOf(RamAddr.unsafe(0x42fffn))(dm.right), 0x42)
@@ -121,7 +121,7 @@ export const pageOf =
  * @example
  * import { RamAddr, Size } from 'ramaddr'
  * import * as dirty from 'ramaddr/dirty'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const dm = dirty.memory.init(0x100)
  * assert.ok(either.isRight(dm))
  * assert.deepEqual(dirty.memory.pagesOf(RamAddr.unsafe(0x1fffn), Size.unsafe(2n))(dm.right), { start: 1, end: 3 })
@@ -236,7 +236,7 @@ export interface LebitmapOptions extends LeFold {
  * @example
  * import { RamAddr } from 'ramaddr'
  * import * as dirty from 'ramaddr/dirty'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const dm = dirty.memory.init(1024)
  * assert.ok(either.isRight(dm))

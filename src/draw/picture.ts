@@ -15,7 +15,7 @@ import { toSvg } from './svg.js'
  * @example
  * import { mtree, infoRamblock, translate } from 'ramaddr'
  * import * as draw from 'ramaddr/draw'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const t = mtree.parse('address-space: memory\n  0000000000000000-0000000007ffffff (prio 0, ram): pc.ram\n\n')
  * const l = infoRamblock.parse('              Block Name    PSize              Offset               Used              Total\n                  pc.ram    4 KiB  0x0000000000000000 0x0000000008000000 0x0000000008000000\n')
  * assert.ok(either.isRight(t) && either.isRight(l))

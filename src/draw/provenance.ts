@@ -79,7 +79,8 @@ const resolve = (
  * @example
  * import { mtree } from 'ramaddr'
  * import * as draw from 'ramaddr/draw'
- * import { either, option } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
+ * import * as option from 'fp-ts/lib/Option.js'
  * const t = mtree.parse([
  *   'address-space: memory',
  *   '  0000000000000000-ffffffffffffffff (prio 0, i/o): system',

@@ -125,7 +125,7 @@ const ramStartOf = (map: AddressMap, r: FlatRange, at: bigint): O.Option<[string
  * @example
  * import { mtree, infoRamblock, translate } from 'ramaddr'
  * import * as draw from 'ramaddr/draw'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const t = mtree.parse([
  *   'address-space: memory',
  *   '  0000000000000000-ffffffffffffffff (prio 0, i/o): system',

@@ -37,7 +37,7 @@ const sameBacking = (a: FlatRange, b: FlatRange, at: bigint): boolean =>
  *
  * @example
  * import { flatview } from 'ramaddr'
- * import { option } from 'fp-ts'
+ * import * as option from 'fp-ts/lib/Option.js'
  * const r = (start, end, region) => ({ start, end, region, offsetInRegion: 0n, readonly: false, nonvolatile: false, romd: true, dirtyLog: 0 })
  * const before = flatview.fromRanges(option.none, [r(0xfd000000n, 0xfe000000n, 7)])
  * const after = flatview.fromRanges(option.none, [r(0xe0000000n, 0xe1000000n, 7)])

@@ -5,6 +5,7 @@
  * @module
  */
 import * as O from 'fp-ts/lib/Option.js'
+import type { Gpa } from '../addresses/kinds.js'
 import type { Region, RegionId } from '../region/region.js'
 import type { AddressSpace, Topology } from '../region/topology.js'
 import type { FlatRange } from './flat-range.js'
@@ -136,15 +137,15 @@ export interface Section {
  * radix tree gives the same answer).
  *
  * @example
- * import { flatview } from 'ramaddr'
- * import { option } from 'fp-ts'
+ * import { flatview, Gpa } from 'ramaddr'
+ * import * as option from 'fp-ts/lib/Option.js'
  * const r = { start: 0x100000n, end: 0x8000000n, region: 1, offsetInRegion: 0x100000n, readonly: false, nonvolatile: false, romd: true, dirtyLog: 0 }
  * const v = flatview.fromRanges(option.some(1), [r])
- * assert.equal(option.isNone(flatview.lookup(0xfffffn)(v)), true)
- * assert.equal(flatview.lookup(0x123456n)(v).value.offsetInRegion, 0x123456n)
+ * assert.equal(option.isNone(flatview.lookup(Gpa.unsafe(0xfffffn))(v)), true)
+ * assert.equal(flatview.lookup(Gpa.unsafe(0x123456n))(v).value.offsetInRegion, 0x123456n)
  */
 export const lookup =
-  (addr: bigint) =>
+  (addr: Gpa) =>
   (view: FlatView): O.Option<Section> => {
     const index = lastStartAtOrBelow(view.starts, addr)
     const range = view.ranges[index]

@@ -142,7 +142,8 @@ const flagUpdates =
  * @example
  * import { flatview } from 'ramaddr'
  * import * as kvm from 'ramaddr/kvm'
- * import { either, option } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
+ * import * as option from 'fp-ts/lib/Option.js'
  * const mr = { id: 7, name: 'vga.vram', kind: 'ram', size: 0x1000000n, addr: 0n, priority: 1, enabled: true, mayOverlap: true, readonly: false, romd: true, nonvolatile: false, aliasOffset: 0n, dirtyLog: 1, subregions: [] }
  * const at = (start) => ({ start, end: start + 0x1000000n, region: 7, offsetInRegion: 0n, readonly: false, nonvolatile: false, romd: true, dirtyLog: 1 })
  * const resolve = () => option.some({ mr, blockOffset: 0x20080000n })

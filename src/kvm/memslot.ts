@@ -65,7 +65,7 @@ export const memFlags =
  *
  * @example
  * import * as kvm from 'ramaddr/kvm'
- * import { option } from 'fp-ts'
+ * import * as option from 'fp-ts/lib/Option.js'
  * const mr = { id: 1, name: 'pc.ram', kind: 'ram', size: 0x8000000n, addr: 0n, priority: 0, enabled: true, mayOverlap: false, readonly: false, romd: true, nonvolatile: false, aliasOffset: 0n, dirtyLog: 0, subregions: [] }
  * const r = { start: 0x100800n, end: 0x200000n, region: 1, offsetInRegion: 0x100800n, readonly: false, nonvolatile: false, romd: true, dirtyLog: 0 }
  * // the unaligned head is left to QEMU; the slot starts at the next page

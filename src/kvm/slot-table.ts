@@ -64,7 +64,7 @@ export const matching =
  *
  * @example
  * import * as kvm from 'ramaddr/kvm'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const t = pipe(
  *   either.right(kvm.slotTable.empty()),

@@ -25,7 +25,7 @@ const LINE =
  *
  * @example
  * import * as kvm from 'ramaddr/kvm'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const op = kvm.parseTraceLine(1, 'kvm_set_user_memory Slot#5 flags=0x1 gpa=0xfd000000 size=0x1000000 ua=0x7fb55ca00000 ret=0')
  * assert.ok(either.isRight(op))
  * assert.equal(op.right.slot, 5)

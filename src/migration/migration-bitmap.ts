@@ -61,7 +61,7 @@ const fail = (e: { readonly message: string; readonly _tag?: string }): Migratio
  * @example
  * import { ramblock } from 'ramaddr'
  * import * as migration from 'ramaddr/migration'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const list = pipe(ramblock.empty(), ramblock.add({ idstr: 'pc.ram', usedLength: 0x100000n }))
  * assert.ok(either.isRight(list))

@@ -108,7 +108,7 @@ export const markDirty =
  * import { mtree, ramblock, Gpa } from 'ramaddr'
  * import * as dirty from 'ramaddr/dirty'
  * import * as migration from 'ramaddr/migration'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const t = mtree.parse('address-space: memory\n  0000000000000000-00000000003fffff (prio 0, ram): pc.ram\n\n')
  * const l = pipe(ramblock.empty(), ramblock.add({ idstr: 'pc.ram', usedLength: 0x400000n }))

@@ -84,7 +84,7 @@ export const changedRanges =
  * @example
  * import { translate, mtree, infoRamblock, machines, topology, Gpa, MirrorGpa } from 'ramaddr'
  * import * as mirror from 'ramaddr/mirror'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const t = mtree.parse(machines.Q35.mtree)
  * const l = infoRamblock.parse(machines.Q35.ramblock)
  * assert.ok(either.isRight(t) && either.isRight(l))

@@ -62,7 +62,7 @@ export const pciHole64 =
  * @example
  * import { translate, mtree, infoRamblock, machines } from 'ramaddr'
  * import * as mirror from 'ramaddr/mirror'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const t = mtree.parse(machines.Q35.mtree)
  * const l = infoRamblock.parse(machines.Q35.ramblock)
  * assert.ok(either.isRight(t) && either.isRight(l))

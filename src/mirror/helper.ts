@@ -83,7 +83,7 @@ export const layoutAt = (base: bigint, spec: HelperSpec): HelperLayout => {
  *
  * @example
  * import * as mirror from 'ramaddr/mirror'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const h = mirror.placeHelper({ vcpus: 2 }, 1n << 43n, [])
  * assert.ok(either.isRight(h))
  * assert.equal(h.right.base, (1n << 43n) - 0x400000n) // 2 MiB code + 64 KiB tables + 2 pages -> 4 MiB

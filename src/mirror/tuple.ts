@@ -73,7 +73,7 @@ const describeAt = (gpa: bigint, map: AddressMap): string => {
  * @example
  * import { translate, mtree, infoRamblock, machines, Gpa, MirrorGpa } from 'ramaddr'
  * import * as mirror from 'ramaddr/mirror'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const t = mtree.parse(machines.Q35.mtree)
  * const l = infoRamblock.parse(machines.Q35.ramblock)
  * assert.ok(either.isRight(t) && either.isRight(l))

@@ -69,7 +69,7 @@ export interface FormatOptions {
  *
  * @example
  * import { infoRamblock, ramblock } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const list = pipe(ramblock.empty(), ramblock.add({ idstr: 'pc.ram', usedLength: 0x8000000n }))
  * assert.ok(either.isRight(list))
@@ -263,7 +263,8 @@ const readHeader = (
  *
  * @example
  * import { infoRamblock } from 'ramaddr'
- * import { either, option } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
+ * import * as option from 'fp-ts/lib/Option.js'
  * const text =
  *   '              Block Name    PSize              Offset               Used              Total                HVA  RO\n' +
  *   '                  pc.ram    4 KiB  0x0000000000000000 0x0000000020000000 0x0000000020000000 0x00007f039be00000  rw\n' +
@@ -354,7 +355,7 @@ export const parseDump = (text: string): E.Either<TextError, RamblockDump> => {
  *
  * @example
  * import { infoRamblock } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const text =
  *   '              Block Name    PSize              Offset               Used              Total\r\n' +
  *   '                  pc.ram    4 KiB  0x0000000000000000 0x0000000008000000 0x0000000008000000\r\n'

@@ -57,7 +57,7 @@ export const terminatingNames =
  *
  * @example
  * import { mtree, topology } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const t = mtree.parse('address-space: I/O\n  0000000000000000-000000000000ffff (prio 0, i/o): io\n    0000000000000060-0000000000000060 (prio 0, i/o): i8042-data\n\n', { knowledge: mtree.NOTHING })
  * const f = mtree.parseFlat('FlatView #0\n AS "I/O", root: io\n Root memory region: io\n  0000000000000000-000000000000005f (prio 0, i/o): io\n\n')
  * assert.ok(either.isRight(t) && either.isRight(f))
@@ -200,7 +200,7 @@ export interface Learned {
  *
  * @example
  * import { mtree } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const t = mtree.parse('address-space: I/O\n  0000000000000000-000000000000ffff (prio 0, i/o): io\n    0000000000000060-0000000000000060 (prio 0, i/o): i8042-data\n\n')
  * const same = mtree.parseFlat('FlatView #0\n AS "I/O", root: io\n Root memory region: io\n  0000000000000000-000000000000005f (prio 0, i/o): io\n  0000000000000060-0000000000000060 (prio 0, i/o): i8042-data\n  0000000000000061-000000000000ffff (prio 0, i/o): io @0000000000000061\n\n')
  * // a later state: a speaker at port 0x61 the tree does not have
@@ -282,7 +282,7 @@ const terminal = (r: Region): boolean => r.kind !== 'container' && r.kind !== 'a
  *
  * @example
  * import { mtree, topology } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * // hppa B160L: the LASI chip's I/O region and the parallel port inside its range
  * const t = mtree.parse('address-space: memory\n  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n    00000000ffd00000-00000000ffdfffff (prio 0, i/o): lasi\n    00000000ffd02800-00000000ffd02807 (prio 0, i/o): parallel\n\n')
  * const f = mtree.parseFlat('FlatView #0\n AS "memory", root: system\n Root memory region: system\n  00000000ffd00000-00000000ffd027ff (prio 0, i/o): lasi\n  00000000ffd02800-00000000ffd02807 (prio 0, i/o): parallel\n  00000000ffd02808-00000000ffdfffff (prio 0, i/o): lasi @0000000000002808\n\n')

@@ -107,7 +107,7 @@ export const viewLines = (
  *
  * @example
  * import { mtree } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const t = mtree.parse([
  *   'address-space: memory',
  *   '  0000000000000000-ffffffffffffffff (prio 0, i/o): system',
@@ -203,7 +203,7 @@ const parseRangeLine = (lineNo: number, text: string): E.Either<TextError, FlatR
  *
  * @example
  * import { mtree } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const v = mtree.parseFlat('FlatView #0\n AS "memory", root: system\n Root memory region: system\n  0000000000000000-000000000009ffff (prio 0, ram): pc.ram KVM\n\n')
  * assert.ok(either.isRight(v))
  * assert.deepEqual(v.right[0]?.ranges[0]?.markers, ['KVM'])

@@ -78,7 +78,7 @@ const hexRun = (text: string, c: number): number => {
  *
  * @example
  * import * as mtreeLine from 'ramaddr/internal/qemu/mtree-line'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const l = mtreeLine.parseLine(7, '    00000000000e0000-00000000000fffff (prio 1, rom): alias isa-bios @pc.bios 0000000000020000-000000000003ffff')
  * assert.ok(either.isRight(l))
  * assert.equal(l.right.level, 2)

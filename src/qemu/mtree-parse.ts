@@ -623,7 +623,7 @@ const describeSize = (size: bigint): string => `0x${size.toString(16)} bytes`
  *
  * @example
  * import { mtree, topology } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * // a paste of one address space: the alias target pc.ram is not printed
  * const d = mtree.parseDump([
  *   'address-space: memory',
@@ -977,7 +977,7 @@ const findAliasCycle = (
  *
  * @example
  * import { mtree, topology } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const text = [
  *   'address-space: memory',
  *   '  0000000000000000-ffffffffffffffff (prio 0, i/o): system',

@@ -34,7 +34,7 @@ export type RAMBlockRow = t.TypeOf<typeof RAMBlockRow>
  *
  * @example
  * import { ramblock } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const list = pipe(ramblock.empty(), ramblock.add({ idstr: 'pc.bios', usedLength: 0x40000n }))
  * assert.ok(either.isRight(list))

@@ -34,7 +34,7 @@ export interface Extent {
  *
  * @example
  * import { ramblock } from 'ramaddr'
- * import { option } from 'fp-ts'
+ * import * as option from 'fp-ts/lib/Option.js'
  * // pc.ram (128 MiB) and pc.bios (256 KiB) are placed; pc.rom (128 KiB) goes after pc.bios
  * const blocks = [
  *   { offset: 0n, maxLength: 0x8000000n },

@@ -62,7 +62,7 @@ const IDSTR_MAX = 255
  *
  * @example
  * import { ramblock } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const list = pipe(
  *   either.right(ramblock.empty()),
@@ -167,19 +167,19 @@ export const byName =
  * The offset never changes.
  *
  * @example
- * import { ramblock } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import { ramblock, Size } from 'ramaddr'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const list = pipe(
  *   ramblock.empty(),
  *   ramblock.add({ idstr: '/rom@etc/acpi/tables', usedLength: 0x20000n, maxLength: 0x200000n }),
- *   either.chain(ramblock.resize('/rom@etc/acpi/tables', 0x21234n)),
+ *   either.chain(ramblock.resize('/rom@etc/acpi/tables', Size.unsafe(0x21234n))),
  * )
  * assert.ok(either.isRight(list))
  * assert.equal(list.right.blocks[0]?.usedLength, 0x22000n)
  */
 export const resize =
-  (idstr: string, newSize: bigint) =>
+  (idstr: string, newSize: Size) =>
   (list: RamList): E.Either<RamListError, RamList> => {
     const block = list.blocks.find((b) => b.idstr === idstr)
     if (block === undefined) return E.left(noSuchBlock(idstr))

@@ -72,7 +72,7 @@ export const pathKeys = (t: Topology): ReadonlyMap<RegionId, string> => {
  * @example
  * import { mtree, topology } from 'ramaddr'
  * import * as correspond from 'ramaddr/internal/region/correspond'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const before = mtree.parse('address-space: memory\n  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n    00000000fd000000-00000000fdffffff (prio 1, ram): vga.vram\n\n')
  * const after = mtree.parse('address-space: memory\n  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n    0000000000001000-0000000000001fff (prio 0, i/o): new-io\n    00000000e0000000-00000000e0ffffff (prio 1, ram): vga.vram\n\n')
  * assert.ok(either.isRight(before) && either.isRight(after))

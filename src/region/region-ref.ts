@@ -118,7 +118,7 @@ const parseAddress = (text: string): bigint | undefined =>
  *
  * @example
  * import { mtree, topology } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const t = mtree.parse([
  *   'address-space: memory',
  *   '  0000000000000000-ffffffffffffffff (prio 0, i/o): system',

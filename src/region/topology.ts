@@ -102,7 +102,7 @@ export interface Created {
  *
  * @example
  * import { topology } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const made = topology.addRegion({ name: 'pc.ram', kind: 'ram', size: 0x8000000n })(topology.empty())
  * assert.ok(either.isRight(made))
  * assert.equal(made.right.topology.regions.get(made.right.id)?.name, 'pc.ram')
@@ -171,7 +171,7 @@ const insertByPriority = (
  *
  * @example
  * import { topology } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const t0 = topology.empty()
  * const sys = topology.addRegion({ name: 'system', kind: 'container', size: 1n << 64n })(t0)
@@ -267,7 +267,7 @@ export const removeSubregion =
  *
  * @example
  * import { topology } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const t = pipe(
  *   topology.empty(),
@@ -370,7 +370,7 @@ export interface BulkRegion extends RegionSpec {
  *
  * @example
  * import { topology } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const t = topology.fromRegions(
  *   [
  *     { name: 'system', kind: 'container', size: 1n << 64n },

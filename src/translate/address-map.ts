@@ -134,7 +134,7 @@ export type Translation =
  *
  * @example
  * import { translate, mtree, infoRamblock, Gpa, RamAddr } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const t = mtree.parse([
  *   'address-space: memory',
  *   '  0000000000000000-ffffffffffffffff (prio 0, i/o): system',
@@ -185,7 +185,8 @@ export const translationOfGpa =
  *
  * @example
  * import { translate, mtree, infoRamblock, Gpa } from 'ramaddr'
- * import { either, option } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
+ * import * as option from 'fp-ts/lib/Option.js'
  * const t = mtree.parse('address-space: memory\n  0000000000000000-0000000007ffffff (prio 0, ram): pc.ram\n\n')
  * const l = infoRamblock.parse('              Block Name    PSize              Offset               Used              Total\n                  pc.ram    4 KiB  0x0000000000000000 0x0000000008000000 0x0000000008000000\n')
  * assert.ok(either.isRight(t) && either.isRight(l))
@@ -234,7 +235,7 @@ export interface BatchTranslation {
  *
  * @example
  * import { translate, mtree, infoRamblock } from 'ramaddr'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const t = mtree.parse('address-space: memory\n  0000000000000000-0000000007ffffff (prio 0, ram): pc.ram\n\n')
  * const l = infoRamblock.parse('              Block Name    PSize              Offset               Used              Total\n                  pc.ram    4 KiB  0x0000000000080000 0x0000000008000000 0x0000000008000000\n')
  * assert.ok(either.isRight(t) && either.isRight(l))

@@ -52,7 +52,7 @@ export const code = (a: Access): number => ACCESS_NAMES.indexOf(a)
  *
  * @example
  * import * as xen from 'ramaddr/xen'
- * import { option } from 'fp-ts'
+ * import * as option from 'fp-ts/lib/Option.js'
  * assert.deepEqual(xen.access.fromCode(5), option.some('rx'))
  * assert.deepEqual(xen.access.fromCode(11), option.none) // XENMEM_access_default
  */

@@ -42,7 +42,7 @@ export const effectiveForOp =
  * @example
  * import { Gfn } from 'ramaddr'
  * import * as xen from 'ramaddr/xen'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const host = xen.hostP2m.fromRuns([{ gfn: 0n, count: 4n, mfn: 0x100n, type: 'ram_rw' }])
  * assert.ok(either.isRight(host))
  * const v = xen.altp2mOps.setMemAccess(host.right, Gfn.unsafe(1n), 'r')(xen.view.empty(1, 'rwx'))
@@ -93,7 +93,8 @@ export type Caller = 'guest' | 'tool'
  * @example
  * import { Gfn } from 'ramaddr'
  * import * as xen from 'ramaddr/xen'
- * import { either, option } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
+ * import * as option from 'fp-ts/lib/Option.js'
  * const host = xen.hostP2m.fromRuns([{ gfn: 0n, count: 4n, mfn: 0x100n, type: 'ram_rw' }])
  * assert.ok(either.isRight(host))
  * const v = xen.altp2mOps.changeGfn(host.right, Gfn.unsafe(0n), option.some(Gfn.unsafe(3n)))(xen.view.empty(1, 'rwx'))

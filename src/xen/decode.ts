@@ -211,7 +211,7 @@ const headers = (
  *
  * @example
  * import * as xen from 'ramaddr/xen'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const bytes = xen.encode({
  *   image: { version: 3, bigEndian: false },
  *   domain: { type: 2, pageShift: 12, xenMajor: 4, xenMinor: 21 },

@@ -80,7 +80,7 @@ export interface Created {
  *
  * @example
  * import * as xen from 'ramaddr/xen'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const host = xen.hostP2m.fromRuns([{ gfn: 0n, count: 16n, mfn: 0x1000n, type: 'ram_rw' }])
  * assert.ok(either.isRight(host))
  * const d = xen.domain.make(host.right, 3)

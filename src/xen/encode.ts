@@ -134,7 +134,7 @@ const body = (r: StreamRecord, pageSize: number): E.Either<string, Uint8Array> =
  *
  * @example
  * import * as xen from 'ramaddr/xen'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const bytes = xen.encode({
  *   image: { version: 3, bigEndian: false },
  *   domain: { type: 2, pageShift: 12, xenMajor: 4, xenMinor: 21 },

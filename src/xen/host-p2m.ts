@@ -72,7 +72,7 @@ const bad = (run: number, message: string): E.Either<InvalidHostP2m, never> =>
  *
  * @example
  * import * as xen from 'ramaddr/xen'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const host = xen.hostP2m.fromRuns([
  *   { gfn: 0n, count: 0xa0n, mfn: 0x10000n, type: 'ram_rw' },
  *   { gfn: 0xfee00n, count: 1n, mfn: 0xfee00n, type: 'mmio_direct' },
@@ -137,7 +137,8 @@ const runIndex = (host: HostP2m, gfn: bigint): number => {
  * @example
  * import { Gfn } from 'ramaddr'
  * import * as xen from 'ramaddr/xen'
- * import { either, option } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
+ * import * as option from 'fp-ts/lib/Option.js'
  * const host = xen.hostP2m.fromRuns([{ gfn: 0x100n, count: 0x10n, mfn: 0x5000n, type: 'ram_rw' }])
  * assert.ok(either.isRight(host))
  * assert.deepEqual(xen.hostP2m.lookup(Gfn.unsafe(0x105n))(host.right),
@@ -213,7 +214,7 @@ const mfnIndex = (host: HostP2m): ReadonlyArray<MfnIndexEntry> => {
  *
  * @example
  * import * as xen from 'ramaddr/xen'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const host = xen.hostP2m.fromRuns([{ gfn: 0x100n, count: 0x10n, mfn: 0x5000n, type: 'ram_rw' }])
  * assert.ok(either.isRight(host))
  * assert.deepEqual(xen.hostP2m.gfnsOfMfn(xen.mfn.unsafe(0x500fn))(host.right), [0x10fn])

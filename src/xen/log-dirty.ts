@@ -51,7 +51,7 @@ const badState = (message: string): BadState => ({ _tag: 'BadState', message })
  *
  * @example
  * import * as xen from 'ramaddr/xen'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const host = xen.hostP2m.fromRuns([{ gfn: 0n, count: 16n, mfn: 0x1000n, type: 'ram_rw' }])
  * assert.ok(either.isRight(host))
@@ -127,7 +127,8 @@ export interface WriteResult {
  * @example
  * import { Gfn } from 'ramaddr'
  * import * as xen from 'ramaddr/xen'
- * import { either, option } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
+ * import * as option from 'fp-ts/lib/Option.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const host = xen.hostP2m.fromRuns([{ gfn: 0n, count: 16n, mfn: 0x1000n, type: 'ram_rw' }])
  * assert.ok(either.isRight(host))
@@ -190,7 +191,7 @@ export const guestWrite =
  * @example
  * import { Gfn } from 'ramaddr'
  * import * as xen from 'ramaddr/xen'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const host = xen.hostP2m.fromRuns([{ gfn: 0n, count: 16n, mfn: 0x1000n, type: 'ram_rw', access: 'r' }])
  * assert.ok(either.isRight(host))

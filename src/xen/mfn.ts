@@ -39,7 +39,7 @@ export const isMfn = (n: bigint): n is Mfn => isU64(n) && n !== INVALID_MFN_VALU
  *
  * @example
  * import * as xen from 'ramaddr/xen'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * assert.deepEqual(xen.mfn.make(0x1234n), either.right(0x1234n))
  * assert.ok(either.isLeft(xen.mfn.make(-1n)))
  * assert.ok(either.isLeft(xen.mfn.make(xen.mfn.INVALID_MFN_VALUE)))

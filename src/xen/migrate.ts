@@ -89,7 +89,7 @@ export interface SaveOptions {
  * @example
  * import { Gfn } from 'ramaddr'
  * import * as xen from 'ramaddr/xen'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const host = xen.hostP2m.fromRuns([{ gfn: 0n, count: 4n, mfn: 0x100n, type: 'ram_rw' }])
  * assert.ok(either.isRight(host))

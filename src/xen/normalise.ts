@@ -74,7 +74,8 @@ const sourceOf = (host: HostP2m, gfn: Gfn, e: P2mEntry): O.Option<Gfn> => {
  * @example
  * import { Gfn } from 'ramaddr'
  * import * as xen from 'ramaddr/xen'
- * import { either, option } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
+ * import * as option from 'fp-ts/lib/Option.js'
  * import { pipe } from 'fp-ts/lib/function.js'
  * const host = xen.hostP2m.fromRuns([{ gfn: 0n, count: 8n, mfn: 0x100n, type: 'ram_rw' }])
  * assert.ok(either.isRight(host))
@@ -131,7 +132,7 @@ const ascending = (gs: ReadonlyArray<Gfn>): O.Option<number> => {
  * @example
  * import { Gfn } from 'ramaddr'
  * import * as xen from 'ramaddr/xen'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const host = xen.hostP2m.fromRuns([{ gfn: 0n, count: 8n, mfn: 0x100n, type: 'ram_rw' }])
  * assert.ok(either.isRight(host))
  * const v = xen.denormalise(host.right)({

@@ -110,7 +110,7 @@ export interface ScenarioError {
  *
  * @example
  * import * as xen from 'ramaddr/xen'
- * import { either } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const bad = xen.scenario.decodeScenario({ host: [{ gfn: '0x0', count: '0x10', mfn: 'zz', type: 'ram_rw' }] })
  * assert.ok(either.isLeft(bad))
  * assert.match(bad.left.message, /at host\/0\/mfn: expected a hex number/)

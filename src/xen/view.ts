@@ -64,7 +64,8 @@ export const lazyEntry =
  * @example
  * import { Gfn } from 'ramaddr'
  * import * as xen from 'ramaddr/xen'
- * import { either, option } from 'fp-ts'
+ * import * as either from 'fp-ts/lib/Either.js'
+ * import * as option from 'fp-ts/lib/Option.js'
  * const host = xen.hostP2m.fromRuns([{ gfn: 0n, count: 4n, mfn: 0x100n, type: 'ram_rw' }])
  * assert.ok(either.isRight(host))
  * const v = xen.view.empty(1, 'rx')

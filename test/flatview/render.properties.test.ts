@@ -112,7 +112,7 @@ describe('flat views of random trees (properties)', () => {
     const view = ofRoot(m.root)(m.topology)
     for (const addr of probes(m)) {
       const want = pointQuery(m.topology, m.root, 0n, addr, 0n, TWO_64, false)
-      const got = lookup(addr)(view)
+      const got = lookup(Gpa.unsafe(addr))(view)
       expect({
         addr,
         hit: O.isSome(got)

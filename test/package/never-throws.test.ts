@@ -38,7 +38,10 @@ const walk = (m: Record<string, unknown>, prefix: string, out: Found, seen: Set<
         typeof o.encode === 'function'
       )
         out.codecs.push([name, o as { decode: (u: unknown) => unknown }])
-      else if (Object.getPrototypeOf(o) === null || o[Symbol.toStringTag] === 'Module')
+      else if (
+        Object.getPrototypeOf(o) === null ||
+        (o as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'Module'
+      )
         walk(o, name + '.', out, seen)
     } else if (typeof v === 'function' && /^parse/.test(k) && v.length === 1)
       out.parsers.push([name, v as (text: string) => unknown])

@@ -5,7 +5,7 @@ import { pipe } from 'fp-ts/lib/function.js'
 import * as ramList from '../../src/ramblock/ram-list.js'
 import { findRamOffset } from '../../src/ramblock/find-ram-offset.js'
 import type { RamList } from '../../src/ramblock/ram-list.js'
-import { RamAddr } from '../../src/addresses/kinds.js'
+import { RamAddr, Size } from '../../src/addresses/kinds.js'
 import { TWO_64, U64_MAX } from '../../src/addresses/u64.js'
 
 const ALIGN = 0x40000n
@@ -182,17 +182,19 @@ describe('RAM list edits', () => {
     expect(tag(ramList.add({ idstr: 'huge', usedLength: TWO_64 })(base))).toBe(
       'RamAddrSpaceExhausted',
     )
-    expect(tag(ramList.resize('pc.ram', 0x9000000n)(base))).toBe('ResizeOfFixedBlock')
-    expect(tag(ramList.resize('/rom@etc/acpi/tables', 0x201000n)(base))).toBe('SizeTooLarge')
-    expect(tag(ramList.resize('nope', 0x1000n)(base))).toBe('NoSuchBlock')
+    expect(tag(ramList.resize('pc.ram', Size.unsafe(0x9000000n))(base))).toBe('ResizeOfFixedBlock')
+    expect(tag(ramList.resize('/rom@etc/acpi/tables', Size.unsafe(0x201000n))(base))).toBe(
+      'SizeTooLarge',
+    )
+    expect(tag(ramList.resize('nope', Size.unsafe(0x1000n))(base))).toBe('NoSuchBlock')
     expect(tag(ramList.remove('nope')(base))).toBe('NoSuchBlock')
-    const e = ramList.resize('pc.ram', 0x9000000n)(base)
+    const e = ramList.resize('pc.ram', Size.unsafe(0x9000000n))(base)
     expect(E.isLeft(e) && e.left.message).toBe(
       'Size mismatch: pc.ram: 0x9000000 != 0x8000000 (block is not resizeable)',
     )
   })
   it('resizes within max length without moving the block, and an unchanged page size is a no-op', () => {
-    const r = pipe(base, ramList.resize('/rom@etc/acpi/tables', 0x1ff001n))
+    const r = pipe(base, ramList.resize('/rom@etc/acpi/tables', Size.unsafe(0x1ff001n)))
     expect(E.isRight(r)).toBe(true)
     if (E.isRight(r)) {
       const b = pipe(r.right, ramList.byName('/rom@etc/acpi/tables'))
@@ -203,7 +205,7 @@ describe('RAM list edits', () => {
         ),
       ).toEqual(O.some([0x8000000n, 0x200000n]))
     }
-    expect(pipe(base, ramList.resize('pc.ram', 0x7fff001n))).toEqual(E.right(base))
+    expect(pipe(base, ramList.resize('pc.ram', Size.unsafe(0x7fff001n)))).toEqual(E.right(base))
   })
   it('computes last_ram_page over max lengths', () => {
     expect(ramList.lastRamPage(base)).toBe((0x8000000n + 0x200000n) >> 12n)
