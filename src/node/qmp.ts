@@ -161,18 +161,30 @@ export const connect =
           pending.delete(id)
           clearTimeout(p.timer)
           if ('error' in msg) {
-            const err = msg.error as { class?: unknown; desc?: unknown }
+            // QEMU sends { class, desc }; a peer may send anything (null, a string, an array)
+            const err: unknown = msg.error
+            const field = (k: 'class' | 'desc'): string => {
+              const v: unknown =
+                typeof err === 'object' && err !== null ? (err as Record<string, unknown>)[k] : undefined
+              return oneLine(typeof v === 'string' ? v : v === undefined ? '?' : JSON.stringify(v) ?? '?')
+            }
             p.resolve(
               E.left({
                 _tag: 'CommandFailed',
                 command: p.command,
-                message: `${p.command}: ${String(err.class)}: ${String(err.desc)}`,
+                message: `${p.command}: ${field('class')}: ${field('desc')}`,
               }),
             )
           } else p.resolve(E.right('return' in msg ? msg.return : undefined))
         }
       })
     })
+
+/** A peer's text as part of one line: line breaks become spaces, and it is cut at 200 characters. */
+const oneLine = (text: string): string => {
+  const flat = text.replace(/\s*[\r\n]+\s*/g, ' ')
+  return flat.length > 200 ? flat.slice(0, 200) + '…' : flat
+}
 
 /** Runs an HMP command through `human-monitor-command` and returns its text. */
 export const hmp =
