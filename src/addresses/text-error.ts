@@ -55,13 +55,16 @@ export interface Lines {
 }
 
 /**
- * Splits monitor text into lines, accepting `\r\n` and `\n` endings.
+ * Splits monitor text into lines, accepting `\r\n` and `\n` endings and a leading UTF-8
+ * byte-order mark (dropped).
  *
  * @example
  * import * as textError from 'ramaddr/internal/addresses/text-error'
  * assert.deepEqual(textError.splitLines('a\r\nb\r\n'), { lines: ['a', 'b'], eol: '\r\n', finalEol: true })
  */
-export const splitLines = (text: string): Lines => {
+export const splitLines = (withBom: string): Lines => {
+  // a UTF-8 byte-order mark (an editor's, on Windows) is not part of the first line
+  const text = withBom.charCodeAt(0) === 0xfeff ? withBom.slice(1) : withBom
   const eol = /\r\n/.test(text) || !/\n/.test(text) ? '\r\n' : '\n'
   const finalEol = text.endsWith('\n')
   const body = finalEol ? text.slice(0, text.endsWith('\r\n') ? -2 : -1) : text

@@ -1,6 +1,7 @@
 /**
- * A small argument parser: `--flag`, `--opt VALUE` / `--opt=VALUE` (repeatable), and
- * positionals; `--` ends options.
+ * A small argument parser: `--flag`, `--opt VALUE` / `--opt=VALUE`, and positionals; `--`
+ * ends options. Only the list options (`--move`, `--log`, `--allocate`) may repeat: a second
+ * value of any other option is a usage error, not a silent override.
  *
  * @module
  */
@@ -20,7 +21,13 @@ export interface Args {
   readonly positionals: ReadonlyArray<string>
 }
 
-/** Parses `argv` against `spec`; unknown options and missing values are usage errors. */
+/** The options that take a list: each occurrence adds a value. */
+const REPEATABLE: ReadonlySet<string> = new Set(['move', 'log', 'allocate'])
+
+/**
+ * Parses `argv` against `spec`; unknown options, missing values and a repeated
+ * single-valued option are usage errors.
+ */
 export const parseArgs =
   (spec: ArgSpec) =>
   (argv: ReadonlyArray<string>): E.Either<Failure, Args> => {
@@ -42,6 +49,8 @@ export const parseArgs =
         } else if (spec.options.includes(name)) {
           const value = eq >= 0 ? a.slice(eq + 1) : argv[++i]
           if (value === undefined) return E.left(usageError(`option --${name} needs a value`))
+          if (options.has(name) && !REPEATABLE.has(name))
+            return E.left(usageError(`option --${name} is given twice; it takes one value`))
           options.set(name, [...(options.get(name) ?? []), value])
         } else return E.left(usageError(`unknown option --${name}`))
       } else positionals.push(a)

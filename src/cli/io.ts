@@ -52,12 +52,8 @@ export const EXIT_USAGE = 2
 export type Failure =
   | { readonly _tag: 'Input'; readonly message: string }
   | { readonly _tag: 'Usage'; readonly message: string }
-  /** Bad input the command has already reported on stdout/stderr itself (exit 1). */
-  | { readonly _tag: 'Reported'; readonly message: string }
 
 /** A bad-input failure. */
 export const inputError = (message: string): Failure => ({ _tag: 'Input', message })
-/** A bad-input failure whose output the command has written already. */
-export const reported = (message: string): Failure => ({ _tag: 'Reported', message })
 /** A bad-usage failure. */
 export const usageError = (message: string): Failure => ({ _tag: 'Usage', message })

@@ -83,8 +83,9 @@ export const run = (argv: ReadonlyArray<string>, io: Io): number => {
     io.stdout(result.right)
     return EXIT_OK
   }
-  if (result.left._tag === 'Reported') return EXIT_INPUT
-  const oneLine = result.left.message.replace(/\s*\n\s*/g, ' ')
+  // one line, and a bounded one: a message quoting input never floods the terminal
+  const flat = result.left.message.replace(/\s*\n\s*/g, ' ')
+  const oneLine = flat.length > 1000 ? flat.slice(0, 1000) + '…' : flat
   if (result.left._tag === 'Usage') {
     io.stderr(`ramaddr ${name}: ${oneLine}\n${command.usage}`)
     return EXIT_USAGE

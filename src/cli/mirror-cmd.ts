@@ -18,7 +18,7 @@ import type { Violation } from '../mirror/violation.js'
 import { make, type AddressMap } from '../translate/address-map.js'
 import { lastOption, parseArgs, type Args } from './args.js'
 import { applyMoves } from './flatview-cmd.js'
-import { inputError, reported, usageError, type Failure, type Io } from './io.js'
+import { inputError, usageError, type Failure, type Io } from './io.js'
 import { loadRamList, loadTopology, parseAddressArg } from './load.js'
 
 /** Usage text. */
@@ -34,8 +34,8 @@ ram_addr_t + shift (--shift, or 2^(MAXPHYADDR - reduction - 1), or 4 GiB); schem
 {"mainGpa", "length", "mirrorGpa"} hex strings, over the RAM behind them. The helper's own
 memory (--helper-vcpus mailboxes, default 1) goes at the top of the usable width, clear of
 guest-visible memory. --snp checks SEV-SNP's one-GPA-per-page rule, --vtom the vTOM split.
-On violations: exit 1, one line each on stderr, or with --json {"violations": [...]} on
-stdout. JSON table: [{"slot", "mirrorGpa", "size", "ramAddr", "source"}], hex strings,
+On violations: exit 1; they are listed on stdout, one line each (with --json as
+{"violations": [...]}), and stderr gets one line saying how many and the first. JSON table: [{"slot", "mirrorGpa", "size", "ramAddr", "source"}], hex strings,
 source identity, shifted, tuple or helper.
 
 after-move: applies --move REGION=ADDR to the dump and prints the tuples the move
@@ -127,7 +127,11 @@ const schemeOf = (args: Args, io: Io): E.Either<Failure, Scheme> => {
       E.chain((json) =>
         pipe(
           TuplesCodec.decode(json),
-          E.mapLeft((errs) => inputError(`${file}: ${reportErrors(errs).join('; ')}`)),
+          E.mapLeft((errs) => {
+            const lines = reportErrors(errs)
+            const more = lines.length > 1 ? ` (and ${lines.length - 1} more)` : ''
+            return inputError(`${file}: ${lines[0] ?? 'not a tuple list'}${more}`)
+          }),
         ),
       ),
       E.map((tuples): Scheme => ({ kind: 'tuples', tuples })),
@@ -185,8 +189,12 @@ const violationJson = (v: Violation): Record<string, unknown> => {
 
 const report = (io: Io, json: boolean, violations: ReadonlyArray<Violation>): Failure => {
   if (json) io.stdout(JSON.stringify({ violations: violations.map(violationJson) }, null, 1) + '\n')
-  else for (const v of violations) io.stderr(`ramaddr mirror: ${v.kind}: ${v.message}\n`)
-  return reported(`${violations.length} violations`)
+  else io.stdout(violations.map((v) => `${v.kind}: ${v.message}\n`).join(''))
+  const first = violations[0]
+  const firstText = first === undefined ? '' : `${first.kind}: ${first.message}`
+  return inputError(
+    `${violations.length} violation${violations.length === 1 ? '' : 's'}, listed on standard output; the first: ${firstText.length > 200 ? firstText.slice(0, 200) + '…' : firstText}`,
+  )
 }
 
 const slotLine = (s: MirrorSlot): string =>

@@ -76,7 +76,7 @@ export const ramblockCommand = (argv: ReadonlyArray<string>, io: Io): E.Either<F
       const allocations = args.options.get('allocate') ?? []
       if (allocations.length > 0) {
         if (args.positionals.length > 0)
-          return E.left(usageError('ramblock: give either FILE or --allocate, not both'))
+          return E.left(usageError('give either FILE or --allocate, not both'))
         const specs = allocations.map(parseAllocation)
         const bad = specs.find(E.isLeft)
         if (bad !== undefined) return E.left(usageError(bad.left))
@@ -91,7 +91,7 @@ export const ramblockCommand = (argv: ReadonlyArray<string>, io: Io): E.Either<F
       }
       const [file, ...rest] = args.positionals
       if (file === undefined || rest.length > 0)
-        return E.left(usageError('ramblock: expected exactly one FILE (or --allocate)'))
+        return E.left(usageError('expected exactly one FILE (or --allocate)'))
       return pipe(
         io.readFile(file),
         E.mapLeft(inputError),

@@ -165,8 +165,12 @@ export const connect =
             const err: unknown = msg.error
             const field = (k: 'class' | 'desc'): string => {
               const v: unknown =
-                typeof err === 'object' && err !== null ? (err as Record<string, unknown>)[k] : undefined
-              return oneLine(typeof v === 'string' ? v : v === undefined ? '?' : JSON.stringify(v) ?? '?')
+                typeof err === 'object' && err !== null
+                  ? (err as Record<string, unknown>)[k]
+                  : undefined
+              return oneLine(
+                typeof v === 'string' ? v : v === undefined ? '?' : (JSON.stringify(v) ?? '?'),
+              )
             }
             p.resolve(
               E.left({

@@ -63,6 +63,43 @@ describe('bin/ramaddr', () => {
     expect(ramaddr('ramblock').code).toBe(2)
     expect(ramaddr('ramblock', '--allocate', 'nosize').code).toBe(2)
   })
+  it('a repeated single-valued option is a usage error; list options may repeat', () => {
+    const q35 = join(ROOT, 'test', 'fixtures', 'qemu-7.2', 'q35-512m-vga-net', '08-mtree-D.txt')
+    const r = ramaddr('flatview', '--mtree', q35, '--mtree', q35)
+    expect(r.code).toBe(2)
+    expect(r.stderr.split('\n')[0]).toBe(
+      'ramaddr flatview: option --mtree is given twice; it takes one value',
+    )
+    const moved = ramaddr(
+      'flatview',
+      '--mtree',
+      q35,
+      '--move',
+      'vga.vram=0xe0000000',
+      '--move',
+      'vga.vram=0xd0000000',
+    )
+    expect(moved.code).toBe(0)
+  })
+  it('a usage message does not repeat the command name', () => {
+    const r = ramaddr('ramblock', 'a.txt', 'b.txt')
+    expect(r.code).toBe(2)
+    expect(r.stderr.split('\n')[0]).toBe(
+      'ramaddr ramblock: expected exactly one FILE (or --allocate)',
+    )
+  })
+  it('reads a file that starts with a UTF-8 byte-order mark as if it had none', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ramaddr-bom-'))
+    try {
+      const src = join(ROOT, 'test', 'fixtures', 'qemu-7.2', 'pc-128m', '00-ramblock.txt')
+      const bom = join(dir, 'ramblock.txt')
+      writeFileSync(bom, '\uFEFF' + readFileSync(src, 'utf8'))
+      const r = ramaddr('ramblock', bom)
+      expect(r).toEqual({ code: 0, stdout: readFileSync(src, 'utf8'), stderr: '' })
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
   it('exits 1 on bad input with one line on stderr', () => {
     const r = ramaddr('ramblock', join(ROOT, 'package.json'))
     expect(r.code).toBe(1)
