@@ -9,7 +9,6 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
-import type { Eq } from 'fp-ts/lib/Eq.js'
 import type { Ord } from 'fp-ts/lib/Ord.js'
 import type { Size } from './kinds.js'
 import { TWO_64, isU64, maxBig, minBig } from './u64.js'
@@ -178,14 +177,12 @@ export const rebase =
   <A extends bigint>(r: AddrRange<A>): E.Either<InvalidRange, AddrRange<B>> =>
     make(newStart, size(r))
 
-/** Equality of ranges: same start and end (all empty ranges at one start are equal). */
-export const getEq = <A extends bigint>(): Eq<AddrRange<A>> => ({
-  equals: (x, y) => x.start === y.start && x.end === y.end,
-})
-
-/** Ranges ordered by start, then by end. */
+/**
+ * Ranges ordered by start, then by end; its `equals` is equality of ranges (same start and
+ * end).
+ */
 export const getOrd = <A extends bigint>(): Ord<AddrRange<A>> => ({
-  ...getEq<A>(),
+  equals: (x, y) => x.start === y.start && x.end === y.end,
   compare: (x, y) =>
     x.start < y.start ? -1 : x.start > y.start ? 1 : x.end < y.end ? -1 : x.end > y.end ? 1 : 0,
 })

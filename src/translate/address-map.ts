@@ -10,7 +10,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import type { Gpa, Hva, RamAddr } from '../addresses/kinds.js'
 import type { AddrRange } from '../addresses/range.js'
-import { lastStartAtOrBelow, lookup, ofRoot, type FlatView } from '../flatview/flatview.js'
+import { lastStartAtOrBelow, ofRoot, type FlatView } from '../flatview/flatview.js'
 import type { RenderOptions } from '../flatview/render.js'
 import type { RAMBlock } from '../ramblock/ramblock.js'
 import type { RamList } from '../ramblock/ram-list.js'
@@ -39,6 +39,20 @@ export interface AddressMap {
   readonly ramDelta: ReadonlyArray<bigint | undefined>
   /** Per range of `view`: its last GPA (`end - 1`), for the bounds check. */
   readonly lasts: BigUint64Array
+  /** Per range of `view`: what a GPA in it reaches, worked out once (undefined: no region). */
+  readonly targets: ReadonlyArray<RangeTarget | undefined>
+}
+
+/** What the GPAs of one flat range reach: its region, RAMBlock and the offsets to add. */
+export interface RangeTarget {
+  readonly region: Region
+  /** The RAMBlock behind the region; undefined for MMIO. */
+  readonly block: RAMBlock | undefined
+  /** `offsetInRegion - start`: add a GPA to get its offset in the region. */
+  readonly offsetDelta: bigint
+  /** `host + offsetDelta`, when the block's host base is known: add a GPA to get its HVA. */
+  readonly hvaDelta: bigint | undefined
+  readonly readonly: boolean
 }
 
 /** What to build a map from. */
@@ -77,9 +91,25 @@ export const make = (input: AddressMapInput): E.Either<TranslateError, AddressMa
   const view = ofRoot(as.root, input.render ?? {})(t)
   const windows: RamWindow[] = []
   const ramDelta: Array<bigint | undefined> = []
+  const targets: Array<RangeTarget | undefined> = []
   for (const range of view.ranges) {
     const mr = t.regions.get(range.region)
     const block = mr?.ramBlock === undefined ? undefined : blocks.get(mr.ramBlock)
+    const offsetDelta = range.offsetInRegion - range.start
+    targets.push(
+      mr === undefined
+        ? undefined
+        : {
+            region: mr,
+            block,
+            offsetDelta,
+            hvaDelta:
+              block === undefined || O.isNone(block.host)
+                ? undefined
+                : block.host.value + offsetDelta,
+            readonly: range.readonly,
+          },
+    )
     if (block === undefined) {
       ramDelta.push(undefined)
       continue
@@ -102,6 +132,7 @@ export const make = (input: AddressMapInput): E.Either<TranslateError, AddressMa
     reverse: buildReverseIndex(windows),
     ramDelta,
     lasts: BigUint64Array.from(view.ranges, (r) => r.end - 1n),
+    targets,
   })
 }
 
@@ -160,22 +191,22 @@ export type Translation =
 export const translationOfGpa =
   (gpa: Gpa) =>
   (map: AddressMap): Translation => {
-    const hit = lookup(gpa)(map.view)
-    if (O.isNone(hit)) return { _tag: 'Unassigned', gpa }
-    const { range, offsetInRegion } = hit.value
-    const region = map.topology.regions.get(range.region)
-    if (region === undefined) return { _tag: 'Unassigned', gpa }
-    const block = region.ramBlock === undefined ? undefined : map.blocks.get(region.ramBlock)
+    // one binary search; the rest was worked out per range when the map was made
+    const i = rangeIndex(map.view.starts, map.lasts, gpa)
+    const target = i < 0 ? undefined : map.targets[i]
+    if (target === undefined) return { _tag: 'Unassigned', gpa }
+    const { region, block } = target
+    const offsetInRegion = gpa + target.offsetDelta
     if (block === undefined) return { _tag: 'Mmio', gpa, region, offsetInRegion }
     return {
       _tag: 'Ram',
       gpa,
       region,
       offsetInRegion,
-      ramAddr: (block.offset + offsetInRegion) as RamAddr,
+      ramAddr: (gpa + (map.ramDelta[i] as bigint)) as RamAddr,
       block,
-      hva: O.map((h: Hva) => (h + offsetInRegion) as Hva)(block.host),
-      readonly: range.readonly,
+      hva: target.hvaDelta === undefined ? O.none : O.some((gpa + target.hvaDelta) as Hva),
+      readonly: target.readonly,
     }
   }
 

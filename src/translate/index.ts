@@ -18,6 +18,7 @@ export {
   type AddressMapInput,
   type Translation,
   type BatchTranslation,
+  type RangeTarget,
 } from './address-map.js'
 export { piecesOfGpaRange, ramRangesOfGpaRange } from './gpa-pieces.js'
 export { attachRamBlocks } from './ram-link.js'
