@@ -109,33 +109,62 @@ export const snpSingleMapping = (p: MirrorPlan): ReadonlyArray<Violation> => {
       }
     }
   }
-  for (let i = 0; i < guest.length; i++)
-    for (let j = i + 1; j < guest.length; j++) {
-      const a = guest[i] as MirrorSlot
-      const b = guest[j] as MirrorSlot
-      if (a.mirrorGpa - a.ramAddr === b.mirrorGpa - b.ramAddr) continue
-      const lo = a.ramAddr > b.ramAddr ? a.ramAddr : b.ramAddr
-      const hi = a.ramAddr + a.size < b.ramAddr + b.size ? a.ramAddr + a.size : b.ramAddr + b.size
-      if (lo >= hi) continue
-      // Where both slots sit at GPAs the main VM itself uses, the mirror adds nothing.
-      const both = sameAsMain(a).flatMap((x) =>
-        sameAsMain(b).flatMap((y) => {
-          const s2 = x.start > y.start ? x.start : y.start
-          const e2 = x.end < y.end ? x.end : y.end
-          return s2 < e2 ? [{ start: s2, end: e2 }] : []
-        }),
-      )
-      for (const part of minus({ start: lo, end: hi }, both)) {
-        const ga = part.start - a.ramAddr + a.mirrorGpa
-        const gb = part.start - b.ramAddr + b.mirrorGpa
-        out.push({
-          kind: 'snp-double-mapping',
-          ram: part,
-          gpas: [ga, gb],
-          message: `SEV-SNP: ram_addr_t ${toHex(part.start)}-${toHex(part.end - 1n)} is mapped twice in the mirror, at ${toHex(ga)} by ${name(a)} and at ${toHex(gb)} by ${name(b)}; the RMP allows one GPA per page and ASID`,
-        })
-      }
+  // Pairs of slots whose ram_addr_t ranges overlap, found by a sweep over the slots sorted
+  // by ram_addr_t (n log n, plus the pairs themselves), then taken in slot order as the
+  // plain double loop would take them.
+  const order = guest
+    .map((_, i) => i)
+    .sort((x, y) => {
+      const a = (guest[x] as MirrorSlot).ramAddr
+      const b = (guest[y] as MirrorSlot).ramAddr
+      return a < b ? -1 : a > b ? 1 : x - y
+    })
+  const pairs: Array<readonly [number, number]> = []
+  let active: number[] = []
+  for (const k of order) {
+    const start = (guest[k] as MirrorSlot).ramAddr
+    active = active.filter((a) => {
+      const s = guest[a] as MirrorSlot
+      return s.ramAddr + s.size > start
+    })
+    for (const a of active) pairs.push(a < k ? [a, k] : [k, a])
+    active.push(k)
+  }
+  pairs.sort((p, q) => p[0] - q[0] || p[1] - q[1])
+  const sameCache = new Map<MirrorSlot, ReadonlyArray<AddrRange<bigint>>>()
+  const sameOf = (slot: MirrorSlot): ReadonlyArray<AddrRange<bigint>> => {
+    const hit = sameCache.get(slot)
+    if (hit !== undefined) return hit
+    const v = sameAsMain(slot)
+    sameCache.set(slot, v)
+    return v
+  }
+  for (const [i, j] of pairs) {
+    const a = guest[i] as MirrorSlot
+    const b = guest[j] as MirrorSlot
+    if (a.mirrorGpa - a.ramAddr === b.mirrorGpa - b.ramAddr) continue
+    const lo = a.ramAddr > b.ramAddr ? a.ramAddr : b.ramAddr
+    const hi = a.ramAddr + a.size < b.ramAddr + b.size ? a.ramAddr + a.size : b.ramAddr + b.size
+    if (lo >= hi) continue
+    // Where both slots sit at GPAs the main VM itself uses, the mirror adds nothing.
+    const both = sameOf(a).flatMap((x) =>
+      sameOf(b).flatMap((y) => {
+        const s2 = x.start > y.start ? x.start : y.start
+        const e2 = x.end < y.end ? x.end : y.end
+        return s2 < e2 ? [{ start: s2, end: e2 }] : []
+      }),
+    )
+    for (const part of minus({ start: lo, end: hi }, both)) {
+      const ga = part.start - a.ramAddr + a.mirrorGpa
+      const gb = part.start - b.ramAddr + b.mirrorGpa
+      out.push({
+        kind: 'snp-double-mapping',
+        ram: part,
+        gpas: [ga, gb],
+        message: `SEV-SNP: ram_addr_t ${toHex(part.start)}-${toHex(part.end - 1n)} is mapped twice in the mirror, at ${toHex(ga)} by ${name(a)} and at ${toHex(gb)} by ${name(b)}; the RMP allows one GPA per page and ASID`,
+      })
     }
+  }
   return out
 }
 
