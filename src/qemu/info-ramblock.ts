@@ -152,6 +152,25 @@ const parseRow = (
   return parseRowTail(lineNo, line, nameEnd, idstr, dialect)
 }
 
+/**
+ * A page-size column (`   4 KiB`) as bytes, if it is one QEMU prints: a dump has a handful
+ * of distinct ones, so each is read and checked once (formatting a size back is the costly
+ * part of the check, and a dump can have 100,000s of rows).
+ */
+const PAGE_SIZE_FIELDS = new Map<string, O.Option<PageSize>>()
+const pageSizeField = (field: string): O.Option<PageSize> => {
+  const known = PAGE_SIZE_FIELDS.get(field)
+  if (known !== undefined) return known
+  const ps = parsePowerOfTwoSize(field.replace(/^ +/, ''))
+  const ok =
+    O.isSome(ps) && sizeToStr(ps.value).padStart(8) === field
+      ? O.some(ps.value as PageSize)
+      : O.none
+  // bounded: garbage fields are not remembered past a few hundred
+  if (PAGE_SIZE_FIELDS.size < 256) PAGE_SIZE_FIELDS.set(field, ok)
+  return ok
+}
+
 const parseRowTail = (
   lineNo: number,
   line: string,
@@ -164,8 +183,8 @@ const parseRowTail = (
   if (E.isLeft(sp1)) return sp1
   c += 1
   const psField = line.slice(c, c + 8)
-  const ps = parsePowerOfTwoSize(psField.replace(/^ +/, ''))
-  if (O.isNone(ps) || sizeToStr(ps.value).padStart(8) !== psField)
+  const ps = pageSizeField(psField)
+  if (O.isNone(ps))
     return E.left(
       at(lineNo, c + 1, 'a page size as QEMU prints it (e.g. "   4 KiB")', line.slice(c)),
     )
