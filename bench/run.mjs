@@ -208,3 +208,34 @@ console.log(
 console.log(
   `render: ${large.regions} regions -> ${large.ranges} ranges in ${large.ms.toFixed(1)} ms: ${(large.regions / small.regions).toFixed(1)}x the regions cost ${growth.toFixed(1)}x the time (goal <= 15x) ${growth <= 15 ? 'OK' : 'ABOVE GOAL'}`,
 )
+
+// --- 3. parse: `info mtree -D` text of the synthetic 100k-region machine (printed by
+// mtree.print, so QEMU's format) through mtree.parse, against a plain scan of the same
+// lines (split, one regex per line, BigInt of both addresses): the least any parser does.
+// Goal (issue 16): at least half the plain scan's speed.
+{
+  const { t } = synthetic(100_000)
+  const text = mtree.print({ eol: '\n' })(t)
+  const LINE = /^( *)([0-9a-f]{16})-([0-9a-f]{16}) \(prio (-?[0-9]+), ([a-z/-]+)\): (.*)$/
+  let found = 0
+  const scan = best(() => {
+    found = 0
+    for (const line of text.split('\n')) {
+      const m = LINE.exec(line)
+      if (m !== null) {
+        BigInt('0x' + m[2])
+        BigInt('0x' + m[3])
+        found++
+      }
+    }
+  }, 5)
+  let regions = 0
+  const parse = best(() => {
+    regions = must(mtree.parse(text)).regions.size
+  }, 5)
+  const mb = text.length / 1e6
+  const ratio = scan / parse
+  console.log(
+    `parse: info mtree -D of ${regions} regions (${mb.toFixed(1)} MB, ${found} region lines): plain line scan ${(mb / (scan / 1000)).toFixed(0)} MB/s; mtree.parse ${(mb / (parse / 1000)).toFixed(0)} MB/s = ${ratio.toFixed(2)}x the scan (goal >= 0.5x) ${ratio >= 0.5 ? 'OK' : 'BELOW GOAL'}`,
+  )
+}
