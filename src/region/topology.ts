@@ -393,36 +393,32 @@ export const fromRegions = (
   // a name stands for the index of the one entry so named; -2 when none or several are
   const indexOf = (ref: number | string | undefined): number | undefined =>
     typeof ref === 'string' ? (byName.get(ref) ?? -2) : ref
-  for (const [i, spec] of specs.entries()) {
+  const badRef = (id: RegionId, s: BulkRegion, field: string, ref: string, idx: number) =>
+    E.left(
+      invalid(
+        id,
+        `region ${s.name}: ${field} ${JSON.stringify(ref)} names ${idx === -1 ? 'several regions' : 'no region'} of the list`,
+      ),
+    )
+  for (let i = 0; i < specs.length; i++) {
+    const s = specs[i] as BulkRegion
     const id = (i + 1) as RegionId
-    const parent = indexOf(spec.parent)
-    const aliasOf = indexOf(spec.aliasOf)
-    const s = { ...spec, parent, aliasOf }
-    for (const [field, ref, idx] of [
-      ['parent', spec.parent, parent],
-      ['aliasOf', spec.aliasOf, aliasOf],
-    ] as const)
-      if (typeof ref === 'string' && idx !== undefined && idx < 0)
-        return E.left(
-          invalid(
-            id,
-            `region ${spec.name}: ${field} ${JSON.stringify(ref)} names ${idx === -1 ? 'several regions' : 'no region'} of the list`,
-          ),
-        )
+    const parent = indexOf(s.parent)
+    const target = indexOf(s.aliasOf)
+    if (typeof s.parent === 'string' && parent !== undefined && parent < 0)
+      return badRef(id, s, 'parent', s.parent, parent)
+    if (typeof s.aliasOf === 'string' && target !== undefined && target < 0)
+      return badRef(id, s, 'aliasOf', s.aliasOf, target)
     const size = normaliseSize(s.size)
     if (size < 0n || size > TWO_64)
       return E.left(invalid(id, `region ${s.name}: size out of [0, 2^64]`))
-    if (s.parent !== undefined) {
-      if (
-        s.parent < 0 ||
-        s.parent >= specs.length ||
-        s.parent === i ||
-        specs[s.parent]?.kind === 'alias'
-      )
-        return E.left(invalid(id, `region ${s.name}: bad container index ${s.parent}`))
-      children.set(s.parent, [...(children.get(s.parent) ?? []), i])
+    if (parent !== undefined) {
+      if (parent < 0 || parent >= specs.length || parent === i || specs[parent]?.kind === 'alias')
+        return E.left(invalid(id, `region ${s.name}: bad container index ${parent}`))
+      const kids = children.get(parent)
+      if (kids === undefined) children.set(parent, [i])
+      else kids.push(i)
     }
-    const target = s.aliasOf
     if (
       (s.kind === 'alias') !== (target !== undefined) ||
       (target !== undefined && (target < 0 || target >= specs.length))
@@ -433,7 +429,7 @@ export const fromRegions = (
     const addr = s.addr ?? 0n
     if (addr < 0n || addr > U64_MAX)
       return E.left(invalid(id, `address of ${s.name} out of 64 bits`))
-    regions.set(id, {
+    const r: { -readonly [K in keyof Region]: Region[K] } = {
       id,
       name: s.name,
       kind: s.kind,
@@ -445,13 +441,14 @@ export const fromRegions = (
       readonly: s.readonly ?? false,
       romd: s.romd ?? true,
       nonvolatile: s.nonvolatile ?? false,
-      ...(target === undefined ? {} : { aliasTarget: (target + 1) as RegionId }),
       aliasOffset: s.aliasOffset ?? 0n,
-      ...(s.ramBlock === undefined ? {} : { ramBlock: s.ramBlock }),
       dirtyLog: s.dirtyLog ?? 0,
-      ...(s.parent === undefined ? {} : { container: (s.parent + 1) as RegionId }),
       subregions: [],
-    })
+    }
+    if (target !== undefined) r.aliasTarget = (target + 1) as RegionId
+    if (s.ramBlock !== undefined) r.ramBlock = s.ramBlock
+    if (parent !== undefined) r.container = (parent + 1) as RegionId
+    regions.set(id, r)
   }
   for (const [p, kids] of children) {
     const parent = regions.get((p + 1) as RegionId) as Region
