@@ -1,25 +1,18 @@
 // Every ```ts / ```js block in docs/ runs against the built package, with Node's strict
 // assert in scope: a broken guide fails the suite.
 import { describe, expect, it } from 'vitest'
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import ts from 'typescript'
-import { ROOT, resolveRamaddrImports } from './helpers.js'
+import { ROOT, codeBlocks, resolveRamaddrImports } from './helpers.js'
 
 const DOCS = join(ROOT, 'docs')
 const OUT = join(ROOT, 'node_modules', '.ramaddr-docs')
 
 const blocks = readdirSync(DOCS)
   .filter((f) => f.endsWith('.md'))
-  .flatMap((f) => {
-    const text = readFileSync(join(DOCS, f), 'utf8')
-    const out: Array<{ file: string; line: number; code: string }> = []
-    const re = /^```(ts|js)\n([\s\S]*?)^```$/gm
-    for (let m = re.exec(text); m !== null; m = re.exec(text))
-      out.push({ file: f, line: text.slice(0, m.index).split('\n').length, code: m[2] ?? '' })
-    return out
-  })
+  .flatMap((f) => codeBlocks(`docs/${f}`))
 mkdirSync(OUT, { recursive: true })
 
 describe('docs code blocks run', () => {
@@ -27,7 +20,7 @@ describe('docs code blocks run', () => {
     expect(blocks.length).toBeGreaterThan(2)
   })
   for (const [n, b] of blocks.entries())
-    it(`docs/${b.file}:${b.line}`, async () => {
+    it(`${b.file}:${b.line}`, async () => {
       const js = ts.transpileModule(resolveRamaddrImports(b.code), {
         compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
       }).outputText

@@ -58,3 +58,28 @@ export const resolveRamaddrImports = (code: string): string =>
     if (file === undefined) throw new Error(`no entry ramaddr${sub} in package.json exports`)
     return `from '${pathToFileURL(join(ROOT, file)).href}'`
   })
+
+/** A ```ts or ```js block of a Markdown file of the repository. */
+export interface CodeBlock {
+  /** The file, relative to the repository root (`docs/mirror.md`). */
+  readonly file: string
+  /** 1-based line of the opening fence. */
+  readonly line: number
+  readonly lang: 'ts' | 'js'
+  readonly code: string
+}
+
+/** The ```ts and ```js blocks of a Markdown file (`file` relative to the repository root). */
+export const codeBlocks = (file: string): ReadonlyArray<CodeBlock> => {
+  const text = readFileSync(join(ROOT, file), 'utf8')
+  const out: CodeBlock[] = []
+  const re = /^```(ts|js)\n([\s\S]*?)^```$/gm
+  for (let m = re.exec(text); m !== null; m = re.exec(text))
+    out.push({
+      file,
+      line: text.slice(0, m.index).split('\n').length,
+      lang: m[1] === 'js' ? 'js' : 'ts',
+      code: m[2] ?? '',
+    })
+  return out
+}

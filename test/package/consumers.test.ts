@@ -28,7 +28,7 @@ import { promisify } from 'node:util'
 import ts from 'typescript'
 import { build } from 'esbuild'
 import { chromium } from 'playwright-core'
-import { ROOT } from '../helpers.js'
+import { ROOT, codeBlocks, type CodeBlock } from '../helpers.js'
 
 const run = promisify(execFile)
 const CONSUMERS = join(ROOT, 'test', 'consumers')
@@ -63,12 +63,7 @@ const exec = async (
 
 // ---- the README and guide blocks ----
 
-interface Block {
-  readonly file: string // README.md or docs/x.md
-  readonly line: number // of the opening fence
-  readonly lang: 'ts' | 'js'
-  readonly code: string
-}
+type Block = CodeBlock
 
 const markdown = [
   'README.md',
@@ -78,19 +73,7 @@ const markdown = [
     .map((f) => `docs/${f}`),
 ]
 
-const blocks: ReadonlyArray<Block> = markdown.flatMap((file) => {
-  const text = readFileSync(join(ROOT, file), 'utf8')
-  const out: Block[] = []
-  const re = /^```(ts|js)\n([\s\S]*?)^```$/gm
-  for (let m = re.exec(text); m !== null; m = re.exec(text))
-    out.push({
-      file,
-      line: text.slice(0, m.index).split('\n').length,
-      lang: m[1] === 'js' ? 'js' : 'ts',
-      code: m[2] ?? '',
-    })
-  return out
-})
+const blocks: ReadonlyArray<Block> = markdown.flatMap(codeBlocks)
 
 /** A file name for a block, e.g. `docs-mirror.md_13`: line k of it is line 13 + k. */
 const blockName = (b: Block): string => `${b.file.replace(/\//g, '-')}_${b.line}`
