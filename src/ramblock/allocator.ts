@@ -15,6 +15,7 @@
  */
 import { U64_MAX } from '../addresses/u64.js'
 import type { Extent } from './find-ram-offset.js'
+import { lowerBound } from './lower-bound.js'
 
 interface Entry {
   readonly candidate: bigint
@@ -28,18 +29,6 @@ interface Entry {
 /** Entry order: smaller gap first, then list order. */
 const before = (a: Entry, b: Entry): boolean =>
   a.gap !== b.gap ? a.gap < b.gap : a.max !== b.max ? a.max > b.max : a.seq < b.seq
-
-/** First index in `xs` (sorted by `lt`) whose element is not before `x`. */
-const lowerBound = <T>(xs: ReadonlyArray<T>, lt: (a: T) => boolean): number => {
-  let lo = 0
-  let hi = xs.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (lt(xs[mid] as T)) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
 
 /** An allocator over the blocks of a list in QEMU's list order. */
 export interface Allocator {
@@ -55,10 +44,7 @@ export const allocator = (blocks: ReadonlyArray<Extent>, align: bigint): Allocat
   const byGap: Entry[] = []
   const byCandidate: Entry[] = []
   let seq = 0
-  const nextAtOrAbove = (c: bigint): bigint => {
-    const i = lowerBound(offsets, (o) => o < c)
-    return i < offsets.length ? (offsets[i] as bigint) : U64_MAX
-  }
+  const nextAtOrAbove = (c: bigint): bigint => offsets[lowerBound(offsets, (o) => o < c)] ?? U64_MAX
   const insertEntry = (e: Entry): void => {
     byGap.splice(
       lowerBound(byGap, (x) => before(x, e)),

@@ -20,6 +20,7 @@
 import * as O from 'fp-ts/lib/Option.js'
 import type { RamAddr } from '../addresses/kinds.js'
 import { U64_MAX } from '../addresses/u64.js'
+import { lowerBound } from './lower-bound.js'
 
 /** What the allocator needs to know of a block. */
 export interface Extent {
@@ -49,16 +50,8 @@ export const findRamOffset =
     if (blocks.length === 0) return O.some(0n as RamAddr)
     // offsets in ascending order, to find each candidate's following block by bisection
     const offsets = blocks.map((b) => b.offset).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-    const nextAtOrAbove = (c: bigint): bigint => {
-      let lo = 0
-      let hi = offsets.length
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1
-        if ((offsets[mid] as bigint) < c) lo = mid + 1
-        else hi = mid
-      }
-      return lo < offsets.length ? (offsets[lo] as bigint) : U64_MAX
-    }
+    const nextAtOrAbove = (c: bigint): bigint =>
+      offsets[lowerBound(offsets, (o) => o < c)] ?? U64_MAX
     let best: bigint | undefined
     let mingap = U64_MAX
     for (const block of blocks) {

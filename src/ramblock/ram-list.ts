@@ -13,6 +13,7 @@ import { TWO_64 } from '../addresses/u64.js'
 import type { RamListError } from './errors.js'
 import { allocator } from './allocator.js'
 import { findRamOffset } from './find-ram-offset.js'
+import { lowerBound } from './lower-bound.js'
 import { NO_FLAGS, regionNameOf, type RAMBlock, type RAMBlockFlags } from './ramblock.js'
 
 /** The RAM list and the page sizes its arithmetic depends on. */
@@ -199,14 +200,11 @@ export const addAll =
       alloc.place(offset, max)
       names.add(spec.idstr)
       // before the first block with a smaller max length (the list's are non-increasing)
-      let lo = 0
-      let hi = blocks.length
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1
-        if ((blocks[mid] as RAMBlock).maxLength >= max) lo = mid + 1
-        else hi = mid
-      }
-      blocks.splice(lo, 0, blockOf(spec, checked.right, offset))
+      blocks.splice(
+        lowerBound(blocks, (b) => b.maxLength >= max),
+        0,
+        blockOf(spec, checked.right, offset),
+      )
     }
     return E.right({ ...list, blocks })
   }
