@@ -17,6 +17,9 @@ export interface TaggedError {
 
 const MAX_CAUSES = 16
 
+/** `text` with its line breaks (and the blanks around them) as single spaces. */
+export const flattenLines = (text: string): string => text.replace(/\s*[\r\n]+\s*/g, ' ')
+
 const messageOf = (e: unknown): string | undefined => {
   if (typeof e === 'string') return e
   if (typeof e !== 'object' || e === null) return undefined
@@ -50,5 +53,5 @@ export const showError = (e: unknown): string => {
     if (!parts.some((p) => p.includes(m))) parts.push(m)
     cur = typeof cur === 'object' ? (cur as { cause?: unknown }).cause : undefined
   }
-  return parts.join(': ').replace(/\s*[\r\n]+\s*/g, ' ')
+  return flattenLines(parts.join(': '))
 }

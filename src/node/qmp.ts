@@ -14,6 +14,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { pipe } from 'fp-ts/lib/function.js'
+import { flattenLines } from '../addresses/show-error.js'
 import { createConnection, type Socket } from 'node:net'
 
 /** What can go wrong talking to QEMU. */
@@ -186,7 +187,7 @@ export const connect =
 
 /** A peer's text as part of one line: line breaks become spaces, and it is cut at 200 characters. */
 const oneLine = (text: string): string => {
-  const flat = text.replace(/\s*[\r\n]+\s*/g, ' ')
+  const flat = flattenLines(text)
   return flat.length > 200 ? flat.slice(0, 200) + '…' : flat
 }
 
