@@ -22,8 +22,6 @@ export const Q35_512M_VGA_NET: ReadonlyArray<RAMBlockSpec> = [
   { idstr: '/rom@etc/acpi/rsdp', usedLength: 0x1000n, maxLength: 0x1000n },
 ]
 
-export { Q35_MTREE_D, Q35_MTREE_F, Q35_RAMBLOCK } from './q35-recorded.js'
-
 /**
  * The three dumps of that machine at boot under QEMU 7.2 TCG (`info mtree -D`,
  * `info mtree -f`, `info ramblock`), ready for `machines.fromDumps`.

@@ -13,7 +13,6 @@
  * @module
  */
 import * as E from 'fp-ts/lib/Either.js'
-import * as O from 'fp-ts/lib/Option.js'
 import { TWO_64, U64_MAX } from '../addresses/u64.js'
 import type { TopologyError } from './errors.js'
 import { resolveRef, type RegionRef } from './region-ref.js'
@@ -71,12 +70,6 @@ const noSuch = (id: RegionId): TopologyError => ({
   id,
   message: `no region with id ${id}`,
 })
-
-/** The region with id `id`. */
-export const region =
-  (id: RegionId) =>
-  (t: Topology): O.Option<Region> =>
-    O.fromNullable(t.regions.get(id))
 
 const get = (t: Topology, ref: RegionRef): E.Either<TopologyError, Region> => {
   if (typeof ref === 'string') return resolveRef(ref)(t)
