@@ -22,27 +22,29 @@ import type { Eq as FpEq } from 'fp-ts/lib/Eq.js'
 import type { PageIndex } from '../addresses/kinds.js'
 import { checkPage, checkPages, type InvalidPageCount, type PageOutOfRange } from './errors.js'
 import {
-  FANOUT,
+  CLEAR,
   LEAF_BITS,
+  bgOf,
   canonInner,
-  canonLeaf,
+  canonWords,
   child,
   childIndex,
   copyLeaf,
   heightFor,
-  rootWidth,
-  zero,
-  type Leaf,
+  kidsOf,
+  newHeap,
   type Node,
 } from './layout.js'
 import {
-  copyInner,
   equalNodes,
   fillNode,
   getBit,
+  heapOf,
   heightOf,
+  leafWords,
   nextClearIn,
   nextSetIn,
+  withRoot,
   wrap,
 } from './tree.js'
 
@@ -54,7 +56,10 @@ export interface PageBitmap {
   readonly _tag: 'PageBitmap'
   /** The number of pages the bitmap covers (a count): its pages are `[0, pages)`. */
   readonly pages: number
-  /** The storage tree (laid out as src/bitmap/layout.ts describes); shared, never changed. */
+  /**
+   * The storage tree (docs/bitmap.md and src/bitmap/layout.ts describe it); shared, never
+   * changed.
+   */
   readonly root: Node
 }
 
@@ -71,10 +76,7 @@ export interface PageBitmap {
  * assert.ok(either.isLeft(bitmap.empty(-1)))
  */
 export const empty = (pages: number): E.Either<InvalidPageCount, PageBitmap> =>
-  E.map((n: number) => {
-    const h = heightFor(n)
-    return wrap(n, zero(h))
-  })(checkPages(pages))
+  E.map((n: number) => wrap(n, CLEAR, newHeap()))(checkPages(pages))
 
 /**
  * A bitmap of `pages` pages with all set: QEMU's `bitmap_set(.., 0, pages)` on a new dirty
@@ -88,13 +90,9 @@ export const empty = (pages: number): E.Either<InvalidPageCount, PageBitmap> =>
  * assert.equal(bitmap.count(bm.right), 1000)
  */
 export const full = (pages: number): E.Either<InvalidPageCount, PageBitmap> =>
-  E.map((e: PageBitmap) => {
-    const h = heightFor(e.pages)
-    return wrap(e.pages, fillNode(e.root, h, 0, 0, e.pages, true, widthOf(e.pages, h)))
-  })(empty(pages))
-
-/** The children of the root of a `pages`-page tree of height `h` (unused for a leaf root). */
-export const widthOf = (pages: number, h: number): number => (h === 0 ? 0 : rootWidth(pages, h))
+  E.map((e: PageBitmap) =>
+    withRoot(e, fillNode(heapOf(e), e.root, heightFor(e.pages), 0, 0, e.pages, true)),
+  )(empty(pages))
 
 /**
  * Whether `page` is set (QEMU `test_bit`), or why `page` is not a page of the bitmap.
@@ -123,21 +121,21 @@ const put = (bm: PageBitmap, page: number, value: boolean): PageBitmap => {
     path[k - 1] = node
     node = child(node, childIndex(page, k), k)
   }
-  const leaf = node as Leaf
   const wi = (page & (LEAF_BITS - 1)) >>> 5
   const bit = 1 << (page & 31)
-  const old = leaf.w[leaf.o + wi] as number
+  const { w, o } = leafWords(node)
+  const old = w[o + wi] as number
   if (((old & bit) !== 0) === value) return bm
-  const out = copyLeaf(leaf)
+  const out = copyLeaf(heapOf(bm), node)
   out.w[out.o + wi] = value ? old | bit : old & ~bit
-  let up: Node = canonLeaf(out)
+  let up: Node = canonWords(out, 0)
   for (let k = 1; k <= h; k++) {
     const parent = path[k - 1] as Node
-    const copy = copyInner(parent, k === h ? rootWidth(bm.pages, h) : FANOUT, k)
-    copy[childIndex(page, k)] = up
-    up = canonInner(copy, k)
+    const kids = kidsOf(parent, k)
+    kids[childIndex(page, k)] = up
+    up = canonInner(kids, bgOf(parent))
   }
-  return wrap(bm.pages, up)
+  return withRoot(bm, up)
 }
 
 /**

@@ -1,55 +1,44 @@
 /**
- * How a page bitmap is stored (internal to the bitmap module): a persistent radix tree.
+ * How a page bitmap is stored (internal to the bitmap module): a persistent radix tree of
+ * one node type, a union told apart by its `tag` (docs/bitmap.md draws it).
  *
- * - A leaf (height 0) holds 2048 pages as 64 32-bit words (256 bytes): page `p` of the
- *   leaf is bit `p % 32` of word `p / 32`, so the words are QEMU's `unsigned long` bitmap
- *   layout (include/qemu/bitops.h `BIT_WORD`/`BIT_MASK`) cut to 32 bits, and on a
- *   little-endian host they are byte-for-byte the little-endian 64-bit words of
- *   `KVM_GET_DIRTY_LOG`.
- * - An inner node of height `h` has up to 8 children of height `h - 1`, so it covers
- *   `2048 * 8^h` pages. Only a root may have fewer than 8 children; a missing child is an
- *   all-clear subtree.
- * - For each height there is one shared all-clear node and one shared all-set node, so an
- *   empty or full bitmap of any size costs nothing. Operations keep the tree canonical: a
- *   leaf or node whose pages are all clear (all set) is replaced by the shared one (with
- *   the exceptions inside runs below).
- * - A node of height 1 or more may also be a run: the words of all its leaves laid out one
- *   after another, `span(h) / 32` words from `w[o]` (a leaf is the run of height 0). A
- *   fold writes a mixed stretch of a dirty log as runs of height {@link RUN_HEIGHT} (16 KiB,
- *   64 leaves), so bulk work (the fold itself, counting, searching) handles 16 KiB at a time
- *   rather than a leaf and an object per 256 bytes. Pages inside a run are not made
- *   canonical: a run may hold all-clear or all-set leaves (a run itself is never all clear
- *   or all set).
- * - An inner node whose length is 9 has a home slab in its last slot, and any of its
- *   children may be a number: the run of words at that offset of the home slab. So a node
- *   made from a run (when an update goes inside it) costs one array, not an object per
- *   child. Walks get a child with {@link child}, which makes a transient run object for a
- *   number or for a child of a run. Such a node is not made canonical either: its offsets
- *   may point at all-clear words.
- * - Nothing reachable from a bitmap is ever written again: an update copies the leaf it
- *   changes and the inner nodes on the path to it (at most 14 arrays of 8), and shares
- *   everything else with the old bitmap.
+ * - `leaf` (height 0): 2048 pages as 64 32-bit words `w[o .. o + 64)` of a slab. Page `p`
+ *   of the leaf is bit `p % 32` of word `p / 32`: QEMU's `unsigned long` bitmap layout
+ *   (include/qemu/bitops.h `BIT_WORD`/`BIT_MASK`) cut to 32 bits, byte for byte the
+ *   little-endian 64-bit words of `KVM_GET_DIRTY_LOG` on a little-endian host.
+ * - `inner` (height `h >= 1`): eight children of height `h - 1`, so `2048 * 8^h` pages. A
+ *   child slot may be empty: it then reads as the matching eighth of the node's `bg`
+ *   (background), which is the all-clear node, or a run the node was split from. A root
+ *   leaves the slots past the bitmap's end empty; a one-page update inside a run copies
+ *   the path as inner nodes over the run, so the run's other parts cost no object.
+ * - `run` (height `h >= 1`): the words of all the node's leaves laid out one after another,
+ *   `span(h) / 32` words from `w[o]`. A fold writes a mixed stretch of a dirty log as runs,
+ *   so bulk work (the fold itself, counting, searching, combining) goes 16 KiB or more at a
+ *   time rather than a leaf and an object per 256 bytes.
+ * - `clear` and `full`: one shared node each, of any height, for a subtree with no page
+ *   (every page) set, so an empty or full bitmap of any size costs nothing.
  *
- * Leaves live in 64 KiB slabs handed out by a bump allocator: a leaf is a slab and an
- * offset. A slot is written only by the operation that allocated it, before the bitmap
- * holding it is returned, so no bitmap ever sees a change. Bulk operations that write
- * whole leaves (a fold) take slabs that are not zero-filled (`Buffer.allocUnsafeSlow`
- * under Node) and clear the slab's free tail before returning, so no reachable slab holds
- * memory the process used before. Slabs save the ~190 bytes that
- * every typed array costs in V8 and the microsecond each allocation takes: a one-page update
- * retains about 1 KiB (leaf 256 bytes, path 5 to 6 arrays of 112 bytes). Bulk operations
- * fill runs of consecutive slots with one `TypedArray.prototype.set`. A slab is freed when
- * no leaf in it is referenced any more; until then it is kept whole, so versions that keep
- * only scattered leaves of many slabs hold more than their leaves (at worst a 64 KiB slab
- * per leaf) — `retainedBytes` counts slabs whole and shows it. Runs come from 128 KiB
- * slabs of their own (eight runs, one inner node's worth), handed out and sealed the same
- * way.
+ * Operations keep the tree canonical: a leaf, inner node or run whose pages are all clear
+ * (all set) is the shared node. The parts of a run (its leaves, or an inner node's
+ * background parts) need not be: a run may hold all-clear leaves.
+ *
+ * A one-page update copies one leaf and the inner nodes on the path to it, and shares
+ * everything else with the old bitmap.
+ *
+ * Words come from a {@link Heap}: slabs of 64 KiB (leaves) and 128 KiB (runs) allocated
+ * zero-filled (`new Uint32Array`) and handed out by a bump pointer. Nothing ever hands out
+ * or gives back a word that is not clear, so no slab can hold memory the process used
+ * before, whatever an operation forgets. A bitmap carries the heap it was built from, and
+ * its updates take their words from it; a slot is written only by the operation that took
+ * it, before the bitmap holding it is returned. Slabs save the ~190 bytes every typed
+ * array costs in V8 and the microsecond each allocation takes: a one-page update retains
+ * about 1 KiB (a 256-byte leaf and six path nodes of ~100 bytes). A slab is freed when no
+ * node in it is referenced any more; `retainedBytes` counts slabs whole.
  *
  * @module
  */
 
 import { popcount } from './bits.js'
-import { firstNonOnes, firstNonZero } from './kernels.js'
 
 /** log2 of the pages in a leaf. */
 export const LEAF_SHIFT = 11
@@ -65,39 +54,68 @@ export const FANOUT = 1 << FAN_SHIFT
 export const MAX_PAGES = 2 ** 52
 /** The height of a tree of {@link MAX_PAGES} pages. */
 export const MAX_HEIGHT = 14
+/** The height of the runs a fold writes: 2 (64 leaves, 131072 pages, 16 KiB). */
+export const RUN_HEIGHT = 2
 
-/** A leaf: 64 words at `w[o .. o + 64)`; never written once reachable from a bitmap. */
+/** 2048 pages as 64 words `w[o .. o + 64)`; never written once reachable from a bitmap. */
 export interface Leaf {
+  readonly tag: 'leaf'
   readonly w: Uint32Array
   readonly o: number
 }
+/** The pages of a node of height `h >= 1` as `span(h) / 32` words from `w[o]`. */
+export interface Run {
+  readonly tag: 'run'
+  readonly w: Uint32Array
+  readonly o: number
+}
+/** The shared node with no page set, of any height. */
+export interface Clear {
+  readonly tag: 'clear'
+}
+/** The shared node with every page set, of any height. */
+export interface Full {
+  readonly tag: 'full'
+}
 /**
- * An inner node: up to 8 children, all one height lower; with 9 entries, the last is the
- * home slab and a child may be a number, the offset of a run in it.
+ * Eight children of one height lower. An empty slot (undefined) is the matching eighth of
+ * `bg`: all clear, or a part of the run the node was split from.
  */
-export type Inner = ReadonlyArray<Node | number | Uint32Array>
-/**
- * A node of the tree: an inner node (an array), or a run of words (a leaf at height 0, a
- * run of leaves above).
- */
-export type Node = Leaf | Inner
-/** An inner node being built: children (or run offsets) and an optional home slab. */
-export type Slots = Array<Node | number | Uint32Array>
+export interface Inner {
+  readonly tag: 'inner'
+  readonly bg: Run | Clear
+  readonly c0: Node | undefined
+  readonly c1: Node | undefined
+  readonly c2: Node | undefined
+  readonly c3: Node | undefined
+  readonly c4: Node | undefined
+  readonly c5: Node | undefined
+  readonly c6: Node | undefined
+  readonly c7: Node | undefined
+}
+/** A node of the tree. */
+export type Node = Inner | Leaf | Run | Clear | Full
+/** A node that holds words: a leaf or a run. */
+export type Words = Leaf | Run
+/** The children of an inner node being built (an empty slot: the background's part). */
+export type Kids = Array<Node | undefined>
 
-/** Whether `node` is an inner node (an array) rather than a run of words. */
-export const isInner = (node: Node): node is Inner => Array.isArray(node)
-
-/** The height of the runs a fold writes: 2 (64 leaves, 131072 pages, 16 KiB). */
-export const RUN_HEIGHT = 2
+/** The shared all-clear node. */
+export const CLEAR: Clear = { tag: 'clear' }
+/** The shared all-set node. */
+export const FULL: Full = { tag: 'full' }
 
 /** `SPAN[h]`: the pages under a node of height `h` (2048 * 8^h). */
 export const SPAN: ReadonlyArray<number> = Array.from(
   { length: MAX_HEIGHT + 1 },
   (_, h) => 2 ** (LEAF_SHIFT + FAN_SHIFT * h),
 )
-
 /** `span(h)`: the pages under a node of height `h`. */
 export const span = (h: number): number => SPAN[h] as number
+/** `WORDS[h]`: the 32-bit words of a run of height `h` (`span(h) / 32`). */
+export const WORDS: ReadonlyArray<number> = SPAN.map((s) => s / 32)
+/** `INV_SPAN[h]`: `1 / SPAN[h]`, exact (a power of two), to divide by a multiply. */
+const INV_SPAN: ReadonlyArray<number> = SPAN.map((s) => 1 / s)
 
 /** The height of the tree for a bitmap of `pages` pages: 0 up to 2048 pages. */
 export const heightFor = (pages: number): number => {
@@ -108,259 +126,215 @@ export const heightFor = (pages: number): number => {
   return Math.ceil((bits - LEAF_SHIFT) / FAN_SHIFT)
 }
 
-/** How many children the root of a `pages`-page tree of height `h >= 1` needs. */
-export const rootWidth = (pages: number, h: number): number =>
-  Math.max(1, Math.ceil(pages / span(h - 1)))
+/** How many children the root of a `pages`-page tree of height `h` uses (8 below a root). */
+export const widthOf = (pages: number, h: number): number =>
+  h === 0 ? FANOUT : Math.max(1, Math.ceil(pages / span(h - 1)))
 
-/** `WORDS[h]`: the 32-bit words of a run of height `h` (`span(h) / 32`). */
-export const WORDS: ReadonlyArray<number> = SPAN.map((s) => s / 32)
-
-/** `INV_SPAN[h]`: `1 / SPAN[h]`, exact (a power of two), to divide by a multiply. */
-const INV_SPAN: ReadonlyArray<number> = SPAN.map((s) => 1 / s)
-
-/** The child of `node` (height `h >= 1`) that holds `page` (any page under the node). */
+/** The child of a node of height `h >= 1` that holds `page` (any page under the node). */
 export const childIndex = (page: number, h: number): number =>
   (page * (INV_SPAN[h - 1] as number)) & (FANOUT - 1)
 
-/** The shared all-clear leaf. */
-export const ZERO_LEAF: Leaf = { w: new Uint32Array(LEAF_WORDS), o: 0 }
-/** The shared all-set leaf. */
-export const FULL_LEAF: Leaf = { w: new Uint32Array(LEAF_WORDS).fill(0xffffffff), o: 0 }
+/** A leaf (height 0) or run (height >= 1) over the words from `w[o]`. */
+export const words = (w: Uint32Array, o: number, h: number): Words =>
+  h === 0 ? { tag: 'leaf', w, o } : { tag: 'run', w, o }
 
-const level = (leaf: Leaf): ReadonlyArray<Node> => {
-  const out: Node[] = [leaf]
-  for (let h = 1; h <= MAX_HEIGHT; h++) out.push(new Array<Node>(FANOUT).fill(out[h - 1] as Node))
-  return out
+/** The inner node with children `k[0 .. 8)` over the background `bg`. */
+export const inner = (k: ArrayLike<Node | undefined>, bg: Run | Clear = CLEAR): Inner => ({
+  tag: 'inner',
+  bg,
+  c0: k[0],
+  c1: k[1],
+  c2: k[2],
+  c3: k[3],
+  c4: k[4],
+  c5: k[5],
+  c6: k[6],
+  c7: k[7],
+})
+
+/** Slot `c` of an inner node (undefined: the background's part). */
+const slot = (n: Inner, c: number): Node | undefined => {
+  switch (c) {
+    case 0:
+      return n.c0
+    case 1:
+      return n.c1
+    case 2:
+      return n.c2
+    case 3:
+      return n.c3
+    case 4:
+      return n.c4
+    case 5:
+      return n.c5
+    case 6:
+      return n.c6
+    default:
+      return n.c7
+  }
 }
-const ZEROS = level(ZERO_LEAF)
-const FULLS = level(FULL_LEAF)
-
-/** The shared all-clear node of height `h`. */
-export const zero = (h: number): Node => ZEROS[h] as Node
-/** The shared all-set node of height `h`. */
-export const full = (h: number): Node => FULLS[h] as Node
-/** Whether `node` is one of the shared all-clear or all-set nodes (of any height). */
-export const isShared = (node: Node): boolean => ZEROS.includes(node) || FULLS.includes(node)
 
 /**
- * Child `c` of the node `node` of height `h >= 1` (a missing child is all clear). The child
- * of a run, or a child stored as an offset, is a new run object over the same words.
+ * Child `c` of `node` (height `h >= 1`): the one accessor every walk goes through. The
+ * shared nodes are their own children; the child of a run (or of an inner node's run
+ * background) is a new leaf or run object over the same words.
  */
 export const child = (node: Node, c: number, h: number): Node => {
-  if (!isInner(node)) return { w: node.w, o: node.o + c * (WORDS[h - 1] as number) }
-  const x = node[c]
-  if (typeof x === 'number') return { w: node[FANOUT] as Uint32Array, o: x }
-  return (x as Node | undefined) ?? (ZEROS[h - 1] as Node)
-}
-
-/** The children of an inner node (its length less the home slab, if it has one). */
-export const childCount = (node: Inner): number => (node.length > FANOUT ? FANOUT : node.length)
-
-/**
- * Stores `run` as child `c` of `out`, an inner node being built: as an offset when `out`
- * has 8 children and the run's slab is (or can become) its home slab, else as the object.
- */
-export const putRun = (out: Slots, c: number, run: Leaf): void => {
-  if (out.length >= FANOUT) {
-    const home = out[FANOUT]
-    if (home === undefined) out[FANOUT] = run.w
-    if (home === undefined || home === run.w) {
-      out[c] = run.o
-      return
+  switch (node.tag) {
+    case 'inner': {
+      const x = slot(node, c)
+      if (x !== undefined) return x
+      const bg = node.bg
+      return bg.tag === 'clear' ? bg : words(bg.w, bg.o + c * (WORDS[h - 1] as number), h - 1)
     }
+    case 'run':
+      return words(node.w, node.o + c * (WORDS[h - 1] as number), h - 1)
+    default:
+      return node
   }
-  out[c] = run
 }
 
-/** Words in a slab: 16384 (64 KiB, 256 leaves). */
-const SLAB_WORDS = 1 << 14
+/**
+ * The slots of `node` (height `h >= 1`) to be changed and made an inner node again with
+ * {@link canonInner} and the background {@link bgOf}: an inner node's slots, empty slots
+ * over a run, or a shared node's children.
+ */
+export const kidsOf = (node: Node, h: number): Kids => {
+  const out: Kids = new Array<Node | undefined>(FANOUT)
+  if (node.tag === 'inner') for (let c = 0; c < FANOUT; c++) out[c] = slot(node, c)
+  else if (node.tag !== 'run') out.fill(h >= 1 ? node : CLEAR)
+  return out
+}
+
+/** The background a copy of `node` made by {@link kidsOf} keeps. */
+export const bgOf = (node: Node): Run | Clear =>
+  node.tag === 'run' ? node : node.tag === 'inner' ? node.bg : CLEAR
+
+/** Whether `node` is one of the shared nodes. */
+export const isShared = (node: Node): node is Clear | Full =>
+  node.tag === 'clear' || node.tag === 'full'
 
 /**
- * A new slab whose words may hold anything: under Node from `Buffer.allocUnsafeSlow` (an
- * `ArrayBuffer` of exactly 64 KiB, not zero-filled), which saves a bulk fold the time of
- * clearing memory it then overwrites; elsewhere a zero-filled `Uint32Array`.
+ * The children `k` over `bg` as a node: the shared node when all eight are
+ * all clear or all set (empty slots over a run are parts of a real run, so never count as
+ * shared); an inner node over a run whose slots are all filled drops the run.
  */
-const rawSlab: (words: number) => Uint32Array =
-  typeof Buffer === 'function' && typeof Buffer.allocUnsafeSlow === 'function'
-    ? (words) => {
-        const b = Buffer.allocUnsafeSlow(words * 4)
-        return new Uint32Array(b.buffer, b.byteOffset, words)
-      }
-    : (words) => new Uint32Array(words)
+export const canonInner = (k: Kids, bg: Run | Clear = CLEAR): Node => {
+  let b = bg
+  if (b.tag === 'run') {
+    let filled = true
+    for (let c = 0; c < FANOUT && filled; c++) filled = k[c] !== undefined
+    if (!filled) return inner(k, b)
+    b = CLEAR
+  }
+  const first = k[0] ?? CLEAR
+  if (isShared(first)) {
+    let same = true
+    for (let c = 1; c < FANOUT && same; c++) same = (k[c] ?? CLEAR) === first
+    if (same) return first
+  }
+  return inner(k, b)
+}
 
-/**
- * A slab being handed out, its next free word, and whether its free words may hold
- * anything (a raw slab just started, or words given back after they were written;
- * {@link sealArena} clears them). (An object rather than module variables: V8 treats a
- * module `let` as a constant until it changes, and then throws away the optimized code of
- * every function that read it, on each new slab.)
- */
+// ---------------------------------------------------------------------------------------
+// Words: zero-filled slabs handed out by a bump pointer.
+
+/** A slab being handed out and its next free word. */
 interface Arena {
   slab: Uint32Array
   next: number
-  raw: boolean
+  readonly slabWords: number
 }
 
-/** The slab leaves are handed out from. */
-const arena: Arena = { slab: new Uint32Array(SLAB_WORDS), next: 0, raw: false }
-
 /**
- * `words` words of `a`'s slab, from a new slab of `slabWords` raw words when they do not
- * fit in the one being handed out.
+ * Where a bitmap's words come from: one arena for leaves (64 KiB slabs) and one for runs
+ * (128 KiB slabs, one inner node of runs' worth). Every word it holds is clear until
+ * handed out, and words given back are cleared first.
  */
-const take = (a: Arena, slabWords: number, words: number): Leaf => {
-  if (a.next + words > a.slab.length) {
-    a.slab = rawSlab(slabWords)
+export interface Heap {
+  readonly leaves: Arena
+  readonly runs: Arena
+}
+
+/** A new heap; it takes its first slab when it first hands out words. */
+export const newHeap = (): Heap => ({
+  leaves: { slab: new Uint32Array(0), next: 0, slabWords: 1 << 14 },
+  runs: { slab: new Uint32Array(0), next: 0, slabWords: 1 << 15 },
+})
+
+/** `n` clear words of `a`, from a new zero-filled slab when they do not fit in its slab. */
+const take = (a: Arena, n: number): { w: Uint32Array; o: number } => {
+  if (a.next + n > a.slab.length) {
+    a.slab = new Uint32Array(Math.max(a.slabWords, n))
     a.next = 0
-    a.raw = true
   }
   const o = a.next
-  a.next = o + words
+  a.next = o + n
   return { w: a.slab, o }
 }
 
-/** Clears the free words of `a`'s slab if they may hold anything. */
-const seal = (a: Arena): void => {
-  if (!a.raw) return
-  a.slab.fill(0, a.next)
-  a.raw = false
+/** A new all-clear leaf, to be written by the caller before the bitmap holding it is returned. */
+export const allocLeaf = (heap: Heap): Leaf => {
+  const { w, o } = take(heap.leaves, LEAF_WORDS)
+  return { tag: 'leaf', w, o }
+}
+
+/** A new all-clear run of height `h`, to be written as for {@link allocLeaf}. */
+export const allocRun = (heap: Heap, h: number): Run => {
+  const { w, o } = take(heap.runs, WORDS[h] as number)
+  return { tag: 'run', w, o }
 }
 
 /**
- * A fresh leaf whose words are not yet written (they may hold anything): the caller writes
- * all 64 before the bitmap holding it is returned, and never after that, and calls
- * {@link sealArena} before returning. For bulk operations that fill whole leaves, such as
- * a fold.
+ * Gives back `x` (of height `h`), just taken from `heap` and never shared: its words are
+ * cleared, and if it is the last stretch handed out they are handed out again.
  */
-export const allocRaw = (): Leaf => take(arena, SLAB_WORDS, LEAF_WORDS)
-
-/**
- * Clears the free words of a slab {@link allocRaw} started, so that no slab reachable from
- * a bitmap holds memory the process used before (only the slab being handed out has free
- * words, and it is the only one that can). Once per bulk operation: at most 64 KiB.
- */
-export const sealArena = (): void => {
-  seal(runArena)
-  seal(arena)
+export const release = (heap: Heap, x: Words, h: number): void => {
+  const n = WORDS[h] as number
+  x.w.fill(0, x.o, x.o + n)
+  const a = h === 0 ? heap.leaves : heap.runs
+  if (a.slab === x.w && a.next === x.o + n) a.next = x.o
 }
 
-/** Words in a run slab: 32768 (128 KiB, eight runs of height {@link RUN_HEIGHT}). */
-const RUN_SLAB_WORDS = 1 << 15
-
-/** The slab runs are handed out from. */
-const runArena: Arena = { slab: new Uint32Array(0), next: 0, raw: false }
-
-/**
- * A fresh run of `words` words (at most 32768) whose words may hold anything: the caller
- * writes all of them before the bitmap holding it is returned, and calls
- * {@link sealArena} before returning, as for {@link allocRaw}.
- */
-export const allocRun = (words: number): Leaf => take(runArena, RUN_SLAB_WORDS, words)
-
-/** Gives back `run`, the last run {@link allocRun} handed out, unwritten or not yet shared. */
-export const releaseRun = (run: Leaf): void => {
-  if (run.w === runArena.slab && run.o < runArena.next) {
-    runArena.next = run.o
-    runArena.raw = true
-  }
-}
-
-/**
- * `run` (of height `h`, just written by its caller from {@link allocRun}), or the shared
- * node when its words are all clear or all set, the run then given back.
- */
-export const keepRun = (run: Leaf, h: number): Node => {
-  const r = canonRun(run, h)
-  if (r !== run) releaseRun(run)
-  return r
-}
-
-/**
- * A fresh all-clear leaf, to be filled in by the caller before the bitmap holding it is
- * returned (and never written after that).
- */
-export const allocLeaf = (): Leaf => {
-  if (arena.next === SLAB_WORDS) {
-    arena.slab = new Uint32Array(SLAB_WORDS)
-    arena.next = 0
-    arena.raw = false
-  }
-  const o = arena.next
-  arena.next = o + LEAF_WORDS
-  const w = arena.slab
-  if (arena.raw) for (let i = o; i < o + LEAF_WORDS; i++) w[i] = 0
-  return { w, o }
-}
-
-/**
- * Gives back `leaf`, just allocated by {@link allocLeaf} or {@link allocRaw} and never
- * shared: its words are cleared, and if it is the last leaf handed out its slot is handed
- * out again.
- */
-export const releaseLeaf = (leaf: Leaf): void => {
-  const { w, o } = leaf
-  w.fill(0, o, o + LEAF_WORDS)
-  if (w === arena.slab && o === arena.next - LEAF_WORDS) arena.next = o
-}
-
-/** A fresh copy of `leaf`, to be changed by the caller before it is shared. */
-export const copyLeaf = (leaf: Leaf): Leaf => {
-  const out = allocLeaf()
-  if (leaf === ZERO_LEAF) return out
-  const { w, o } = leaf
-  const ow = out.w
-  const oo = out.o
-  for (let i = 0; i < LEAF_WORDS; i++) ow[oo + i] = w[o + i] as number
+/** A new leaf with the words of the height-0 node `leaf`, to be changed before it is shared. */
+export const copyLeaf = (heap: Heap, leaf: Node): Leaf => {
+  const out = allocLeaf(heap)
+  if (leaf.tag === 'full') out.w.fill(0xffffffff, out.o, out.o + LEAF_WORDS)
+  else if (leaf.tag === 'leaf') out.w.set(leaf.w.subarray(leaf.o, leaf.o + LEAF_WORDS), out.o)
   return out
 }
 
-/** `leaf`, or the shared leaf with the same pages if it is all clear or all set. */
-export const canonLeaf = (leaf: Leaf): Leaf => {
-  const { w, o } = leaf
+/** Whether words `w[o .. o + n)` all equal `x`. */
+export const allEqual = (w: Uint32Array, o: number, n: number, x: number): boolean => {
+  for (let i = o; i < o + n; i++) if (w[i] !== x) return false
+  return true
+}
+
+/**
+ * `x` (of height `h`, a leaf or run), or the shared node when its words are all clear or
+ * all set; a run just taken from `heap` is given back then.
+ */
+export const canonWords = (x: Words, h: number, heap?: Heap): Node => {
+  const { w, o } = x
   const first = w[o] as number
-  if (first !== 0 && first !== 0xffffffff) return leaf
-  for (let i = 1; i < LEAF_WORDS; i++) if (w[o + i] !== first) return leaf
-  return first === 0 ? ZERO_LEAF : FULL_LEAF
-}
-
-/** `children` as a node of height `h`, or the shared node when all clear or all set. */
-export const canonInner = (children: Inner, h: number): Node => {
-  const z = ZEROS[h - 1]
-  const f = FULLS[h - 1]
-  const first = children[0]
-  if (first !== z && first !== f) return children
-  const n = childCount(children)
-  for (let i = 1; i < n; i++) if (children[i] !== first) return children
-  if (first === z) return ZEROS[h] as Node
-  return n === FANOUT ? (FULLS[h] as Node) : children
+  if (first !== 0 && first !== 0xffffffff) return x
+  if (!allEqual(w, o + 1, (WORDS[h] as number) - 1, first)) return x
+  if (heap !== undefined) release(heap, x, h)
+  return first === 0 ? CLEAR : FULL
 }
 
 /**
- * `node` (height `h`), or the shared node when it is a run (or leaf) of all-clear or all-set
- * words: for a run taken out of another (a child of a run, or one stored as an offset) that
- * is about to be stored in a node of its own, where it must be canonical.
+ * Set pages in words `w[o .. o + n)`, `n` a multiple of 8: a Harley-Seal count — eight
+ * words at a time pass through carry-save adders into running ones, twos and fours words,
+ * and only every eighth word's worth of carries (the eights) is counted bit-parallel, so
+ * most words cost a few bitwise operations instead of a full count each.
  */
-export const canonRun = (node: Node, h: number): Node => {
-  if (isInner(node) || node === ZERO_LEAF || node === FULL_LEAF) return node
-  if (h === 0) return canonLeaf(node)
-  const n = WORDS[h] as number
-  if (firstNonZero(node.w, node.o, n, 0) < 0) return ZEROS[h] as Node
-  if (firstNonOnes(node.w, node.o, n, 0) < 0) return FULLS[h] as Node
-  return node
-}
-
-/**
- * Set pages in a leaf's words `w[o .. o + 64)`: a Harley-Seal count — eight words at a time
- * pass through carry-save adders into running ones, twos and fours words, and only every
- * eighth word's worth of carries (the eights) is counted bit-parallel (SWAR), so most words
- * cost a few bitwise operations instead of a full count each.
- */
-export const popWords = (w: Uint32Array, o: number): number => {
+export const popWords = (w: Uint32Array, o: number, n: number = LEAF_WORDS): number => {
   let ones = 0
   let twos = 0
   let fours = 0
-  let n = 0
-  for (let i = o; i < o + LEAF_WORDS; i += 8) {
+  let c = 0
+  for (let i = o; i < o + n; i += 8) {
     let a = w[i] as number
     let b = w[i + 1] as number
     let u = ones ^ a
@@ -390,9 +364,9 @@ export const popWords = (w: Uint32Array, o: number): number => {
     u = fours ^ fA
     const eights = (fours & fA) | (u & fB)
     fours = u ^ fB
-    n += popcount(eights)
+    c += popcount(eights)
   }
-  return 8 * n + 4 * popcount(fours) + 2 * popcount(twos) + popcount(ones)
+  return 8 * c + 4 * popcount(fours) + 2 * popcount(twos) + popcount(ones)
 }
 
 export { ctz, popcount } from './bits.js'
@@ -404,9 +378,8 @@ export const bitsMask = (lo: number, hi: number): number =>
 /** Whether the host stores multi-byte integers little-endian (all Node platforms today). */
 export const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
 
-/** Sets pages `[a, b)` (leaf-relative, `0 <= a < b <= 2048`) in a leaf being built. */
-export const setBits = (leaf: Leaf, a: number, b: number): void => {
-  const { w, o } = leaf
+/** Sets pages `[a, b)` (relative, `0 <= a < b`) of the words from `w[o]` being built. */
+export const setBits = (w: Uint32Array, o: number, a: number, b: number): void => {
   const wl = a >>> 5
   const wh = (b - 1) >>> 5
   for (let i = wl; i <= wh; i++)

@@ -12,7 +12,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { PageIndex } from '../addresses/kinds.js'
 import type { PageBitmap } from './bitmap.js'
-import { empty, widthOf } from './bitmap.js'
+import { empty } from './bitmap.js'
 import {
   isIndex,
   rangeOutOfBounds,
@@ -21,10 +21,10 @@ import {
   type ExportTooLarge,
   type InvalidPageCount,
 } from './errors.js'
-import { LITTLE_ENDIAN, RUN_HEIGHT, WORDS, sealArena, type Node } from './layout.js'
+import { LITTLE_ENDIAN, RUN_HEIGHT, WORDS, type Node } from './layout.js'
 import { foldWords } from './fold.js'
 import { shiftWords } from './kernels.js'
-import { heightOf, readWords, wrap } from './tree.js'
+import { heapOf, heightOf, readWords, withRoot } from './tree.js'
 
 /** A little-endian word bitmap: 64-bit word values, or their little-endian bytes. */
 export type LeBitmap = BigUint64Array | Uint8Array
@@ -70,7 +70,7 @@ const CHUNK_WORDS = WORDS[RUN_HEIGHT + 1] as number
  */
 const foldU32 = (bm: PageBitmap, src: Uint32Array, basePage: number, n: number): Node => {
   const h = heightOf(bm)
-  const width = widthOf(bm.pages, h)
+  const heap = heapOf(bm)
   const m = Math.ceil(n / 32)
   const tail = n % 32
   const lastMask = tail === 0 ? -1 : (1 << tail) - 1
@@ -78,9 +78,9 @@ const foldU32 = (bm: PageBitmap, src: Uint32Array, basePage: number, n: number):
   const s = basePage % 32
   const g0 = Math.floor(basePage / 32)
   if (s === 0) {
-    if (last === src[m - 1]) return foldWords(bm.root, h, width, src, g0, g0, g0 + m)
-    const root = foldWords(bm.root, h, width, src, g0, g0, g0 + m - 1)
-    return foldWords(root, h, width, Uint32Array.of(last), g0 + m - 1, g0 + m - 1, g0 + m)
+    if (last === src[m - 1]) return foldWords(heap, bm.root, h, src, g0, g0, g0 + m)
+    const root = foldWords(heap, bm.root, h, src, g0, g0, g0 + m - 1)
+    return foldWords(heap, root, h, Uint32Array.of(last), g0 + m - 1, g0 + m - 1, g0 + m)
   }
   // source word j, its bits past page n cleared, and 0 past the end
   const word = (j: number): number => (j < m - 1 ? (src[j] as number) : j === m - 1 ? last : 0)
@@ -101,11 +101,9 @@ const foldU32 = (bm: PageBitmap, src: Uint32Array, basePage: number, n: number):
     if (j < inner) shiftWords(scratch, j - j0, src, j, inner, s)
     j = Math.max(j, inner)
     for (; j < j1; j++) scratch[j - j0] = (word(j) << s) | (word(j - 1) >>> r)
-    root = foldWords(root, h, width, scratch, g0 + j0, g0 + j0, g0 + j1, false)
+    root = foldWords(heap, root, h, scratch, g0 + j0, g0 + j0, g0 + j1)
     j0 = j1
   }
-  // sealed once for the whole fold (sealing clears the rest of the slab being filled)
-  sealArena()
   return root
 }
 
@@ -166,8 +164,7 @@ export const foldLeBitmap =
     if (n > bits) return E.left(tooShort(n, bits))
     if (!isIndex(base, bm.pages - n)) return E.left(rangeOutOfBounds(base, base + n, bm.pages))
     if (n === 0) return E.right(bm)
-    const root = foldU32(bm, toU32(words), base, n)
-    return E.right(root === bm.root ? bm : wrap(bm.pages, root))
+    return E.right(withRoot(bm, foldU32(bm, toU32(words), base, n)))
   }
 
 const tooShort = (pages: number, bits: number): BitmapTooShort => ({

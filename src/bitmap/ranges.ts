@@ -10,9 +10,8 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { PageIndex } from '../addresses/kinds.js'
 import type { PageBitmap } from './bitmap.js'
-import { widthOf } from './bitmap.js'
 import { isRange, rangeOutOfBounds, type PageRangeOutOfBounds } from './errors.js'
-import { countNode, countRangeNode, fillNode, heightOf, wrap } from './tree.js'
+import { countNode, countRangeNode, fillNode, heapOf, heightOf, withRoot } from './tree.js'
 
 /** `[start, end)` if it is a range of `bm`'s pages. */
 export const checkRange = (
@@ -22,11 +21,8 @@ export const checkRange = (
 ): E.Either<PageRangeOutOfBounds, PageBitmap> =>
   isRange(start, end, bm.pages) ? E.right(bm) : E.left(rangeOutOfBounds(start, end, bm.pages))
 
-const fill = (bm: PageBitmap, start: number, end: number, value: boolean): PageBitmap => {
-  const h = heightOf(bm)
-  const root = fillNode(bm.root, h, 0, start, end, value, widthOf(bm.pages, h))
-  return root === bm.root ? bm : wrap(bm.pages, root)
-}
+const fill = (bm: PageBitmap, start: number, end: number, value: boolean): PageBitmap =>
+  withRoot(bm, fillNode(heapOf(bm), bm.root, heightOf(bm), 0, start, end, value))
 
 /**
  * `bm` with pages `[start, end)` set: QEMU's `bitmap_set`, as

@@ -6,24 +6,24 @@
  * @module
  */
 import type { PageBitmap } from './bitmap.js'
-import { FANOUT, childCount, isInner, isShared, type Node } from './layout.js'
+import { isShared, kidsOf, type Node } from './layout.js'
 import { heightOf } from './tree.js'
 
 /**
  * Bytes per object, as V8 lays them out in a 64-bit Node without pointer compression
- * (measured with `process.memoryUsage()` on Node 20): a bitmap value (3 fields), an array
- * of 8 or 9 (the array, its element store and its slots), a leaf or run handle (2 fields),
- * and a slab's typed array, array buffer and backing-store record on top of its bytes.
+ * (measured with `process.memoryUsage()` on Node 20): a bitmap value (4 fields), an inner
+ * node (10 fields: tag, background, eight slots), a leaf or run (3 fields), and a slab's
+ * typed array, array buffer and backing-store record on top of its bytes.
  */
 export const OBJECT_BYTES = {
-  bitmap: 48,
-  inner: (children: number): number => 48 + 8 * children,
-  leaf: 40,
+  bitmap: 56,
+  inner: 104,
+  leaf: 48,
   slab: 256,
 } as const
 
 /**
- * The bytes the bitmaps keep alive together: every distinct inner node, leaf handle and
+ * The bytes the bitmaps keep alive together: every distinct inner node, leaf or run and
  * leaf slab (a slab whole, even if only some of its leaves are still in use) counted
  * once, plus each bitmap value; the shared all-clear and all-set nodes are not counted.
  * `retainedBytes([old, ...versions]) - retainedBytes([old])` is what keeping the versions
@@ -55,18 +55,18 @@ export const retainedBytes = (bms: ReadonlyArray<PageBitmap>): number => {
   const visit = (node: Node, h: number): void => {
     if (seen.has(node) || isShared(node)) return
     seen.add(node)
-    if (!isInner(node)) {
-      bytes += OBJECT_BYTES.leaf
-      slab(node.w)
-      return
+    switch (node.tag) {
+      case 'leaf':
+      case 'run':
+        bytes += OBJECT_BYTES.leaf
+        slab(node.w)
+        return
+      case 'inner':
+        bytes += OBJECT_BYTES.inner
+        // empty slots read as parts of the background: the run is counted once, whole
+        visit(node.bg, h)
+        for (const x of kidsOf(node, h)) if (x !== undefined) visit(x, h - 1)
     }
-    bytes += OBJECT_BYTES.inner(node.length)
-    const n = childCount(node)
-    for (let c = 0; c < n; c++) {
-      const x = node[c]
-      if (typeof x !== 'number') visit(x as Node, h - 1)
-    }
-    if (node.length > FANOUT) slab(node[FANOUT] as Uint32Array)
   }
   for (const bm of bms) {
     if (seen.has(bm)) continue

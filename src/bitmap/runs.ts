@@ -18,23 +18,23 @@ import {
   type PageRangeOutOfBounds,
 } from './errors.js'
 import {
+  CLEAR,
   FANOUT,
+  FULL,
   LEAF_WORDS,
   allocLeaf,
   canonInner,
-  canonLeaf,
+  canonWords,
   child,
   ctz,
-  full,
   heightFor,
-  rootWidth,
+  newHeap,
   setBits,
   span,
-  zero,
-  type Leaf,
+  widthOf,
   type Node,
 } from './layout.js'
-import { heightOf, wrap } from './tree.js'
+import { heightOf, leafWords, wrap } from './tree.js'
 
 /**
  * A run of set pages `[start, end)`, `start < end`: two page positions (`end` one past the
@@ -57,17 +57,17 @@ const runsIn = (
   open: number,
   f: (start: number, end: number) => void,
 ): number => {
-  if (node === zero(h)) {
+  if (node.tag === 'clear') {
     if (open >= 0) f(open, base)
     return -1
   }
-  if (node === full(h)) return open >= 0 ? open : base
+  if (node.tag === 'full') return open >= 0 ? open : base
   if (h > 0) {
     const cs = span(h - 1)
     for (let c = 0; c < FANOUT; c++) open = runsIn(child(node, c, h), h - 1, base + c * cs, open, f)
     return open
   }
-  const { w, o } = node as Leaf
+  const { w, o } = leafWords(node)
   for (let i = 0; i < LEAF_WORDS; i++) {
     const x = w[o + i] as number
     if (open < 0 ? x === 0 : x === 0xffffffff) continue
@@ -156,29 +156,29 @@ export const fromSortedRuns = (
   ends: ArrayLike<number>,
 ): PageBitmap => {
   const n = starts.length
+  const heap = newHeap()
   let i = 0
   const build = (h: number, base: number, width: number): Node => {
     const end = base + span(h)
     while (i < n && (ends[i] as number) <= base) i++
-    if (i === n || (starts[i] as number) >= end) return zero(h)
-    if ((starts[i] as number) <= base && (ends[i] as number) >= end && width === FANOUT)
-      return full(h)
+    if (i === n || (starts[i] as number) >= end) return CLEAR
+    if ((starts[i] as number) <= base && (ends[i] as number) >= end && width === FANOUT) return FULL
     if (h === 0) {
-      const leaf = allocLeaf()
+      const leaf = allocLeaf(heap)
       for (let j = i; j < n && (starts[j] as number) < end; j++) {
         const a = Math.max(starts[j] as number, base) - base
         const b = Math.min(ends[j] as number, end) - base
-        if (a < b) setBits(leaf, a, b)
+        if (a < b) setBits(leaf.w, leaf.o, a, b)
       }
-      return canonLeaf(leaf)
+      return canonWords(leaf, 0)
     }
     const cs = span(h - 1)
     const out = new Array<Node>(width)
     for (let c = 0; c < width; c++) out[c] = build(h - 1, base + c * cs, FANOUT)
-    return canonInner(out, h)
+    return canonInner(out)
   }
   const h = heightFor(pages)
-  return wrap(pages, build(h, 0, h === 0 ? FANOUT : rootWidth(pages, h)))
+  return wrap(pages, build(h, 0, widthOf(pages, h)), heap)
 }
 
 /**

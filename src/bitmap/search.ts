@@ -14,25 +14,20 @@ import type { PageBitmap } from './bitmap.js'
 import type { PageRangeOutOfBounds } from './errors.js'
 import { setBitsOf } from './kernels.js'
 import {
+  CLEAR,
   FANOUT,
   LEAF_BITS,
   LEAF_WORDS,
   SPAN,
   WORDS,
-  ZERO_LEAF,
   child,
   childIndex,
   ctz,
-  isInner,
   span,
-  childCount,
-  zero,
-  type Inner,
-  type Leaf,
   type Node,
 } from './layout.js'
 import { checkRange } from './ranges.js'
-import { heightOf, leafAt, nextClearIn, nextSetIn, scanLeaf } from './tree.js'
+import { heightOf, leafAt, leafWords, nextClearIn, nextSetIn, scanWords } from './tree.js'
 
 const startAt = (from: number): number => (from <= 0 ? 0 : Math.ceil(from))
 
@@ -62,7 +57,8 @@ export const nextSet =
     // Most searches end in the leaf they start in: look there first, then search the tree
     // from the next leaf on.
     const base = f - (f % LEAF_BITS)
-    const r = scanLeaf(leafAt(bm.root, h, base / LEAF_BITS), f - base)
+    const { w, o } = leafAt(bm.root, h, base / LEAF_BITS)
+    const r = scanWords({ tag: 'leaf', w, o }, 0, f - base)
     if (r >= 0) return O.some((base + r) as PageIndex)
     const next = (Math.floor(f / LEAF_BITS) + 1) * LEAF_BITS
     const t = next < bm.pages ? nextSetIn(bm.root, h, 0, next) : -1
@@ -82,8 +78,8 @@ class Path {
   readonly at: Int32Array
   /** `bases[k]`: the first page under `nodes[k]`. */
   readonly bases: Float64Array
-  /** The run at the end of the path, its height, its words, and its first page. */
-  run: Leaf = ZERO_LEAF
+  /** The node at the end of the path (not inner), its height, its words, its first page. */
+  run: Node = CLEAR
   height = 0
   words: number = LEAF_WORDS
   base = 0
@@ -98,7 +94,7 @@ class Path {
   }
 
   private land(n: Node, k: number, base: number): void {
-    this.run = n as Leaf
+    this.run = n
     this.height = k
     this.words = WORDS[k] as number
     this.base = base
@@ -110,7 +106,7 @@ class Path {
     let n = this.root
     let base = 0
     let k = this.h
-    for (; k > 0 && isInner(n); k--) {
+    for (; k > 0 && n.tag === 'inner'; k--) {
       nodes[k] = n
       bases[k] = base
       const c = childIndex(page, k)
@@ -122,30 +118,26 @@ class Path {
   }
 
   /**
-   * Moves to the first run after the current one that may have a set page (an all-set
-   * subtree's leaves are each the shared all-set leaf); false, the path unchanged, when
-   * there is none.
+   * Moves to the first leaf, run or all-set node after the current one that may have a set
+   * page; false, the path unchanged, when there is none.
    */
   advance(): boolean {
     const { nodes, at, bases, h } = this
     for (let k = this.height + 1; k <= h; k++) {
-      const node = nodes[k] as Inner
-      const z = zero(k - 1)
-      const width = childCount(node)
-      for (let c = (at[k] as number) + 1; c < width; c++) {
+      const node = nodes[k] as Node
+      for (let c = (at[k] as number) + 1; c < FANOUT; c++) {
         let n = child(node, c, k)
-        if (n === z) continue
+        if (n.tag === 'clear') continue
         at[k] = c
         let base = (bases[k] as number) + c * (SPAN[k - 1] as number)
         // down to the first run: the leftmost child that is not all clear
         let j = k - 1
-        for (; j > 0 && isInner(n); j--) {
+        for (; j > 0 && n.tag === 'inner'; j--) {
           nodes[j] = n
           bases[j] = base
-          const zj = zero(j - 1)
           let d = 0
           let next = child(n, 0, j)
-          while (d < FANOUT - 1 && next === zj) next = child(n, ++d, j)
+          while (d < FANOUT - 1 && next.tag === 'clear') next = child(n, ++d, j)
           at[j] = d
           base += d * (SPAN[j - 1] as number)
           n = next
@@ -200,7 +192,7 @@ const WINDOW_SHIFT = 15
 class Finder {
   readonly pages: number
   readonly path: Path
-  w: Uint32Array = ZERO_LEAF.w
+  w: Uint32Array = new Uint32Array(0)
   o = 0
   words: number = LEAF_WORDS
   base = 0
@@ -225,8 +217,11 @@ class Finder {
   /** Takes the path's run as the current one. */
   sync(): void {
     const path = this.path
-    this.w = path.run.w
-    this.o = path.run.o
+    const run = path.run
+    if (run.tag === 'leaf' || run.tag === 'run') {
+      this.w = run.w
+      this.o = run.o
+    }
     this.words = path.words
     this.base = path.base
     this.end = path.base + path.words * 32
@@ -278,8 +273,11 @@ class Finder {
     }
     for (;;) {
       const r = f - this.base
+      const run = this.path.run
       let i: number
-      if (this.words === LEAF_WORDS) i = scanLeaf(this.path.run, r)
+      if (run.tag === 'full') i = r
+      else if (run.tag !== 'leaf' && run.tag !== 'run') i = -1
+      else if (this.words === LEAF_WORDS) i = scanWords(run, 0, r)
       else {
         const k = r >>> WINDOW_SHIFT
         i = -1
@@ -391,16 +389,14 @@ const reduceNode = <B>(
   acc: B,
   f: (b: B, page: number) => B,
 ): B => {
+  if (node.tag === 'clear') return acc
   if (h > 0) {
-    if (node === zero(h)) return acc
     const cs = span(h - 1)
-    const width = isInner(node) ? childCount(node) : FANOUT
-    for (let c = 0; c < width; c++)
+    for (let c = 0; c < FANOUT; c++)
       acc = reduceNode(child(node, c, h), h - 1, base + c * cs, acc, f)
     return acc
   }
-  if (node === ZERO_LEAF) return acc
-  const { w, o } = node as Leaf
+  const { w, o } = leafWords(node)
   for (let i = 0; i < LEAF_WORDS; i++) {
     let x = w[o + i] as number
     const wb = base + (i << 5) + 31

@@ -12,157 +12,123 @@ import * as E from 'fp-ts/lib/Either.js'
 import type { PageBitmap } from './bitmap.js'
 import { sizeMismatch, type SizeMismatch } from './errors.js'
 import {
+  CLEAR,
   FANOUT,
-  FULL_LEAF,
+  FULL,
   LEAF_WORDS,
-  ZERO_LEAF,
   WORDS,
   allocLeaf,
   allocRun,
   canonInner,
-  canonLeaf,
-  canonRun,
+  canonWords,
   child,
-  full,
-  isInner,
-  keepRun,
-  putRun,
-  releaseRun,
-  rootWidth,
-  sealArena,
-  zero,
-  type Leaf,
+  isShared,
+  release,
+  type Heap,
   type Node,
-  type Slots,
+  type Words,
 } from './layout.js'
 import { addsBits, andNotWords, andWords, meetsBits, orWords } from './kernels.js'
-import { heightOf, wrap } from './tree.js'
+import { heapOf, heightOf, withRoot } from './tree.js'
 
 interface Op {
-  /** The answer for two nodes of height `h >= 1` when it needs no look inside, else undefined. */
-  readonly node: (a: Node, b: Node, h: number) => Node | undefined
-  readonly leaf: (a: Leaf, b: Leaf) => Leaf
-  /** Two runs of `n` words (height >= 1) combined by the kernels: an input, or a new run. */
-  readonly runs: (a: Leaf, b: Leaf, n: number) => Leaf
-}
-
-/** A new run of `n` words written by `write`, or undefined (and no run) if it is all clear. */
-const newRun = (n: number, write: (out: Uint32Array, oo: number) => boolean): Leaf | undefined => {
-  const run = allocRun(n)
-  if (write(run.w, run.o)) return run
-  releaseRun(run)
-  return undefined
-}
-
-/** The union of two runs: the superset when there is one, else a new run. */
-const unionRuns = (a: Leaf, b: Leaf, n: number): Leaf => {
-  if (!addsBits(a.w, a.o, b.w, b.o, n)) return a
-  if (!addsBits(b.w, b.o, a.w, a.o, n)) return b
-  return newRun(n, (w, o) => orWords(w, o, a.w, a.o, b.w, b.o, n)) ?? a
-}
-
-/** The intersection of two runs: the subset when there is one, else a new run (or none). */
-const intersectRuns = (a: Leaf, b: Leaf, n: number): Leaf => {
-  if (!addsBits(b.w, b.o, a.w, a.o, n)) return a
-  if (!addsBits(a.w, a.o, b.w, b.o, n)) return b
-  return newRun(n, (w, o) => andWords(w, o, a.w, a.o, b.w, b.o, n)) ?? ZERO_LEAF
-}
-
-/** `a` less `b`: `a` when they have no page in common, else a new run (or none). */
-const subtractRuns = (a: Leaf, b: Leaf, n: number): Leaf => {
-  if (!meetsBits(a.w, a.o, b.w, b.o, n)) return a
-  return newRun(n, (w, o) => andNotWords(w, o, a.w, a.o, b.w, b.o, n)) ?? ZERO_LEAF
+  /** The answer when it needs no look at words (a shared node, or inputs that are one), else undefined. */
+  readonly node: (a: Node, b: Node) => Node | undefined
+  /** Two leaves or runs of height `h` combined word by word: an input, a new node or a shared one. */
+  readonly words: (heap: Heap, a: Words, b: Words, h: number) => Node
 }
 
 /**
- * Two leaves combined word by word, `a | b` (`or`) or `a & b`: one of the inputs itself
- * when it already is the answer (the superset for a union, the subset for an
- * intersection), so untouched storage stays shared; otherwise a new canonical leaf.
+ * A new leaf or run of height `h` written by `write` (which says whether any word is
+ * non-zero), made canonical; the words given back when it is all clear or all set.
  */
-const mergeLeaves = (a: Leaf, b: Leaf, or: boolean): Leaf => {
-  const x = a.w
-  const y = b.w
-  let onlyA = 0
-  let onlyB = 0
-  for (let i = 0; i < LEAF_WORDS; i++) {
-    const p = x[a.o + i] as number
-    const q = y[b.o + i] as number
-    onlyA |= p & ~q
-    onlyB |= q & ~p
+const fresh = (
+  heap: Heap,
+  h: number,
+  write: (out: Uint32Array, oo: number, n: number) => boolean,
+): Node => {
+  const x = h === 0 ? allocLeaf(heap) : allocRun(heap, h)
+  if (!write(x.w, x.o, WORDS[h] as number)) {
+    release(heap, x, h)
+    return CLEAR
   }
-  if (or ? onlyB === 0 : onlyA === 0) return a
-  if (or ? onlyA === 0 : onlyB === 0) return b
-  const out = allocLeaf()
-  for (let i = 0; i < LEAF_WORDS; i++) {
-    const p = x[a.o + i] as number
-    const q = y[b.o + i] as number
-    out.w[out.o + i] = or ? p | q : p & q
-  }
-  return canonLeaf(out)
+  return canonWords(x, h, heap)
+}
+
+/** The union of two leaves or runs: the superset when there is one, else new words. */
+const unionWords = (heap: Heap, a: Words, b: Words, h: number): Node => {
+  const n = WORDS[h] as number
+  if (!addsBits(a.w, a.o, b.w, b.o, n)) return a
+  if (!addsBits(b.w, b.o, a.w, a.o, n)) return b
+  return fresh(heap, h, (w, o) => orWords(w, o, a.w, a.o, b.w, b.o, n))
+}
+
+/** The intersection of two leaves or runs: the subset when there is one, else new words. */
+const intersectWords = (heap: Heap, a: Words, b: Words, h: number): Node => {
+  const n = WORDS[h] as number
+  if (!addsBits(b.w, b.o, a.w, a.o, n)) return a
+  if (!addsBits(a.w, a.o, b.w, b.o, n)) return b
+  return fresh(heap, h, (w, o) => andWords(w, o, a.w, a.o, b.w, b.o, n))
+}
+
+/** `a` less `b`: `a` when they have no page in common, else new words. */
+const subtractWords = (heap: Heap, a: Words, b: Words, h: number): Node => {
+  const n = WORDS[h] as number
+  if (!meetsBits(a.w, a.o, b.w, b.o, n)) return a
+  return fresh(heap, h, (w, o) => andNotWords(w, o, a.w, a.o, b.w, b.o, n))
 }
 
 const unionOp: Op = {
-  node: (a, b, h) =>
-    a === b || b === zero(h) || a === full(h) ? a : a === zero(h) || b === full(h) ? b : undefined,
-  leaf: (a, b) => {
-    if (a === b || b === ZERO_LEAF || a === FULL_LEAF) return a
-    if (a === ZERO_LEAF || b === FULL_LEAF) return b
-    return mergeLeaves(a, b, true)
-  },
-  runs: unionRuns,
+  node: (a, b) =>
+    a === b || b === CLEAR || a === FULL ? a : a === CLEAR || b === FULL ? b : undefined,
+  words: unionWords,
 }
 
 const intersectionOp: Op = {
-  node: (a, b, h) =>
-    a === b || a === zero(h) || b === full(h) ? a : b === zero(h) || a === full(h) ? b : undefined,
-  leaf: (a, b) => {
-    if (a === b || a === ZERO_LEAF || b === FULL_LEAF) return a
-    if (b === ZERO_LEAF || a === FULL_LEAF) return b
-    return mergeLeaves(a, b, false)
-  },
-  runs: intersectRuns,
+  node: (a, b) =>
+    a === b || a === CLEAR || b === FULL ? a : b === CLEAR || a === FULL ? b : undefined,
+  words: intersectWords,
 }
 
 const differenceOp: Op = {
-  node: (a, b, h) =>
-    b === zero(h) || a === zero(h) ? a : a === b || b === full(h) ? zero(h) : undefined,
-  leaf: (a, b) => {
-    if (b === ZERO_LEAF || a === ZERO_LEAF) return a
-    if (a === b || b === FULL_LEAF) return ZERO_LEAF
-    const x = a.w
-    const y = b.w
-    let both = 0
-    for (let i = 0; i < LEAF_WORDS; i++) both |= (x[a.o + i] as number) & (y[b.o + i] as number)
-    if (both === 0) return a
-    const out = allocLeaf()
-    for (let i = 0; i < LEAF_WORDS; i++)
-      out.w[out.o + i] = (x[a.o + i] as number) & ~(y[b.o + i] as number)
-    return canonLeaf(out)
-  },
-  runs: subtractRuns,
+  node: (a, b) => (b === CLEAR || a === CLEAR ? a : a === b || b === FULL ? CLEAR : undefined),
+  words: subtractWords,
 }
 
-const zip = (op: Op, a: Node, b: Node, h: number, width: number): Node => {
-  if (h === 0) return op.leaf(a as Leaf, b as Leaf)
-  const shortcut = op.node(a, b, h)
+/** The words of `x` of height 0 when it is shared, so leaves combine with one path. */
+const SHARED_LEAF = {
+  clear: { tag: 'leaf', w: new Uint32Array(LEAF_WORDS), o: 0 },
+  full: { tag: 'leaf', w: new Uint32Array(LEAF_WORDS).fill(0xffffffff), o: 0 },
+} as const
+
+const asWords = (x: Node, h: number): Words | undefined =>
+  x.tag === 'leaf' || x.tag === 'run' ? x : h === 0 && isShared(x) ? SHARED_LEAF[x.tag] : undefined
+
+/** `x` as a child of its own: a part of a run made canonical. */
+const own = (x: Node, h: number): Node =>
+  x.tag === 'leaf' || x.tag === 'run' ? canonWords(x, h) : x
+
+const zip = (heap: Heap, op: Op, a: Node, b: Node, h: number): Node => {
+  const shortcut = op.node(a, b)
   if (shortcut !== undefined) return shortcut
-  if (!isInner(a) && !isInner(b)) {
-    const r = op.runs(a, b, WORDS[h] as number)
-    return r === ZERO_LEAF ? zero(h) : r === a || r === b ? r : keepRun(r, h)
+  const x = asWords(a, h)
+  const y = asWords(b, h)
+  if (x !== undefined && y !== undefined) {
+    const r = op.words(heap, x, y, h)
+    return r === SHARED_LEAF.clear ? CLEAR : r === SHARED_LEAF.full ? FULL : r
   }
-  const out: Slots = new Array<Node>(width)
+  const out = new Array<Node>(FANOUT)
   let sameA = true
   let sameB = true
-  for (let c = 0; c < width; c++) {
-    const x = child(a, c, h)
-    const y = child(b, c, h)
-    const r = zip(op, x, y, h - 1, FANOUT)
-    if (h > 1 && !isInner(r) && r !== x && r !== y) putRun(out, c, r)
-    else out[c] = r === x || r === y ? canonRun(r, h - 1) : r
-    sameA &&= r === x
-    sameB &&= r === y
+  for (let c = 0; c < FANOUT; c++) {
+    const ca = child(a, c, h)
+    const cb = child(b, c, h)
+    const r = zip(heap, op, ca, cb, h - 1)
+    out[c] = r === ca || r === cb ? own(r, h - 1) : r
+    sameA &&= r === ca
+    sameB &&= r === cb
   }
-  return sameA ? a : sameB ? b : canonInner(out, h)
+  return sameA ? a : sameB ? b : canonInner(out)
 }
 
 const combine =
@@ -170,10 +136,8 @@ const combine =
   (other: PageBitmap) =>
   (bm: PageBitmap): E.Either<SizeMismatch, PageBitmap> => {
     if (bm.pages !== other.pages) return E.left(sizeMismatch(bm.pages, other.pages))
-    const h = heightOf(bm)
-    const root = zip(op, bm.root, other.root, h, h === 0 ? FANOUT : rootWidth(bm.pages, h))
-    sealArena()
-    return E.right(root === bm.root ? bm : root === other.root ? other : wrap(bm.pages, root))
+    const root = zip(heapOf(bm), op, bm.root, other.root, heightOf(bm))
+    return E.right(root === other.root ? other : withRoot(bm, root))
   }
 
 /**

@@ -11,43 +11,43 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { PageIndex } from '../addresses/kinds.js'
 import type { PageBitmap } from './bitmap.js'
-import { widthOf } from './bitmap.js'
 import { isIndex, rangeOutOfBounds, type PageRangeOutOfBounds } from './errors.js'
 import { shiftWords } from './kernels.js'
 import {
+  CLEAR,
   FANOUT,
+  FULL,
   LEAF_BITS,
   LEAF_WORDS,
   RUN_HEIGHT,
   WORDS,
-  ZERO_LEAF,
   allocLeaf,
   allocRun,
+  bgOf,
   bitsMask,
   canonInner,
-  canonLeaf,
+  canonWords,
   child,
   copyLeaf,
-  full,
   heightFor,
-  isInner,
-  keepRun,
-  sealArena,
+  kidsOf,
   span,
-  zero,
+  widthOf,
+  type Heap,
+  type Kids,
   type Leaf,
   type Node,
-  type Slots,
 } from './layout.js'
 import { checkRange } from './ranges.js'
 import {
-  copyInner,
+  heapOf,
   heightOf,
   leafAt,
   nextClearIn,
   nextSetIn,
   nodeAt,
   readWords,
+  withRoot,
   wrap,
 } from './tree.js'
 
@@ -57,7 +57,7 @@ const readBits = (src: PageBitmap, p: number, ow: Uint32Array, oo: number): void
   const q = Math.floor(p / LEAF_BITS)
   const r = p - q * LEAF_BITS
   const a = leafAt(src.root, h, q)
-  const b = r === 0 ? ZERO_LEAF : leafAt(src.root, h, q + 1)
+  const b = leafAt(src.root, h, r === 0 ? -1 : q + 1)
   const ws = r >>> 5
   const sh = r & 31
   const word = (i: number): number =>
@@ -78,8 +78,16 @@ const clearFrom = (leaf: Leaf, from: number): void => {
   }
 }
 
-/** The source words of one run in {@link runOf}: a run's words and one more. */
-const runScratch = new Uint32Array((WORDS[RUN_HEIGHT] as number) + 1)
+/** What one slice or setSlice works with: the heap, and scratch for a run's source words. */
+interface Cut {
+  readonly heap: Heap
+  readonly t: Uint32Array
+}
+
+const cutOf = (heap: Heap): Cut => ({
+  heap,
+  t: new Uint32Array((WORDS[RUN_HEIGHT] as number) + 1),
+})
 
 /**
  * A run of height `k` (`1 <= k <= RUN_HEIGHT`) whose pages `[0, lim)` are `src`'s pages
@@ -87,14 +95,14 @@ const runScratch = new Uint32Array((WORDS[RUN_HEIGHT] as number) + 1)
  * source's words read in one walk, then moved down `p % 32` bits four words per
  * instruction (the `shl` kernel by `32 - p % 32`, reading each next word).
  */
-const runOf = (src: PageBitmap, k: number, p: number, lim: number): Node => {
+const runOf = (cut: Cut, src: PageBitmap, k: number, p: number, lim: number): Node => {
+  const { heap, t } = cut
   const words = WORDS[k] as number
   const s = p % 32
   const g = (p - s) / 32
-  const t = runScratch
   t.fill(0, 0, words + 1)
   readWords(src.root, heightOf(src), 0, g, g + words + 1, t, 0)
-  const run = allocRun(words)
+  const run = allocRun(heap, k)
   const { w, o } = run
   if (s === 0) w.set(t.subarray(0, words), o)
   else shiftWords(w, o, t, 1, words + 1, 32 - s)
@@ -103,12 +111,12 @@ const runOf = (src: PageBitmap, k: number, p: number, lim: number): Node => {
     if ((lim & 31) !== 0) w[o + last] = (w[o + last] as number) & bitsMask(0, lim & 31)
     w.fill(0, o + last + ((lim & 31) !== 0 ? 1 : 0), o + words)
   }
-  return keepRun(run, k)
+  return canonWords(run, k, heap)
 }
 
 /** Whether `src` keeps the stretch of height `k` holding page `p` as a run of words. */
 const inRun = (src: PageBitmap, k: number, p: number): boolean =>
-  k <= heightOf(src) && p < src.pages && !isInner(nodeAt(src.root, heightOf(src), k, p))
+  k <= heightOf(src) && p < src.pages && nodeAt(src.root, heightOf(src), k, p).tag === 'run'
 
 /**
  * A node of height `k` whose pages `[0, lim)` are `src`'s pages `[p, p + lim)`, the rest
@@ -116,15 +124,22 @@ const inRun = (src: PageBitmap, k: number, p: number): boolean =>
  * pages as runs (a fold wrote them), the node is a run built from the source's words in one
  * step; elsewhere leaf by leaf, sharing all-clear and all-set stretches.
  */
-const view = (src: PageBitmap, k: number, p: number, lim: number, width: number): Node => {
+const view = (
+  cut: Cut,
+  src: PageBitmap,
+  k: number,
+  p: number,
+  lim: number,
+  width: number,
+): Node => {
   const s = span(k)
-  if (lim <= 0) return zero(k)
+  if (lim <= 0) return CLEAR
   const hs = heightOf(src)
   const set = nextSetIn(src.root, hs, 0, p)
-  if (set < 0 || set >= p + lim) return zero(k)
+  if (set < 0 || set >= p + lim) return CLEAR
   if (lim === s && width === FANOUT) {
     const clear = nextClearIn(src.root, hs, 0, p)
-    if (clear < 0 || clear >= p + s) return full(k)
+    if (clear < 0 || clear >= p + s) return FULL
     if (p % s === 0) return nodeAt(src.root, hs, k, p)
   }
   if (
@@ -133,18 +148,18 @@ const view = (src: PageBitmap, k: number, p: number, lim: number, width: number)
     width === FANOUT &&
     (inRun(src, k, p) || inRun(src, k, p + lim - 1))
   )
-    return runOf(src, k, p, lim)
+    return runOf(cut, src, k, p, lim)
   if (k === 0) {
-    const out = allocLeaf()
+    const out = allocLeaf(cut.heap)
     readBits(src, p, out.w, out.o)
     if (lim < LEAF_BITS) clearFrom(out, lim)
-    return canonLeaf(out)
+    return canonWords(out, 0)
   }
   const cs = span(k - 1)
   const out = new Array<Node>(width)
   for (let c = 0; c < width; c++)
-    out[c] = view(src, k - 1, p + c * cs, Math.min(cs, lim - c * cs), FANOUT)
-  return canonInner(out, k)
+    out[c] = view(cut, src, k - 1, p + c * cs, Math.min(cs, lim - c * cs), FANOUT)
+  return canonInner(out)
 }
 
 /**
@@ -172,13 +187,9 @@ export const slice =
     E.map((b: PageBitmap) => {
       const n = end - start
       const h = heightFor(n)
-      const root = view(b, h, start, n, h === 0 ? FANOUT : widthOf(n, h))
-      sealArena()
-      return wrap(n, root)
+      const cut = cutOf(heapOf(b))
+      return wrap(n, view(cut, b, h, start, n, widthOf(n, h)), cut.heap)
     })(checkRange(start, end, bm))
-
-/** Scratch for one leaf's worth of source pages in {@link setSlice}. */
-const scratch = new Uint32Array(LEAF_WORDS)
 
 /**
  * `bm` with pages `[offset, offset + src.pages)` replaced by the pages of `src`: a
@@ -203,15 +214,18 @@ export const setSlice =
     if (!isIndex(offset, bm.pages - n))
       return E.left(rangeOutOfBounds(offset, offset + n, bm.pages))
     const end = offset + n
-    const go = (node: Node, k: number, base: number, width: number): Node => {
+    const heap = heapOf(bm)
+    const cut = cutOf(heap)
+    const scratch = new Uint32Array(LEAF_WORDS)
+    const go = (node: Node, k: number, base: number): Node => {
       const s = span(k)
       if (offset >= base + s || end <= base) return node
-      if (offset <= base && base + s <= end) return view(src, k, base - offset, s, FANOUT)
+      if (offset <= base && base + s <= end) return view(cut, src, k, base - offset, s, FANOUT)
       if (k === 0) {
         const lo = Math.max(offset, base) - base
         const hi = Math.min(end, base + s) - base
         readBits(src, base - offset, scratch, 0)
-        const out = copyLeaf(node as Leaf)
+        const out = copyLeaf(heap, node)
         for (let i = lo >>> 5; i <= (hi - 1) >>> 5; i++) {
           const m = bitsMask(
             i === lo >>> 5 ? lo & 31 : 0,
@@ -219,25 +233,22 @@ export const setSlice =
           )
           out.w[out.o + i] = ((out.w[out.o + i] as number) & ~m) | ((scratch[i] as number) & m)
         }
-        return canonLeaf(out)
+        return canonWords(out, 0)
       }
       const cs = span(k - 1)
       const c0 = offset <= base ? 0 : Math.floor((offset - base) / cs)
-      const c1 = Math.min(width, Math.ceil((end - base) / cs))
-      let out: Slots | undefined
+      const c1 = Math.min(FANOUT, Math.ceil((end - base) / cs))
+      let out: Kids | undefined
       for (let c = c0; c < c1; c++) {
         const old = child(node, c, k)
-        const next = go(old, k - 1, base + c * cs, FANOUT)
+        const next = go(old, k - 1, base + c * cs)
         if (next !== old) {
-          out ??= copyInner(node, width, k)
+          out ??= kidsOf(node, k)
           out[c] = next
         }
       }
-      return out === undefined ? node : canonInner(out, k)
+      return out === undefined ? node : canonInner(out, bgOf(node))
     }
     if (n === 0) return E.right(bm)
-    const h = heightOf(bm)
-    const root = go(bm.root, h, 0, h === 0 ? FANOUT : widthOf(bm.pages, h))
-    sealArena()
-    return E.right(root === bm.root ? bm : wrap(bm.pages, root))
+    return E.right(withRoot(bm, go(bm.root, heightOf(bm), 0)))
   }

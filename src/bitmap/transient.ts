@@ -11,7 +11,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import type { PageIndex } from '../addresses/kinds.js'
 import type { PageBitmap } from './bitmap.js'
-import { empty, widthOf } from './bitmap.js'
+import { empty } from './bitmap.js'
 import {
   checkPage,
   isIndex,
@@ -22,19 +22,36 @@ import {
   type PageOutOfRange,
 } from './errors.js'
 import {
-  FANOUT,
   LEAF_BITS,
+  bgOf,
   canonInner,
-  canonLeaf,
+  canonWords,
   child,
   childIndex,
   copyLeaf,
-  childCount,
+  kidsOf,
+  type Clear,
   type Leaf,
   type Node,
-  type Slots,
+  type Run,
 } from './layout.js'
-import { copyInner, fillNode, getBit, heightOf, wrap } from './tree.js'
+import { fillNode, heapOf, heightOf, leafWords, withRoot } from './tree.js'
+
+/**
+ * An inner node the batch copied and changes in place: its slots (an empty one is the
+ * background's part) and background, made an inner node again when the batch ends.
+ */
+interface Draft {
+  readonly tag: 'draft'
+  readonly kids: Array<Slot | undefined>
+  readonly bg: Run | Clear
+}
+/** A node of the batch's tree: shared with other bitmaps, or a draft the batch owns. */
+type Slot = Node | Draft
+
+/** Child `c` of `x` (height `k >= 1`). */
+const slotChild = (x: Slot, c: number, k: number): Slot =>
+  x.tag === 'draft' ? (x.kids[c] ?? child(x.bg, c, k)) : child(x, c, k)
 
 /**
  * The handle a batch gets: updates act on the batch's private copy. A bad page or range is
@@ -82,23 +99,28 @@ export const withMutations =
   (bm: PageBitmap): E.Either<BitmapError, PageBitmap> => {
     const { pages } = bm
     const h = heightOf(bm)
-    const width = widthOf(pages, h)
-    let root = bm.root
-    const owned = new Set<Node>()
+    const heap = heapOf(bm)
+    let root: Slot = bm.root
+    /** The leaves the batch copied and writes in place (until they are frozen). */
+    const owned = new Set<Leaf>()
     let error: BitmapError | undefined
     let open = true
     const live = (): boolean => open && error === undefined
-    /** The tree with the nodes the batch owns made canonical (they stay owned). */
-    const freeze = (node: Node, k: number): Node => {
-      if (!owned.has(node)) return node
-      if (k === 0) return canonLeaf(node as Leaf)
-      const inner = node as Slots
-      const n = childCount(inner)
-      for (let c = 0; c < n; c++) {
-        const x = inner[c]
-        if (typeof x !== 'number') inner[c] = freeze(x as Node, k - 1)
-      }
-      return canonInner(inner, k)
+    /** The batch's tree as nodes: drafts made inner nodes, owned leaves made canonical. */
+    const freeze = (x: Slot, k: number): Node => {
+      if (x.tag !== 'draft') return x.tag === 'leaf' && owned.has(x) ? canonWords(x, 0) : x
+      const kids = x.kids.map((y) => (y === undefined ? y : freeze(y, k - 1)))
+      return canonInner(kids, x.bg)
+    }
+    /** The height-0 slot holding `page`. */
+    const leafOf = (page: number): Node => {
+      let x = root
+      for (let k = h; k > 0; k--) x = slotChild(x, childIndex(page, k), k)
+      return x as Node
+    }
+    const getBit = (page: number): boolean => {
+      const { w, o } = leafWords(leafOf(page))
+      return (((w[o + ((page & (LEAF_BITS - 1)) >>> 5)] as number) >>> (page & 31)) & 1) === 1
     }
 
     const put = (page: number, value: boolean): void => {
@@ -107,28 +129,29 @@ export const withMutations =
         error = pageOutOfRange(page, pages)
         return
       }
-      if (getBit(root, h, page) === value) return
-      let parent: Slots | undefined
+      if (getBit(page) === value) return
+      let parent: Draft | undefined
       let at = 0
-      let node = root
+      let x = root
       for (let k = h; k > 0; k--) {
-        let inner = node as Slots
-        if (!owned.has(node)) {
-          inner = copyInner(node, k === h ? width : FANOUT, k)
-          owned.add(inner)
-          if (parent === undefined) root = inner
-          else parent[at] = inner
+        let d: Draft
+        if (x.tag === 'draft') d = x
+        else {
+          d = { tag: 'draft', kids: kidsOf(x, k), bg: bgOf(x) }
+          if (parent === undefined) root = d
+          else parent.kids[at] = d
         }
-        parent = inner
+        parent = d
         at = childIndex(page, k)
-        node = child(inner, at, k)
+        x = slotChild(d, at, k)
       }
-      let leaf = node as Leaf
-      if (!owned.has(leaf)) {
-        leaf = copyLeaf(leaf)
+      let leaf: Leaf
+      if (x.tag === 'leaf' && owned.has(x)) leaf = x
+      else {
+        leaf = copyLeaf(heap, x as Node)
         owned.add(leaf)
         if (parent === undefined) root = leaf
-        else parent[at] = leaf
+        else parent.kids[at] = leaf
       }
       const i = leaf.o + ((page & (LEAF_BITS - 1)) >>> 5)
       const bit = 1 << (page & 31)
@@ -142,15 +165,14 @@ export const withMutations =
         error = rangeOutOfBounds(start, end, pages)
         return
       }
-      // fillNode copies rather than writes: freeze first, so that every node the batch
-      // owns stays reachable only through nodes it owns.
-      root = fillNode(freeze(root, h), h, 0, start, end, value, width)
+      // fillNode copies rather than writes: freeze first, and own nothing after
+      root = fillNode(heap, freeze(root, h), h, 0, start, end, value)
       owned.clear()
     }
 
     const t: Transient = {
       pages,
-      test: (page) => E.map((p: number) => getBit(root, h, p))(checkPage(page, pages)),
+      test: (page) => E.map(getBit)(checkPage(page, pages)),
       set: (page) => put(page, true),
       clear: (page) => put(page, false),
       setRange: (start, end) => fill(start, end, true),
@@ -163,8 +185,7 @@ export const withMutations =
     }
     if (error !== undefined) return E.left(error)
 
-    root = freeze(root, h)
-    return E.right(root === bm.root ? bm : wrap(pages, root))
+    return E.right(withRoot(bm, freeze(root, h)))
   }
 
 /**

@@ -1,86 +1,96 @@
 /**
  * The recursive walks over a bitmap's tree that the public operations share (internal):
  * finding a leaf, filling a range, counting, searching for the next set or clear page,
- * visiting leaves and comparing trees. Each takes the node, its height and the first page
- * under it, and uses the shared all-clear and all-set subtrees as shortcuts.
+ * reading words out and comparing trees. Each takes the node, its height and the first
+ * page under it, matches on the node's tag, and uses the shared nodes as shortcuts.
  *
  * @module
  */
 import type { PageBitmap } from './bitmap.js'
 import {
+  CLEAR,
   FANOUT,
-  FULL_LEAF,
+  FULL,
   LEAF_BITS,
-  LEAF_SHIFT,
   LEAF_WORDS,
   WORDS,
-  ZERO_LEAF,
+  allEqual,
+  bgOf,
   bitsMask,
   canonInner,
-  canonLeaf,
+  canonWords,
   child,
   childIndex,
   copyLeaf,
   ctz,
-  full,
   heightFor,
-  isInner,
+  kidsOf,
+  newHeap,
   popWords,
   popcount,
   span,
-  childCount,
-  zero,
-  type Leaf,
+  type Heap,
+  type Kids,
   type Node,
-  type Slots,
+  type Words,
 } from './layout.js'
 import { firstNonOnes, firstNonZero, popcountWords } from './kernels.js'
 
-/** A bitmap of `pages` pages over the tree `root`. */
-export const wrap = (pages: number, root: Node): PageBitmap => ({ _tag: 'PageBitmap', pages, root })
+/**
+ * A bitmap value: its page count, its tree, and (private) the heap its updates take words
+ * from, shared with the bitmaps it was made from and the ones made from it.
+ */
+class Bitmap implements PageBitmap {
+  readonly _tag = 'PageBitmap'
+  readonly #heap: Heap
+  constructor(
+    readonly pages: number,
+    readonly root: Node,
+    heap: Heap,
+  ) {
+    this.#heap = heap
+  }
+
+  /** The heap of `bm` (a new one for a bitmap this module did not make). */
+  static heapOf(bm: PageBitmap): Heap {
+    return bm instanceof Bitmap ? bm.#heap : newHeap()
+  }
+}
+
+/** A bitmap of `pages` pages over the tree `root`, taking words from `heap`. */
+export const wrap = (pages: number, root: Node, heap: Heap): PageBitmap =>
+  new Bitmap(pages, root, heap)
+
+/** The heap a bitmap's updates take words from. */
+export const heapOf = (bm: PageBitmap): Heap => Bitmap.heapOf(bm)
+
+/** `bm` with the tree `root`: `bm` itself when the tree is the same. */
+export const withRoot = (bm: PageBitmap, root: Node): PageBitmap =>
+  root === bm.root ? bm : wrap(bm.pages, root, heapOf(bm))
 
 /** The height of a bitmap's tree. */
 export const heightOf = (bm: PageBitmap): number => heightFor(bm.pages)
 
-/**
- * A copy of the node `node` (height `h`) as an inner node with `width` children, to be
- * changed: the same children (offsets and home slab kept as they are), or for a run, its
- * eight parts as offsets into its slab.
- */
-export const copyInner = (node: Node, width: number, h: number): Slots => {
-  if (!isInner(node)) {
-    const out: Slots = new Array<Node | number | Uint32Array>(FANOUT + 1)
-    const cw = WORDS[h - 1] as number
-    for (let c = 0; c < FANOUT; c++) out[c] = node.o + c * cw
-    out[FANOUT] = node.w
-    return out
-  }
-  const n = childCount(node)
-  const out: Slots = new Array<Node | number | Uint32Array>(
-    node.length > FANOUT ? FANOUT + 1 : width,
-  )
-  for (let c = 0; c < width; c++) out[c] = c < n ? (node[c] as Node | number) : zero(h - 1)
-  if (node.length > FANOUT) out[FANOUT] = node[FANOUT] as Uint32Array
-  return out
-}
+/** 64 clear words and 64 set words: the words of the shared nodes (never written). */
+const ZERO_WORDS = new Uint32Array(LEAF_WORDS)
+const ONE_WORDS = new Uint32Array(LEAF_WORDS).fill(0xffffffff)
 
-/** The leaf holding pages `[li * 2048, (li + 1) * 2048)`: the all-clear leaf beyond the tree. */
-export const leafAt = (root: Node, h: number, li: number): Leaf => {
-  if (li < 0 || li * LEAF_BITS >= span(h)) return ZERO_LEAF
-  const page = li * LEAF_BITS
-  let n = root
-  for (let k = h; k > 0; k--) {
-    if (!isInner(n)) return { w: n.w, o: n.o + ((page % span(k)) >>> LEAF_SHIFT) * LEAF_WORDS }
-    n = child(n, childIndex(page, k), k)
-  }
-  return n as Leaf
-}
+/** The words of a height-0 node: a leaf's own, or the shared nodes' constant ones. */
+export const leafWords = (leaf: Node): { readonly w: Uint32Array; readonly o: number } =>
+  leaf.tag === 'leaf' ? leaf : { w: leaf.tag === 'full' ? ONE_WORDS : ZERO_WORDS, o: 0 }
 
 /** The node of height `k` holding `page` (a page under the root of height `h >= k`). */
 export const nodeAt = (root: Node, h: number, k: number, page: number): Node => {
   let n = root
-  for (let j = h; j > k; j--) n = child(n, childIndex(page, j), j)
+  for (let j = h; j > k && (n.tag === 'inner' || n.tag === 'run'); j--)
+    n = child(n, childIndex(page, j), j)
   return n
+}
+
+/** The words of the leaf holding pages `[li * 2048, (li + 1) * 2048)` (clear past the tree). */
+export const leafAt = (root: Node, h: number, li: number): { w: Uint32Array; o: number } => {
+  if (li < 0 || li * LEAF_BITS >= span(h)) return { w: ZERO_WORDS, o: 0 }
+  return leafWords(nodeAt(root, h, 0, li * LEAF_BITS))
 }
 
 /** Whether `page` (under the root) is set. */
@@ -89,14 +99,14 @@ export const getBit = (root: Node, h: number, page: number): boolean => {
   return (((w[o + ((page & (LEAF_BITS - 1)) >>> 5)] as number) >>> (page & 31)) & 1) === 1
 }
 
-/** `leaf` with pages `[lo, hi)` (leaf-relative, clipped to the leaf) set or cleared. */
-const fillLeaf = (leaf: Leaf, lo: number, hi: number, value: boolean): Leaf => {
+/** The height-0 node `leaf` with pages `[lo, hi)` (clipped to the leaf) set or cleared. */
+const fillLeaf = (heap: Heap, leaf: Node, lo: number, hi: number, value: boolean): Node => {
   const a = Math.max(0, lo)
   const b = Math.min(LEAF_BITS, hi)
   if (a >= b) return leaf
   const wl = a >>> 5
   const wh = (b - 1) >>> 5
-  const { w, o } = leaf
+  const { w, o } = leafWords(leaf)
   let changed = false
   for (let i = wl; i <= wh && !changed; i++) {
     const m = bitsMask(i === wl ? a & 31 : 0, i === wh ? b - (wh << 5) : 32)
@@ -104,7 +114,7 @@ const fillLeaf = (leaf: Leaf, lo: number, hi: number, value: boolean): Leaf => {
     changed = value ? (~cur & m) !== 0 : (cur & m) !== 0
   }
   if (!changed) return leaf
-  const out = copyLeaf(leaf)
+  const out = copyLeaf(heap, leaf)
   const ow = out.w
   const oo = out.o
   for (let i = wl; i <= wh; i++) {
@@ -112,76 +122,63 @@ const fillLeaf = (leaf: Leaf, lo: number, hi: number, value: boolean): Leaf => {
     const cur = ow[oo + i] as number
     ow[oo + i] = value ? cur | m : cur & ~m
   }
-  return canonLeaf(out)
+  return canonWords(out, 0)
 }
 
 /**
- * `node` (height `h`, first page `base`, `width` children if inner) with the pages of
- * `[start, end)` under it set (`value`) or cleared.
+ * `node` (height `h`, first page `base`) with the pages of `[start, end)` under it set
+ * (`value`) or cleared, taking new words from `heap`.
  */
 export const fillNode = (
+  heap: Heap,
   node: Node,
   h: number,
   base: number,
   start: number,
   end: number,
   value: boolean,
-  width: number,
 ): Node => {
   const s = span(h)
   if (end <= base || start >= base + s || start >= end) return node
-  const target = value ? full(h) : zero(h)
+  const target = value ? FULL : CLEAR
   if (node === target) return node
   if (start <= base && base + s <= end) return target
-  if (h === 0) return fillLeaf(node as Leaf, start - base, end - base, value)
+  if (h === 0) return fillLeaf(heap, node, start - base, end - base, value)
   const cs = span(h - 1)
   const c0 = start <= base ? 0 : Math.floor((start - base) / cs)
-  const c1 = Math.min(width, Math.ceil((end - base) / cs))
-  let out: Slots | undefined
+  const c1 = Math.min(FANOUT, Math.ceil((end - base) / cs))
+  let out: Kids | undefined
   for (let c = c0; c < c1; c++) {
     const old = child(node, c, h)
-    const next = fillNode(old, h - 1, base + c * cs, start, end, value, FANOUT)
+    const next = fillNode(heap, old, h - 1, base + c * cs, start, end, value)
     if (next !== old) {
-      out ??= copyInner(node, width, h)
+      out ??= kidsOf(node, h)
       out[c] = next
     }
   }
-  return out === undefined ? node : canonInner(out, h)
+  return out === undefined ? node : canonInner(out, bgOf(node))
 }
 
-/** Set pages in a leaf. */
-export const popLeaf = (leaf: Leaf): number =>
-  leaf === ZERO_LEAF ? 0 : leaf === FULL_LEAF ? LEAF_BITS : popWords(leaf.w, leaf.o)
+/** Set pages in the words of a leaf or run of height `h`. */
+const popRun = (x: Words, h: number): number =>
+  h === 0 ? popWords(x.w, x.o) : popcountWords(x.w, x.o, WORDS[h] as number)
 
-/** Set pages in the run `w[o .. o + words)`. */
-const popRun = (w: Uint32Array, o: number, words: number): number =>
-  words === LEAF_WORDS ? popWords(w, o) : popcountWords(w, o, words)
-
-/**
- * Set pages under `node` (height `h`). Runs stored as consecutive offsets of one home slab
- * are counted as one stretch of words.
- */
+/** Set pages under `node` (height `h`). */
 export const countNode = (node: Node, h: number): number => {
-  if (!isInner(node)) return h === 0 ? popLeaf(node) : popRun(node.w, node.o, WORDS[h] as number)
-  if (node === zero(h)) return 0
-  if (node === full(h)) return span(h)
-  let n = 0
-  const width = childCount(node)
-  const cw = WORDS[h - 1] as number
-  let start = -1
-  let end = -1
-  for (let c = 0; c < width; c++) {
-    const x = node[c]
-    if (typeof x === 'number') {
-      if (x !== end) {
-        if (start >= 0) n += popRun(node[FANOUT] as Uint32Array, start, end - start)
-        start = x
-      }
-      end = x + cw
-    } else n += countNode(x as Node, h - 1)
+  switch (node.tag) {
+    case 'clear':
+      return 0
+    case 'full':
+      return span(h)
+    case 'leaf':
+    case 'run':
+      return popRun(node, h)
+    case 'inner': {
+      let n = 0
+      for (let c = 0; c < FANOUT; c++) n += countNode(child(node, c, h), h - 1)
+      return n
+    }
   }
-  if (start >= 0) n += popRun(node[FANOUT] as Uint32Array, start, end - start)
-  return n
 }
 
 /** Set pages of `[start, end)` under `node` (height `h`, first page `base`). */
@@ -195,11 +192,11 @@ export const countRangeNode = (
   const s = span(h)
   const lo = Math.max(start, base)
   const hi = Math.min(end, base + s)
-  if (lo >= hi || node === zero(h)) return 0
-  if (node === full(h)) return hi - lo
+  if (lo >= hi || node.tag === 'clear') return 0
+  if (node.tag === 'full') return hi - lo
   if (lo === base && hi === base + s) return countNode(node, h)
   if (h === 0) {
-    const { w, o } = node as Leaf
+    const { w, o } = leafWords(node)
     const a = lo - base
     const b = hi - base
     const wl = a >>> 5
@@ -213,106 +210,69 @@ export const countRangeNode = (
   }
   const cs = span(h - 1)
   let n = 0
-  const c1 = Math.min(isInner(node) ? childCount(node) : FANOUT, Math.ceil((hi - base) / cs))
+  const c1 = Math.min(FANOUT, Math.ceil((hi - base) / cs))
   for (let c = Math.floor((lo - base) / cs); c < c1; c++)
     n += countRangeNode(child(node, c, h), h - 1, base + c * cs, start, end)
   return n
 }
 
 /**
- * The first set page at or after `from` (`0 <= from < 2048`) in `leaf`, leaf-relative, or -1.
- * Clear words are skipped eight at a time.
+ * The first set (with `clear`, clear) page at or after `from` (`0 <= from < span(h)`) in
+ * the words of a leaf or run of height `h`, relative to it, or -1: the first word in
+ * JavaScript, the rest by the `firstNonZero` (`firstNonOnes`) kernel.
  */
-export const scanLeaf = (leaf: Leaf, from: number): number => {
-  const { w, o } = leaf
-  let i = from >>> 5
-  let x = (w[o + i] as number) & (-1 << (from & 31))
-  if (x !== 0) return (i << 5) + 31 - Math.clz32(x & -x)
-  i++
-  while ((i & 7) !== 0 && i < LEAF_WORDS) {
-    x = w[o + i] as number
-    if (x !== 0) return (i << 5) + 31 - Math.clz32(x & -x)
-    i++
-  }
-  for (; i < LEAF_WORDS; i += 8) {
-    const j = o + i
-    if (
-      ((w[j] as number) |
-        (w[j + 1] as number) |
-        (w[j + 2] as number) |
-        (w[j + 3] as number) |
-        (w[j + 4] as number) |
-        (w[j + 5] as number) |
-        (w[j + 6] as number) |
-        (w[j + 7] as number)) ===
-      0
-    )
-      continue
-    for (let k = i; ; k++) {
-      x = w[o + k] as number
-      if (x !== 0) return (k << 5) + 31 - Math.clz32(x & -x)
-    }
-  }
-  return -1
-}
-
-/**
- * The first page `>= from` under `node` (height `h`, first page `base`, and
- * `base <= from < base + span(h)`) that is set, or -1.
- */
-export const nextSetIn = (node: Node, h: number, base: number, from: number): number => {
-  if (!isInner(node)) {
-    if (node === ZERO_LEAF) return -1
-    const r = h === 0 ? scanLeaf(node, from - base) : scanRun(node, WORDS[h] as number, from - base)
-    return r < 0 ? -1 : base + r
-  }
-  if (node === zero(h)) return -1
-  if (node === full(h)) return from
-  const cs = span(h - 1)
-  const width = childCount(node)
-  for (let c = Math.floor((from - base) / cs); c < width; c++) {
-    const cb = base + c * cs
-    const r = nextSetIn(child(node, c, h), h - 1, cb, from > cb ? from : cb)
-    if (r >= 0) return r
-  }
-  return -1
-}
-
-/**
- * The first set (with `clear`, clear) page at or after `from` (`0 <= from < words * 32`)
- * in the run `w[o .. o + words)`, run-relative, or -1: the first word in JavaScript, the
- * rest by the `firstNonZero` (`firstNonOnes`) kernel.
- */
-const scanRun = (run: Leaf, words: number, from: number, clear = false): number => {
-  const { w, o } = run
+export const scanWords = (x: Words, h: number, from: number, clear = false): number => {
+  const { w, o } = x
+  const n = WORDS[h] as number
   const flip = clear ? -1 : 0
   const i = from >>> 5
-  const x = ((w[o + i] as number) ^ flip) & (-1 << (from & 31))
-  if (x !== 0) return (i << 5) + ctz(x)
-  const j = i + 1 >= words ? -1 : (clear ? firstNonOnes : firstNonZero)(w, o, words, i + 1)
+  const v = ((w[o + i] as number) ^ flip) & (-1 << (from & 31))
+  if (v !== 0) return (i << 5) + ctz(v)
+  const j = i + 1 >= n ? -1 : (clear ? firstNonOnes : firstNonZero)(w, o, n, i + 1)
   return j < 0 ? -1 : (j << 5) + ctz((w[o + j] as number) ^ flip)
 }
 
 /**
- * The first page `>= from` under `node` (as {@link nextSetIn}) that is clear, or -1. Pages
- * past the bitmap's end read as clear: callers compare the answer with the page count.
+ * The first page `>= from` under `node` (height `h`, first page `base`, and
+ * `base <= from < base + span(h)`) that is set (`clear`: clear), or -1. Pages past the
+ * bitmap's end read as clear: callers compare the answer with the page count.
  */
-export const nextClearIn = (node: Node, h: number, base: number, from: number): number => {
-  if (!isInner(node)) {
-    if (node === FULL_LEAF) return -1
-    const r = scanRun(node, WORDS[h] as number, from - base, true)
-    return r < 0 ? -1 : base + r
+export const nextIn = (
+  node: Node,
+  h: number,
+  base: number,
+  from: number,
+  clear: boolean,
+): number => {
+  switch (node.tag) {
+    case 'clear':
+      return clear ? from : -1
+    case 'full':
+      return clear ? -1 : from
+    case 'leaf':
+    case 'run': {
+      const r = scanWords(node, h, from - base, clear)
+      return r < 0 ? -1 : base + r
+    }
+    case 'inner': {
+      const cs = span(h - 1)
+      for (let c = Math.floor((from - base) / cs); c < FANOUT; c++) {
+        const cb = base + c * cs
+        const r = nextIn(child(node, c, h), h - 1, cb, from > cb ? from : cb, clear)
+        if (r >= 0) return r
+      }
+      return -1
+    }
   }
-  if (node === full(h)) return -1
-  if (node === zero(h)) return from
-  const cs = span(h - 1)
-  for (let c = Math.floor((from - base) / cs); c < FANOUT; c++) {
-    const cb = base + c * cs
-    const r = nextClearIn(child(node, c, h), h - 1, cb, from > cb ? from : cb)
-    if (r >= 0) return r
-  }
-  return -1
 }
+
+/** The first set page `>= from` under `node`, or -1 (see {@link nextIn}). */
+export const nextSetIn = (node: Node, h: number, base: number, from: number): number =>
+  nextIn(node, h, base, from, false)
+
+/** The first clear page `>= from` under `node`, or -1 (see {@link nextIn}). */
+export const nextClearIn = (node: Node, h: number, base: number, from: number): number =>
+  nextIn(node, h, base, from, true)
 
 /**
  * Copies the bitmap's words `[lo, hi)` that lie under `node` (height `h`, its first word the
@@ -332,33 +292,46 @@ export const readWords = (
   const n = WORDS[h] as number
   const a = lo > first ? lo : first
   const b = hi < first + n ? hi : first + n
-  if (a >= b || node === zero(h)) return
-  if (node === full(h)) {
-    out.fill(0xffffffff, oo + a - lo, oo + b - lo)
-    return
+  if (a >= b) return
+  switch (node.tag) {
+    case 'clear':
+      return
+    case 'full':
+      out.fill(0xffffffff, oo + a - lo, oo + b - lo)
+      return
+    case 'leaf':
+    case 'run': {
+      const { w, o } = node
+      // a leaf's 64 words by a loop: a subarray and a call would cost more
+      if (b - a > LEAF_WORDS) out.set(w.subarray(o + a - first, o + b - first), oo + a - lo)
+      else for (let g = a; g < b; g++) out[oo + g - lo] = w[o + g - first] as number
+      return
+    }
+    case 'inner': {
+      const cw = WORDS[h - 1] as number
+      const c1 = Math.min(FANOUT, Math.ceil((b - first) / cw))
+      for (let c = Math.floor((a - first) / cw); c < c1; c++)
+        readWords(child(node, c, h), h - 1, first + c * cw, lo, hi, out, oo)
+    }
   }
-  if (!isInner(node)) {
-    const { w, o } = node
-    // a leaf's 64 words by a loop: a subarray and a call would cost more
-    if (b - a > LEAF_WORDS) out.set(w.subarray(o + a - first, o + b - first), oo + a - lo)
-    else for (let g = a; g < b; g++) out[oo + g - lo] = w[o + g - first] as number
-    return
-  }
-  const cw = WORDS[h - 1] as number
-  const c1 = Math.min(childCount(node), Math.ceil((b - first) / cw))
-  for (let c = Math.floor((a - first) / cw); c < c1; c++)
-    readWords(child(node, c, h), h - 1, first + c * cw, lo, hi, out, oo)
 }
 
 /** Whether two trees of height `h` hold the same pages. */
 export const equalNodes = (a: Node, b: Node, h: number): boolean => {
   if (a === b) return true
-  if (!isInner(a) && !isInner(b)) {
-    const n = WORDS[h] as number
-    for (let i = 0; i < n; i++) if (a.w[a.o + i] !== b.w[b.o + i]) return false
+  if (a.tag === 'inner' || b.tag === 'inner') {
+    for (let c = 0; c < FANOUT; c++)
+      if (!equalNodes(child(a, c, h), child(b, c, h), h - 1)) return false
     return true
   }
-  for (let c = 0; c < FANOUT; c++)
-    if (!equalNodes(child(a, c, h), child(b, c, h), h - 1)) return false
-  return true
+  const n = WORDS[h] as number
+  if (a.tag === 'leaf' || a.tag === 'run') {
+    if (b.tag === 'leaf' || b.tag === 'run') {
+      for (let i = 0; i < n; i++) if (a.w[a.o + i] !== b.w[b.o + i]) return false
+      return true
+    }
+    return allEqual(a.w, a.o, n, b.tag === 'full' ? 0xffffffff : 0)
+  }
+  // a is shared: equal to b only if b is words all clear (all set) like a
+  return b.tag !== 'clear' && b.tag !== 'full' && equalNodes(b, a, h)
 }

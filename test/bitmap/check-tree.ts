@@ -2,23 +2,23 @@
 import { expect } from 'vitest'
 import type { PageBitmap } from '../../src/bitmap/index.js'
 import {
+  CLEAR,
   FANOUT,
+  FULL,
   RUN_HEIGHT,
   WORDS,
-  full,
+  child,
   heightFor,
-  isInner,
-  isShared,
+  kidsOf,
   span,
-  zero,
   type Node,
 } from '../../src/bitmap/layout.js'
 
 /**
- * The tree is well formed and canonical, and no page at or past `pages` is set. Runs (see
- * layout.ts) are never all clear or all set, and only of height RUN_HEIGHT or less; the
- * leaves inside a run, and children stored as offsets of a home slab, may be all clear or
- * all set.
+ * The tree is well formed and canonical, and no page at or past `pages` is set. Leaves and
+ * runs (see layout.ts) are never all clear or all set, and runs are only of height
+ * RUN_HEIGHT + 1 or less; the parts of a run (its leaves, or an inner node's empty slots
+ * over the run it was split from) may be all clear or all set.
  */
 export const checkTree = (bm: PageBitmap): void => {
   const h = heightFor(bm.pages)
@@ -30,46 +30,43 @@ export const checkTree = (bm: PageBitmap): void => {
         return
       }
   }
-  const visit = (node: Node, k: number, base: number, isRoot: boolean): void => {
-    if (isShared(node)) {
-      if (node !== zero(k) && node !== full(k))
-        problems.push(`shared node of another height at ${base}`)
-      if (node === full(k) && base + span(k) > bm.pages)
-        problems.push(`full node past the end at ${base}`)
-      return
+  const visit = (node: Node, k: number, base: number, part: boolean): void => {
+    switch (node.tag) {
+      case 'clear':
+        return
+      case 'full':
+        if (base + span(k) > bm.pages) problems.push(`full node past the end at ${base}`)
+        return
+      case 'leaf':
+      case 'run': {
+        const { w, o } = node
+        if ((node.tag === 'leaf') !== (k === 0)) problems.push(`${node.tag} of height ${k}`)
+        if (k > RUN_HEIGHT + 1) problems.push(`run of height ${k} at ${base}`)
+        const words = w.subarray(o, o + WORDS[k]!)
+        if (words.length !== WORDS[k]) problems.push(`run past its slab at ${base}`)
+        if (!part && words.every((x) => x === 0)) problems.push(`clear run at ${base} not shared`)
+        if (!part && words.every((x) => x === 0xffffffff))
+          problems.push(`full run at ${base} not shared`)
+        noneBeyond(w, o, k, base)
+        return
+      }
+      case 'inner': {
+        if (k === 0) problems.push(`inner node of height 0 at ${base}`)
+        const slots = kidsOf(node, k)
+        if (node.bg.tag === 'run') {
+          if (slots.every((x) => x !== undefined))
+            problems.push(`inner node at ${base} keeps a run it does not use`)
+          if (node.bg.w.length < node.bg.o + WORDS[k]!) problems.push(`background past its slab`)
+        } else {
+          const kids = slots.map((x) => x ?? CLEAR)
+          if (kids.every((c) => c === CLEAR)) problems.push(`clear node at ${base} not shared`)
+          if (kids.every((c) => c === FULL)) problems.push(`full node at ${base} not shared`)
+        }
+        for (let c = 0; c < FANOUT; c++)
+          visit(child(node, c, k), k - 1, base + c * span(k - 1), slots[c] === undefined)
+      }
     }
-    if (!isInner(node)) {
-      const { w, o } = node
-      if (k > RUN_HEIGHT) problems.push(`run of height ${k} at ${base}`)
-      const words = w.subarray(o, o + WORDS[k]!)
-      if (words.length !== WORDS[k]) problems.push(`run past its slab at ${base}`)
-      if (words.every((x) => x === 0)) problems.push(`clear run at ${base} not shared`)
-      if (words.every((x) => x === 0xffffffff)) problems.push(`full run at ${base} not shared`)
-      noneBeyond(w, o, k, base)
-      return
-    }
-    const inner = node
-    const n = inner.length > FANOUT ? FANOUT : inner.length
-    if (inner.length > FANOUT + 1 || (!isRoot && n !== FANOUT))
-      problems.push(`node of ${inner.length} entries at ${base}`)
-    const home = inner.length > FANOUT ? inner[FANOUT] : undefined
-    if (home !== undefined && !(home instanceof Uint32Array))
-      problems.push(`home slot at ${base} holds no slab`)
-    const kids = inner.slice(0, n)
-    if (kids.every((c) => c === zero(k - 1))) problems.push(`clear node at ${base} not shared`)
-    if (n === FANOUT && kids.every((c) => c === full(k - 1)))
-      problems.push(`full node at ${base} not shared`)
-    kids.forEach((c, i) => {
-      const cb = base + i * span(k - 1)
-      if (typeof c === 'number') {
-        if (!(home instanceof Uint32Array)) problems.push(`offset child at ${cb} with no home`)
-        else if (c < 0 || c + WORDS[k - 1]! > home.length)
-          problems.push(`offset child at ${cb} past its slab`)
-        else noneBeyond(home, c, k - 1, cb)
-      } else if (c instanceof Uint32Array) problems.push(`slab as a child at ${cb}`)
-      else visit(c, k - 1, cb, false)
-    })
   }
-  visit(bm.root, h, 0, true)
+  visit(bm.root, h, 0, false)
   expect(problems).toEqual([])
 }

@@ -14,9 +14,8 @@ import {
   FANOUT,
   RUN_HEIGHT,
   WORDS,
-  ZERO_LEAF,
   heightFor,
-  isInner,
+  kidsOf,
   span,
   type Node,
 } from '../../src/bitmap/layout.js'
@@ -263,16 +262,19 @@ describe('foldLeBitmap and slab memory', () => {
     // every stretch of slab words the bitmap uses: leaves, runs, and runs stored as offsets
     const used: Array<{ w: Uint32Array; end: number; h: number }> = []
     const visit = (node: Node, h: number): void => {
-      if (!isInner(node)) {
-        if (node !== ZERO_LEAF) used.push({ w: node.w, end: node.o + WORDS[h]!, h })
+      if (node.tag === 'leaf' || node.tag === 'run') {
+        used.push({ w: node.w, end: node.o + WORDS[h]!, h })
         return
       }
-      const n = Math.min(node.length, FANOUT)
-      for (let c = 0; c < n; c++) {
-        const x = node[c]
-        if (typeof x === 'number')
-          used.push({ w: node[FANOUT] as Uint32Array, end: x + WORDS[h - 1]!, h: h - 1 })
-        else visit(x as Node, h - 1)
+      if (node.tag !== 'inner') return
+      const { bg } = node
+      const slots = kidsOf(node, h)
+      for (let c = 0; c < FANOUT; c++) {
+        const x = slots[c]
+        if (x === undefined) {
+          if (bg.tag === 'run')
+            used.push({ w: bg.w, end: bg.o + (c + 1) * WORDS[h - 1]!, h: h - 1 })
+        } else visit(x, h - 1)
       }
     }
     visit(bm.root, heightFor(pages))
