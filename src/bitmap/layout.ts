@@ -38,7 +38,7 @@
  * @module
  */
 
-import { popcount } from './bits.js'
+import { popcountRange } from './bits.js'
 
 /** log2 of the pages in a leaf. */
 export const LEAF_SHIFT = 11
@@ -323,51 +323,8 @@ export const canonWords = (x: Words, h: number, heap?: Heap): Node => {
   return first === 0 ? CLEAR : FULL
 }
 
-/**
- * Set pages in words `w[o .. o + n)`, `n` a multiple of 8: a Harley-Seal count — eight
- * words at a time pass through carry-save adders into running ones, twos and fours words,
- * and only every eighth word's worth of carries (the eights) is counted bit-parallel, so
- * most words cost a few bitwise operations instead of a full count each.
- */
-export const popWords = (w: Uint32Array, o: number, n: number = LEAF_WORDS): number => {
-  let ones = 0
-  let twos = 0
-  let fours = 0
-  let c = 0
-  for (let i = o; i < o + n; i += 8) {
-    let a = w[i] as number
-    let b = w[i + 1] as number
-    let u = ones ^ a
-    const tA = (ones & a) | (u & b)
-    ones = u ^ b
-    a = w[i + 2] as number
-    b = w[i + 3] as number
-    u = ones ^ a
-    const tB = (ones & a) | (u & b)
-    ones = u ^ b
-    u = twos ^ tA
-    const fA = (twos & tA) | (u & tB)
-    twos = u ^ tB
-    a = w[i + 4] as number
-    b = w[i + 5] as number
-    u = ones ^ a
-    const tC = (ones & a) | (u & b)
-    ones = u ^ b
-    a = w[i + 6] as number
-    b = w[i + 7] as number
-    u = ones ^ a
-    const tD = (ones & a) | (u & b)
-    ones = u ^ b
-    u = twos ^ tC
-    const fB = (twos & tC) | (u & tD)
-    twos = u ^ tD
-    u = fours ^ fA
-    const eights = (fours & fA) | (u & fB)
-    fours = u ^ fB
-    c += popcount(eights)
-  }
-  return 8 * c + 4 * popcount(fours) + 2 * popcount(twos) + popcount(ones)
-}
+/** Set pages in a leaf's words `w[o .. o + 64)`. */
+export const popWords = (w: Uint32Array, o: number): number => popcountRange(w, o, LEAF_WORDS)
 
 export { ctz, popcount } from './bits.js'
 
