@@ -44,23 +44,20 @@ import {
   leafWords,
   nextClearIn,
   nextSetIn,
+  rootOf,
   withRoot,
   wrap,
 } from './tree.js'
 
 /**
  * A set of pages of `[0, pages)`: QEMU's dirty bitmap of one client, or KVM's dirty log of
- * one memslot, as an immutable value.
+ * one memslot, as an immutable value. Opaque beyond its page count: the storage (a
+ * persistent radix tree, docs/bitmap.md) is reached only through this module's functions.
  */
 export interface PageBitmap {
   readonly _tag: 'PageBitmap'
   /** The number of pages the bitmap covers (a count): its pages are `[0, pages)`. */
   readonly pages: number
-  /**
-   * The storage tree (docs/bitmap.md and src/bitmap/layout.ts describe it); shared, never
-   * changed.
-   */
-  readonly root: Node
 }
 
 /**
@@ -91,7 +88,7 @@ export const empty = (pages: number): E.Either<InvalidPageCount, PageBitmap> =>
  */
 export const full = (pages: number): E.Either<InvalidPageCount, PageBitmap> =>
   E.map((e: PageBitmap) =>
-    withRoot(e, fillNode(heapOf(e), e.root, heightFor(e.pages), 0, 0, e.pages, true)),
+    withRoot(e, fillNode(heapOf(e), rootOf(e), heightFor(e.pages), 0, 0, e.pages, true)),
   )(empty(pages))
 
 /**
@@ -110,13 +107,13 @@ export const full = (pages: number): E.Either<InvalidPageCount, PageBitmap> =>
 export const test =
   (page: PageIndex) =>
   (bm: PageBitmap): E.Either<PageOutOfRange, boolean> =>
-    E.map((p: number) => getBit(bm.root, heightOf(bm), p))(checkPage(page, bm.pages))
+    E.map((p: number) => getBit(rootOf(bm), heightOf(bm), p))(checkPage(page, bm.pages))
 
 /** `bm` with `page` (valid) set to `value`; `bm` itself when it already was. */
 const put = (bm: PageBitmap, page: number, value: boolean): PageBitmap => {
   const h = heightOf(bm)
   const path = new Array<Node>(h)
-  let node = bm.root
+  let node = rootOf(bm)
   for (let k = h; k > 0; k--) {
     path[k - 1] = node
     node = child(node, childIndex(page, k), k)
@@ -179,11 +176,11 @@ export const clear =
 
 /** Whether no page is set (QEMU `bitmap_empty`). */
 export const isEmpty = (bm: PageBitmap): boolean =>
-  bm.pages === 0 || nextSetIn(bm.root, heightOf(bm), 0, 0) < 0
+  bm.pages === 0 || nextSetIn(rootOf(bm), heightOf(bm), 0, 0) < 0
 
 /** Whether every page is set (QEMU `bitmap_full`). */
 export const isFull = (bm: PageBitmap): boolean => {
-  const r = bm.pages === 0 ? -1 : nextClearIn(bm.root, heightOf(bm), 0, 0)
+  const r = bm.pages === 0 ? -1 : nextClearIn(rootOf(bm), heightOf(bm), 0, 0)
   return r < 0 || r >= bm.pages
 }
 
@@ -205,7 +202,7 @@ export const isFull = (bm: PageBitmap): boolean => {
 export const equals =
   (other: PageBitmap) =>
   (bm: PageBitmap): boolean =>
-    bm.pages === other.pages && equalNodes(bm.root, other.root, heightOf(bm))
+    bm.pages === other.pages && equalNodes(rootOf(bm), rootOf(other), heightOf(bm))
 
 /** `Eq` for bitmaps: {@link equals}. */
 export const Eq: FpEq<PageBitmap> = { equals: (x, y) => equals(y)(x) }

@@ -28,4 +28,4 @@ export { foldLeBitmap, fromLeWords, fromLeBytes, toLeWords, toLeBytes } from './
 export { slice, setSlice } from './slice.js'
 export { hostToTarget, targetToHost, roundToGranule } from './granule.js'
 export { retainedBytes } from './retained.js'
-export type { Node as BitmapNode, Leaf as BitmapLeaf, Inner as BitmapInner } from './layout.js'
+export { toPageArray, toPageArray32, toRunArrays } from './bulk.js'

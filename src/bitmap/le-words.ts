@@ -24,7 +24,7 @@ import {
 import { LITTLE_ENDIAN, RUN_HEIGHT, WORDS, type Node } from './layout.js'
 import { foldWords } from './fold.js'
 import { shiftWords } from './kernels.js'
-import { heapOf, heightOf, readWords, withRoot } from './tree.js'
+import { heapOf, heightOf, readWords, rootOf, withRoot } from './tree.js'
 
 /** A little-endian word bitmap: 64-bit word values, or their little-endian bytes. */
 export type LeBitmap = BigUint64Array | Uint8Array
@@ -78,8 +78,8 @@ const foldU32 = (bm: PageBitmap, src: Uint32Array, basePage: number, n: number):
   const s = basePage % 32
   const g0 = Math.floor(basePage / 32)
   if (s === 0) {
-    if (last === src[m - 1]) return foldWords(heap, bm.root, h, src, g0, g0, g0 + m)
-    const root = foldWords(heap, bm.root, h, src, g0, g0, g0 + m - 1)
+    if (last === src[m - 1]) return foldWords(heap, rootOf(bm), h, src, g0, g0, g0 + m)
+    const root = foldWords(heap, rootOf(bm), h, src, g0, g0, g0 + m - 1)
     return foldWords(heap, root, h, Uint32Array.of(last), g0 + m - 1, g0 + m - 1, g0 + m)
   }
   // source word j, its bits past page n cleared, and 0 past the end
@@ -87,7 +87,7 @@ const foldU32 = (bm: PageBitmap, src: Uint32Array, basePage: number, n: number):
   const nw = Math.ceil((s + n) / 32)
   const scratch = new Uint32Array(Math.min(CHUNK_WORDS, nw))
   const r = 32 - s
-  let root = bm.root
+  let root = rootOf(bm)
   // chunks end on multiples of CHUNK_WORDS bitmap words, so whole nodes of runs are folded as such
   for (let j0 = 0; j0 < nw;) {
     const j1 = Math.min(nw, (Math.floor((g0 + j0) / CHUNK_WORDS) + 1) * CHUNK_WORDS - g0)
@@ -239,7 +239,7 @@ const exportU32 = (bm: PageBitmap): E.Either<ExportTooLarge, Uint32Array> => {
   } catch (e) {
     return tooLarge(e instanceof Error ? e.message : String(e))
   }
-  readWords(bm.root, heightOf(bm), 0, 0, total, out, 0)
+  readWords(rootOf(bm), heightOf(bm), 0, 0, total, out, 0)
   return E.right(out)
 }
 

@@ -11,7 +11,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import type { PageIndex } from '../addresses/kinds.js'
 import type { PageBitmap } from './bitmap.js'
 import { isRange, rangeOutOfBounds, type PageRangeOutOfBounds } from './errors.js'
-import { countNode, countRangeNode, fillNode, heapOf, heightOf, withRoot } from './tree.js'
+import { countNode, countRangeNode, fillNode, heapOf, heightOf, rootOf, withRoot } from './tree.js'
 
 /** `[start, end)` if it is a range of `bm`'s pages. */
 export const checkRange = (
@@ -22,7 +22,7 @@ export const checkRange = (
   isRange(start, end, bm.pages) ? E.right(bm) : E.left(rangeOutOfBounds(start, end, bm.pages))
 
 const fill = (bm: PageBitmap, start: number, end: number, value: boolean): PageBitmap =>
-  withRoot(bm, fillNode(heapOf(bm), bm.root, heightOf(bm), 0, start, end, value))
+  withRoot(bm, fillNode(heapOf(bm), rootOf(bm), heightOf(bm), 0, start, end, value))
 
 /**
  * `bm` with pages `[start, end)` set: QEMU's `bitmap_set`, as
@@ -71,7 +71,7 @@ export const clearRange =
  * import * as either from 'fp-ts/lib/Either.js'
  * assert.deepEqual(either.map(bitmap.count)(bitmap.full(2 ** 32)), either.right(2 ** 32))
  */
-export const count = (bm: PageBitmap): number => countNode(bm.root, heightOf(bm))
+export const count = (bm: PageBitmap): number => countNode(rootOf(bm), heightOf(bm))
 
 /**
  * The number of set pages in `[start, end)` (QEMU `bitmap_count_one_with_offset`), or why
@@ -88,6 +88,6 @@ export const count = (bm: PageBitmap): number => countNode(bm.root, heightOf(bm)
 export const countRange =
   (start: PageIndex, end: PageIndex) =>
   (bm: PageBitmap): E.Either<PageRangeOutOfBounds, number> =>
-    E.map((b: PageBitmap) => countRangeNode(b.root, heightOf(b), 0, start, end))(
+    E.map((b: PageBitmap) => countRangeNode(rootOf(b), heightOf(b), 0, start, end))(
       checkRange(start, end, bm),
     )

@@ -7,7 +7,7 @@
  */
 import type { PageBitmap } from './bitmap.js'
 import { isShared, kidsOf, type Node } from './layout.js'
-import { heightOf } from './tree.js'
+import { heightOf, rootOf } from './tree.js'
 
 /**
  * Bytes per object, as V8 lays them out in a 64-bit Node without pointer compression
@@ -72,7 +72,7 @@ export const retainedBytes = (bms: ReadonlyArray<PageBitmap>): number => {
     if (seen.has(bm)) continue
     seen.add(bm)
     bytes += OBJECT_BYTES.bitmap
-    visit(bm.root, heightOf(bm))
+    visit(rootOf(bm), heightOf(bm))
   }
   return bytes
 }

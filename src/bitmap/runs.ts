@@ -34,7 +34,7 @@ import {
   widthOf,
   type Node,
 } from './layout.js'
-import { heightOf, leafWords, wrap } from './tree.js'
+import { heightOf, leafWords, rootOf, wrap } from './tree.js'
 
 /**
  * A run of set pages `[start, end)`, `start < end`: two page positions (`end` one past the
@@ -93,7 +93,7 @@ const runsIn = (
 
 /** Calls `f(start, end)` for every maximal run of set pages, in increasing order (internal). */
 export const forEachRun = (bm: PageBitmap, f: (start: number, end: number) => void): void => {
-  const open = runsIn(bm.root, heightOf(bm), 0, -1, f)
+  const open = runsIn(rootOf(bm), heightOf(bm), 0, -1, f)
   if (open >= 0) f(open, bm.pages)
 }
 

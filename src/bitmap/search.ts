@@ -27,7 +27,7 @@ import {
   type Node,
 } from './layout.js'
 import { checkRange } from './ranges.js'
-import { heightOf, leafAt, leafWords, nextClearIn, nextSetIn, scanWords } from './tree.js'
+import { heightOf, leafAt, leafWords, nextClearIn, nextSetIn, rootOf, scanWords } from './tree.js'
 
 const startAt = (from: number): number => (from <= 0 ? 0 : Math.ceil(from))
 
@@ -57,11 +57,11 @@ export const nextSet =
     // Most searches end in the leaf they start in: look there first, then search the tree
     // from the next leaf on.
     const base = f - (f % LEAF_BITS)
-    const { w, o } = leafAt(bm.root, h, base / LEAF_BITS)
+    const { w, o } = leafAt(rootOf(bm), h, base / LEAF_BITS)
     const r = scanWords({ tag: 'leaf', w, o }, 0, f - base)
     if (r >= 0) return O.some((base + r) as PageIndex)
     const next = (Math.floor(f / LEAF_BITS) + 1) * LEAF_BITS
-    const t = next < bm.pages ? nextSetIn(bm.root, h, 0, next) : -1
+    const t = next < bm.pages ? nextSetIn(rootOf(bm), h, 0, next) : -1
     return t < 0 ? O.none : O.some(t as PageIndex)
   }
 
@@ -209,7 +209,7 @@ class Finder {
 
   constructor(bm: PageBitmap) {
     this.pages = bm.pages
-    this.path = new Path(bm.root, heightOf(bm))
+    this.path = new Path(rootOf(bm), heightOf(bm))
     this.path.seek(0)
     this.sync()
   }
@@ -330,7 +330,7 @@ export const nextClear =
   (bm: PageBitmap): O.Option<PageIndex> => {
     const f = startAt(from)
     if (!(f < bm.pages)) return O.none
-    const r = nextClearIn(bm.root, heightOf(bm), 0, f)
+    const r = nextClearIn(rootOf(bm), heightOf(bm), 0, f)
     return r < 0 || r >= bm.pages ? O.none : O.some(r as PageIndex)
   }
 
@@ -352,7 +352,7 @@ export const testAny =
   (bm: PageBitmap): E.Either<PageRangeOutOfBounds, boolean> =>
     E.map((b: PageBitmap) => {
       if (start === end) return false
-      const r = nextSetIn(b.root, heightOf(b), 0, start)
+      const r = nextSetIn(rootOf(b), heightOf(b), 0, start)
       return r >= 0 && r < end
     })(checkRange(start, end, bm))
 
@@ -374,7 +374,7 @@ export const testAll =
   (bm: PageBitmap): E.Either<PageRangeOutOfBounds, boolean> =>
     E.map((b: PageBitmap) => {
       if (start === end) return true
-      const r = nextClearIn(b.root, heightOf(b), 0, start)
+      const r = nextClearIn(rootOf(b), heightOf(b), 0, start)
       return r < 0 || r >= end
     })(checkRange(start, end, bm))
 
@@ -424,7 +424,7 @@ export const reducePages =
   <B>(b: B, f: (b: B, page: PageIndex) => B) =>
   (bm: PageBitmap): B =>
     // the brand is type-only: the walk hands out plain numbers, each a page of `bm`
-    reduceNode(bm.root, heightOf(bm), 0, b, f as (b: B, page: number) => B)
+    reduceNode(rootOf(bm), heightOf(bm), 0, b, f as (b: B, page: number) => B)
 
 /**
  * The set pages in increasing order (QEMU's `for_each_set_bit`). Builds one array entry per
@@ -439,7 +439,7 @@ export const reducePages =
  * assert.deepEqual(pipe(bm, either.map(bitmap.toPages)), either.right([63, 199]))
  */
 export const toPages = (bm: PageBitmap): ReadonlyArray<PageIndex> =>
-  reduceNode(bm.root, heightOf(bm), 0, [] as number[], (out, p) => {
+  reduceNode(rootOf(bm), heightOf(bm), 0, [] as number[], (out, p) => {
     out.push(p)
     return out
   }) as PageIndex[]

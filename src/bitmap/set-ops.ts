@@ -29,7 +29,7 @@ import {
   type Words,
 } from './layout.js'
 import { addsBits, andNotWords, andWords, meetsBits, orWords } from './kernels.js'
-import { heapOf, heightOf, withRoot } from './tree.js'
+import { heapOf, heightOf, rootOf, withRoot } from './tree.js'
 
 interface Op {
   /** The answer when it needs no look at words (a shared node, or inputs that are one), else undefined. */
@@ -136,8 +136,8 @@ const combine =
   (other: PageBitmap) =>
   (bm: PageBitmap): E.Either<SizeMismatch, PageBitmap> => {
     if (bm.pages !== other.pages) return E.left(sizeMismatch(bm.pages, other.pages))
-    const root = zip(heapOf(bm), op, bm.root, other.root, heightOf(bm))
-    return E.right(root === other.root ? other : withRoot(bm, root))
+    const root = zip(heapOf(bm), op, rootOf(bm), rootOf(other), heightOf(bm))
+    return E.right(root === rootOf(other) ? other : withRoot(bm, root))
   }
 
 /**

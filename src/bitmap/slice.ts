@@ -47,6 +47,7 @@ import {
   nextSetIn,
   nodeAt,
   readWords,
+  rootOf,
   withRoot,
   wrap,
 } from './tree.js'
@@ -56,8 +57,8 @@ const readBits = (src: PageBitmap, p: number, ow: Uint32Array, oo: number): void
   const h = heightOf(src)
   const q = Math.floor(p / LEAF_BITS)
   const r = p - q * LEAF_BITS
-  const a = leafAt(src.root, h, q)
-  const b = leafAt(src.root, h, r === 0 ? -1 : q + 1)
+  const a = leafAt(rootOf(src), h, q)
+  const b = leafAt(rootOf(src), h, r === 0 ? -1 : q + 1)
   const ws = r >>> 5
   const sh = r & 31
   const word = (i: number): number =>
@@ -101,7 +102,7 @@ const runOf = (cut: Cut, src: PageBitmap, k: number, p: number, lim: number): No
   const s = p % 32
   const g = (p - s) / 32
   t.fill(0, 0, words + 1)
-  readWords(src.root, heightOf(src), 0, g, g + words + 1, t, 0)
+  readWords(rootOf(src), heightOf(src), 0, g, g + words + 1, t, 0)
   const run = allocRun(heap, k)
   const { w, o } = run
   if (s === 0) w.set(t.subarray(0, words), o)
@@ -116,7 +117,7 @@ const runOf = (cut: Cut, src: PageBitmap, k: number, p: number, lim: number): No
 
 /** Whether `src` keeps the stretch of height `k` holding page `p` as a run of words. */
 const inRun = (src: PageBitmap, k: number, p: number): boolean =>
-  k <= heightOf(src) && p < src.pages && nodeAt(src.root, heightOf(src), k, p).tag === 'run'
+  k <= heightOf(src) && p < src.pages && nodeAt(rootOf(src), heightOf(src), k, p).tag === 'run'
 
 /**
  * A node of height `k` whose pages `[0, lim)` are `src`'s pages `[p, p + lim)`, the rest
@@ -135,12 +136,12 @@ const view = (
   const s = span(k)
   if (lim <= 0) return CLEAR
   const hs = heightOf(src)
-  const set = nextSetIn(src.root, hs, 0, p)
+  const set = nextSetIn(rootOf(src), hs, 0, p)
   if (set < 0 || set >= p + lim) return CLEAR
   if (lim === s && width === FANOUT) {
-    const clear = nextClearIn(src.root, hs, 0, p)
+    const clear = nextClearIn(rootOf(src), hs, 0, p)
     if (clear < 0 || clear >= p + s) return FULL
-    if (p % s === 0) return nodeAt(src.root, hs, k, p)
+    if (p % s === 0) return nodeAt(rootOf(src), hs, k, p)
   }
   if (
     k >= 1 &&
@@ -250,5 +251,5 @@ export const setSlice =
       return out === undefined ? node : canonInner(out, bgOf(node))
     }
     if (n === 0) return E.right(bm)
-    return E.right(withRoot(bm, go(bm.root, heightOf(bm), 0)))
+    return E.right(withRoot(bm, go(rootOf(bm), heightOf(bm), 0)))
   }

@@ -35,7 +35,7 @@ import {
   type Node,
   type Run,
 } from './layout.js'
-import { fillNode, heapOf, heightOf, leafWords, withRoot } from './tree.js'
+import { fillNode, heapOf, heightOf, leafWords, rootOf, withRoot } from './tree.js'
 
 /**
  * An inner node the batch copied and changes in place: its slots (an empty one is the
@@ -100,7 +100,7 @@ export const withMutations =
     const { pages } = bm
     const h = heightOf(bm)
     const heap = heapOf(bm)
-    let root: Slot = bm.root
+    let root: Slot = rootOf(bm)
     /** The leaves the batch copied and writes in place (until they are frozen). */
     const owned = new Set<Leaf>()
     let error: BitmapError | undefined

@@ -37,8 +37,9 @@ import {
 import { firstNonOnes, firstNonZero, popcountWords } from './kernels.js'
 
 /**
- * A bitmap value: its page count, its tree, and (private) the heap its updates take words
- * from, shared with the bitmaps it was made from and the ones made from it.
+ * A bitmap value: its page count, its tree (hidden from the public type), and (private)
+ * the heap its updates take words from, shared with the bitmaps it was made from and the
+ * ones made from it.
  */
 class Bitmap implements PageBitmap {
   readonly _tag = 'PageBitmap'
@@ -57,6 +58,9 @@ class Bitmap implements PageBitmap {
   }
 }
 
+/** The tree of a bitmap (all clear for a bitmap this module did not make). */
+export const rootOf = (bm: PageBitmap): Node => (bm instanceof Bitmap ? bm.root : CLEAR)
+
 /** A bitmap of `pages` pages over the tree `root`, taking words from `heap`. */
 export const wrap = (pages: number, root: Node, heap: Heap): PageBitmap =>
   new Bitmap(pages, root, heap)
@@ -66,7 +70,7 @@ export const heapOf = (bm: PageBitmap): Heap => Bitmap.heapOf(bm)
 
 /** `bm` with the tree `root`: `bm` itself when the tree is the same. */
 export const withRoot = (bm: PageBitmap, root: Node): PageBitmap =>
-  root === bm.root ? bm : wrap(bm.pages, root, heapOf(bm))
+  root === rootOf(bm) ? bm : wrap(bm.pages, root, heapOf(bm))
 
 /** The height of a bitmap's tree. */
 export const heightOf = (bm: PageBitmap): number => heightFor(bm.pages)

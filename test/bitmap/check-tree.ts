@@ -13,6 +13,7 @@ import {
   span,
   type Node,
 } from '../../src/bitmap/layout.js'
+import { rootOf } from '../../src/bitmap/tree.js'
 
 /**
  * The tree is well formed and canonical, and no page at or past `pages` is set. Leaves and
@@ -67,6 +68,6 @@ export const checkTree = (bm: PageBitmap): void => {
       }
     }
   }
-  visit(bm.root, h, 0, false)
+  visit(rootOf(bm), h, 0, false)
   expect(problems).toEqual([])
 }

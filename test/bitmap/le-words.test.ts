@@ -19,6 +19,7 @@ import {
   span,
   type Node,
 } from '../../src/bitmap/layout.js'
+import { rootOf } from '../../src/bitmap/tree.js'
 
 const RUNS = { numRuns: 1000 }
 /** A number as a page, unchecked: the bitmap functions check it against the bitmap. */
@@ -277,7 +278,7 @@ describe('foldLeBitmap and slab memory', () => {
         } else visit(x, h - 1)
       }
     }
-    visit(bm.root, heightFor(pages))
+    visit(rootOf(bm), heightFor(pages))
     expect(used.filter((u) => u.h === 0)).toHaveLength(300 - 256)
     expect(used.filter((u) => u.h === RUN_HEIGHT)).toHaveLength(4)
     // in every slab, every word past the stretches it holds is clear
