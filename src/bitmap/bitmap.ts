@@ -24,15 +24,13 @@ import { checkPage, checkPages, type InvalidPageCount, type PageOutOfRange } fro
 import {
   CLEAR,
   LEAF_BITS,
-  bgOf,
-  canonInner,
   canonWords,
   child,
   childIndex,
   copyLeaf,
   heightFor,
-  kidsOf,
   newHeap,
+  withKid,
   type Node,
 } from './layout.js'
 import {
@@ -126,12 +124,7 @@ const put = (bm: PageBitmap, page: number, value: boolean): PageBitmap => {
   const out = copyLeaf(heapOf(bm), node)
   out.w[out.o + wi] = value ? old | bit : old & ~bit
   let up: Node = canonWords(out, 0)
-  for (let k = 1; k <= h; k++) {
-    const parent = path[k - 1] as Node
-    const kids = kidsOf(parent, k)
-    kids[childIndex(page, k)] = up
-    up = canonInner(kids, bgOf(parent))
-  }
+  for (let k = 1; k <= h; k++) up = withKid(path[k - 1] as Node, k, childIndex(page, k), up)
   return withRoot(bm, up)
 }
 

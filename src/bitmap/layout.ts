@@ -206,6 +206,37 @@ export const kidsOf = (node: Node, h: number): Kids => {
   return out
 }
 
+/**
+ * `node` (height `h >= 1`) with child `c` replaced by `x`, canonical: what a one-page
+ * update does at each level of its path, with no array in between when `node` is an
+ * inner node and `x` is not shared.
+ */
+export const withKid = (node: Node, h: number, c: number, x: Node): Node => {
+  if (node.tag !== 'inner' || isShared(x)) {
+    const k = kidsOf(node, h)
+    k[c] = x
+    return canonInner(k, bgOf(node))
+  }
+  let bg = node.bg
+  if (bg.tag === 'run') {
+    let filled = true
+    for (let i = 0; i < FANOUT && filled; i++) filled = i === c || slot(node, i) !== undefined
+    if (filled) bg = CLEAR
+  }
+  return {
+    tag: 'inner',
+    bg,
+    c0: c === 0 ? x : node.c0,
+    c1: c === 1 ? x : node.c1,
+    c2: c === 2 ? x : node.c2,
+    c3: c === 3 ? x : node.c3,
+    c4: c === 4 ? x : node.c4,
+    c5: c === 5 ? x : node.c5,
+    c6: c === 6 ? x : node.c6,
+    c7: c === 7 ? x : node.c7,
+  }
+}
+
 /** The background a copy of `node` made by {@link kidsOf} keeps. */
 export const bgOf = (node: Node): Run | Clear =>
   node.tag === 'run' ? node : node.tag === 'inner' ? node.bg : CLEAR
@@ -299,8 +330,14 @@ export const release = (heap: Heap, x: Words, h: number): void => {
 /** A new leaf with the words of the height-0 node `leaf`, to be changed before it is shared. */
 export const copyLeaf = (heap: Heap, leaf: Node): Leaf => {
   const out = allocLeaf(heap)
-  if (leaf.tag === 'full') out.w.fill(0xffffffff, out.o, out.o + LEAF_WORDS)
-  else if (leaf.tag === 'leaf') out.w.set(leaf.w.subarray(leaf.o, leaf.o + LEAF_WORDS), out.o)
+  const { w, o } = out
+  if (leaf.tag === 'full') w.fill(0xffffffff, o, o + LEAF_WORDS)
+  else if (leaf.tag === 'leaf') {
+    // a loop: for 64 words a subarray and a call cost more
+    const v = leaf.w
+    const p = leaf.o
+    for (let i = 0; i < LEAF_WORDS; i++) w[o + i] = v[p + i] as number
+  }
   return out
 }
 
