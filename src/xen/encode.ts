@@ -362,7 +362,7 @@ function* write(
  *     { _tag: 'PageRuns', runs: [{ pfn: 0n, count: 1n << 28n }], batch: 1024 }, // 1 TiB of 4 KiB pages
  *     { _tag: 'End' },
  *   ],
- * } as const
+ * }
  * const chunks = xen.encodeChunks(plan)
  * assert.ok(either.isRight(chunks))
  * const first = chunks.right[Symbol.iterator]().next().value
