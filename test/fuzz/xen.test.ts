@@ -16,6 +16,26 @@ import * as pageRuns from '../../src/xen/page-runs.js'
 import type { Stream } from '../../src/xen/stream.js'
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 25)
+/** FUZZ_TIME_LIMIT_S: stop each target after this many seconds (a long run that must end). */
+const LIMIT = process.env.FUZZ_TIME_LIMIT_S
+const options = {
+  numRuns: RUNS,
+  ...(LIMIT === undefined
+    ? {}
+    : { interruptAfterTimeLimit: Number(LIMIT) * 1000, markInterruptAsFailure: false }),
+}
+/** Inputs run per target, printed at the end (the counts a long run reports). */
+let count = 0
+const counted =
+  <T extends unknown[]>(f: (...xs: T) => void) =>
+  (...xs: T): void => {
+    count++
+    f(...xs)
+  }
+const report = (name: string, t0: number): void => {
+  console.log(`fuzz ${name}: ${count} inputs in ${((performance.now() - t0) / 1000).toFixed(0)} s`)
+  count = 0
+}
 /** Milliseconds one input may take (generous: a loaded 2-core machine). */
 const BOUND = Number(process.env.FUZZ_BOUND_MS ?? 2000)
 
@@ -270,62 +290,79 @@ const drain = (p: StreamPlan): void => {
 
 describe('Xen codecs under fuzzing', () => {
   it('decode: any bytes to an Either; what decodes re-encodes to a stream that decodes the same', () => {
+    const t0 = performance.now()
     fc.assert(
-      fc.property(bytesArb, (b) => {
-        const r = contract(() => decode(b))
-        if (E.isRight(r) && !r.right.image.bigEndian) {
-          const again = contract(() => encode(r.right))
-          if (E.isRight(again)) expect(decode(again.right)).toEqual(r)
-        }
-      }),
-      { numRuns: RUNS },
+      fc.property(
+        bytesArb,
+        counted((b) => {
+          const r = contract(() => decode(b))
+          if (E.isRight(r) && !r.right.image.bigEndian) {
+            const again = contract(() => encode(r.right))
+            if (E.isRight(again)) expect(decode(again.right)).toEqual(r)
+          }
+        }),
+      ),
+      options,
     )
+    report('decode', t0)
   })
 
   it('encode and encodeChunks: hostile stream values to an Either, never a throw or a hang', () => {
+    const t0 = performance.now()
     fc.assert(
-      fc.property(planArb, (p) => {
-        const plain = p.records.every((r) => r._tag !== 'PageRuns')
-        if (plain) contract(() => encode(p as unknown as Stream))
-        drain(p as unknown as StreamPlan)
-      }),
-      { numRuns: RUNS },
+      fc.property(
+        planArb,
+        counted((p) => {
+          const plain = p.records.every((r) => r._tag !== 'PageRuns')
+          if (plain) contract(() => encode(p as unknown as Stream))
+          drain(p as unknown as StreamPlan)
+        }),
+      ),
+      options,
     )
+    report('encode', t0)
   })
 
   it('decodeScenario: anything, bigints, cycles and deep nesting to a one-line Either', () => {
+    const t0 = performance.now()
     for (const u of hostile()) contract(() => decodeScenario(u))
     fc.assert(
       fc.property(
         fc.anything({ withBigInt: true, withMap: true, withNullPrototype: true, maxDepth: 4 }),
-        (u) => {
+        counted((u) => {
           contract(() => decodeScenario(u))
           contract(() => decodeScenario({ host: [u], views: [{ ops: [u] }] }))
-        },
+        }),
       ),
-      { numRuns: RUNS },
+      options,
     )
+    report('decodeScenario', t0)
   })
 
   it('scenarios: decoded, built, planned, saved, encoded and restored without a throw', () => {
+    const t0 = performance.now()
     fc.assert(
-      fc.property(scenarioArb, (json) => {
-        const s = contract(() => decodeScenario(json))
-        if (E.isLeft(s)) return
-        const b = contract(() => build(s.right))
-        if (E.isLeft(b)) return
-        const p = contract(() => plan(b.right.options)(b.right.domain))
-        if (E.isLeft(p)) return
-        drain(p.right)
-        const pages = p.right.records.reduce(
-          (n, r) => (r._tag === 'PageRuns' ? n + pageRuns.pfnCount(r) : n),
-          0n,
-        )
-        if (pages > 10_000n) return
-        const st = contract(() => save(b.right.options)(b.right.domain))
-        if (E.isRight(st)) contract(() => restore(b.right.domain.host)(st.right))
-      }),
-      { numRuns: RUNS },
+      fc.property(
+        scenarioArb,
+        counted((json) => {
+          const s = contract(() => decodeScenario(json))
+          if (E.isLeft(s)) return
+          const b = contract(() => build(s.right))
+          if (E.isLeft(b)) return
+          const p = contract(() => plan(b.right.options)(b.right.domain))
+          if (E.isLeft(p)) return
+          drain(p.right)
+          const pages = p.right.records.reduce(
+            (n, r) => (r._tag === 'PageRuns' ? n + pageRuns.pfnCount(r) : n),
+            0n,
+          )
+          if (pages > 10_000n) return
+          const st = contract(() => save(b.right.options)(b.right.domain))
+          if (E.isRight(st)) contract(() => restore(b.right.domain.host)(st.right))
+        }),
+      ),
+      options,
     )
+    report('scenarios', t0)
   })
 })
