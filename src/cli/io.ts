@@ -4,7 +4,31 @@
  * @module
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeSync } from 'node:fs'
+
+const pause = new Int32Array(new SharedArrayBuffer(4))
+
+/**
+ * Writes all of `data` to standard output before returning. `process.stdout.write` to a
+ * pipe queues what the reader has not taken yet, so a command writing gigabytes (a 1 TiB
+ * guest's `xen encode`) would hold them all; this blocks instead, waiting a millisecond
+ * whenever a non-blocking pipe is full (EAGAIN). A reader that went away (EPIPE) ends the
+ * output quietly, as `head` expects.
+ */
+const writeOut = (data: string | Uint8Array): void => {
+  const b = typeof data === 'string' ? Buffer.from(data, 'utf8') : data
+  let off = 0
+  while (off < b.length) {
+    try {
+      off += writeSync(1, b, off, b.length - off)
+    } catch (e) {
+      const code = (e as { code?: unknown }).code
+      if (code === 'EPIPE') return
+      if (code !== 'EAGAIN') throw e
+      Atomics.wait(pause, 0, 0, 1)
+    }
+  }
+}
 
 /** Input and output for a CLI run. */
 export interface Io {
@@ -27,9 +51,7 @@ export const nodeIo: Io = {
       () => readFileSync(path === '-' ? 0 : path, 'utf8'),
       (e) => `cannot read ${path}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`,
     ),
-  stdout: (text) => {
-    process.stdout.write(text)
-  },
+  stdout: writeOut,
   stderr: (text) => {
     process.stderr.write(text)
   },
@@ -38,9 +60,7 @@ export const nodeIo: Io = {
       () => new Uint8Array(readFileSync(path === '-' ? 0 : path)),
       (e) => `cannot read ${path}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`,
     ),
-  stdoutBytes: (bytes) => {
-    process.stdout.write(bytes)
-  },
+  stdoutBytes: writeOut,
 }
 
 /** Exit statuses: 0 success, 1 bad input, 2 bad usage. */

@@ -9,8 +9,8 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { toHex } from '../addresses/hex.js'
 import { decode } from '../xen/decode.js'
-import { encode } from '../xen/encode.js'
-import { save } from '../xen/migrate.js'
+import { encodeChunks } from '../xen/encode.js'
+import { plan } from '../xen/migrate.js'
 import { build, decodeScenario } from '../xen/scenario.js'
 import { recordTypeName, typeOf, type Stream, type StreamRecord } from '../xen/stream.js'
 import { parseArgs } from './args.js'
@@ -82,17 +82,63 @@ const recordJson = (r: StreamRecord): Record<string, unknown> => {
   }
 }
 
-const text = (s: Stream): string => {
+/** `NAME (0xTYPE)` for a record type, memoised: a stream repeats a few types many times. */
+const labels = new Map<number, string>()
+const label = (type: number): string => {
+  const hit = labels.get(type)
+  if (hit !== undefined) return hit
+  const l = `${recordTypeName(type)} (${toHex(BigInt(type))})`
+  if (labels.size < 256) labels.set(type, l)
+  return l
+}
+
+/** Writes `lines` through `out`, joined by newlines, some 64 KiB at a time. */
+const writeLines = (out: (text: string) => void, lines: Iterable<string>): void => {
+  let buf = ''
+  for (const l of lines) {
+    buf += l + '\n'
+    if (buf.length >= 1 << 16) {
+      out(buf)
+      buf = ''
+    }
+  }
+  if (buf.length > 0) out(buf)
+}
+
+function* text(s: Stream): Generator<string, void, undefined> {
   const dom =
     s.domain.type === 2 ? 'x86 HVM' : s.domain.type === 1 ? 'x86 PV' : `type ${s.domain.type}`
-  const lines = [
-    `image: version ${s.image.version}, ${s.image.bigEndian ? 'big' : 'little'}-endian`,
-    `domain: ${dom}, page_shift ${s.domain.pageShift}, Xen ${s.domain.xenMajor}.${s.domain.xenMinor}`,
-    ...s.records.map(
-      (r, i) => `${i} ${recordTypeName(typeOf(r))} (${toHex(BigInt(typeOf(r)))})${describe(r)}`,
-    ),
-  ]
-  return lines.join('\n') + '\n'
+  yield `image: version ${s.image.version}, ${s.image.bigEndian ? 'big' : 'little'}-endian`
+  yield `domain: ${dom}, page_shift ${s.domain.pageShift}, Xen ${s.domain.xenMajor}.${s.domain.xenMinor}`
+  for (const [i, r] of s.records.entries()) yield `${i} ${label(typeOf(r))}${describe(r)}`
+}
+
+/** Text of the records without a body, memoised per record value (the decoder shares them). */
+const emptyTexts = new WeakMap<StreamRecord, string>()
+
+/** One record's JSON, laid out two levels deep. */
+const recordText = (r: StreamRecord): string => {
+  const hit = emptyTexts.get(r)
+  if (hit !== undefined) return hit
+  const t = '  ' + JSON.stringify(recordJson(r), null, 1).replace(/\n/g, '\n  ')
+  if (r._tag === 'End' || r._tag === 'StaticDataEnd' || (r._tag === 'Other' && r.body.length === 0))
+    emptyTexts.set(r, t)
+  return t
+}
+
+/**
+ * The lines of `JSON.stringify({ image, domain, records }, null, 1)`, one record at a
+ * time: a record sits two levels deep, so its own one-space layout indented by two spaces
+ * is the whole document's.
+ */
+function* json(s: Stream): Generator<string, void, undefined> {
+  const head = JSON.stringify({ image: s.image, domain: s.domain }, null, 1)
+  yield head.slice(0, head.lastIndexOf('\n}')) + ','
+  yield ' "records": ['
+  const n = s.records.length
+  for (const [i, r] of s.records.entries()) yield recordText(r) + (i < n - 1 ? ',' : '')
+  yield ' ]'
+  yield '}'
 }
 
 const encodeCmd = (path: string, soft: boolean, io: Io): E.Either<Failure, string> => {
@@ -121,24 +167,25 @@ const encodeCmd = (path: string, soft: boolean, io: Io): E.Either<Failure, strin
     ),
     E.chain(({ domain, options }) =>
       pipe(
-        save(soft ? { ...options, views: 'soft' } : options)(domain),
+        plan(soft ? { ...options, views: 'soft' } : options)(domain),
         E.mapLeft((e) => inputError(`${path}: ${e.message}`)),
       ),
     ),
     E.chain((s) =>
       pipe(
-        encode(s),
+        encodeChunks(s),
         E.mapLeft((e) => inputError(e.message)),
       ),
     ),
-    E.map((bytes) => {
-      write(bytes)
+    E.map((chunks) => {
+      // checked whole before the first byte; written a chunk at a time (bounded memory)
+      for (const c of chunks) write(c)
       return ''
     }),
   )
 }
 
-const decodeCmd = (path: string, json: boolean, io: Io): E.Either<Failure, string> => {
+const decodeCmd = (path: string, asJson: boolean, io: Io): E.Either<Failure, string> => {
   const read = io.readBytes
   if (read === undefined) return E.left(inputError('this Io cannot read bytes (no readBytes)'))
   return pipe(
@@ -150,15 +197,11 @@ const decodeCmd = (path: string, json: boolean, io: Io): E.Either<Failure, strin
         E.mapLeft((e) => inputError(`${path}: ${e.message}`)),
       ),
     ),
-    E.map((s) =>
-      json
-        ? JSON.stringify(
-            { image: s.image, domain: s.domain, records: s.records.map(recordJson) },
-            null,
-            1,
-          ) + '\n'
-        : text(s),
-    ),
+    E.map((s) => {
+      // the stream decoded whole and checked first, then written as it is formatted
+      writeLines(io.stdout, asJson ? json(s) : text(s))
+      return ''
+    }),
   )
 }
 

@@ -15,6 +15,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { flattenLines } from '../addresses/show-error.js'
+import { showValue } from '../addresses/report.js'
 import { createConnection, type Socket } from 'node:net'
 
 /** What can go wrong talking to QEMU. */
@@ -169,9 +170,7 @@ export const connect =
                 typeof err === 'object' && err !== null
                   ? (err as Record<string, unknown>)[k]
                   : undefined
-              return oneLine(
-                typeof v === 'string' ? v : v === undefined ? '?' : (JSON.stringify(v) ?? '?'),
-              )
+              return oneLine(typeof v === 'string' ? v : v === undefined ? '?' : asText(v))
             }
             p.resolve(
               E.left({
@@ -184,6 +183,19 @@ export const connect =
         }
       })
     })
+
+/**
+ * A peer's JSON value as text: as JSON, or, when that overflows the stack (a value nested
+ * 100,000 deep), as `showValue`'s bounded rendering, so no answer can throw in the socket's
+ * data handler (which left the command unanswered and crashed the process).
+ */
+const asText = (v: unknown): string => {
+  try {
+    return JSON.stringify(v) ?? '?'
+  } catch {
+    return showValue(v)
+  }
+}
 
 /** A peer's text as part of one line: line breaks become spaces, and it is cut at 200 characters. */
 const oneLine = (text: string): string => {

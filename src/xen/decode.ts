@@ -40,6 +40,22 @@ type R<A> = E.Either<StreamError, A>
 const fail = (offset: number, message: string): R<never> => E.left(streamError(offset, message))
 
 const PFN_MASK = (1n << 52n) - 1n
+const EMPTY = new Uint8Array(0)
+const STATIC_DATA_END: StreamRecord = { _tag: 'StaticDataEnd' }
+
+/**
+ * An empty record of type `type`: records are immutable values, so the empty ones of a
+ * type are one shared value (a stream of a million empty records is a million references,
+ * not a million objects and ArrayBuffers). The memo holds at most 256 types.
+ */
+const emptyOthers = new Map<number, StreamRecord>()
+const emptyOther = (type: number): StreamRecord => {
+  const hit = emptyOthers.get(type)
+  if (hit !== undefined) return hit
+  const r: StreamRecord = { _tag: 'Other', type, body: EMPTY }
+  if (emptyOthers.size < 256) emptyOthers.set(type, r)
+  return r
+}
 
 /** Little- or big-endian reads over a byte array; callers check bounds first. */
 interface Reader {
@@ -256,7 +272,7 @@ export const decode = (bytes: Uint8Array): E.Either<StreamError, Stream> => {
       case REC_TYPE.STATIC_DATA_END:
         rec =
           len === 0
-            ? E.right({ _tag: 'StaticDataEnd' })
+            ? E.right(STATIC_DATA_END)
             : fail(o, `STATIC_DATA_END has a ${len}-byte body (must be empty)`)
         break
       case REC_TYPE.PAGE_DATA:
@@ -269,7 +285,11 @@ export const decode = (bytes: Uint8Array): E.Either<StreamError, Stream> => {
         rec = altp2mDropped(rd, start, len)
         break
       default:
-        rec = E.right({ _tag: 'Other', type, body: bytes.slice(start, start + len) })
+        rec = E.right(
+          len === 0
+            ? emptyOther(type)
+            : { _tag: 'Other', type, body: bytes.slice(start, start + len) },
+        )
     }
     if (E.isLeft(rec)) return rec
     records.push(rec.right)

@@ -41,11 +41,13 @@ import {
   REC_TYPE,
   REC_TYPE_OPTIONAL,
   VERSION,
-  type PfnEntry,
   type Stream,
   type StreamRecord,
 } from './stream.js'
 import { MAX_ALTP2M, type View } from './view.js'
+import type { StreamPlan } from './encode.js'
+import * as pageRuns from './page-runs.js'
+import { runsOf, type PageRuns, type PfnRun } from './page-runs.js'
 
 /** Xen's batch size for PAGE_DATA (`MAX_BATCH_SIZE`, tools/libs/guest/xg_sr_common.h). */
 export const MAX_BATCH_SIZE = 1024
@@ -57,17 +59,9 @@ export const MAX_BATCH_SIZE = 1024
 export const pageRecords = (
   pfns: ReadonlyArray<Gfn>,
   batch: number = MAX_BATCH_SIZE,
-): ReadonlyArray<StreamRecord> => {
-  const size = Math.max(1, Math.floor(batch))
-  const out: StreamRecord[] = []
-  for (let i = 0; i < pfns.length; i += size)
-    out.push({
-      _tag: 'PageData',
-      pfns: pfns.slice(i, i + size).map((pfn): PfnEntry => ({ pfn, type: PFINFO.XALLOC })),
-      data: new Uint8Array(0),
-    })
-  return out
-}
+): ReadonlyArray<StreamRecord> => [
+  ...pageRuns.records({ _tag: 'PageRuns', runs: runsOf(pfns), batch }),
+]
 
 /** How to save. */
 export interface SaveOptions {
@@ -104,7 +98,31 @@ export interface SaveOptions {
  */
 export const save =
   (options: SaveOptions) =>
-  (d: Domain): E.Either<PassthroughVsLogDirty | UnbackedEntry, Stream> => {
+  (d: Domain): E.Either<PassthroughVsLogDirty | UnbackedEntry, Stream> =>
+    E.map((p: StreamPlan): Stream => ({
+      ...p,
+      records: p.records.flatMap((r) => (r._tag === 'PageRuns' ? [...pageRuns.records(r)] : [r])),
+    }))(plan(options)(d))
+
+/**
+ * {@link save} with the pages as runs (page-runs.ts), not one record value per batch and
+ * one value per pfn: what `encodeChunks` writes in bounded memory, so a 1 TiB guest costs
+ * the size of its host p2m, not of its memory. The RAM runs of the host p2m are sent
+ * whole, then the dirty pfns; `save` is this plan with the runs spelled out as records.
+ *
+ * @example
+ * import * as xen from 'ramaddr/xen'
+ * import * as either from 'fp-ts/lib/Either.js'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * const host = xen.hostP2m.fromRuns([{ gfn: 0n, count: 1n << 28n, mfn: 0x100000n, type: 'ram_rw' }])
+ * assert.ok(either.isRight(host))
+ * const p = pipe(xen.domain.make(host.right), either.chain(xen.migrate.plan({ views: 'migrate' })))
+ * assert.ok(either.isRight(p))
+ * assert.deepEqual(p.right.records[1], { _tag: 'PageRuns', runs: [{ pfn: 0n, count: 1n << 28n }], batch: 1024 })
+ */
+export const plan =
+  (options: SaveOptions) =>
+  (d: Domain): E.Either<PassthroughVsLogDirty | UnbackedEntry, StreamPlan> => {
     if (d.passthrough)
       return E.left({
         _tag: 'PassthroughVsLogDirty',
@@ -112,10 +130,8 @@ export const save =
           'cannot migrate: a passthrough device is assigned and log-dirty cannot see its DMA',
       })
     const batch = options.batch ?? MAX_BATCH_SIZE
-    const all = ramRuns(d.host).flatMap((r) =>
-      Array.from({ length: Number(r.count) }, (_, k) => Gfn.unsafe(r.gfn + BigInt(k))),
-    )
-    const dirty = cleanDirty(d).pfns
+    const all = ramRuns(d.host).map((r): PfnRun => ({ pfn: r.gfn, count: r.count }))
+    const dirty = runsOf(cleanDirty(d).pfns)
     const state: StreamRecord[] = []
     if (options.views === 'soft') {
       if (d.views.length > 0)
@@ -130,6 +146,8 @@ export const save =
         if (E.isLeft(n)) return n
         state.push({ _tag: 'Altp2mView', view: n.right })
       }
+    const pages = (runs: ReadonlyArray<PfnRun>): ReadonlyArray<PageRuns> =>
+      runs.length === 0 ? [] : [{ _tag: 'PageRuns', runs, batch }]
     return E.right({
       image: { version: VERSION, bigEndian: false },
       domain: {
@@ -140,8 +158,8 @@ export const save =
       },
       records: [
         { _tag: 'StaticDataEnd' },
-        ...pageRecords(all, batch),
-        ...pageRecords(dirty, batch),
+        ...pages(all),
+        ...pages(dirty),
         ...state,
         { _tag: 'End' },
       ],

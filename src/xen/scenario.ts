@@ -167,30 +167,28 @@ export const build = (s: Scenario): E.Either<XenError, Built> => {
       E.chain((x) =>
         pipe(domain.createView(vs.defaultAccess ?? 'rwx')(x), E.mapLeft(at(`views/${vi}`))),
       ),
-      E.chain(({ domain: x, index }) =>
-        vs.ops.reduce<E.Either<XenError, Domain>>(
-          (acc, op, oi) =>
-            pipe(
-              acc,
-              E.chain((y) =>
-                op.op === 'set_mem_access'
-                  ? widen(domain.setMemAccess(index, op.gfn, op.access)(y))
-                  : op.op === 'set_suppress_ve'
-                    ? widen(domain.setSuppressVe(index, op.gfn, op.suppressVe)(y))
-                    : widen(
-                        domain.changeGfn(
-                          index,
-                          op.gfn,
-                          O.fromNullable(op.newGfn),
-                          op.caller ?? 'tool',
-                        )(y),
-                      ),
-              ),
-              E.mapLeft(at(`views/${vi}/ops/${oi}`)),
-            ),
-          E.right(x),
-        ),
-      ),
+      E.chain(({ domain: x, index }) => {
+        // stop at the first failing operation, named by its own path only
+        let y = x
+        for (const [oi, op] of vs.ops.entries()) {
+          const r =
+            op.op === 'set_mem_access'
+              ? widen(domain.setMemAccess(index, op.gfn, op.access)(y))
+              : op.op === 'set_suppress_ve'
+                ? widen(domain.setSuppressVe(index, op.gfn, op.suppressVe)(y))
+                : widen(
+                    domain.changeGfn(
+                      index,
+                      op.gfn,
+                      O.fromNullable(op.newGfn),
+                      op.caller ?? 'tool',
+                    )(y),
+                  )
+          if (E.isLeft(r)) return E.left(at(`views/${vi}/ops/${oi}`)(r.left))
+          y = r.right
+        }
+        return E.right(y)
+      }),
     )
   }
   const writes = s.writes ?? []

@@ -70,9 +70,12 @@ export const ALTP2M_VIEW = 0x7fffff01
 /** This project's optional record declaring the views dropped as soft state (not Xen's). */
 export const ALTP2M_DROPPED = 0xffffff01
 
+const NAMES = new Map<number, string>(Object.entries(REC_TYPE).map(([name, n]) => [n, name]))
+
 /** The name of a record type: Xen's, this project's, or `unknown`. */
 export const recordTypeName = (type: number): string => {
-  for (const [name, n] of Object.entries(REC_TYPE)) if (n === type) return name
+  const name = NAMES.get(type)
+  if (name !== undefined) return name
   if (type === ALTP2M_VIEW) return 'ALTP2M_VIEW (ramaddr extension)'
   if (type === ALTP2M_DROPPED) return 'ALTP2M_DROPPED (ramaddr extension)'
   return (type & REC_TYPE_OPTIONAL) !== 0 ? 'unknown optional' : 'unknown mandatory'
