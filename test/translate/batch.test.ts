@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
+import { Gpa } from '../../src/addresses/kinds.js'
 import { lookup } from '../../src/flatview/flatview.js'
 import { fromDumps } from '../../src/qemu/machine.js'
 import { fromRegions } from '../../src/region/topology.js'
@@ -18,7 +19,7 @@ const TWO_64 = 1n << 64n
 
 /** QEMU's formula: `block.offset + offset_within_region` of the section holding `gpa`. */
 const model = (map: AddressMap, gpa: bigint): bigint | undefined => {
-  const hit = lookup(gpa)(map.view)
+  const hit = lookup(Gpa.unsafe(gpa))(map.view)
   if (O.isNone(hit)) return undefined
   const region = map.topology.regions.get(hit.value.range.region)
   const block = region?.ramBlock === undefined ? undefined : map.blocks.get(region.ramBlock)
