@@ -4,9 +4,9 @@
  *
  * @module
  */
+import * as E from 'fp-ts/lib/Either.js'
 import { USAGE, VERSION } from './usage.js'
-import { EXIT_OK, EXIT_USAGE, type Io } from './io.js'
-import { runCommand, type Command } from './command.js'
+import { EXIT_INPUT, EXIT_OK, EXIT_USAGE, type Failure, type Io } from './io.js'
 import { RAMBLOCK_USAGE, ramblockCommand } from './ramblock-cmd.js'
 import { FLATVIEW_USAGE, flatviewCommand } from './flatview-cmd.js'
 import { GPAS_USAGE, TRANSLATE_USAGE, gpasCommand, translateCommand } from './translate-cmd.js'
@@ -15,6 +15,11 @@ import { QMP_USAGE, qmpCommand } from './qmp-cmd.js'
 import { XEN_USAGE, xenCommand } from './xen-cmd.js'
 import { DRAW_USAGE, drawCommand } from './draw-cmd.js'
 import { MIRROR_USAGE, mirrorCommand } from './mirror-cmd.js'
+
+type Command = {
+  readonly usage: string
+  readonly run: (argv: ReadonlyArray<string>, io: Io) => E.Either<Failure, string>
+}
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   ramblock: { usage: RAMBLOCK_USAGE, run: ramblockCommand },
@@ -69,5 +74,22 @@ export const run = (argv: ReadonlyArray<string>, io: Io): number => {
     io.stderr(`ramaddr: unknown command ${JSON.stringify(name)} (try ramaddr --help)\n`)
     return EXIT_USAGE
   }
-  return runCommand(name, command, rest, io)
+  if (rest.includes('-h') || rest.includes('--help')) {
+    io.stdout(command.usage)
+    return EXIT_OK
+  }
+  const result = command.run(rest, io)
+  if (E.isRight(result)) {
+    io.stdout(result.right)
+    return EXIT_OK
+  }
+  // one line, and a bounded one: a message quoting input never floods the terminal
+  const flat = result.left.message.replace(/\s*\n\s*/g, ' ')
+  const oneLine = flat.length > 1000 ? flat.slice(0, 1000) + '…' : flat
+  if (result.left._tag === 'Usage') {
+    io.stderr(`ramaddr ${name}: ${oneLine}\n${command.usage}`)
+    return EXIT_USAGE
+  }
+  io.stderr(`ramaddr ${name}: ${oneLine}\n`)
+  return EXIT_INPUT
 }
