@@ -31,10 +31,13 @@ export interface FlatRange {
  * QEMU's `can_merge`: `b` continues `a` in the address space and in the same region, with
  * the same attributes.
  */
-export const canMerge = (a: FlatRange, b: FlatRange): boolean =>
-  a.end === b.start &&
+export const canMerge = (a: FlatRange, b: FlatRange): boolean => canMergeAt(a, a.end, b)
+
+/** {@link canMerge} for `a` taken to end at `end` (a run already merged up to there). */
+export const canMergeAt = (a: FlatRange, end: bigint, b: FlatRange): boolean =>
+  end === b.start &&
   a.region === b.region &&
-  a.offsetInRegion + (a.end - a.start) === b.offsetInRegion &&
+  a.offsetInRegion + (end - a.start) === b.offsetInRegion &&
   a.dirtyLog === b.dirtyLog &&
   a.romd === b.romd &&
   a.readonly === b.readonly &&

@@ -28,7 +28,7 @@ import {
   type RegionId,
 } from '../region/region.js'
 import type { Topology } from '../region/topology.js'
-import { canMerge, type FlatRange } from './flat-range.js'
+import { canMergeAt, type FlatRange } from './flat-range.js'
 import { SortedRanges } from './sorted-ranges.js'
 
 /** What besides the tree decides a range's dirty-log mask. */
@@ -45,27 +45,31 @@ export const dirtyLogMask = (r: Region, options: RenderOptions): number =>
   (options.globalDirtyLog === true && hasRamBlock(r) ? DIRTY_MEMORY_MIGRATION : 0) |
   (options.tcg === true && hasRamBlock(r) ? DIRTY_MEMORY_CODE : 0)
 
+/** Where a region renders: its container's base, the clip window and the path's flags. */
+interface Place {
+  readonly base: bigint
+  readonly clipStart: bigint
+  readonly clipEnd: bigint
+  readonly readonly: boolean
+  readonly nonvolatile: boolean
+  /** Aliases on the way here, to refuse cycles. */
+  readonly aliases: ReadonlySet<RegionId> | undefined
+}
+
+/**
+ * Work left on the stack: a region to render at a place (an alias target), the
+ * subregions of a region still to render (one frame for all of them, advanced in list
+ * order, rather than one task per child), or the gaps a terminating region fills.
+ */
 type Task =
+  | { readonly tag: 'visit'; readonly id: RegionId; readonly at: Place }
   | {
-      readonly fill: false
-      readonly id: RegionId
-      readonly base: bigint
-      readonly clipStart: bigint
-      readonly clipEnd: bigint
-      readonly readonly: boolean
-      readonly nonvolatile: boolean
-      /** Aliases on the way here, to refuse cycles. */
-      readonly aliases: ReadonlySet<RegionId> | undefined
+      readonly tag: 'children'
+      readonly ids: ReadonlyArray<RegionId>
+      next: number
+      readonly at: Place
     }
-  | {
-      readonly fill: true
-      readonly region: Region
-      readonly base: bigint
-      readonly clipStart: bigint
-      readonly clipEnd: bigint
-      readonly readonly: boolean
-      readonly nonvolatile: boolean
-    }
+  | { readonly tag: 'fill'; readonly region: Region; readonly at: Place }
 
 /**
  * The flat ranges of `root` rendered at base 0 with the clip window `[0, 2^64)`, merged
@@ -94,106 +98,115 @@ export const render =
   (root: RegionId, options: RenderOptions = {}) =>
   (t: Topology): ReadonlyArray<FlatRange> => {
     const view = new SortedRanges()
-    const stack: Task[] = [
-      {
-        fill: false,
-        id: root,
-        base: 0n,
-        clipStart: 0n,
-        clipEnd: TWO_64,
-        readonly: false,
-        nonvolatile: false,
-        aliases: undefined,
-      },
-    ]
-    while (stack.length > 0) {
-      const task = stack.pop() as Task
-      if (task.fill) {
-        fillGaps(view, task, options)
-        continue
-      }
-      const mr = t.regions.get(task.id)
-      if (mr === undefined || !mr.enabled) continue
-      const base = task.base + mr.addr
-      const ro = task.readonly || mr.readonly
-      const nv = task.nonvolatile || mr.nonvolatile
+    const stack: Task[] = []
+    /** Renders one region at a place: pushes what it leaves to do. */
+    const visit = (id: RegionId, at: Place): void => {
+      const mr = t.regions.get(id)
+      if (mr === undefined || !mr.enabled) return
+      const base = at.base + mr.addr
       const end = base + mr.size
       // addrrange_intersects: r.start in clip, or clip.start in r
       const intersects =
-        (base >= task.clipStart && base < task.clipEnd) ||
-        (task.clipStart >= base && task.clipStart < end)
-      if (!intersects) continue
-      const clipStart = maxBig(base, task.clipStart)
-      const clipEnd = minBig(end, task.clipEnd)
+        (base >= at.clipStart && base < at.clipEnd) || (at.clipStart >= base && at.clipStart < end)
+      if (!intersects) return
+      const ro = at.readonly || mr.readonly
+      const nv = at.nonvolatile || mr.nonvolatile
+      const clipStart = maxBig(base, at.clipStart)
+      const clipEnd = minBig(end, at.clipEnd)
       if (mr.kind === 'alias') {
         const target = mr.aliasTarget === undefined ? undefined : t.regions.get(mr.aliasTarget)
-        if (target === undefined || task.aliases?.has(mr.id) === true) continue
-        const aliases = new Set(task.aliases ?? [])
+        if (target === undefined || at.aliases?.has(mr.id) === true) return
+        const aliases = new Set(at.aliases ?? [])
         aliases.add(mr.id)
         stack.push({
-          fill: false,
+          tag: 'visit',
           id: target.id,
-          base: base - target.addr - mr.aliasOffset,
-          clipStart,
-          clipEnd,
-          readonly: ro,
-          nonvolatile: nv,
-          aliases,
+          at: {
+            base: base - target.addr - mr.aliasOffset,
+            clipStart,
+            clipEnd,
+            readonly: ro,
+            nonvolatile: nv,
+            aliases,
+          },
         })
+        return
+      }
+      const here: Place = {
+        base,
+        clipStart,
+        clipEnd,
+        readonly: ro,
+        nonvolatile: nv,
+        aliases: at.aliases,
+      }
+      if (terminates(mr)) stack.push({ tag: 'fill', region: mr, at: here })
+      if (mr.subregions.length > 0)
+        stack.push({ tag: 'children', ids: mr.subregions, next: 0, at: here })
+    }
+    visit(root, {
+      base: 0n,
+      clipStart: 0n,
+      clipEnd: TWO_64,
+      readonly: false,
+      nonvolatile: false,
+      aliases: undefined,
+    })
+    while (stack.length > 0) {
+      const task = stack[stack.length - 1] as Task
+      if (task.tag === 'children') {
+        // the next subregion renders (and everything it pushes) before the one after it
+        if (task.next + 1 >= task.ids.length) stack.pop()
+        visit(task.ids[task.next++] as RegionId, task.at)
         continue
       }
-      if (terminates(mr))
-        stack.push({
-          fill: true,
-          region: mr,
-          base,
-          clipStart,
-          clipEnd,
-          readonly: ro,
-          nonvolatile: nv,
-        })
-      for (let i = mr.subregions.length - 1; i >= 0; i--)
-        stack.push({
-          fill: false,
-          id: mr.subregions[i] as RegionId,
-          base,
-          clipStart,
-          clipEnd,
-          readonly: ro,
-          nonvolatile: nv,
-          aliases: task.aliases,
-        })
+      stack.pop()
+      if (task.tag === 'fill') fillGaps(view, task.region, task.at, options)
+      else visit(task.id, task.at)
     }
-    return simplify(view.toArray())
+    return simplifyParts(view.parts())
   }
 
-const fillGaps = (
-  view: SortedRanges,
-  task: Extract<Task, { fill: true }>,
-  options: RenderOptions,
-): void => {
-  if (task.clipEnd <= task.clipStart) return
-  const mask = dirtyLogMask(task.region, options)
-  for (const [start, end] of view.gaps(task.clipStart, task.clipEnd))
+const fillGaps = (view: SortedRanges, region: Region, at: Place, options: RenderOptions): void => {
+  if (at.clipEnd <= at.clipStart) return
+  const mask = dirtyLogMask(region, options)
+  const gaps = view.gaps(at.clipStart, at.clipEnd)
+  for (let g = 0; g < gaps.length; g += 2) {
+    const start = gaps[g] as bigint
     view.insert({
       start,
-      end,
-      region: task.region.id,
-      offsetInRegion: start - task.base,
-      readonly: task.readonly,
-      nonvolatile: task.nonvolatile,
-      romd: task.region.romd,
+      end: gaps[g + 1] as bigint,
+      region: region.id,
+      offsetInRegion: start - at.base,
+      readonly: at.readonly,
+      nonvolatile: at.nonvolatile,
+      romd: region.romd,
       dirtyLog: mask,
     })
+  }
 }
 
 /** QEMU `flatview_simplify`: merges each run of mergeable neighbours into its first range. */
-export const simplify = (ranges: ReadonlyArray<FlatRange>): FlatRange[] => {
+export const simplify = (ranges: ReadonlyArray<FlatRange>): FlatRange[] => simplifyParts([ranges])
+
+/**
+ * {@link simplify} over ranges held in consecutive parts (the render's chunks), in one
+ * pass: a run is merged into one new range when it ends, not copied once per member.
+ */
+const simplifyParts = (parts: ReadonlyArray<ReadonlyArray<FlatRange>>): FlatRange[] => {
   const out: FlatRange[] = []
-  for (const r of ranges) {
-    const last = out[out.length - 1]
-    if (last !== undefined && canMerge(last, r)) out[out.length - 1] = { ...last, end: r.end }
-    else out.push(r)
-  }
+  let last: FlatRange | undefined
+  let lastEnd = 0n
+  for (const part of parts)
+    for (const r of part) {
+      if (last !== undefined && canMergeAt(last, lastEnd, r)) {
+        lastEnd = r.end
+        continue
+      }
+      if (last !== undefined) out.push(lastEnd === last.end ? last : { ...last, end: lastEnd })
+      last = r
+      lastEnd = r.end
+    }
+  if (last !== undefined) out.push(lastEnd === last.end ? last : { ...last, end: lastEnd })
   return out
 }

@@ -30,10 +30,11 @@ export class SortedRanges {
 
   /**
    * The parts of `[start, end)` that no range covers yet, in address order (the gaps a
-   * terminating region fills in `render_memory_region`).
+   * terminating region fills in `render_memory_region`), flat: `[start0, end0, start1,
+   * end1, …]` (no pair allocated per gap).
    */
-  gaps(start: bigint, end: bigint): Array<[bigint, bigint]> {
-    const out: Array<[bigint, bigint]> = []
+  gaps(start: bigint, end: bigint): bigint[] {
+    const out: bigint[] = []
     let base = start
     let ci = this.chunkAfter(base)
     let i = firstEndingAfter(this.chunks[ci] as FlatRange[], base)
@@ -46,11 +47,11 @@ export class SortedRanges {
       }
       const r = chunk[i] as FlatRange
       if (r.start >= end) break
-      if (base < r.start) out.push([base, r.start])
+      if (base < r.start) out.push(base, r.start)
       if (r.end > base) base = r.end
       i++
     }
-    if (base < end) out.push([base, end])
+    if (base < end) out.push(base, end)
     return out
   }
 
@@ -67,6 +68,11 @@ export class SortedRanges {
   /** All ranges in address order. */
   toArray(): FlatRange[] {
     return this.chunks.flat()
+  }
+
+  /** The chunks themselves, in address order (read-only: a walk without a copy). */
+  parts(): ReadonlyArray<ReadonlyArray<FlatRange>> {
+    return this.chunks
   }
 }
 

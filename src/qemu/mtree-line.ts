@@ -65,6 +65,29 @@ const TYPES: ReadonlyArray<TypeWord> = ['ramd', 'romd', 'ram', 'rom', 'i/o', 'co
 
 const isHexDigit = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102)
 
+const ALL_ONES = (1n << 64n) - 1n
+
+/**
+ * The value of `digits` (8 or 16) lowercase hex digits at `c`, already checked, read from
+ * the character codes: one bigint, made from a number when the value is below 2^53.
+ */
+const hexValue = (text: string, c: number, digits: number): bigint => {
+  let hi = 0
+  let lo = 0
+  const split = c + digits - 8
+  for (let i = c; i < split; i++) {
+    const d = text.charCodeAt(i)
+    hi = hi * 16 + (d <= 57 ? d - 48 : d - 87)
+  }
+  for (let i = split; i < c + digits; i++) {
+    const d = text.charCodeAt(i)
+    lo = lo * 16 + (d <= 57 ? d - 48 : d - 87)
+  }
+  if (hi < 0x200000) return BigInt(hi * 0x100000000 + lo)
+  if (hi === 0xffffffff && lo === 0xffffffff) return ALL_ONES
+  return (BigInt(hi) << 32n) | BigInt(lo)
+}
+
 /** The length of the run of lowercase hex digits at `c`. */
 const hexRun = (text: string, c: number): number => {
   let n = 0
@@ -109,7 +132,7 @@ export const parseLine = (lineNo: number, text: string): E.Either<TextError, Mtr
     c += digits === 17 ? 16 : 0
     return fail('a start address of 16 lowercase hex digits')
   }
-  const start = BigInt('0x' + text.slice(c, c + digits))
+  const start = hexValue(text, c, digits)
   c += digits
   if (text[c] !== '-') return fail('"-" between start and end')
   c += 1
@@ -118,22 +141,31 @@ export const parseLine = (lineNo: number, text: string): E.Either<TextError, Mtr
     c += run > digits ? digits : run
     return fail(`an end address of ${digits} lowercase hex digits, as the start has`)
   }
-  const end = BigInt('0x' + text.slice(c, c + digits))
+  const end = hexValue(text, c, digits)
   c += digits
   if (!text.startsWith(' (prio ', c)) return fail('" (prio "')
   c += 7
-  const prio = /^-?[0-9]{1,10}/.exec(text.slice(c, c + 12))
-  if (prio === null) return fail('a priority (a decimal integer)')
-  const priority = Number(prio[0])
+  // -?[0-9]{1,10}, read from the character codes
+  const negative = text.charCodeAt(c) === 45
+  let p = negative ? c + 1 : c
+  let magnitude = 0
+  while (p < text.length && p - c < (negative ? 11 : 10)) {
+    const d = text.charCodeAt(p)
+    if (d < 48 || d > 57) break
+    magnitude = magnitude * 10 + (d - 48)
+    p++
+  }
+  if (p === (negative ? c + 1 : c)) return fail('a priority (a decimal integer)')
+  const priority = negative ? -magnitude : magnitude
   if (priority < -(2 ** 31) || priority >= 2 ** 31) return fail('a priority that fits 32 bits')
-  c += prio[0].length
+  c = p
   if (!text.startsWith(', ', c)) return fail('", " after the priority')
   c += 2
   let type: TypeWord
   let access: Access | undefined
   const nonvolatile = text.startsWith('nv-', c)
   if (nonvolatile) c += 3
-  const word = TYPES.find((t) => text.startsWith(t + '): ', c))
+  const word = TYPES.find((t) => text.startsWith(t, c) && text.startsWith('): ', c + t.length))
   if (word !== undefined) {
     type = word
     c += word.length + 3
@@ -153,7 +185,7 @@ export const parseLine = (lineNo: number, text: string): E.Either<TextError, Mtr
   }
   let rest = text.slice(c)
   // info mtree -o (QEMU 3.0 on): " owner:{…}", " parent:{…}" or " orphan" ends the line
-  const owner = OWNER.exec(rest)
+  const owner = rest.includes(':{') || rest.endsWith(' orphan') ? OWNER.exec(rest) : null
   if (owner !== null && owner.index > 0) rest = rest.slice(0, owner.index)
   const disabled = rest.endsWith(DISABLED)
   if (disabled) rest = rest.slice(0, -DISABLED.length)

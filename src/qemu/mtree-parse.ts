@@ -169,7 +169,8 @@ export interface ParseOptions {
 }
 
 const sizeOf = (l: MtreeLine, knowledge: RegionKnowledge): bigint => {
-  const span = wrap(l.end - l.start)
+  // (the difference needs no wrap unless the end is below the start)
+  const span = l.end >= l.start ? l.end - l.start : wrap(l.end - l.start)
   if (span === 0n && knowledge.zeroSize.has(l.name)) return 0n
   return span + 1n
 }
@@ -325,7 +326,12 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
     const node: PNode = {
       line: lineNo,
       l,
-      rel: parent === undefined ? l.start : wrap(l.start - parent.l.start),
+      rel:
+        parent === undefined
+          ? l.start
+          : l.start >= parent.l.start
+            ? l.start - parent.l.start
+            : wrap(l.start - parent.l.start),
       size: sizeOf(l, knowledge),
       synthetic: false,
       children: [],
@@ -564,38 +570,54 @@ interface Kind {
   readonly guess?: 'knowledge' | 'default'
 }
 
+// the answers of kindOf, made once (kindOf runs once per printed region)
+const K_ALIAS_RW: Kind = { kind: 'alias', readonly: false, romd: true }
+const K_ALIAS_RO: Kind = { kind: 'alias', readonly: true, romd: true }
+const K_CONTAINER: Kind = { kind: 'container', readonly: false, romd: true }
+const K_RAM: Kind = { kind: 'ram', readonly: false, romd: true }
+const K_ROM: Kind = { kind: 'ram', readonly: true, romd: true }
+const K_ROMD_MMIO: Kind = { kind: 'romDevice', readonly: false, romd: false }
+const K_ROMD: Kind = { kind: 'romDevice', readonly: false, romd: true }
+const K_RAMD: Kind = { kind: 'ramDevice', readonly: false, romd: true }
+const K_IO: Kind = { kind: 'io', readonly: false, romd: true }
+const K_IO_KNOWN: Kind = { kind: 'io', readonly: false, romd: true, guess: 'knowledge' }
+const K_IO_GUESS: Kind = { kind: 'io', readonly: false, romd: true, guess: 'default' }
+const K_CONTAINER_KNOWN: Kind = {
+  kind: 'container',
+  readonly: false,
+  romd: true,
+  guess: 'knowledge',
+}
+const K_CONTAINER_GUESS: Kind = { kind: 'container', readonly: false, romd: true, guess: 'default' }
+
 const kindOf = (n: PNode, knowledge: RegionKnowledge): Kind => {
   const access = n.l.access
   if (n.l.alias !== undefined)
     return access !== undefined
-      ? { kind: 'alias', readonly: !access.writable && access.romd, romd: true }
-      : { kind: 'alias', readonly: knowledge.readonlyAliases.has(n.l.name), romd: true }
-  if (n.synthetic) return { kind: 'container', readonly: false, romd: true }
+      ? !access.writable && access.romd
+        ? K_ALIAS_RO
+        : K_ALIAS_RW
+      : knowledge.readonlyAliases.has(n.l.name)
+        ? K_ALIAS_RO
+        : K_ALIAS_RW
+  if (n.synthetic) return K_CONTAINER
   const hasChildren = n.children.length > 0
   switch (n.l.type) {
     case 'ram':
-      return { kind: 'ram', readonly: false, romd: true }
+      return K_RAM
     case 'rom':
-      return { kind: 'ram', readonly: true, romd: true }
+      return K_ROM
     case 'romd':
-      return access !== undefined
-        ? { kind: 'romDevice', readonly: false, romd: false }
-        : { kind: 'romDevice', readonly: false, romd: true }
+      return access !== undefined ? K_ROMD_MMIO : K_ROMD
     case 'ramd':
-      return { kind: 'ramDevice', readonly: false, romd: true }
+      return K_RAMD
     case 'container':
-      return { kind: 'container', readonly: false, romd: true }
+      return K_CONTAINER
     case 'i/o': {
-      if (hasChildren)
-        return knowledge.terminatingIo.has(n.l.name)
-          ? { kind: 'io', readonly: false, romd: true, guess: 'knowledge' }
-          : { kind: 'container', readonly: false, romd: true, guess: 'default' }
-      if (knowledge.containers.has(n.l.name))
-        return { kind: 'container', readonly: false, romd: true, guess: 'knowledge' }
+      if (hasChildren) return knowledge.terminatingIo.has(n.l.name) ? K_IO_KNOWN : K_CONTAINER_GUESS
+      if (knowledge.containers.has(n.l.name)) return K_CONTAINER_KNOWN
       // before 2.9 a writable childless line may be RAM as well as I/O
-      return access === undefined
-        ? { kind: 'io', readonly: false, romd: true }
-        : { kind: 'io', readonly: false, romd: true, guess: 'default' }
+      return access === undefined ? K_IO : K_IO_GUESS
     }
   }
 }

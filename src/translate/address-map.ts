@@ -281,6 +281,10 @@ export const ramAddrsOfGpas =
   (map: AddressMap): BatchTranslation => {
     const ramAddrs = new BigUint64Array(gpas.length)
     const mapped = new Uint8Array(gpas.length)
+    if (LITTLE_ENDIAN) {
+      batchByHalves(halvesOf(map), gpas, ramAddrs, mapped)
+      return { ramAddrs, mapped }
+    }
     const { starts } = map.view
     const { lasts, ramDelta } = map
     for (let k = 0; k < gpas.length; k++) {
@@ -293,6 +297,104 @@ export const ramAddrsOfGpas =
     }
     return { ramAddrs, mapped }
   }
+
+/** Whether a 64-bit word's low half comes first in memory (x86, Arm as Node runs them). */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1
+
+/**
+ * The RAM ranges of a view as 32-bit halves, so the batch path compares and adds with
+ * numbers and never makes a bigint per address: per range its start, last byte and
+ * `ram_addr_t - GPA` (mod 2^64), each as high and low words, and whether RAM backs it.
+ */
+interface Halves {
+  readonly startHi: Uint32Array
+  readonly startLo: Uint32Array
+  readonly lastHi: Uint32Array
+  readonly lastLo: Uint32Array
+  readonly deltaHi: Uint32Array
+  readonly deltaLo: Uint32Array
+  readonly ram: Uint8Array
+  /** Starts and last bytes as doubles (rounded above 2^53, which keeps their order). */
+  readonly startF: Float64Array
+  readonly lastF: Float64Array
+}
+
+/** Built once per map, on its first batch (a map is immutable). */
+const halvesCache = new WeakMap<AddressMap, Halves>()
+
+const halvesOf = (map: AddressMap): Halves => {
+  const cached = halvesCache.get(map)
+  if (cached !== undefined) return cached
+  const n = map.view.starts.length
+  const split = (at: (i: number) => bigint): [Uint32Array, Uint32Array] => {
+    const hi = new Uint32Array(n)
+    const lo = new Uint32Array(n)
+    for (let i = 0; i < n; i++) {
+      const v = BigInt.asUintN(64, at(i))
+      hi[i] = Number(v >> 32n)
+      lo[i] = Number(v & 0xffffffffn)
+    }
+    return [hi, lo]
+  }
+  const [startHi, startLo] = split((i) => map.view.starts[i] as bigint)
+  const [lastHi, lastLo] = split((i) => map.lasts[i] as bigint)
+  const [deltaHi, deltaLo] = split((i) => map.ramDelta[i] ?? 0n)
+  const ram = Uint8Array.from(map.ramDelta, (d) => (d === undefined ? 0 : 1))
+  const startF = Float64Array.from(map.view.starts, Number)
+  const lastF = Float64Array.from(map.lasts, Number)
+  const h = { startHi, startLo, lastHi, lastLo, deltaHi, deltaLo, ram, startF, lastF }
+  halvesCache.set(map, h)
+  return h
+}
+
+/**
+ * The batch loop on 32-bit halves (little-endian words): a binary search on (high, low)
+ * pairs, the bounds check, and a 64-bit add with carry, all in numbers.
+ */
+const batchByHalves = (
+  h: Halves,
+  gpas: BigUint64Array,
+  ramAddrs: BigUint64Array,
+  mapped: Uint8Array,
+): void => {
+  const { startHi, startLo, lastHi, lastLo, deltaHi, deltaLo, ram, startF, lastF } = h
+  const input = new Uint32Array(gpas.buffer, gpas.byteOffset, gpas.length * 2)
+  const out = new Uint32Array(ramAddrs.buffer, ramAddrs.byteOffset, ramAddrs.length * 2)
+  const n = startHi.length
+  for (let k = 0; k < gpas.length; k++) {
+    const gl = input[2 * k] as number
+    const gh = input[2 * k + 1] as number
+    let lo = 0
+    let hi = n
+    let i: number
+    if (gh < 0x200000) {
+      // below 2^53 the address is exact as a double, and so is every start it can pass
+      const key = gh * 0x100000000 + gl
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1
+        if ((startF[mid] as number) <= key) lo = mid + 1
+        else hi = mid
+      }
+      i = lo - 1
+      if (i < 0 || ram[i] === 0 || key > (lastF[i] as number)) continue
+    } else {
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1
+        const sh = startHi[mid] as number
+        if (sh < gh || (sh === gh && (startLo[mid] as number) <= gl)) lo = mid + 1
+        else hi = mid
+      }
+      i = lo - 1
+      if (i < 0 || ram[i] === 0) continue
+      const lh = lastHi[i] as number
+      if (gh > lh || (gh === lh && gl > (lastLo[i] as number))) continue
+    }
+    const sum = gl + (deltaLo[i] as number)
+    out[2 * k] = sum >>> 0
+    out[2 * k + 1] = (gh + (deltaHi[i] as number) + (sum > 0xffffffff ? 1 : 0)) >>> 0
+    mapped[k] = 1
+  }
+}
 
 /** Every GPA that maps a `ram_addr_t` now, ascending; none if it is not mapped. */
 export const gpasOfRamAddr =
