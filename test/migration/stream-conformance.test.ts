@@ -8,31 +8,15 @@ import { describe, expect, it } from 'vitest'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { either as E } from 'fp-ts'
-import * as mig from '../../src/migration/migration-bitmap.js'
 import { parse as parseRamblock } from '../../src/qemu/info-ramblock.js'
-import { checkWrittenPages, inferPasses, loadRecording, type Recording } from './written-pages.js'
+import { FIXTURES } from '../helpers.js'
+import { checkWrittenPages, inferPasses, loadRecording } from './written-pages.js'
+import { modelFirstPass } from './model-pass.js'
 
-const ROOT = join(import.meta.dirname, '../fixtures/migration')
+const ROOT = join(FIXTURES, 'migration')
 const recordings = ['qemu-7.2', 'qemu-10.0'].flatMap((v) =>
   readdirSync(join(ROOT, v)).map((s) => `${v}/${s}`),
 )
-
-/** The model's first pass for the source's RAM list, as (idstr, offset) pairs. */
-export const modelFirstPass = (rec: Recording, ramblockText: string): Array<[string, bigint]> => {
-  const list = parseRamblock(ramblockText)
-  if (E.isLeft(list)) throw new Error(list.left.message)
-  const migratable = new Set(rec.stream.blocks.map((b) => b.idstr))
-  const mb = mig.start(12, (b) => migratable.has(b.idstr))(list.right)
-  if (E.isLeft(mb)) throw new Error(mb.left.message)
-  const sent = mig.sendAll()(mb.right)
-  if (E.isLeft(sent)) throw new Error(sent.left.message)
-  return sent.right.sent.map((p) => {
-    const b = list.right.blocks.find(
-      (x) => BigInt(p) << 12n >= x.offset && (BigInt(p) << 12n) - x.offset < x.maxLength,
-    )!
-    return [b.idstr, (BigInt(p) << 12n) - b.offset]
-  })
-}
 
 describe.each(recordings)('recorded stream %s', (name) => {
   const rec = loadRecording(join(ROOT, name))
