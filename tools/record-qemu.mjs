@@ -57,12 +57,14 @@
  * that state's kvm_slot_ops.
  *
  * Migration mode: a scenario with a `migration` object
- *   { cont?, settleMs?, parameters?, before?: [OP], during?: [OP], converge?, after?: [OP] }
+ *   { cont?, settleMs?, capabilities?, parameters?, before?: [OP], during?: [OP], converge?,
+ *     after?: [OP] }
  * is migrated to a file after its steps (and their states) are recorded:
  *   1. `cont` if cont (the firmware then runs under TCG and dirties pages itself), then
  *      sleep settleMs;
  *   2. the `before` operations;
- *   3. QMP migrate-set-parameters with `parameters` (e.g. {"max-bandwidth": 1048576,
+ *   3. QMP migrate-set-capabilities with `capabilities` (e.g. [{"capability": "xbzrle",
+ *      "state": true}]), then migrate-set-parameters with `parameters` (e.g. {"max-bandwidth": 1048576,
  *      "downtime-limit": 1}: a slow migration that completes only when no page is dirty);
  *   4. QMP migrate to TMP/stream.bin: `exec:cat > TMP/stream.bin` on QEMU < 9,
  *      `file:TMP/stream.bin` on QEMU >= 9 (10.0);
@@ -78,6 +80,11 @@
  *      0x5251_0000_0000_0000 | seed << 32 | k, k = 0, 1, ..., cut to length bytes;
  *   {"op": "wait-syncs", "count": N} (during only): poll query-migrate until
  *      ram.dirty-sync-count >= N;
+ *   {"op": "batch", "writes": [WRITE, ...]}: the writes sent to qtest at once (pipelined),
+ *      then their answers read; one query-migrate before and one after the whole batch
+ *      (each write is logged with those, and `batch`: the n of the batch's first write);
+ *   {"op": "wait-transferred", "bytes": N} (during only): poll until ram.transferred >= N
+ *      (e.g. to write pages the first pass has already sent);
  *   {"op": "sleep", "ms": N}.
  * It adds stream.bin (stream.bin.gz with --gzip), writes.json (every operation in order
  * with its phase, before/during/after, and query-migrate's status, dirty-sync-count and
@@ -200,12 +207,26 @@ async function loadScenario(file, name) {
 /** Checks a scenario's `migration` object (see the header: migration mode). */
 function checkMigration(m, where) {
   if (!m || typeof m !== 'object' || Array.isArray(m)) fail(`${where} must be an object`)
-  const known = ['cont', 'settleMs', 'parameters', 'before', 'during', 'converge', 'after']
+  const known = [
+    'cont',
+    'settleMs',
+    'capabilities',
+    'parameters',
+    'before',
+    'during',
+    'converge',
+    'after',
+  ]
   const unknown = Object.keys(m).filter((k) => !known.includes(k))
   if (unknown.length > 0) fail(`${where}: unknown key(s) ${unknown.join(', ')}`)
   if ('cont' in m && typeof m.cont !== 'boolean') fail(`${where}: cont must be true or false`)
   if ('settleMs' in m && !(Number.isInteger(m.settleMs) && m.settleMs >= 0))
     fail(`${where}: settleMs must be a non-negative integer`)
+  if ('capabilities' in m) {
+    const ok = (c) => c && typeof c.capability === 'string' && typeof c.state === 'boolean'
+    if (!Array.isArray(m.capabilities) || !m.capabilities.every(ok))
+      fail(`${where}: capabilities must be an array of {"capability": NAME, "state": true|false}`)
+  }
   for (const key of ['parameters', 'converge']) {
     if (key in m && (!m[key] || typeof m[key] !== 'object' || Array.isArray(m[key])))
       fail(`${where}: ${key} must be an object of migrate-set-parameters arguments`)
@@ -229,6 +250,16 @@ function checkMigrationOp(op, where, phase) {
   } else if (op?.op === 'wait-syncs') {
     if (phase !== 'during') fail(`${what}: wait-syncs only during the migration`)
     if (!(Number.isInteger(op.count) && op.count >= 1)) fail(`${what}: count must be >= 1`)
+  } else if (op?.op === 'batch') {
+    if (!Array.isArray(op.writes) || op.writes.length === 0)
+      fail(`${what}: a batch needs writes: [{"op": "write", ...}, ...]`)
+    op.writes.forEach((w, i) => {
+      if (w?.op !== 'write') fail(`${what}: writes[${i}] is not a write`)
+      checkMigrationOp(w, `${where}.writes[${i}]`, phase)
+    })
+  } else if (op?.op === 'wait-transferred') {
+    if (phase !== 'during') fail(`${what}: wait-transferred only during the migration`)
+    if (!(Number.isInteger(op.bytes) && op.bytes >= 1)) fail(`${what}: bytes must be >= 1`)
   } else if (op?.op === 'sleep') {
     if (!(Number.isInteger(op.ms) && op.ms >= 0 && op.ms <= 60000)) fail(`${what}: ms 0..60000`)
   } else {
@@ -263,7 +294,7 @@ function checkStep(step, n) {
     if (typeof step.command !== 'string' || !step.command) fail(`${where}: hmp needs a command`)
   } else {
     fail(
-      `${where}: unknown op (supported: pci-write, mmio-write, hmp; in a migration also write, wait-syncs, sleep)`,
+      `${where}: unknown op (supported: pci-write, mmio-write, hmp; in a migration also write, batch, wait-syncs, wait-transferred, sleep)`,
     )
   }
 }
@@ -380,6 +411,19 @@ class Qtest {
       if (answer.startsWith('IRQ')) continue
       if (answer === 'OK' || answer.startsWith('OK ')) return answer
       fail(`qtest command "${line}" failed: ${answer}`)
+    }
+  }
+
+  /** Sends all lines at once, then reads their answers in order (each must be OK). */
+  async pipeline(lines) {
+    this.socket.write(lines.map((l) => `${l}\n`).join(''))
+    for (const line of lines) {
+      for (;;) {
+        const answer = await this.reader.readLine(`qtest command "${line.slice(0, 60)}"`)
+        if (answer.startsWith('IRQ')) continue
+        if (answer === 'OK' || answer.startsWith('OK ')) break
+        fail(`qtest command "${line.slice(0, 60)}..." failed: ${answer}`)
+      }
     }
   }
 
@@ -804,19 +848,53 @@ async function runMigration(m, version, qemuTmp, qtest, qmp, opts) {
   const events = []
   const apply = async (phase, op, where) => {
     if (op.op === 'sleep') return sleep(op.ms)
-    if (op.op === 'wait-syncs') {
+    if (op.op === 'wait-syncs' || op.op === 'wait-transferred') {
+      const [key, goal, what] =
+        op.op === 'wait-syncs'
+          ? ['syncs', op.count, 'bitmap syncs']
+          : ['transferred', op.bytes, 'bytes transferred']
       const deadline = Date.now() + opts.timeoutMs
       for (;;) {
         const p = await progress(qmp)
-        if (p.syncs >= op.count) return
+        if (p[key] >= goal) return
         if (!ACTIVE.has(p.status))
-          fail(`${where}: migration ${p.status} before ${op.count} bitmap syncs (had ${p.syncs})`)
+          fail(`${where}: migration ${p.status} before ${goal} ${what} (had ${p[key]})`)
         if (Date.now() > deadline)
-          fail(`${where}: fewer than ${op.count} bitmap syncs within ${opts.timeoutMs} ms`)
-        await sleep(20)
+          fail(`${where}: fewer than ${goal} ${what} within ${opts.timeoutMs} ms`)
+        await sleep(5)
       }
     }
     const before = await progress(qmp)
+    if (op.op === 'batch') {
+      const parts = op.writes.map((w) => [bigIntOf(w.gpa), patternBytes(w.seed, w.length), w])
+      await qtest.pipeline(
+        parts.map(
+          ([gpa, bytes]) =>
+            `write 0x${gpa.toString(16)} ${bytes.length} 0x${bytes.toString('hex')}`,
+        ),
+      )
+      const after = await progress(qmp)
+      const batch = events.length
+      for (const [gpa, bytes, w] of parts) {
+        const entry = {
+          op: 'write',
+          gpa: `0x${gpa.toString(16)}`,
+          length: w.length,
+          pattern: 'rq1',
+          seed: w.seed,
+          head: bytes.subarray(0, 16).toString('hex'),
+          batch,
+        }
+        events.push({
+          n: events.length,
+          phase,
+          ...entry,
+          progressBefore: before,
+          progressAfter: after,
+        })
+      }
+      return
+    }
     if (op.op === 'write') {
       const gpa = bigIntOf(op.gpa)
       const bytes = patternBytes(op.seed, op.length)
@@ -850,6 +928,8 @@ async function runMigration(m, version, qemuTmp, qtest, qmp, opts) {
   if (m.cont) await qmp.execute('cont')
   if (m.settleMs) await sleep(m.settleMs)
   for (const [i, op] of (m.before ?? []).entries()) await apply('before', op, `before[${i}]`)
+  if (m.capabilities)
+    await qmp.execute('migrate-set-capabilities', { capabilities: m.capabilities })
   if (m.parameters) await qmp.execute('migrate-set-parameters', m.parameters)
   const path = join(qemuTmp, 'stream.bin')
   const uri = version.major >= 9 ? `file:${path}` : `exec:cat > ${path}`
@@ -858,7 +938,10 @@ async function runMigration(m, version, qemuTmp, qtest, qmp, opts) {
     await apply('during', op, `during[${i}]`)
     const last = events.at(-1)
     if (last?.phase === 'during' && !ACTIVE.has(last.progressAfter.status))
-      fail(`during[${i}]: the migration was ${last.progressAfter.status} by then (make it slower)`)
+      fail(
+        `during[${i}]: the migration was ${last.progressAfter.status} by then (make it slower;` +
+          ` before: ${JSON.stringify(last.progressBefore)})`,
+      )
   }
   if (m.converge) await qmp.execute('migrate-set-parameters', m.converge)
   const deadline = Date.now() + opts.timeoutMs

@@ -17,7 +17,10 @@
 // RAM sections ("ram") hold records: be64 (offset | flags); unless CONTINUE (0x20) a byte
 // length + RAMBlock idstr follows; MEM_SIZE (0x04): the offset is the total and the block
 // list follows (byte length + idstr, be64 used length, for each migratable block);
-// ZERO (0x02): one fill byte; PAGE (0x08): 4096 bytes; EOS (0x10): end of this chunk;
+// ZERO (0x02): one fill byte; PAGE (0x08): 4096 bytes; XBZRLE (0x40): a byte 0x01
+// (ENCODING_FLAG_XBZRLE), be16 length, that many bytes of (zero run, non-zero run, bytes)
+// triples (runs as 1- or 2-byte ULEB128, migration/xbzrle.c): bytes of the zero runs keep
+// the page's previous contents, the others are replaced; EOS (0x10): end of this chunk;
 // MULTIFD_FLUSH (0x200): nothing. Any other flag is an error here.
 // Device sections other than RAM (FULL) carry no length: they are skipped with the sizes
 // the trailing vmdesc JSON records for their fields and subsections, and the reader checks
@@ -28,12 +31,15 @@ export const PAGE_SIZE = 4096
 export interface PageRecord {
   readonly block: string
   readonly offset: bigint
-  readonly kind: 'zero' | 'page'
+  readonly kind: 'zero' | 'page' | 'xbzrle'
   /** Byte offset of the record's 8-byte header. */
   readonly at: number
   /** The fill byte of a ZERO record. */
   readonly fill?: number
-  /** The page's bytes (a view into the stream) for PAGE records. */
+  /**
+   * The page's bytes: for PAGE records a view into the stream; for XBZRLE records the
+   * page decoded against its previous record's contents.
+   */
   readonly data?: Uint8Array
 }
 
@@ -88,6 +94,32 @@ const findVmdesc = (buf: Uint8Array): { at: number; json: unknown } | undefined 
     return { at: i, json: JSON.parse(new TextDecoder().decode(buf.subarray(i + 5))) }
   }
   return undefined
+}
+
+/** Applies an XBZRLE delta (at: its offset in the stream, for errors) to page in place. */
+const decodeXbzrle = (src: Uint8Array, page: Uint8Array, at: number): void => {
+  let i = 0
+  let d = 0
+  const uleb = (): number => {
+    const a = src[i] ?? fail(at + i, 'XBZRLE data ends inside a run length')
+    if (a < 0x80) {
+      i += 1
+      return a
+    }
+    const b = src[i + 1] ?? fail(at + i, 'XBZRLE data ends inside a run length')
+    if (b >= 0x80) fail(at + i, 'XBZRLE run length longer than 2 bytes')
+    i += 2
+    return (a & 0x7f) | (b << 7)
+  }
+  while (i < src.length) {
+    d += uleb()
+    const n = uleb()
+    if (n === 0 || d + n > page.length || i + n > src.length)
+      fail(at + i, 'XBZRLE run overflows the page or the data')
+    page.set(src.subarray(i, i + n), d)
+    i += n
+    d += n
+  }
 }
 
 /** Reads a whole stream held in memory; throws on anything it does not know. */
@@ -159,6 +191,8 @@ export const readStream = (buf: Uint8Array): StreamContents => {
   let blocks: Array<{ idstr: string; usedLength: bigint }> = []
   let memSize = 0n
   let current: string | undefined
+  // the last contents sent of each page: a fill byte or the bytes (for XBZRLE deltas)
+  const images = new Map<string, number | Uint8Array>()
 
   const ram = (): void => {
     for (;;) {
@@ -186,20 +220,32 @@ export const readStream = (buf: Uint8Array): StreamContents => {
       }
       if (flags === 0x200) continue
       const kind = flags & ~0x20
-      if (kind !== 0x02 && kind !== 0x08) fail(at, `unknown RAM flags 0x${flags.toString(16)}`)
+      if (kind !== 0x02 && kind !== 0x08 && kind !== 0x40)
+        fail(at, `unknown RAM flags 0x${flags.toString(16)}`)
       if (!(flags & 0x20)) current = shortStr('block idstr')
       else if (current === undefined) fail(at, 'CONTINUE before any block was named')
       const block = current as string
-      if (kind === 0x02) records.push({ block, offset: addr, kind: 'zero', at, fill: u8('fill') })
-      else {
+      const key = `${block}@${addr}`
+      if (kind === 0x02) {
+        const fill = u8('fill')
+        images.set(key, fill)
+        records.push({ block, offset: addr, kind: 'zero', at, fill })
+      } else if (kind === 0x40) {
+        if (u8('XBZRLE encoding flag') !== 0x01) fail(p - 1, 'expected ENCODING_FLAG_XBZRLE (1)')
+        const len = be16('XBZRLE length')
+        need(len, 'XBZRLE data')
+        const before = images.get(key) ?? fail(at, `XBZRLE delta of ${key}, never sent before`)
+        const page =
+          typeof before === 'number' ? new Uint8Array(PAGE_SIZE).fill(before) : before.slice()
+        decodeXbzrle(buf.subarray(p, p + len), page, p)
+        p += len
+        images.set(key, page)
+        records.push({ block, offset: addr, kind: 'xbzrle', at, data: page })
+      } else {
         need(PAGE_SIZE, 'page data')
-        records.push({
-          block,
-          offset: addr,
-          kind: 'page',
-          at,
-          data: buf.subarray(p, p + PAGE_SIZE),
-        })
+        const data = buf.subarray(p, p + PAGE_SIZE)
+        images.set(key, data)
+        records.push({ block, offset: addr, kind: 'page', at, data })
         p += PAGE_SIZE
       }
     }
