@@ -2,7 +2,7 @@
 // migration/ram.c, migration/xbzrle.c): what it lists, the XBZRLE decoding, a device
 // section skipped by the vmdesc, and an error for every truncation.
 import { describe, expect, it } from 'vitest'
-import { readStream } from './stream-reader.js'
+import { readStream, summary } from './stream-reader.js'
 
 const be16 = (v: number) => [(v >> 8) & 0xff, v & 0xff]
 const be32 = (v: number) => [(v >>> 24) & 0xff, (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff]
@@ -128,6 +128,31 @@ describe('the test stream reader', () => {
     expect([...x]).toEqual([...want])
     // the PAGE record before it is unchanged
     expect(s.records[0]!.data![2]).toBe(0xab)
+  })
+
+  it('sums it up in the shape of migstream --json --pages, passes inferred from the walk', () => {
+    const j = summary(readStream(stream))
+    expect(j.blocks).toEqual([
+      { idstr: 'pc.ram', usedLength: '0x2000' },
+      { idstr: 'pc.bios', usedLength: '0x1000' },
+    ])
+    expect(j.sections).toEqual([
+      { idstr: 'ram', instance: 0, version: 4 },
+      { idstr: 'timer', instance: 0, version: 2 },
+    ])
+    expect([j.pages, j.zeroPages]).toEqual([4, 1])
+    // pc.ram@0x1000, then back to pc.ram@0 (pass 2) and on to pc.bios, then back (pass 3)
+    expect(j.passes).toEqual([
+      { pages: 1, zeroPages: 0, byBlock: { 'pc.ram': { pages: 1, zeroPages: 0 } } },
+      {
+        pages: 2,
+        zeroPages: 1,
+        byBlock: { 'pc.ram': { pages: 1, zeroPages: 1 }, 'pc.bios': { pages: 1, zeroPages: 0 } },
+      },
+      { pages: 1, zeroPages: 0, byBlock: { 'pc.ram': { pages: 1, zeroPages: 0 } } },
+    ])
+    // header 8, configuration 11, START 17, MEM_SIZE + blocks 39, EOS 8, footer 5, PART 5
+    expect(j.records[0]).toEqual({ block: 'pc.ram', offset: '0x1000', kind: 'page', at: 93 })
   })
 
   it('fails, never hangs, on every truncation', () => {

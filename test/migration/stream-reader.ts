@@ -314,3 +314,58 @@ export const readStream = (buf: Uint8Array): StreamContents => {
     vmdesc: vmdesc?.json,
   }
 }
+
+/**
+ * Passes inferred from the walk: a new pass starts where the walk goes back in the
+ * stream's block order, or to an earlier (or the same) offset of the same block. (The
+ * stream does not mark bitmap syncs; two passes whose pages ascend read as one.)
+ */
+export const inferPasses = (s: StreamContents): ReadonlyArray<ReadonlyArray<PageRecord>> => {
+  const rank = new Map(s.blocks.map((b, i) => [b.idstr, i]))
+  const passes: PageRecord[][] = []
+  let prev: { rank: number; offset: bigint } | undefined
+  for (const r of s.records) {
+    const k = rank.get(r.block)
+    if (k === undefined) fail(r.at, `record of ${r.block}, which is not in the block list`)
+    const kk = k as number
+    if (prev === undefined || kk < prev.rank || (kk === prev.rank && r.offset <= prev.offset))
+      passes.push([])
+    passes[passes.length - 1]?.push(r)
+    prev = { rank: kk, offset: r.offset }
+  }
+  return passes
+}
+
+const hex = (v: bigint): string => `0x${v.toString(16)}`
+
+/**
+ * The stream in the shape of issue 15's `migstream --json --pages`, for cross-checking:
+ * blocks (used lengths as 0x strings), sections (each START/FULL header once), page and
+ * zero-page counts, passes inferred from the walk with per-block counts, and the records
+ * in stream order (`at`: the offset of the record's 8-byte header).
+ */
+export const summary = (s: StreamContents) => {
+  const count = (rs: ReadonlyArray<PageRecord>) => ({
+    pages: rs.length,
+    zeroPages: rs.filter((r) => r.kind === 'zero').length,
+  })
+  return {
+    blocks: s.blocks.map((b) => ({ idstr: b.idstr, usedLength: hex(b.usedLength) })),
+    sections: s.sections
+      .filter((x) => x.type === 'start' || x.type === 'full')
+      .map((x) => ({ idstr: x.idstr, instance: x.instance, version: x.version })),
+    ...count(s.records),
+    passes: inferPasses(s).map((rs) => {
+      const byBlock: Record<string, { pages: number; zeroPages: number }> = {}
+      for (const b of new Set(rs.map((r) => r.block)))
+        byBlock[b] = count(rs.filter((r) => r.block === b))
+      return { ...count(rs), byBlock }
+    }),
+    records: s.records.map((r) => ({
+      block: r.block,
+      offset: hex(r.offset),
+      kind: r.kind,
+      at: r.at,
+    })),
+  }
+}

@@ -171,21 +171,4 @@ export const checkWrittenPages = (rec: Recording): ReadonlyArray<PageCheck> => {
   return out
 }
 
-/**
- * Passes inferred from the walk: a new pass starts where the walk goes back in the
- * stream's block order, or to an earlier (or the same) offset of the same block.
- */
-export const inferPasses = (s: StreamContents): ReadonlyArray<ReadonlyArray<PageRecord>> => {
-  const rank = new Map(s.blocks.map((b, i) => [b.idstr, i]))
-  const passes: PageRecord[][] = []
-  let prev: { rank: number; offset: bigint } | undefined
-  for (const r of s.records) {
-    const k = rank.get(r.block)
-    if (k === undefined) throw new Error(`record of ${r.block}, which is not in the block list`)
-    if (prev === undefined || k < prev.rank || (k === prev.rank && r.offset <= prev.offset))
-      passes.push([])
-    passes[passes.length - 1]?.push(r)
-    prev = { rank: k, offset: r.offset }
-  }
-  return passes
-}
+export { inferPasses } from './stream-reader.js'
