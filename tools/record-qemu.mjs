@@ -64,8 +64,9 @@
  *      sleep settleMs;
  *   2. the `before` operations;
  *   3. QMP migrate-set-capabilities with `capabilities` (e.g. [{"capability": "xbzrle",
- *      "state": true}]), then migrate-set-parameters with `parameters` (e.g. {"max-bandwidth": 1048576,
- *      "downtime-limit": 1}: a slow migration that completes only when no page is dirty);
+ *      "state": true}]), then migrate-set-parameters with `parameters` (e.g.
+ *      {"max-bandwidth": 1048576, "downtime-limit": 1}: a slow migration that completes
+ *      only when a bitmap sync finds no page dirty);
  *   4. QMP migrate to TMP/stream.bin: `exec:cat > TMP/stream.bin` on QEMU < 9,
  *      `file:TMP/stream.bin` on QEMU >= 9 (10.0);
  *   5. the `during` operations, each checked to end while the migration is still active;
@@ -86,9 +87,9 @@
  *   {"op": "wait-transferred", "bytes": N} (during only): poll until ram.transferred >= N
  *      (e.g. to write pages the first pass has already sent);
  *   {"op": "sleep", "ms": N}.
- * It adds stream.bin (stream.bin.gz with --gzip), writes.json (every operation in order
- * with its phase, before/during/after, and query-migrate's status, dirty-sync-count and
- * transferred bytes just before and just after it) and a `migration` key in scenario.json
+ * It adds stream.bin (stream.bin.gz with --gzip), writes.json (every operation but the
+ * waits and sleeps, in order, with its phase, before/during/after, and query-migrate's
+ * status, dirty-sync-count and transferred bytes just before and just after it) and a `migration` key in scenario.json
  * (the scenario's object, uri, stream, streamBytes, and the final query-migrate answer).
  *
  * Nothing is written to DIR unless the whole recording succeeds. QEMU is
