@@ -11,7 +11,7 @@ import { either as E } from 'fp-ts'
 import { parse as parseRamblock } from '../../src/qemu/info-ramblock.js'
 import { FIXTURES } from '../helpers.js'
 import { checkWrittenPages, inferPasses, loadRecording } from './written-pages.js'
-import { modelFirstPass } from './model-pass.js'
+import { laterPasses, modelFirstPass } from './model-pass.js'
 
 const ROOT = join(FIXTURES, 'migration')
 const recordings = ['qemu-7.2', 'qemu-10.0'].flatMap((v) =>
@@ -41,6 +41,20 @@ describe.each(recordings)('recorded stream %s', (name) => {
     expect(first).toEqual(model)
     expect(new Set(first.map(([b, o]) => `${b}@${o}`)).size).toBe(first.length)
   })
+
+  // A paused guest dirties nothing itself: after the first pass, each pass sends exactly the
+  // pages written since the sync before it, in the model's order rotated to where the walk
+  // stopped (model-pass.ts laterPasses).
+  it.runIf(!rec.scenario.migration?.cont)(
+    "sends in each later pass the pages written since the sync before it, in the model order rotated to where the walk stopped (its last page, or the end of that page's block)",
+    () => {
+      const r = laterPasses(rec, modelFirstPass(rec, ramblock))
+      expect(r.straddling).toBe(0)
+      for (const p of r.passes)
+        expect(p.candidates, `pass after sync ${p.sync}`).toContainEqual(p.got)
+      expect(r.end).toBe(rec.stream.records.length)
+    },
+  )
 
   it('carries, in the last record of every page written before or during the migration, the written bytes', () => {
     const checks = checkWrittenPages(rec)

@@ -28,6 +28,7 @@ export interface Recording {
   readonly scenario: {
     readonly qemu: string
     readonly states: ReadonlyArray<{ readonly files: Record<string, string> }>
+    readonly migration?: { readonly cont?: boolean }
   }
   /** State NN's file `suffix` (e.g. 'ramblock.txt'). */
   readonly state: (n: number, suffix: string) => string
@@ -114,14 +115,25 @@ export interface PageCheck {
  * GPAs are mapped with the last state before the migration until the first logged
  * config-space write, and with the state after the migration from then on.
  */
-export const checkWrittenPages = (rec: Recording): ReadonlyArray<PageCheck> => {
+/** One page a write touched: the write, the page's key (`idstr@offset`), the bytes per in-page offset. */
+export interface WrittenPiece {
+  readonly write: WriteEvent
+  readonly key: string
+  readonly bytes: ReadonlyMap<number, number>
+}
+
+/**
+ * The pages each write made before or during the migration touched, in order. GPAs are
+ * mapped with the last state before the migration until the first logged config-space
+ * write, and with the state after the migration from then on.
+ */
+export const writtenPieces = (rec: Recording): ReadonlyArray<WrittenPiece> => {
   const states = rec.scenario.states.length
   const idstrs = rec.stream.blocks.map((b) => b.idstr)
   const before = locate(memoryRanges(rec.state(states - 2, 'mtree-f.txt')), idstrs)
   const after = locate(memoryRanges(rec.state(states - 1, 'mtree-f.txt')), idstrs)
   let moved = false
-  // page key -> in-page offset -> byte
-  const expected = new Map<string, Map<number, number>>()
+  const out: WrittenPiece[] = []
   for (const w of rec.writes) {
     if (w.phase === 'after') continue
     if (w.op !== 'write') {
@@ -132,15 +144,28 @@ export const checkWrittenPages = (rec: Recording): ReadonlyArray<PageCheck> => {
     const gpa0 = BigInt(w.gpa as string)
     // one lookup per page piece: ranges are page aligned
     for (let i = 0; i < bytes.length;) {
-      const gpa = gpa0 + BigInt(i)
-      const { block, offset } = (moved ? after : before)(gpa)
+      const { block, offset } = (moved ? after : before)(gpa0 + BigInt(i))
       const page = offset & ~BigInt(PAGE_SIZE - 1)
-      const key = `${block}@${page}`
-      const m = expected.get(key) ?? new Map<number, number>()
+      const m = new Map<number, number>()
       const end = Math.min(bytes.length, i + PAGE_SIZE - Number(offset - page))
       for (let o = Number(offset - page); i < end; i++, o++) m.set(o, bytes[i] as number)
-      expected.set(key, m)
+      out.push({ write: w, key: `${block}@${page}`, bytes: m })
     }
+  }
+  return out
+}
+
+/**
+ * For every page written before or during the migration (writes.json), whether the last
+ * record of that page in the stream holds the bytes written last at each written byte.
+ */
+export const checkWrittenPages = (rec: Recording): ReadonlyArray<PageCheck> => {
+  // page key -> in-page offset -> byte
+  const expected = new Map<string, Map<number, number>>()
+  for (const p of writtenPieces(rec)) {
+    const m = expected.get(p.key) ?? new Map<number, number>()
+    for (const [o, v] of p.bytes) m.set(o, v)
+    expected.set(p.key, m)
   }
   const last = new Map<string, number>()
   rec.stream.records.forEach((r: PageRecord, i) => last.set(`${r.block}@${r.offset}`, i))
