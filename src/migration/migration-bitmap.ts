@@ -19,8 +19,10 @@
  * constant, helper-owned) come from a predicate.
  *
  * Not modelled: after a bitmap sync QEMU resumes the walk where it stopped
- * (`last_seen_block`, `last_page`) and wraps to the list head, while a pass here starts
- * at the list head; the order within the list is the same.
+ * (`ram_find_and_save_block`: `last_seen_block`, `last_page`; at the last page sent, or at
+ * the end of its block when a fruitless search round ran before the sync) and wraps to the
+ * list head, while a pass here starts at the list head: QEMU's pass is this order rotated.
+ * Recorded 7.2 and 10.0 streams show both (test/migration/stream-conformance.test.ts).
  *
  * @module
  */
