@@ -4,8 +4,7 @@
 // The stream, read with the independent test reader, must carry in the last record of every
 // page written before or during the migration the written bytes, and its first pass
 // (inferred from the walk) must be the model's first pass, followed by more passes; with a
-// paused guest every later pass must be the pages written since the sync before it, in the
-// model's order rotated to where QEMU's walk stopped.
+// paused guest every page sent after the first pass must be one written during it.
 // Skips, saying why, where qemu-system-x86_64 is not installed.
 import { afterAll, describe, expect, it } from 'vitest'
 import { spawnSync } from 'node:child_process'
@@ -13,8 +12,13 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ROOT } from '../helpers.js'
-import { checkWrittenPages, inferPasses, loadRecording } from '../migration/written-pages.js'
-import { laterPasses, modelFirstPass } from '../migration/model-pass.js'
+import {
+  checkWrittenPages,
+  inferPasses,
+  loadRecording,
+  writtenPieces,
+} from '../migration/written-pages.js'
+import { modelFirstPass } from '../migration/model-pass.js'
 
 const QEMU = 'qemu-system-x86_64'
 const haveQemu = spawnSync(QEMU, ['--version']).status === 0
@@ -74,12 +78,21 @@ describe.skipIf(!haveQemu)('a live migration of QEMU 7.2 to a file', () => {
       const model = modelFirstPass(rec, rec.state(last, 'ramblock.txt'))
       expect(passes[0]?.map((r) => [r.block, r.offset])).toEqual(model)
       expect(passes.length).toBeGreaterThanOrEqual(3)
-      // a paused guest: every later pass is the model's (unless a write straddled a sync)
-      const later = laterPasses(rec, model)
-      if (!name.includes('running') && later.straddling === 0) {
-        for (const p of later.passes)
-          expect(p.candidates, `pass after sync ${p.sync}`).toContainEqual(p.got)
-        expect(later.end).toBe(rec.stream.records.length)
+      // a paused guest dirties nothing itself: every page sent after the first pass is one
+      // written during the migration. (Which later pass a write lands in is checked on the
+      // recorded fixtures only: live, about one bar-move run in three sent a batch's pages
+      // one pass later than query-migrate's dirty-sync-count around the batch said.)
+      if (!name.includes('running')) {
+        const written = new Set(
+          writtenPieces(rec)
+            .filter((p) => p.write.phase === 'during')
+            .map((p) => p.key),
+        )
+        const extra = rec.stream.records
+          .slice(model.length)
+          .map((r) => `${r.block}@${r.offset}`)
+          .filter((k) => !written.has(k))
+        expect(extra).toEqual([])
       }
     }, 60_000)
 })
