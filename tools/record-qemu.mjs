@@ -5,6 +5,7 @@
  * Usage:
  *   node tools/record-qemu.mjs --scenarios FILE.json --name NAME --out DIR
  *        [--accel tcg|kvm] [--qemu BINARY] [--root DIR] [--timeout SECONDS] [--force]
+ *        [--gzip]
  *
  * The scenario NAME is looked up in FILE.json (an array of
  * { name, description, [binary,] args, steps }). The QEMU binary is --qemu, else
@@ -55,11 +56,48 @@
  * kvm_set_user_memory to a file; the lines added since the previous state are
  * that state's kvm_slot_ops.
  *
+ * Migration mode: a scenario with a `migration` object
+ *   { cont?, settleMs?, capabilities?, parameters?, before?: [OP], during?: [OP], converge?,
+ *     after?: [OP] }
+ * is migrated to a file after its steps (and their states) are recorded:
+ *   1. `cont` if cont (the firmware then runs under TCG and dirties pages itself), then
+ *      sleep settleMs;
+ *   2. the `before` operations;
+ *   3. QMP migrate-set-capabilities with `capabilities` (e.g. [{"capability": "xbzrle",
+ *      "state": true}]), then migrate-set-parameters with `parameters` (e.g.
+ *      {"max-bandwidth": 1048576, "downtime-limit": 1}: a slow migration that completes
+ *      only when a bitmap sync finds no page dirty);
+ *   4. QMP migrate to TMP/stream.bin: `exec:cat > TMP/stream.bin` on QEMU < 9,
+ *      `file:TMP/stream.bin` on QEMU >= 9 (10.0);
+ *   5. the `during` operations, each checked to end while the migration is still active;
+ *   6. migrate-set-parameters with `converge` (e.g. {"downtime-limit": 20000}), then
+ *      query-migrate every 50 ms until `completed` (anything but an active status, or
+ *      --timeout, fails);
+ *   7. one more state (after: {"op": "migration"}), then the `after` operations;
+ *   8. waits until the stream file ends with its vmdesc (a `cat` may still be writing).
+ * OP is a step (pci-write, mmio-write, hmp) or
+ *   {"op": "write", "gpa": A, "length": 1..65536, "seed": 0..65535}: one qtest
+ *      `write 0x<A> <LENGTH> 0x<HEX>` of pattern rq1: the little-endian 64-bit words
+ *      0x5251_0000_0000_0000 | seed << 32 | k, k = 0, 1, ..., cut to length bytes;
+ *   {"op": "wait-syncs", "count": N} (during only): poll query-migrate until
+ *      ram.dirty-sync-count >= N;
+ *   {"op": "batch", "writes": [WRITE, ...]}: the writes sent to qtest at once (pipelined),
+ *      then their answers read; one query-migrate before and one after the whole batch
+ *      (each write is logged with those, and `batch`: the n of the batch's first write);
+ *   {"op": "wait-transferred", "bytes": N} (during only): poll until ram.transferred >= N
+ *      (e.g. to write pages the first pass has already sent);
+ *   {"op": "sleep", "ms": N}.
+ * It adds stream.bin (stream.bin.gz with --gzip), writes.json (every operation but the
+ * waits and sleeps, in order, with its phase, before/during/after, and query-migrate's
+ * status, dirty-sync-count and transferred bytes just before and just after it) and a `migration` key in scenario.json
+ * (the scenario's object, uri, stream, streamBytes, and the final query-migrate answer).
+ *
  * Nothing is written to DIR unless the whole recording succeeds. QEMU is
  * killed and TMP removed on exit, also on error. Every socket read has a
  * timeout, so a stuck QEMU makes the recorder fail instead of hang.
  */
 
+import { Buffer } from 'node:buffer'
 import { spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { mkdtemp, mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises'
@@ -69,6 +107,7 @@ import { basename, join, resolve } from 'node:path'
 import { setTimeout, clearTimeout } from 'node:timers'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
+import { gzipSync } from 'node:zlib'
 
 const PAGE = 0x1000n
 const STATE_FILES = [
@@ -79,7 +118,7 @@ const STATE_FILES = [
   ['pci', 'pci.txt', 'info pci'],
 ]
 const OUTPUT_FILE =
-  /^(\d\d-(mtree|mtree-D|mtree-f|ramblock|pci)\.txt|\d\d-probes\.json|scenario\.json)$/
+  /^(\d\d-(mtree|mtree-D|mtree-f|ramblock|pci)\.txt|\d\d-probes\.json|scenario\.json|stream\.bin(\.gz)?|writes\.json)$/
 const TRACE_FILE = 'kvm-trace.log'
 const DEFAULT_QEMU = 'qemu-system-x86_64'
 /** What QEMU needs mounted in a --root: [mount point, mount arguments]. */
@@ -102,7 +141,7 @@ const fail = (message) => {
 
 const USAGE =
   'usage: node tools/record-qemu.mjs --scenarios FILE.json --name NAME --out DIR ' +
-  '[--accel tcg|kvm] [--qemu BINARY] [--root DIR] [--timeout SECONDS] [--force]'
+  '[--accel tcg|kvm] [--qemu BINARY] [--root DIR] [--timeout SECONDS] [--force] [--gzip]'
 
 function parseOptions(argv) {
   try {
@@ -117,6 +156,7 @@ function parseOptions(argv) {
         root: { type: 'string' },
         timeout: { type: 'string', default: '30' },
         force: { type: 'boolean', default: false },
+        gzip: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -161,11 +201,75 @@ async function loadScenario(file, name) {
     fail(`scenario ${name}: binary must be a non-empty string`)
   }
   scenario.steps.forEach((step, i) => checkStep(step, i + 1))
+  if ('migration' in scenario) checkMigration(scenario.migration, `scenario ${name}: migration`)
   return scenario
 }
 
+/** Checks a scenario's `migration` object (see the header: migration mode). */
+function checkMigration(m, where) {
+  if (!m || typeof m !== 'object' || Array.isArray(m)) fail(`${where} must be an object`)
+  const known = [
+    'cont',
+    'settleMs',
+    'capabilities',
+    'parameters',
+    'before',
+    'during',
+    'converge',
+    'after',
+  ]
+  const unknown = Object.keys(m).filter((k) => !known.includes(k))
+  if (unknown.length > 0) fail(`${where}: unknown key(s) ${unknown.join(', ')}`)
+  if ('cont' in m && typeof m.cont !== 'boolean') fail(`${where}: cont must be true or false`)
+  if ('settleMs' in m && !(Number.isInteger(m.settleMs) && m.settleMs >= 0))
+    fail(`${where}: settleMs must be a non-negative integer`)
+  if ('capabilities' in m) {
+    const ok = (c) => c && typeof c.capability === 'string' && typeof c.state === 'boolean'
+    if (!Array.isArray(m.capabilities) || !m.capabilities.every(ok))
+      fail(`${where}: capabilities must be an array of {"capability": NAME, "state": true|false}`)
+  }
+  for (const key of ['parameters', 'converge']) {
+    if (key in m && (!m[key] || typeof m[key] !== 'object' || Array.isArray(m[key])))
+      fail(`${where}: ${key} must be an object of migrate-set-parameters arguments`)
+  }
+  for (const phase of ['before', 'during', 'after']) {
+    if (!(phase in m)) continue
+    if (!Array.isArray(m[phase])) fail(`${where}: ${phase} must be an array of operations`)
+    m[phase].forEach((op, i) => checkMigrationOp(op, `${where}.${phase}[${i}]`, phase))
+  }
+}
+
+function checkMigrationOp(op, where, phase) {
+  const what = `${where} (${JSON.stringify(op)})`
+  if (op?.op === 'write') {
+    const gpa = bigIntOf(op.gpa)
+    if (gpa === null || gpa < 0n) fail(`${what}: gpa must be an address`)
+    if (!(Number.isInteger(op.length) && op.length >= 1 && op.length <= 0x10000))
+      fail(`${what}: length must be 1..65536`)
+    if (!(Number.isInteger(op.seed) && op.seed >= 0 && op.seed <= 0xffff))
+      fail(`${what}: seed must be 0..65535`)
+  } else if (op?.op === 'wait-syncs') {
+    if (phase !== 'during') fail(`${what}: wait-syncs only during the migration`)
+    if (!(Number.isInteger(op.count) && op.count >= 1)) fail(`${what}: count must be >= 1`)
+  } else if (op?.op === 'batch') {
+    if (!Array.isArray(op.writes) || op.writes.length === 0)
+      fail(`${what}: a batch needs writes: [{"op": "write", ...}, ...]`)
+    op.writes.forEach((w, i) => {
+      if (w?.op !== 'write') fail(`${what}: writes[${i}] is not a write`)
+      checkMigrationOp(w, `${where}.writes[${i}]`, phase)
+    })
+  } else if (op?.op === 'wait-transferred') {
+    if (phase !== 'during') fail(`${what}: wait-transferred only during the migration`)
+    if (!(Number.isInteger(op.bytes) && op.bytes >= 1)) fail(`${what}: bytes must be >= 1`)
+  } else if (op?.op === 'sleep') {
+    if (!(Number.isInteger(op.ms) && op.ms >= 0 && op.ms <= 60000)) fail(`${what}: ms 0..60000`)
+  } else {
+    checkStep(op, where)
+  }
+}
+
 function checkStep(step, n) {
-  const where = `step ${n} (${JSON.stringify(step)})`
+  const where = typeof n === 'string' ? n : `step ${n} (${JSON.stringify(step)})`
   if (step?.op === 'pci-write') {
     const { bdf, reg, size, value } = step
     const ok = (v, max) => Number.isInteger(v) && v >= 0 && v <= max
@@ -190,7 +294,9 @@ function checkStep(step, n) {
   } else if (step?.op === 'hmp') {
     if (typeof step.command !== 'string' || !step.command) fail(`${where}: hmp needs a command`)
   } else {
-    fail(`${where}: unknown op (supported: pci-write, mmio-write, hmp)`)
+    fail(
+      `${where}: unknown op (supported: pci-write, mmio-write, hmp; in a migration also write, batch, wait-syncs, wait-transferred, sleep)`,
+    )
   }
 }
 
@@ -309,11 +415,29 @@ class Qtest {
     }
   }
 
+  /** Sends all lines at once, then reads their answers in order (each must be OK). */
+  async pipeline(lines) {
+    this.socket.write(lines.map((l) => `${l}\n`).join(''))
+    for (const line of lines) {
+      for (;;) {
+        const answer = await this.reader.readLine(`qtest command "${line.slice(0, 60)}"`)
+        if (answer.startsWith('IRQ')) continue
+        if (answer === 'OK' || answer.startsWith('OK ')) break
+        fail(`qtest command "${line.slice(0, 60)}..." failed: ${answer}`)
+      }
+    }
+  }
+
   async pciWrite([bus, dev, fn], reg, size, value) {
     const address = (0x80000000 | (bus << 16) | (dev << 11) | (fn << 8) | (reg & 0xfc)) >>> 0
     const op = { 1: 'outb', 2: 'outw', 4: 'outl' }[size]
     await this.command(`outl 0xcf8 0x${address.toString(16)}`)
     await this.command(`${op} 0x${(0xcfc + (reg & 3)).toString(16)} 0x${value.toString(16)}`)
+  }
+
+  /** Writes the bytes (a Buffer) at gpa: `write 0x<GPA> <LENGTH> 0x<HEX>`. */
+  async writeBytes(gpa, bytes) {
+    await this.command(`write 0x${gpa.toString(16)} ${bytes.length} 0x${bytes.toString('hex')}`)
   }
 
   /** One memory write of size bytes, little-endian as the guest does it. */
@@ -601,7 +725,7 @@ async function record(opts, scenario, tmp, root, running) {
       connectWithRetry(join(tmp, 'qmp.sock'), opts.timeoutMs, () => qemu.exit !== null),
     )
     const qmp = new Qmp(qmpSocket, opts.timeoutMs)
-    return await guard(runScenario(opts, scenario, tmp, qtest, qmp))
+    return await guard(runScenario(opts, scenario, tmp, qemuTmp, qtest, qmp))
   } catch (err) {
     // Prefer QEMU's own message when it is on its way out.
     if (err instanceof ConnectionLost) await withTimeout(qemu.exited, 2000, '').catch(() => {})
@@ -613,7 +737,7 @@ async function record(opts, scenario, tmp, root, running) {
   }
 }
 
-async function runScenario(opts, scenario, tmp, qtest, qmp) {
+async function runScenario(opts, scenario, tmp, qemuTmp, qtest, qmp) {
   await qmp.handshake()
   const v = (await qmp.execute('query-version')).qemu
   const kvm = opts.accel === 'kvm'
@@ -630,6 +754,27 @@ async function runScenario(opts, scenario, tmp, qtest, qmp) {
     states.push(state)
     process.stderr.write(`record-qemu: ${scenario.name} state ${stateNumber(n)} recorded\n`)
   }
+  let migration = null
+  if (scenario.migration) {
+    const run = await runMigration(scenario.migration, v, qemuTmp, qtest, qmp, opts)
+    const n = steps.length
+    const recorded = await recordState(qmp, n)
+    Object.assign(contents, recorded.contents)
+    states.push({ after: { op: 'migration' }, files: recorded.files })
+    process.stderr.write(`record-qemu: ${scenario.name} state ${stateNumber(n)} recorded\n`)
+    await run.after()
+    const stream = await readStream(tmp, opts.timeoutMs)
+    const file = opts.gzip ? 'stream.bin.gz' : 'stream.bin'
+    contents[file] = opts.gzip ? gzipSync(stream, { level: 9 }) : stream
+    contents['writes.json'] = json(run.events)
+    migration = {
+      ...scenario.migration,
+      uri: run.uri.replace(qemuTmp, 'TMP'),
+      stream: file,
+      streamBytes: stream.length,
+      final: run.final,
+    }
+  }
   const header = kvm ? { accel: 'kvm' } : {}
   // A scenario that names its binary (another target) keeps it, and its target.
   const target = scenario.binary
@@ -643,9 +788,200 @@ async function runScenario(opts, scenario, tmp, qtest, qmp) {
     args: scenario.args,
     description: scenario.description,
     states,
+    ...(migration ? { migration } : {}),
   }
   contents['scenario.json'] = json(description)
   return contents
+}
+
+// ------------------------------------------------------------------- migration
+
+/**
+ * The bytes of a migration-mode write (pattern "rq1"): the 64-bit little-endian words
+ * 0x5251_0000_0000_0000 | seed << 32 | k for k = 0, 1, 2, ..., cut to length bytes.
+ * In memory each word reads k (4 bytes), seed (2 bytes), then "QR"; no page of it is zero.
+ */
+function patternBytes(seed, length) {
+  const words = Math.ceil(length / 8)
+  const buf = Buffer.alloc(words * 8)
+  for (let k = 0; k < words; k++) {
+    buf.writeBigUInt64LE(0x5251000000000000n | (BigInt(seed) << 32n) | BigInt(k), k * 8)
+  }
+  return buf.subarray(0, length)
+}
+
+const ACTIVE = new Set(['setup', 'active', 'pre-switchover', 'device', 'wait-unplug'])
+
+/** query-migrate's status and RAM counters, trimmed to what writes.json records. */
+async function progress(qmp) {
+  const info = await qmp.execute('query-migrate')
+  return {
+    status: info.status ?? 'none',
+    syncs: info.ram?.['dirty-sync-count'] ?? 0,
+    transferred: info.ram?.transferred ?? 0,
+  }
+}
+
+/** Whether buf is a whole stream: it ends with QEMU_VM_VMDESCRIPTION, a be32 length and that much JSON. */
+function streamComplete(buf) {
+  if (buf.length < 13 || buf.readUInt32BE(0) !== 0x5145564d) return false
+  const from = Math.max(8, buf.length - (1 << 22))
+  for (let i = buf.length - 6; i >= from; i--) {
+    if (buf[i] !== 0x06 || buf[i + 5] !== 0x7b) continue
+    if (buf.readUInt32BE(i + 1) !== buf.length - i - 5) continue
+    try {
+      JSON.parse(buf.subarray(i + 5).toString('utf8'))
+      return true
+    } catch {
+      return false
+    }
+  }
+  return false
+}
+
+/**
+ * Migration mode: cont (optionally), the `before` operations, migrate-set-parameters,
+ * migrate to TMP/stream.bin, the `during` operations while it runs, migrate-set-parameters
+ * `converge`, wait for `completed`, then (after the caller recorded the end state) the
+ * `after` operations. Returns { uri, events, final } and leaves the stream in tmp.
+ */
+async function runMigration(m, version, qemuTmp, qtest, qmp, opts) {
+  const events = []
+  const apply = async (phase, op, where) => {
+    if (op.op === 'sleep') return sleep(op.ms)
+    if (op.op === 'wait-syncs' || op.op === 'wait-transferred') {
+      const [key, goal, what] =
+        op.op === 'wait-syncs'
+          ? ['syncs', op.count, 'bitmap syncs']
+          : ['transferred', op.bytes, 'bytes transferred']
+      const deadline = Date.now() + opts.timeoutMs
+      for (;;) {
+        const p = await progress(qmp)
+        if (p[key] >= goal) return
+        if (!ACTIVE.has(p.status))
+          fail(`${where}: migration ${p.status} before ${goal} ${what} (had ${p[key]})`)
+        if (Date.now() > deadline)
+          fail(`${where}: fewer than ${goal} ${what} within ${opts.timeoutMs} ms`)
+        await sleep(5)
+      }
+    }
+    const before = await progress(qmp)
+    if (op.op === 'batch') {
+      const parts = op.writes.map((w) => [bigIntOf(w.gpa), patternBytes(w.seed, w.length), w])
+      await qtest.pipeline(
+        parts.map(
+          ([gpa, bytes]) =>
+            `write 0x${gpa.toString(16)} ${bytes.length} 0x${bytes.toString('hex')}`,
+        ),
+      )
+      const after = await progress(qmp)
+      const batch = events.length
+      for (const [gpa, bytes, w] of parts) {
+        const entry = {
+          op: 'write',
+          gpa: `0x${gpa.toString(16)}`,
+          length: w.length,
+          pattern: 'rq1',
+          seed: w.seed,
+          head: bytes.subarray(0, 16).toString('hex'),
+          batch,
+        }
+        events.push({
+          n: events.length,
+          phase,
+          ...entry,
+          progressBefore: before,
+          progressAfter: after,
+        })
+      }
+      return
+    }
+    if (op.op === 'write') {
+      const gpa = bigIntOf(op.gpa)
+      const bytes = patternBytes(op.seed, op.length)
+      await qtest.writeBytes(gpa, bytes)
+      const entry = {
+        op: 'write',
+        gpa: `0x${gpa.toString(16)}`,
+        length: op.length,
+        pattern: 'rq1',
+        seed: op.seed,
+        head: bytes.subarray(0, 16).toString('hex'),
+      }
+      events.push({
+        n: events.length,
+        phase,
+        ...entry,
+        progressBefore: before,
+        progressAfter: await progress(qmp),
+      })
+      return
+    }
+    await applyStep(op, where, qtest, qmp)
+    events.push({
+      n: events.length,
+      phase,
+      ...op,
+      progressBefore: before,
+      progressAfter: await progress(qmp),
+    })
+  }
+  if (m.cont) await qmp.execute('cont')
+  if (m.settleMs) await sleep(m.settleMs)
+  for (const [i, op] of (m.before ?? []).entries()) await apply('before', op, `before[${i}]`)
+  if (m.capabilities)
+    await qmp.execute('migrate-set-capabilities', { capabilities: m.capabilities })
+  if (m.parameters) await qmp.execute('migrate-set-parameters', m.parameters)
+  const path = join(qemuTmp, 'stream.bin')
+  const uri = version.major >= 9 ? `file:${path}` : `exec:cat > ${path}`
+  await qmp.execute('migrate', { uri })
+  for (const [i, op] of (m.during ?? []).entries()) {
+    await apply('during', op, `during[${i}]`)
+    const last = events.at(-1)
+    if (last?.phase === 'during' && !ACTIVE.has(last.progressAfter.status))
+      fail(
+        `during[${i}]: the migration was ${last.progressAfter.status} by then (make it slower;` +
+          ` before: ${JSON.stringify(last.progressBefore)})`,
+      )
+  }
+  if (m.converge) await qmp.execute('migrate-set-parameters', m.converge)
+  const deadline = Date.now() + opts.timeoutMs
+  let final
+  for (;;) {
+    final = await qmp.execute('query-migrate')
+    if (final.status === 'completed') break
+    if (!ACTIVE.has(final.status))
+      fail(`migration ${final.status}${final['error-desc'] ? `: ${final['error-desc']}` : ''}`)
+    if (Date.now() > deadline) fail(`migration not completed within ${opts.timeoutMs} ms`)
+    await sleep(50)
+  }
+  process.stderr.write(
+    `record-qemu: migration completed after ${final.ram?.['dirty-sync-count']} bitmap syncs\n`,
+  )
+  const after = async () => {
+    for (const [i, op] of (m.after ?? []).entries()) await apply('after', op, `after[${i}]`)
+  }
+  return { uri, events, final, after }
+}
+
+/** Waits until tmp/stream.bin is a whole stream (a pipe's `cat` may still be writing). */
+async function readStream(tmp, timeoutMs) {
+  const path = join(tmp, 'stream.bin')
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    let buf = null
+    try {
+      buf = await readFile(path)
+    } catch (err) {
+      if (err.code !== 'ENOENT') fail(`cannot read the migration stream: ${err.message}`)
+    }
+    if (buf && streamComplete(buf)) return buf
+    if (Date.now() > deadline)
+      fail(
+        `the migration stream ${path} is incomplete (${buf?.length ?? 0} bytes, no vmdesc at its end)`,
+      )
+    await sleep(50)
+  }
 }
 
 // ---------------------------------------------------------------------- output
@@ -741,7 +1077,7 @@ async function main() {
   try {
     const contents = await record(opts, scenario, tmp, root, running)
     await writeOutput(opts.out, stale, contents)
-    const states = scenario.steps.length + 1
+    const states = scenario.steps.length + (scenario.migration ? 2 : 1)
     process.stderr.write(
       `record-qemu: wrote ${states} state(s) of ${scenario.name} to ${opts.out}\n`,
     )

@@ -182,7 +182,7 @@ export interface ClassifiedPass {
 
 /**
  * Sends every dirty page once (migration's `sendAll`) with skipped pages cleared, not
- * sent, and reports the pages sent encrypted and plain, in `ram_addr_t` order.
+ * sent, and reports the pages sent encrypted and plain, in send order (`sendAll`'s).
  */
 export const precopyPass =
   (c: Classification) =>

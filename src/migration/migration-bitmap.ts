@@ -7,9 +7,22 @@
  * (`migration_bitmap_clear_dirty`). Pages are target pages within each block; the
  * scan covers `used_length`.
  *
- * Blocks are kept in `ram_addr_t` order, so "the next dirty page" is the next in
- * `ram_addr_t` order across blocks (QEMU itself walks its RAM list, largest block first).
- * Pages to skip (discarded, constant, helper-owned) come from a predicate.
+ * Blocks are kept in the order QEMU's precopy walks them: its RAM list order
+ * (`RAMBLOCK_FOREACH_NOT_IGNORED` in migration/ram.c `find_dirty_block`, 7.2 and 10.0),
+ * which `ram_block_add` (softmmu/physmem.c in 7.2, system/physmem.c in 10.0) keeps sorted
+ * by descending `max_length`, a block of equal `max_length` going after those already
+ * there; blocks that are not migratable (`ramblock_is_ignored`) have no bitmap and are
+ * never sent. Within a block pages go by ascending offset
+ * (`migration_bitmap_find_dirty`). So "the next dirty page" is the next in that order,
+ * not in `ram_addr_t` order: `/rom@etc/acpi/tables` (2 MiB reserved) goes before
+ * `pc.bios` (256 KiB) although its `ram_addr_t` is higher. Pages to skip (discarded,
+ * constant, helper-owned) come from a predicate.
+ *
+ * Not modelled: after a bitmap sync QEMU resumes the walk where it stopped
+ * (`ram_find_and_save_block`: `last_seen_block`, `last_page`; at the last page sent, or at
+ * the end of its block when a fruitless search round ran before the sync) and wraps to the
+ * list head, while a pass here starts at the list head: QEMU's pass is this order rotated.
+ * Recorded 7.2 and 10.0 streams show both (test/migration/stream-conformance.test.ts).
  *
  * @module
  */
@@ -22,7 +35,8 @@ import { indexOf, type PageSize } from '../addresses/page.js'
 import * as bitmap from '../bitmap/index.js'
 import type { PageBitmap } from '../bitmap/index.js'
 import type { DirtyMemory } from '../dirty/dirty-memory.js'
-import { byOffset, type RamList } from '../ramblock/ram-list.js'
+import type { RamList } from '../ramblock/ram-list.js'
+import type { RAMBlock } from '../ramblock/ramblock.js'
 
 /** One block's migration bitmap. */
 export interface BlockBitmap {
@@ -35,7 +49,7 @@ export interface BlockBitmap {
   readonly bmap: PageBitmap
 }
 
-/** The migration bitmaps of every block, in `ram_addr_t` order. */
+/** The migration bitmaps of every migratable block, in QEMU's RAM list order (the send order). */
 export interface MigrationBitmap {
   readonly blocks: ReadonlyArray<BlockBitmap>
   readonly targetPageBits: number
@@ -55,8 +69,12 @@ const fail = (e: { readonly message: string; readonly _tag?: string }): Migratio
     : { _tag: 'MigrationError', message: e.message, cause: e as TaggedError }
 
 /**
- * Every block of `list` all dirty: what migration sends in its first pass. Pages are
- * target pages of `2^targetPageBits` bytes (default 12: 4 KiB).
+ * Every migratable block of `list` all dirty (`ram_list_init_bitmaps`): what migration
+ * sends in its first pass, in the list's order (QEMU's: descending `max_length`, ties in
+ * creation order; see the module comment). Pages are target pages of
+ * `2^targetPageBits` bytes (default 12: 4 KiB). `migratable` says which blocks migrate
+ * (QEMU: `qemu_ram_is_migratable`, set when a device registers its RAM with
+ * `vmstate_register_ram`; default: all).
  *
  * @example
  * import { ramblock } from 'ramaddr'
@@ -68,15 +86,25 @@ const fail = (e: { readonly message: string; readonly _tag?: string }): Migratio
  * const mb = migration.bitmap.start()(list.right)
  * assert.ok(either.isRight(mb))
  * assert.equal(migration.bitmap.remaining(mb.right), 256)
+ * // pc.bios has the lower ram_addr_t, but the larger reserved blob is walked first
+ * const two = pipe(
+ *   list.right,
+ *   ramblock.add({ idstr: 'pc.bios', usedLength: 0x40000n }),
+ *   either.chain(ramblock.add({ idstr: '/rom@etc/acpi/tables', usedLength: 0x20000n, maxLength: 0x200000n })),
+ * )
+ * assert.ok(either.isRight(two))
+ * const order = migration.bitmap.start()(two.right)
+ * assert.ok(either.isRight(order))
+ * assert.deepEqual(order.right.blocks.map((b) => b.idstr), ['/rom@etc/acpi/tables', 'pc.ram', 'pc.bios'])
  */
 export const start =
-  (targetPageBits = 12) =>
+  (targetPageBits = 12, migratable: (block: RAMBlock) => boolean = () => true) =>
   (list: RamList): E.Either<MigrationError, MigrationBitmap> => {
     const bits = BigInt(targetPageBits)
     const pageOf = indexOf((1n << bits) as PageSize)
     return pipe(
       E.sequenceArray(
-        byOffset(list).map((b) =>
+        list.blocks.filter(migratable).map((b) =>
           pipe(
             bitmap.full(Number(b.maxLength >> bits)),
             E.bimap(fail, (bmap) => ({
@@ -153,8 +181,9 @@ export interface DirtyPage {
 }
 
 /**
- * The next dirty page at or after (`block`, `page`) in `ram_addr_t` order, skipping pages
- * `skip` says need not be sent (`migration_bitmap_find_dirty` over the blocks).
+ * The next dirty page at or after (`block`, `page`) in send order (blocks in list order,
+ * pages ascending within each), skipping pages `skip` says need not be sent
+ * (`find_dirty_block` / `migration_bitmap_find_dirty`), without wrapping to the list head.
  */
 export const nextDirty =
   (
@@ -193,8 +222,9 @@ export const sent =
   }
 
 /**
- * Sends every dirty page once (one precopy pass): the `ram_addr_t` pages sent, in order,
- * and the bitmap with them cleared. Skipped pages are cleared without being sent.
+ * Sends every dirty page once (one precopy pass from the list head): the `ram_addr_t`
+ * pages sent, in the order QEMU sends them (blocks in list order, ascending within each
+ * block), and the bitmap with them cleared. Skipped pages are cleared without being sent.
  */
 export const sendAll =
   (skip: (ramPage: PageIndex) => boolean = () => false) =>

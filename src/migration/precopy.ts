@@ -18,6 +18,7 @@ import type { Topology } from '../region/topology.js'
 import {
   remaining,
   sendAll,
+  type BlockBitmap,
   type MigrationBitmap,
   type MigrationError,
 } from './migration-bitmap.js'
@@ -46,7 +47,10 @@ export interface RoundReport {
   readonly round: number
   /** Dirty pages pending after the round's sync. */
   readonly pending: number
-  /** The `ram_addr_t` pages sent, ascending. */
+  /**
+   * The `ram_addr_t` pages sent, in send order: blocks in QEMU's RAM list order (largest
+   * `max_length` first), ascending within each block.
+   */
   readonly sent: ReadonlyArray<PageIndex>
   /** Whether this was the stop-and-copy round. */
   readonly final: boolean
@@ -72,17 +76,22 @@ export const markDirty =
   (pages: ReadonlyArray<PageIndex>) =>
   (mb: MigrationBitmap): E.Either<MigrationError, MigrationBitmap> => {
     const blocks = [...mb.blocks]
-    let bi = 0
+    // Blocks are in send order; walk them in ram_addr_t order against the sorted pages.
+    const byAddr = blocks
+      .map((_, i) => i)
+      .sort((x, y) => (blocks[x] as BlockBitmap).firstPage - (blocks[y] as BlockBitmap).firstPage)
+    let k = 0
     const sorted = [...pages].sort((a, b) => a - b)
     for (let i = 0; i < sorted.length;) {
       const p = sorted[i] as number
-      while (bi < blocks.length) {
-        const b = blocks[bi]
+      while (k < byAddr.length) {
+        const b = blocks[byAddr[k] as number]
         if (b !== undefined && p < b.firstPage + b.usedPages) break
-        bi++
+        k++
       }
-      const b = blocks[bi]
-      if (b === undefined) break
+      const bi = byAddr[k]
+      const b = bi === undefined ? undefined : blocks[bi]
+      if (b === undefined || bi === undefined) break
       if (p < b.firstPage) {
         i++
         continue
