@@ -229,7 +229,8 @@ export const decoder = (options: DecoderOptions = {}): Decoder => {
     let q = p + 1
     if (end - q < 4) return NEED
     const nameLen = u32(d, q)
-    if (nameLen > 256) return fail(base + q, 'a machine type name of at most 256 bytes', `length ${nameLen}`)
+    if (nameLen > 256)
+      return fail(base + q, 'a machine type name of at most 256 bytes', `length ${nameLen}`)
     q += 4
     if (end - q < nameLen) return NEED
     const machine = latin1(d, q, q + nameLen)
@@ -401,7 +402,8 @@ export const decoder = (options: DecoderOptions = {}): Decoder => {
           `0x${used.toString(16)} for ${idstr}`,
         )
       if (used === 0n) return fail(base + q + 1 + len, 'a non-zero used length', `0 for ${idstr}`)
-      if (list.length >= MAX_BLOCKS) return fail(base + q, `at most ${MAX_BLOCKS} RAMBlocks`, 'more')
+      if (list.length >= MAX_BLOCKS)
+        return fail(base + q, `at most ${MAX_BLOCKS} RAMBlocks`, 'more')
       list.push({ idstr, usedLength: used })
       left -= used
       q += 1 + len + 8
@@ -467,7 +469,11 @@ export const decoder = (options: DecoderOptions = {}): Decoder => {
           bi = found
           q += 1 + len
         } else if (bi < 0)
-          return fail(base + p, 'a block idstr (RAM_SAVE_FLAG_CONTINUE with no block before)', 'CONTINUE')
+          return fail(
+            base + p,
+            'a block idstr (RAM_SAVE_FLAG_CONTINUE with no block before)',
+            'CONTINUE',
+          )
         const block = blocks[bi] as StreamBlock
         const offset = hi === 0 ? BigInt(addrLo) : (BigInt(hi) << 32n) | BigInt(addrLo)
         if (offset >= block.usedLength)
@@ -564,7 +570,11 @@ export const decoder = (options: DecoderOptions = {}): Decoder => {
           'RAM_SAVE_FLAG_COMPRESS_PAGE (7.2 compress capability): not supported',
         )
       default:
-        return fail(base + p, 'a RAM record (ZERO, PAGE, XBZRLE, MEM_SIZE, EOS, MULTIFD_FLUSH)', `flags ${hex(flags)}`)
+        return fail(
+          base + p,
+          'a RAM record (ZERO, PAGE, XBZRLE, MEM_SIZE, EOS, MULTIFD_FLUSH)',
+          `flags ${hex(flags)}`,
+        )
     }
   }
 
@@ -653,10 +663,15 @@ export const decoder = (options: DecoderOptions = {}): Decoder => {
         case 'afterEof': {
           const t = d[p] ?? 0
           if (t !== QEMU_VM_VMDESCRIPTION)
-            return fail(base + p, 'the vmdesc (QEMU_VM_VMDESCRIPTION) or the end after QEMU_VM_EOF', hex(t))
+            return fail(
+              base + p,
+              'the vmdesc (QEMU_VM_VMDESCRIPTION) or the end after QEMU_VM_EOF',
+              hex(t),
+            )
           if (end - p < 5) return p
           const len = u32(d, p + 1)
-          if (len > maxVmdesc) return fail(base + p + 1, `a vmdesc of at most ${maxVmdesc} bytes`, `${len}`)
+          if (len > maxVmdesc)
+            return fail(base + p + 1, `a vmdesc of at most ${maxVmdesc} bytes`, `${len}`)
           if (end - p < 5 + len) {
             need = 5 + len
             return p
@@ -714,7 +729,8 @@ export const decoder = (options: DecoderOptions = {}): Decoder => {
       accLen -= p
       accBase += p
       // give back a buffer grown for a long record
-      if (acc.length > 1 << 16 && accLen < acc.length >> 2) acc = acc.slice(0, Math.max(256, accLen * 2))
+      if (acc.length > 1 << 16 && accLen < acc.length >> 2)
+        acc = acc.slice(0, Math.max(256, accLen * 2))
     }
     return E.right(undefined)
   }
@@ -741,7 +757,11 @@ export const decoder = (options: DecoderOptions = {}): Decoder => {
       done: 'the end',
       failed: 'the end',
     }
-    error = streamError(at, expected[state], `the end of the stream (${accLen} bytes of an incomplete record)`)
+    error = streamError(
+      at,
+      expected[state],
+      `the end of the stream (${accLen} bytes of an incomplete record)`,
+    )
     state = 'failed'
     return E.left(error)
   }

@@ -118,7 +118,8 @@ const count = (c: MutableCounts, r: PageRecord): void => {
 export const startsPass = (
   prev: Pick<PageRecord, 'blockIndex' | 'offset'>,
   r: Pick<PageRecord, 'blockIndex' | 'offset'>,
-): boolean => r.blockIndex < prev.blockIndex || (r.blockIndex === prev.blockIndex && r.offset <= prev.offset)
+): boolean =>
+  r.blockIndex < prev.blockIndex || (r.blockIndex === prev.blockIndex && r.offset <= prev.offset)
 
 /**
  * A fold of a stream's events into a {@link StreamSummary}; given the source's RAM list
@@ -163,7 +164,12 @@ export const summarizer = (ramList?: RamList): Summarizer => {
         break
       case 'Section':
         if (e.type === 'start' || e.type === 'full')
-          sections.push({ sectionId: e.sectionId, idstr: e.idstr, instance: e.instance, version: e.version })
+          sections.push({
+            sectionId: e.sectionId,
+            idstr: e.idstr,
+            instance: e.instance,
+            version: e.version,
+          })
         break
       case 'RamBlocks':
         blocks = e.blocks
