@@ -4,7 +4,7 @@
  * @module
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { readFileSync } from 'node:fs'
+import { createReadStream, readFileSync } from 'node:fs'
 
 /** Input and output for a CLI run. */
 export interface Io {
@@ -18,6 +18,10 @@ export interface Io {
   readonly readBytes?: (path: string) => E.Either<string, Uint8Array>
   /** Writes bytes to standard output; for binary output. */
   readonly stdoutBytes?: (bytes: Uint8Array) => void
+  /** A file's bytes in chunks as they are read (`-` is standard input); for long streams. */
+  readonly readStream?: (path: string) => AsyncIterable<Uint8Array>
+  /** Whether standard error is a terminal (progress lines go there only then). */
+  readonly stderrIsTty?: boolean
 }
 
 /** The process's own files and streams. */
@@ -40,6 +44,11 @@ export const nodeIo: Io = {
     ),
   stdoutBytes: (bytes) => {
     process.stdout.write(bytes)
+  },
+  readStream: (path) =>
+    path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 1 << 20 }),
+  get stderrIsTty() {
+    return process.stderr.isTTY
   },
 }
 
