@@ -15,8 +15,10 @@ export interface DecoderOptions {
   readonly targetPageSize?: number
   /**
    * How many pages' latest contents the decoder keeps to decode XBZRLE deltas against
-   * (least recently sent dropped first). Default 4096 (16 MiB); 0 keeps none, and every
-   * XBZRLE record's `data` is then `undefined`.
+   * (rounded up to a power of two, direct-mapped by the page's index in the block list's
+   * blocks laid end to end, as QEMU's own cache is by address). Default 16384 (64 MiB,
+   * QEMU's default `xbzrle-cache-size`; allocated as pages arrive); 0 keeps none, and
+   * every XBZRLE record's `data` is then `undefined`.
    */
   readonly xbzrleCachePages?: number
   /** The longest device section body to search for its footer. Default 64 MiB. */
@@ -147,7 +149,11 @@ const u64 = (d: Uint8Array, p: number): bigint => {
 export const decoder = (options: DecoderOptions = {}): Decoder => {
   const pageSize = options.targetPageSize ?? 4096
   const flagMask = pageSize - 1
-  const cacheLimit = Math.max(0, options.xbzrleCachePages ?? 4096)
+  const cacheRequested = Math.max(0, Math.floor(options.xbzrleCachePages ?? 16384))
+  // a power of two of slots, direct-mapped as QEMU's own XBZRLE cache is
+  // (migration/page_cache.c cache_get_cache_pos), by the page's index in the stream's
+  // blocks laid end to end: a stream whose blocks fit is never evicted from
+  const maxSlots = cacheRequested === 0 ? 0 : 2 ** Math.ceil(Math.log2(cacheRequested))
   const maxSection = options.maxSectionBytes ?? 64 << 20
   const maxVmdesc = options.maxVmdescBytes ?? 64 << 20
 
@@ -169,7 +175,14 @@ export const decoder = (options: DecoderOptions = {}): Decoder => {
   let deviceScan = 0 // device state: how far the footer search got, relative to the body start
   let seenConfiguration = false
   let seenItem = false
-  const cache = new Map<number, Uint8Array | number>()
+  // allocated at the block list, no larger than its pages need
+  let slots = 0
+  let cacheKey = new Float64Array(0)
+  let cacheFill = new Int16Array(0)
+  let cacheBuf: Array<Uint8Array | undefined> = []
+  let blockBase: number[] = []
+  let scratchBuf: Uint8Array | undefined
+  const scratch = (): Uint8Array => (scratchBuf ??= new Uint8Array(pageSize))
 
   const fail = (at: number, expected: string, found: string): number => {
     error = streamError(at, expected, found)
@@ -177,14 +190,21 @@ export const decoder = (options: DecoderOptions = {}): Decoder => {
     return FAIL
   }
 
-  const remember = (key: number, value: Uint8Array | number): void => {
-    if (cacheLimit === 0) return
-    cache.delete(key)
-    cache.set(key, value)
-    if (cache.size > cacheLimit) {
-      const oldest = cache.keys().next()
-      if (oldest.done !== true) cache.delete(oldest.value)
+  /** Keeps a page's latest contents: its bytes, or a fill byte (0-255). */
+  const remember = (key: number, bytes: Uint8Array | undefined, fill: number): void => {
+    const slot = key % slots
+    cacheKey[slot] = key
+    if (bytes === undefined) {
+      cacheFill[slot] = fill
+      return
     }
+    cacheFill[slot] = -1
+    let buf = cacheBuf[slot]
+    if (buf === undefined) {
+      buf = new Uint8Array(pageSize)
+      cacheBuf[slot] = buf
+    }
+    buf.set(bytes)
   }
 
   /** Is there a well-formed record at `q` (after a footer)? 1 yes, 0 no, -1 need more. */
@@ -411,7 +431,16 @@ export const decoder = (options: DecoderOptions = {}): Decoder => {
     blocks = list
     blockIndex = new Map(list.map((b, i) => [b.idstr, i]))
     lastBlock = -1
-    cache.clear()
+    let pagesBefore = 0
+    blockBase = list.map((b) => {
+      const here = pagesBefore
+      pagesBefore += Number(b.usedLength / BigInt(pageSize))
+      return here
+    })
+    slots = Math.min(maxSlots, 2 ** Math.ceil(Math.log2(Math.max(1, pagesBefore))))
+    cacheKey = new Float64Array(slots).fill(-1)
+    cacheFill = new Int16Array(slots)
+    cacheBuf = new Array<Uint8Array | undefined>(slots)
     emit({ _tag: 'RamBlocks', at: base + p, total: totalBytes, blocks: list })
     return q
   }
@@ -483,12 +512,12 @@ export const decoder = (options: DecoderOptions = {}): Decoder => {
             `0x${offset.toString(16)}`,
           )
         const pageNo = hi * 2 ** 32 + addrLo
-        const key = bi * 2 ** 40 + pageNo / pageSize
+        const key = (blockBase[bi] ?? 0) + Math.floor(pageNo / pageSize)
         if (kind === FLAG_ZERO) {
           if (end - q < 1) return NEED
           const fill = d[q] ?? 0
           lastBlock = bi
-          if (cacheLimit > 0) remember(key, fill)
+          if (slots > 0) remember(key, undefined, fill)
           emit({
             _tag: 'Page',
             at: base + p,
@@ -507,7 +536,7 @@ export const decoder = (options: DecoderOptions = {}): Decoder => {
           if (end - q < pageSize) return NEED
           const data = d.subarray(q, q + pageSize)
           lastBlock = bi
-          if (cacheLimit > 0) remember(key, data.slice())
+          if (slots > 0) remember(key, data, 0)
           emit({
             _tag: 'Page',
             at: base + p,
@@ -533,19 +562,22 @@ export const decoder = (options: DecoderOptions = {}): Decoder => {
         if (end - q < 3 + len) return NEED
         const encoded = d.subarray(q + 3, q + 3 + len)
         let data: Uint8Array | undefined
-        const prev = cache.get(key)
-        if (prev !== undefined) {
-          data = typeof prev === 'number' ? new Uint8Array(pageSize).fill(prev) : prev.slice()
-          const r = xbzrleDecode(encoded, data)
-          if (E.isLeft(r))
-            return fail(base + q + 3 + r.left, 'a well-formed XBZRLE delta', 'a malformed run')
-          remember(key, data)
-        } else {
-          // still check the delta's form
-          const r = xbzrleDecode(encoded, new Uint8Array(pageSize))
-          if (E.isLeft(r))
-            return fail(base + q + 3 + r.left, 'a well-formed XBZRLE delta', 'a malformed run')
-        }
+        const slot = slots > 0 ? key % slots : -1
+        if (slot >= 0 && cacheKey[slot] === key) {
+          let buf = cacheBuf[slot]
+          if (buf === undefined) {
+            buf = new Uint8Array(pageSize)
+            cacheBuf[slot] = buf
+          }
+          const fill = cacheFill[slot] ?? -1
+          if (fill >= 0) buf.fill(fill)
+          cacheFill[slot] = -1
+          data = buf
+        } else data = undefined
+        // decoded in place into the cached page, or (page unknown) into scratch to check it
+        const r = xbzrleDecode(encoded, data ?? scratch())
+        if (E.isLeft(r))
+          return fail(base + q + 3 + r.left, 'a well-formed XBZRLE delta', 'a malformed run')
         lastBlock = bi
         emit({
           _tag: 'Page',
@@ -770,8 +802,8 @@ export const decoder = (options: DecoderOptions = {}): Decoder => {
 }
 
 /**
- * Decodes a whole stream held in memory: every event, in order (page data are views
- * into `bytes`), or the first error.
+ * Decodes a whole stream held in memory: every event, in order (whole pages are views
+ * into `bytes`, decoded XBZRLE pages copies), or the first error.
  *
  * @example
  * import { stream } from 'ramaddr/migration'
@@ -786,7 +818,12 @@ export const decode = (
   const d = decoder(options)
   const events: StreamEvent[] = []
   const emit = (e: StreamEvent): void => {
-    events.push(e)
+    // a decoded XBZRLE page is a view of the decoder's cache: keep a copy
+    events.push(
+      e._tag === 'Page' && e.kind === 'xbzrle' && e.data !== undefined
+        ? { ...e, data: e.data.slice() }
+        : e,
+    )
   }
   const r = d.push(bytes, emit)
   if (E.isLeft(r)) return r
