@@ -158,7 +158,10 @@ export const decoder = (options: DecoderOptions = {}): Decoder => {
   const maxVmdesc = options.maxVmdescBytes ?? 64 << 20
 
   let state: State = 'header'
-  let error: StreamError | undefined
+  let error: StreamError | undefined =
+    Number.isInteger(pageSize) && pageSize >= 512 && pageSize <= 65536 && (pageSize & flagMask) === 0
+      ? undefined
+      : streamError(0, 'a targetPageSize option that is a power of two from 512 to 65536', `${pageSize}`)
   // bytes before `acc` (absolute offset of acc[0]) and the bytes held over from a chunk
   let accBase = 0
   let acc = new Uint8Array(0)
