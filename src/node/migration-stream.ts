@@ -44,7 +44,7 @@ const reason = (cause: unknown): string =>
  *   yield new Uint8Array([0x51, 0x45, 0x56])
  *   yield new Uint8Array([0x4d, 0, 0, 0, 3, 0])
  * }
- * const tags: string[] = []
+ * const tags = []
  * const r = await decodeChunks(chunks(), (e) => tags.push(e._tag))
  * assert.ok(either.isRight(r))
  * assert.deepEqual(tags, ['Header', 'Eof', 'End'])

@@ -138,7 +138,7 @@ const u64 = (d: Uint8Array, p: number): bigint => {
  * import { stream } from 'ramaddr/migration'
  * import * as either from 'fp-ts/lib/Either.js'
  * const d = stream.decoder()
- * const tags: string[] = []
+ * const tags = []
  * const header = new Uint8Array([0x51, 0x45, 0x56, 0x4d, 0, 0, 0, 3])
  * // fed one byte at a time
  * for (const b of header) d.push(new Uint8Array([b]), (e) => tags.push(e._tag))
@@ -159,9 +159,16 @@ export const decoder = (options: DecoderOptions = {}): Decoder => {
 
   let state: State = 'header'
   let error: StreamError | undefined =
-    Number.isInteger(pageSize) && pageSize >= 512 && pageSize <= 65536 && (pageSize & flagMask) === 0
+    Number.isInteger(pageSize) &&
+    pageSize >= 512 &&
+    pageSize <= 65536 &&
+    (pageSize & flagMask) === 0
       ? undefined
-      : streamError(0, 'a targetPageSize option that is a power of two from 512 to 65536', `${pageSize}`)
+      : streamError(
+          0,
+          'a targetPageSize option that is a power of two from 512 to 65536',
+          `${pageSize}`,
+        )
   // bytes before `acc` (absolute offset of acc[0]) and the bytes held over from a chunk
   let accBase = 0
   let acc = new Uint8Array(0)
@@ -812,7 +819,7 @@ export const decoder = (options: DecoderOptions = {}): Decoder => {
  * import { stream } from 'ramaddr/migration'
  * import * as either from 'fp-ts/lib/Either.js'
  * const r = stream.decode(new Uint8Array([0x51, 0x45, 0x56, 0x4d, 0, 0, 0, 3, 0]))
- * assert.deepEqual(either.map((es: ReadonlyArray<{ _tag: string }>) => es.map((e) => e._tag))(r), either.right(['Header', 'Eof', 'End']))
+ * assert.deepEqual(either.map((es) => es.map((e) => e._tag))(r), either.right(['Header', 'Eof', 'End']))
  */
 export const decode = (
   bytes: Uint8Array,

@@ -110,10 +110,13 @@ const count = (c: MutableCounts, r: PageRecord): void => {
  *
  * @example
  * import { stream } from 'ramaddr/migration'
- * const rec = (blockIndex: number, offset: bigint) => ({ blockIndex, offset })
+ * const rec = (blockIndex, offset) => ({ blockIndex, offset })
+ * // back within a block, or back in the block order: a new pass
  * assert.equal(stream.startsPass(rec(0, 0x2000n), rec(0, 0x1000n)), true)
- * assert.equal(stream.startsPass(rec(1, 0n), rec(0, 0x1000n)), false)
- * assert.equal(stream.startsPass(rec(1, 0n), rec(0, 0x1000n)) || stream.startsPass(rec(0, 0n), rec(1, 0n)), true)
+ * assert.equal(stream.startsPass(rec(1, 0n), rec(0, 0x1000n)), true)
+ * // on in the block, or to a later block
+ * assert.equal(stream.startsPass(rec(0, 0x1000n), rec(0, 0x2000n)), false)
+ * assert.equal(stream.startsPass(rec(0, 0x1000n), rec(1, 0n)), false)
  */
 export const startsPass = (
   prev: Pick<PageRecord, 'blockIndex' | 'offset'>,
@@ -132,8 +135,8 @@ export const startsPass = (
  * import * as either from 'fp-ts/lib/Either.js'
  * const s = stream.summarizer()
  * s.add({ _tag: 'RamBlocks', at: 0, total: 0x2000n, blocks: [{ idstr: 'pc.ram', usedLength: 0x2000n }] })
- * const page = (at: number, offset: bigint) => ({ _tag: 'Page' as const, at, kind: 'zero' as const, block: 'pc.ram', blockIndex: 0, offset, data: undefined, encoded: undefined, fill: 0, dataBytes: 0 })
- * for (const [at, off] of [[1, 0n], [2, 0x1000n], [3, 0x1000n]] as const) s.add(page(at, off))
+ * const page = (at, offset) => ({ _tag: 'Page', at, kind: 'zero', block: 'pc.ram', blockIndex: 0, offset, data: undefined, encoded: undefined, fill: 0, dataBytes: 0 })
+ * for (const [at, off] of [[1, 0n], [2, 0x1000n], [3, 0x1000n]]) s.add(page(at, off))
  * const r = s.result()
  * assert.ok(either.isRight(r))
  * assert.deepEqual(r.right.passes.map((p) => p.pages), [2, 1])
