@@ -4,7 +4,7 @@
  * @module
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { readFileSync, writeSync } from 'node:fs'
+import { createReadStream, readFileSync, writeSync } from 'node:fs'
 
 const pause = new Int32Array(new SharedArrayBuffer(4))
 
@@ -42,6 +42,10 @@ export interface Io {
   readonly readBytes?: (path: string) => E.Either<string, Uint8Array>
   /** Writes bytes to standard output; for binary output. */
   readonly stdoutBytes?: (bytes: Uint8Array) => void
+  /** A file's bytes in chunks as they are read (`-` is standard input); for long streams. */
+  readonly readStream?: (path: string) => AsyncIterable<Uint8Array>
+  /** Whether standard error is a terminal (progress lines go there only then). */
+  readonly stderrIsTty?: boolean
 }
 
 /** The process's own files and streams. */
@@ -61,6 +65,11 @@ export const nodeIo: Io = {
       (e) => `cannot read ${path}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`,
     ),
   stdoutBytes: writeOut,
+  readStream: (path) =>
+    path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 1 << 20 }),
+  get stderrIsTty() {
+    return process.stderr.isTTY
+  },
 }
 
 /** Exit statuses: 0 success, 1 bad input, 2 bad usage. */

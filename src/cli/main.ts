@@ -15,6 +15,7 @@ import { QMP_USAGE, qmpCommand } from './qmp-cmd.js'
 import { XEN_USAGE, xenCommand } from './xen-cmd.js'
 import { DRAW_USAGE, drawCommand } from './draw-cmd.js'
 import { MIRROR_USAGE, mirrorCommand } from './mirror-cmd.js'
+import { MIGSTREAM_USAGE, migstreamCommand } from './migstream-cmd.js'
 
 type Command = {
   readonly usage: string
@@ -37,6 +38,14 @@ const COMMANDS: Readonly<Record<string, Command>> = {
  * asynchronous.
  */
 export const runAsync = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
+  if (argv[0] === 'migstream') {
+    const rest = argv.slice(1)
+    if (rest.includes('-h') || rest.includes('--help')) {
+      io.stdout(MIGSTREAM_USAGE)
+      return EXIT_OK
+    }
+    return report('migstream', MIGSTREAM_USAGE, await migstreamCommand(rest, io), io)
+  }
   if (argv[0] !== 'qmp') return run(argv, io)
   if (argv.includes('-h') || argv.includes('--help')) {
     io.stdout(QMP_USAGE)
@@ -70,6 +79,10 @@ export const run = (argv: ReadonlyArray<string>, io: Io): number => {
     return EXIT_OK
   }
   const command = COMMANDS[name]
+  if (name === 'migstream') {
+    io.stderr(`ramaddr migstream: reads its stream asynchronously: call runAsync\n`)
+    return EXIT_USAGE
+  }
   if (command === undefined) {
     io.stderr(`ramaddr: unknown command ${JSON.stringify(name)} (try ramaddr --help)\n`)
     return EXIT_USAGE
@@ -78,7 +91,11 @@ export const run = (argv: ReadonlyArray<string>, io: Io): number => {
     io.stdout(command.usage)
     return EXIT_OK
   }
-  const result = command.run(rest, io)
+  return report(name, command.usage, command.run(rest, io), io)
+}
+
+/** Prints a command's result and returns the exit status. */
+const report = (name: string, usage: string, result: E.Either<Failure, string>, io: Io): number => {
   if (E.isRight(result)) {
     io.stdout(result.right)
     return EXIT_OK
@@ -87,7 +104,7 @@ export const run = (argv: ReadonlyArray<string>, io: Io): number => {
   const flat = result.left.message.replace(/\s*\n\s*/g, ' ')
   const oneLine = flat.length > 1000 ? flat.slice(0, 1000) + '…' : flat
   if (result.left._tag === 'Usage') {
-    io.stderr(`ramaddr ${name}: ${oneLine}\n${command.usage}`)
+    io.stderr(`ramaddr ${name}: ${oneLine}\n${usage}`)
     return EXIT_USAGE
   }
   io.stderr(`ramaddr ${name}: ${oneLine}\n`)

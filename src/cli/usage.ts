@@ -19,6 +19,7 @@ Commands:
   kvm-slots --mtree TREE --ramblock RB [--log NAME]…  the KVM memslots QEMU would hold
   mirror plan|after-move --mtree TREE --ramblock RB --scheme S …  a mirror VM's slots
   draw --mtree TREE --ramblock RB [--move REGION=ADDR]… > map.svg  GPA beside ram_addr_t, SVG
+  migstream FILE|- [--ramblock RB [--mtree TREE]] [--json] [--pages]  a QEMU migration stream's passes
   xen encode FILE.json [--soft] | xen decode STREAM [--json]  Xen altp2m migration stream
   qmp SOCKET flatview|translate|gpas|kvm-slots|ramblock […]  the same on a live QEMU
 
