@@ -5,7 +5,7 @@
 // do not load from file:// URLs), and copies explorer/index.html beside it. The page opens
 // from a file:// URL with no server. Run by `npm run docs`; docs/explorer/ is generated
 // (.gitignore), docs/explorer.png is the committed screenshot (tools/explorer-screenshot.mjs).
-// Usage: node tools/build-explorer.mjs [--out DIR]
+// Usage: node tools/build-explorer.mjs [--out DIR] [--no-minify]
 import { build } from 'esbuild'
 import { copyFileSync, mkdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -37,7 +37,7 @@ await build({
   platform: 'browser',
   format: 'iife',
   target: 'chrome100',
-  minify: true,
+  minify: !process.argv.includes('--no-minify'),
   plugins: [esModules],
   legalComments: 'none',
   logLevel: 'warning',

@@ -141,7 +141,9 @@ const render = (): void => {
     const gb = at(k.gpaBottom)
     const rt = at(k.ramTop)
     const rb = at(k.ramBottom)
-    if (Math.max(gb, rb) < from || Math.min(gt, rt) > to) continue
+    // a band only where one of its ends is in the window: on a big map thousands of bands
+    // cross any window with both ends outside it
+    if ((gb < from || gt > to) && (rb < from || rt > to)) continue
     const mid = (k.x0 + k.x1) / 2
     const [fill, stroke] = colourOf(k.link.block)
     const cls = ['link', ...(k.link.alias ? ['alias'] : []), ...(k.link.ghost ? ['ghost'] : [])]
