@@ -509,20 +509,22 @@ const kvmCalls = (
   )
 
 /**
- * Moves region `id` to `addrText` within its container (`topology.setAddress`, QEMU's
+ * Moves region `ref` (a region id, as the picker's value) to `addrText` within its container (`topology.setAddress`, QEMU's
  * `memory_region_set_address`, as `ramaddr flatview --move` does) and says what changed in
  * the address space: the view diff, the KVM slot calls, and the region's `ram_addr_t`
  * before and after.
  */
 export const moveRegion =
-  (id: topology.RegionId, addrText: string) =>
+  (ref: number, addrText: string) =>
   (
     t: topology.Topology,
     ramList: ramblock.RamList,
     addressSpace: string,
     ramKnown = true,
-  ): E.Either<string, MoveResult> =>
-    pipe(
+  ): E.Either<string, MoveResult> => {
+    const id = [...t.regions.keys()].find((k) => k === ref)
+    if (id === undefined) return E.left(`no region with id ${ref}`)
+    return pipe(
       E.Do,
       E.bind('addr', () => codec.parseHex(addrText.trim())),
       E.bind('before', () =>
@@ -533,7 +535,7 @@ export const moveRegion =
       ),
       // the region as the map has it: tied to its RAMBlock
       E.bind('region', ({ before }) =>
-        E.fromNullable(`no region with id ${id}`)(before.topology.regions.get(id)),
+        E.fromNullable(`no region with id ${ref}`)(before.topology.regions.get(id)),
       ),
       E.bind('moved', ({ addr }) =>
         pipe(
@@ -581,3 +583,4 @@ export const moveRegion =
         return { topology: moved, label, diff, slots, ramAddr, stayed }
       }),
     )
+  }
