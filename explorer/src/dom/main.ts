@@ -340,6 +340,7 @@ const showMove = (r: MoveResult | undefined): void => {
       ? '<p>No change in this address space.</p>'
       : `<ul id="move-diff">${r.diff.map((d) => `<li>${esc(d)}</li>`).join('')}</ul>`) +
     '<h4>KVM slot operations QEMU would make (kvm.commit)</h4>' +
+    '<p class="small">Slot ids are those of a KVM listener that saw this view from the start (lowest free id, by address); a running QEMU\'s ids also depend on the slots it made and freed before.</p>' +
     (r.slots.length === 0
       ? '<p id="move-slots">None: nothing KVM maps changed.</p>'
       : `<ul id="move-slots">${r.slots.map((s) => `<li>${esc(s.text)}</li>`).join('')}</ul>`)
