@@ -166,30 +166,32 @@ describe.skipIf(!haveChromium)('the explorer page in headless Chromium', () => {
     expect(await page.inputValue('#dump-ramblock')).toMatch(/Block Name/)
     expect(await page.inputValue('#dump-mtree')).toMatch(/^address-space: cpu-memory-0/)
     expect(await page.locator('#notes').innerText()).toMatch(/^Nothing/)
-    const gpa = '0x100000'
-    const hvaProbe = (
-      JSON.parse(readFileSync(join(Q35, '08-probes.json'), 'utf8')) as Array<{
-        gpa: string
-        hva: string
-      }>
-    ).find((p) => p.gpa === gpa)
-    const [want] = cli(
-      'translate',
-      '--json',
-      '--mtree',
-      join(Q35, '08-mtree-D.txt'),
-      '--ramblock',
-      join(Q35, '08-ramblock.txt'),
-      gpa,
-    ) as Array<{ ramAddr: string; region: string }>
-    const ram = page.locator(`#map g.gpa-range[data-start="${gpa}"]`)
-    await ram.hover()
+    const probes = JSON.parse(readFileSync(join(Q35, '08-probes.json'), 'utf8')) as Array<{
+      gpa: string
+      hva: string
+    }>
     const field = (k: string): Promise<string> =>
       page.locator(`#panel [data-field="${k}"]`).innerText()
-    expect(await field('ram_addr')).toBe(want?.ramAddr)
-    expect(await field('region')).toContain(want?.region)
-    expect(await field('hva')).toMatch(new RegExp(`^${hvaProbe?.hva}-`))
-    expect(await field('offset')).toBe('0x100000')
+    // pc.ram above 1 MiB (ram_addr_t = GPA) and the VGA framebuffer BAR (it is not)
+    for (const gpa of ['0x100000', '0xfd000000']) {
+      const [want] = cli(
+        'translate',
+        '--json',
+        '--mtree',
+        join(Q35, '08-mtree-D.txt'),
+        '--ramblock',
+        join(Q35, '08-ramblock.txt'),
+        gpa,
+      ) as Array<{ ramAddr: string; region: string; offset: string }>
+      await page.locator(`#map g.gpa-range[data-start="${gpa}"]`).hover()
+      expect(await field('gpa')).toMatch(new RegExp(`^${gpa}-`))
+      expect(await field('ram_addr')).toBe(want?.ramAddr)
+      expect(await field('region')).toContain(want?.region)
+      expect(await field('offset')).toBe(want?.offset)
+      const probe = probes.find((p) => p.gpa === gpa)
+      expect(await field('hva')).toMatch(new RegExp(`^${probe?.hva}-`))
+    }
+    expect(await field('ram_addr')).toBe('0x20080000') // 08-ramblock.txt: vga.vram's offset
   })
 
   it('a ram_addr_t aliased twice: the search shows both GPAs and highlights both ranges', async () => {

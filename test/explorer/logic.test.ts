@@ -171,7 +171,7 @@ describe('explorer: panel and search on recorded machines', () => {
     expect(E.isLeft(search('gpa', 'fd000000')(p))).toBe(true) // no 0x
   })
 
-  it("QEMU 10.0: each probed GPA's panel HVA is the one gpa2hva recorded", () => {
+  it("QEMU 10.0: each probed GPA's panel HVA is the one gpa2hva recorded, its ram_addr_t the recorded block's", () => {
     const p = picture(loaded(dumps10('08')))
     const probes = JSON.parse(readFileSync(join(Q35_10, '08-probes.json'), 'utf8')) as Array<{
       gpa: string
@@ -179,6 +179,18 @@ describe('explorer: panel and search on recorded machines', () => {
       hva: string
     }>
     expect(probes.length).toBeGreaterThan(10)
+    // 08-ramblock.txt's rows: name, page size, offset, used, total, HVA, RO
+    const recordedBlocks = text('08', 'ramblock')
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/))
+      .filter((f) => f.length >= 8)
+      .map((f) => ({
+        offset: BigInt(f[3] ?? 'x'),
+        used: BigInt(f[4] ?? 'x'),
+        hva: BigInt(f[6] ?? 'x'),
+      }))
+    expect(recordedBlocks.length).toBe(9)
     for (const probe of probes) {
       const gpa = BigInt(probe.gpa)
       const i = gpaBoxAt(p, gpa)
@@ -190,6 +202,12 @@ describe('explorer: panel and search on recorded machines', () => {
       expect(field('region')).toMatch(new RegExp(`^${probe.region.replace('.', '\\.')} `))
       const hvaStart = BigInt((field('hva') ?? '').split('-')[0] ?? 'x')
       expect(hvaStart + (gpa - box.start)).toBe(BigInt(probe.hva))
+      // and its ram_addr_t: the recorded block whose host range holds the recorded HVA
+      const hva = BigInt(probe.hva)
+      const block = recordedBlocks.find((b) => b.hva <= hva && hva < b.hva + b.used)
+      if (block === undefined) throw new Error(`no recorded block holds ${probe.hva}`)
+      const ramStart = BigInt(field('ram_addr') ?? 'x')
+      expect(ramStart + (gpa - box.start)).toBe(block.offset + (hva - block.hva))
     }
   })
 
