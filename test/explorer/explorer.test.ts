@@ -30,6 +30,8 @@ const Q35 = join(FIXTURES, 'qemu-10.0', 'q35-512m-vga-net')
 const dump = (dir: string, n: string, kind: string): string =>
   readFileSync(join(dir, `${n}-${kind}.txt`), 'utf8')
 
+const lf = (s: string): string => s.replace(/\r\n/g, '\n')
+
 /** bin/ramaddr's JSON answer (the built CLI: `npm run build` first). */
 const cli = (...args: string[]): unknown => {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'ramaddr'), ...args], {
@@ -258,6 +260,43 @@ describe.skipIf(!haveChromium)('the explorer page in headless Chromium', () => {
     expect(await page.locator('#map rect.box.moved').count()).toBeGreaterThan(0)
     await page.click('#unmove')
     expect(await page.locator('#move-result').innerText()).toBe('')
+  })
+
+  it('takes dropped files: a JSON export of ramaddr/node dump fields; one address space at a time', async () => {
+    const live = JSON.stringify({
+      mtreeD: dump(Q35, '02', 'mtree-D'),
+      mtreeF: dump(Q35, '02', 'mtree-f'),
+      ramblock: dump(Q35, '02', 'ramblock'),
+    })
+    await page.evaluate(`(() => {
+      const dt = new DataTransfer()
+      dt.items.add(new File([${JSON.stringify(live)}], 'live.json', { type: 'application/json' }))
+      document.getElementById('map').dispatchEvent(
+        new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }),
+      )
+    })()`)
+    await page.waitForFunction(
+      // a text box keeps line feeds only (the recorded HMP text has \r\n)
+      `document.getElementById('dump-mtree').value === ${JSON.stringify(lf(dump(Q35, '02', 'mtree-D')))}`,
+    )
+    expect(await page.inputValue('#dump-flat')).toBe(lf(dump(Q35, '02', 'mtree-f')))
+    // state 02: the VGA BARs are written but decoding is off (the write after 02 turns it on)
+    expect(await page.locator('#map g.gpa-range[data-start="0xfd000000"]').count()).toBe(0)
+    const spaces = await page.locator('#address-space option').allInnerTexts()
+    expect(spaces).toContain('I/O')
+    await page.selectOption('#address-space', 'I/O')
+    expect(await page.locator('#map-heading').innerText()).toContain('address space "I/O"')
+    expect(await page.locator('#map g.gpa-range').count()).toBeGreaterThan(0)
+    expect(await page.locator('#map g.ramblock').count()).toBe(9) // RAMBlocks, none mapped in I/O
+    expect(await page.locator('#map path.link').count()).toBe(0)
+    await page.selectOption('#address-space', 'memory')
+    // back to the dump the rest of the tests use
+    await show(
+      page,
+      dump(Q35, '08', 'mtree-D'),
+      dump(Q35, '08', 'mtree-f'),
+      dump(Q35, '08', 'ramblock'),
+    )
   })
 
   it('takes a screenshot that is not blank', async () => {
