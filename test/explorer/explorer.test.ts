@@ -88,7 +88,10 @@ const show = async (page: Page, mtree: string, flat: string, ramblock: string): 
   })()`) as Promise<number>
 }
 
-/** A synthetic `info mtree -D` and `info ramblock` with `n` flat ranges, RAM and I/O alternating. */
+/**
+ * A synthetic `info mtree -D` and `info ramblock` with `n` flat ranges: buses of 100 regions,
+ * RAM and I/O alternating (the shape of bench/run.mjs's synthetic machine).
+ */
 const synthetic = (n: number): { mtree: string; ramblock: string } => {
   const h = (x: bigint): string => x.toString(16).padStart(16, '0')
   const lines = [
@@ -98,16 +101,21 @@ const synthetic = (n: number): { mtree: string; ramblock: string } => {
   const blocks = [
     '              Block Name    PSize              Offset               Used              Total',
   ]
-  for (let i = 0; i < n; i++) {
-    const start = BigInt(i) * 0x100000n
-    const end = start + 0xfffffn
-    if (i % 2 === 0) {
-      lines.push(`    ${h(start)}-${h(end)} (prio 0, ram): r${i}`)
-      const off = BigInt(i / 2) * 0x100000n
-      blocks.push(
-        `${`r${i}`.padStart(24)}    4 KiB  0x${h(off)} 0x${h(0x100000n)} 0x${h(0x100000n)}`,
-      )
-    } else lines.push(`    ${h(start)}-${h(end)} (prio 0, i/o): io${i}`)
+  let ram = 0n
+  for (let g = 0; g * 100 < n; g++) {
+    const bus = BigInt(g) * 0x10000000n
+    lines.push(`    ${h(bus)}-${h(bus + 0xfffffffn)} (prio 0, i/o): bus${g}`)
+    for (let i = 0; i < 100 && g * 100 + i < n; i++) {
+      const start = bus + BigInt(i) * 0x100000n
+      const name = `r${g}.${i}`
+      if (i % 2 === 0) {
+        lines.push(`      ${h(start)}-${h(start + 0xfffffn)} (prio 0, ram): ${name}`)
+        blocks.push(
+          `${name.padStart(24)}    4 KiB  0x${h(ram)} 0x${h(0x100000n)} 0x${h(0x100000n)}`,
+        )
+        ram += 0x100000n
+      } else lines.push(`      ${h(start)}-${h(start + 0xfffffn)} (prio 0, i/o): ${name}`)
+    }
   }
   return { mtree: lines.join('\n') + '\n\n', ramblock: blocks.join('\n') + '\n' }
 }
