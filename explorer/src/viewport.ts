@@ -45,10 +45,6 @@ export const yAt =
 /** Space above the first box, in pixels. */
 export const PAD_TOP = 8
 
-/** The drawn height of the whole content. */
-export const contentHeight = (l: draw.Layout, f: Frame): number =>
-  Math.max(0, bottomOf(l) - f.top) * f.zoom + 2 * PAD_TOP
-
 /** How many label lines of `n` fit a box drawn `height` pixels tall. */
 export const linesThatFit = (height: number, n: number): number =>
   Math.max(0, Math.min(n, Math.floor((height - 2 * draw.PAD + 2) / draw.LINE_HEIGHT)))

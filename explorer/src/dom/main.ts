@@ -26,11 +26,12 @@ import {
 } from '../model.js'
 import {
   clampZoom,
-  contentHeight,
   fitZoom,
   linesThatFit,
   scrollAfterZoom,
   scrollToShow,
+  PAD_TOP,
+  bottomOf,
   topOf,
   visible,
   yAt,
@@ -96,6 +97,27 @@ const colourOf = (block: string | undefined): readonly [string, string] =>
 
 const n = (x: number): string => (Math.round(x * 10) / 10).toString()
 
+/** Per layout, worked out once: the box rects of each column and the drawn content height. */
+interface Columns {
+  readonly gpa: ReadonlyArray<draw.Rect>
+  readonly blocks: ReadonlyArray<draw.Rect>
+  readonly height: (f: Frame) => number
+}
+const columnsMemo = new WeakMap<draw.Layout, Columns>()
+const columns = (l: draw.Layout): Columns => {
+  const have = columnsMemo.get(l)
+  if (have !== undefined) return have
+  const bottom = bottomOf(l)
+  const c: Columns = {
+    gpa: l.gpa.map((x) => x.rect),
+    blocks: l.blocks.map((x) => x.rect),
+    // the drawn height of the whole content (padding above and below)
+    height: (f) => Math.max(0, bottom - f.top) * f.zoom + 2 * PAD_TOP,
+  }
+  columnsMemo.set(l, c)
+  return c
+}
+
 const labels = (r: draw.Rect, y: number, h: number, lines: ReadonlyArray<string>): string => {
   const k = linesThatFit(h, lines.length)
   let out = ''
@@ -117,7 +139,7 @@ const render = (): void => {
   const from = mapEl.scrollTop
   const height = mapEl.clientHeight
   const to = from + height
-  spacer.style.height = `${n(contentHeight(l, f))}px`
+  spacer.style.height = `${n(columns(l).height(f))}px`
   spacer.style.width = `${n(l.width)}px`
   svg.style.top = `${n(from)}px`
   svg.setAttribute('width', n(l.width))
@@ -159,12 +181,7 @@ const render = (): void => {
       `<rect class="marker ${m.change.side}" x="${n(m.rect.x)}" y="${n(y0)}" width="${n(m.rect.width)}" height="${n(Math.max(1, y1 - y0))}"/>`,
     )
   }
-  for (const i of visible(
-    l.gpa.map((x) => x.rect),
-    f,
-    from,
-    to,
-  )) {
+  for (const i of visible(columns(l).gpa, f, from, to)) {
     const p2 = l.gpa[i] as draw.Placed<draw.GpaBox>
     const b = p2.item
     const y0 = at(p2.rect.y)
@@ -185,12 +202,7 @@ const render = (): void => {
         '</g>',
     )
   }
-  for (const i of visible(
-    l.blocks.map((x) => x.rect),
-    f,
-    from,
-    to,
-  )) {
+  for (const i of visible(columns(l).blocks, f, from, to)) {
     const p2 = l.blocks[i] as draw.PlacedBlock
     const y0 = at(p2.rect.y)
     const h = Math.max(1, at(p2.rect.y + p2.rect.height) - y0)
@@ -269,7 +281,7 @@ const setZoom = (zoom: number, anchor: number = mapEl.clientHeight / 2): void =>
   const z = clampZoom(zoom)
   const top = scrollAfterZoom(state.frame, z, mapEl.scrollTop, anchor)
   state.frame = { ...state.frame, zoom: z }
-  spacer.style.height = `${n(state.picture === undefined ? 0 : contentHeight(state.picture.layout, state.frame))}px`
+  spacer.style.height = `${n(state.picture === undefined ? 0 : columns(state.picture.layout).height(state.frame))}px`
   mapEl.scrollTop = top
   $('zoom-level').textContent = `${Math.round(z * 100)}%`
   render()
@@ -322,7 +334,7 @@ const draw1 = (moved?: MoveResult): void => {
   state.frame = { top: topOf(pic.right.layout), zoom: state.frame.zoom }
   state.hits = { gpa: new Set(), block: new Set() }
   state.focus = undefined
-  heading.textContent = `GPA map of address space "${state.addressSpace}" (left) beside ram_addr_t space (right)${moved === undefined ? '' : `, after moving ${moved.label}`}. The scale is not linear: gaps are compressed.`
+  heading.textContent = `GPA map of address space "${state.addressSpace}" (left) ${loaded.ramKnown ? 'beside ram_addr_t space (right)' : '(no ram_addr_t side: no info ramblock)'}${moved === undefined ? '' : `, after moving ${moved.label}`}. The scale is not linear: gaps are compressed.`
   render()
   showInfo(O.none)
 }
@@ -461,7 +473,11 @@ for (const k of KINDS) {
   box(k).addEventListener('paste', (ev) => {
     const text = ev.clipboardData?.getData('text/plain') ?? ''
     const kind = classify(text)
-    if (kind === k) return // the browser puts it in this box; Load reads it
+    if (kind === k) {
+      // the browser puts it in this box; show it once it is there
+      setTimeout(loadBoxes, 0)
+      return
+    }
     ev.preventDefault()
     putTexts([text])
   })
@@ -502,7 +518,7 @@ mapEl.addEventListener('click', (ev) => {
 mapEl.addEventListener('focus', () => {
   if (state.focus === undefined && state.picture !== undefined) {
     const first = visible(
-      state.picture.layout.gpa.map((x) => x.rect),
+      columns(state.picture.layout).gpa,
       state.frame,
       mapEl.scrollTop,
       mapEl.scrollTop + mapEl.clientHeight,
