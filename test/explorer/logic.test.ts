@@ -15,6 +15,7 @@ import {
   NO_DUMPS,
   classify,
   fromJson,
+  jsonErrorAt,
   lineColumn,
   sortTexts,
   type DumpTexts,
@@ -89,6 +90,42 @@ describe('explorer: dumps in', () => {
     const bad = fromJson('{"mtreeD": 3}')
     expect(E.isLeft(bad) && bad.left.message).toMatch(/mtreeD: expected string \(got 3\)/)
     expect(E.isLeft(fromJson('{"mtreeD": '))).toBe(true)
+  })
+
+  const parsesOk = (s: string): boolean => {
+    try {
+      JSON.parse(s)
+      return true
+    } catch {
+      return false
+    }
+  }
+  test.prop([fc.jsonValue()])('jsonErrorAt: JSON is JSON; each prefix only ends too soon', (v) => {
+    const s = JSON.stringify(v, null, 1)
+    expect(jsonErrorAt(s)).toBe(-1)
+    for (let k = 0; k < s.length; k++) {
+      const at = jsonErrorAt(s.slice(0, k))
+      expect(at === -1 || at === k).toBe(true)
+    }
+  })
+  test.prop([
+    fc.array(fc.constantFrom(...'{}[],:"\\ 0123.e-+tfnul\n'.split('')), { maxLength: 20 }),
+  ])('jsonErrorAt agrees with JSON.parse on what is JSON', (cs) => {
+    const s = cs.join('')
+    expect(jsonErrorAt(s) === -1).toBe(parsesOk(s))
+  })
+
+  it.each([
+    ['{\n "a": }', 2, 7], // the } where a value belongs
+    ['{"mtreeD": ', 1, 12], // ends too soon: at the end
+    ['[1, 2,, 3]', 1, 7], // the second comma
+    ['{"mtreeD": "x"}\n\n  x', 3, 3], // text after the value
+  ])('a JSON syntax error in %j is placed at line %i, column %i', (text, line, column) => {
+    const r = fromJson(text)
+    expect(E.isLeft(r) && r.left).toMatchObject({ line, column })
+    expect(E.isLeft(r) && r.left.message).toMatch(
+      new RegExp(`^JSON export: line ${line}, column ${column}: `),
+    )
   })
 
   test.prop([fc.array(fc.constantFrom('a', 'b', '\n'), { maxLength: 60 }), fc.nat(70)])(
