@@ -13,7 +13,7 @@
 import { toHex } from '../addresses/hex.js'
 import { sizeToStr } from '../qemu/size-to-str.js'
 import type { BlockBox, Change, GpaBox, Link, Scene } from './scene.js'
-import { bottomOf, scaleOf, yOf, type Scale } from './scale.js'
+import { bottomOf, compareBig, scaleOf, yOf, type Scale, type Segment } from './scale.js'
 
 /** An axis-aligned rectangle in SVG user units (pixels). */
 export interface Rect {
@@ -148,11 +148,44 @@ interface Span {
  * given at least `need` pixels (the deficit spread over its pieces by their height).
  */
 const columnScale = (spans: ReadonlyArray<Span>, points: ReadonlyArray<bigint>): Scale => {
-  const covered = (s: bigint, e: bigint): boolean => spans.some((x) => x.start <= s && e <= x.end)
+  // spans by start, with the furthest end among each prefix: a piece [s, e) is covered when
+  // some span starting at or before s reaches e (one binary search, not a scan of spans)
+  const byStart = [...spans].sort((a, b) => compareBig(a.start, b.start))
+  const reach: bigint[] = []
+  for (const x of byStart) {
+    const prev = reach[reach.length - 1]
+    reach.push(prev !== undefined && prev > x.end ? prev : x.end)
+  }
+  const covered = (s: bigint, e: bigint): boolean => {
+    let lo = 0
+    let hi = byStart.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if ((byStart[mid] as Span).start <= s) lo = mid + 1
+      else hi = mid
+    }
+    return lo > 0 && e <= (reach[lo - 1] as bigint)
+  }
   const base = scaleOf(points, covered, TOP)
   const extra = new Map<bigint, number>()
+  // the segments are ascending and contiguous: a span's segments are one run of them
+  const firstAtOrAfter = (a: bigint): number => {
+    let lo = 0
+    let hi = base.segments.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if ((base.segments[mid] as Segment).start < a) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
   for (const span of spans) {
-    const segs = base.segments.filter((g) => span.start <= g.start && g.end <= span.end)
+    const segs: Segment[] = []
+    for (let i = firstAtOrAfter(span.start); i < base.segments.length; i++) {
+      const g = base.segments[i] as Segment
+      if (g.end > span.end) break
+      segs.push(g)
+    }
     const have = segs.reduce((n, g) => n + g.height, 0)
     if (have >= span.need || segs.length === 0) continue
     let left = span.need - have
