@@ -16,20 +16,8 @@ import {
   type Rect,
 } from './layout.js'
 import type { GpaBox } from './scene.js'
+import { PALETTE } from './palette.js'
 import { escapeXml } from './xml.js'
-
-const PALETTE: ReadonlyArray<readonly [string, string]> = [
-  ['#cfe3ff', '#2f6db5'],
-  ['#d5f0d0', '#3b8a32'],
-  ['#ffe0c2', '#c0661b'],
-  ['#ead9ff', '#7446b5'],
-  ['#ffd6e0', '#b83a5b'],
-  ['#d2f1f0', '#2a8682'],
-  ['#f6efc2', '#9b8412'],
-  ['#e3e3e3', '#5b5b5b'],
-  ['#ffd9d2', '#b5442f'],
-  ['#dbe7c8', '#5e7d2c'],
-]
 
 const n = (x: number): string => (Math.round(x * 100) / 100).toString()
 

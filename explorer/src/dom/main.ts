@@ -9,6 +9,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { codec, machines } from '../../../src/index.js'
 import * as draw from '../../../src/draw/index.js'
+import { PALETTE } from '../../../src/draw/palette.js'
 import { NO_DUMPS, classify, sortTexts, type DumpKind, type DumpTexts } from '../dumps.js'
 import {
   addressSpaceNames,
@@ -76,21 +77,8 @@ const state: State = {
   hits: { gpa: new Set(), block: new Set() },
 }
 
-const esc = (s: string): string =>
-  s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c)
+const esc = draw.escapeXml
 
-const PALETTE: ReadonlyArray<readonly [string, string]> = [
-  ['#cfe3ff', '#2f6db5'],
-  ['#d5f0d0', '#3b8a32'],
-  ['#ffe0c2', '#c0661b'],
-  ['#ead9ff', '#7446b5'],
-  ['#ffd6e0', '#b83a5b'],
-  ['#d2f1f0', '#2a8682'],
-  ['#f6efc2', '#9b8412'],
-  ['#e3e3e3', '#5b5b5b'],
-  ['#ffd9d2', '#b5442f'],
-  ['#dbe7c8', '#5e7d2c'],
-]
 let colours = new Map<string, readonly [string, string]>()
 const colourOf = (block: string | undefined): readonly [string, string] =>
   block === undefined ? ['#f1f1f1', '#9a9a9a'] : (colours.get(block) ?? ['#ddd', '#555'])
