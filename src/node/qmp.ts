@@ -214,7 +214,7 @@ export const hmp =
           ? TE.right(r)
           : TE.left<QmpError, string>({
               _tag: 'Protocol',
-              message: `human-monitor-command returned ${JSON.stringify(r)}`,
+              message: `human-monitor-command returned ${oneLine(asText(r))}`,
             }),
       ),
     )

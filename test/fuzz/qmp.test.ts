@@ -70,6 +70,8 @@ const payload: fc.Arbitrary<(id: string) => string> = fc.oneof(
     (id: string) => `{"error": ${deepJson(5_000)}, "id": "${id}"}\n`,
     (id: string) => `{"return": "${'x'.repeat(100_000)}", "id": "${id}"}\n`,
     (id: string) => `{"error": null, "id": "${id}"}\n`,
+    (id: string) => `{"return": ${deepJson(100_000)}, "id": "${id}"}\n`,
+    (id: string) => `{"return": [${'1,'.repeat(100_000)}1], "id": "${id}"}\n`,
     () => '{"event": "STOP"}\n',
     () => 'not json at all\n',
     () => '{"half": ',
@@ -129,6 +131,31 @@ describe('QMP under fuzzing', () => {
       message: `human-monitor-command: X: ${'['.repeat(40)}…`,
     })
   })
+
+  it.each([
+    [
+      'nested 100,000 deep (JSON.stringify threw RangeError, rejecting the task)',
+      deepJson(100_000),
+    ],
+    ['of 100,001 numbers (a 200 KB message)', `[${'1,'.repeat(100_000)}1]`],
+  ])(
+    'human-monitor-command returning a non-string %s is a bounded one-line Protocol error',
+    async (_what, value) => {
+      script = {
+        greeting: '{"QMP": {"version": {}, "capabilities": []}}\r\n',
+        reply: (id) => `{"return": ${value}, "id": "${id}"}\n`,
+      }
+      const s = await connect(path, 2000)()
+      if (E.isLeft(s)) throw new Error(s.left.message)
+      const r = await hmp('info mtree')(s.right)()
+      s.right.close()
+      expect(E.isLeft(r) && r.left._tag).toBe('Protocol')
+      if (E.isLeft(r)) {
+        oneLine(r.left.message)
+        expect(r.left.message).toMatch(/^human-monitor-command returned \[\[?/)
+      }
+    },
+  )
 
   it('the client: every answer is an Either with a one-line error', async () => {
     let n = 0
