@@ -14,8 +14,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { flattenLines } from '../addresses/show-error.js'
-import { showValue } from '../addresses/report.js'
+import { asText, oneLine, readMessage } from './qmp-message.js'
 import { createConnection, type Socket } from 'node:net'
 
 /** What can go wrong talking to QEMU. */
@@ -137,18 +136,13 @@ export const connect =
           const line = buffer.slice(0, nl).trim()
           buffer = buffer.slice(nl + 1)
           if (line === '') continue
-          let msg: unknown
-          try {
-            msg = JSON.parse(line)
-          } catch {
-            fail({
-              _tag: 'Protocol',
-              message: `QMP sent a line that is not JSON: ${line.slice(0, 80)}`,
-            })
+          const msg = readMessage(line)
+          if (msg._tag === 'NotJson') {
+            fail({ _tag: 'Protocol', message: msg.message })
             continue
           }
-          if (typeof msg !== 'object' || msg === null) continue
-          if (!greeted && 'QMP' in msg) {
+          if (msg._tag === 'NotObject') continue
+          if (!greeted && msg.greeting) {
             greeted = true
             clearTimeout(greetTimer)
             void execute('qmp_capabilities')().then((r) =>
@@ -156,52 +150,25 @@ export const connect =
             )
             continue
           }
-          if ('event' in msg) continue
-          const id = 'id' in msg && typeof msg.id === 'string' ? msg.id : undefined
+          if (msg.event) continue
+          const id = msg.id
           const p = id === undefined ? undefined : pending.get(id)
           if (p === undefined || id === undefined) continue
           pending.delete(id)
           clearTimeout(p.timer)
-          if ('error' in msg) {
-            // QEMU sends { class, desc }; a peer may send anything (null, a string, an array)
-            const err: unknown = msg.error
-            const field = (k: 'class' | 'desc'): string => {
-              const v: unknown =
-                typeof err === 'object' && err !== null
-                  ? (err as Record<string, unknown>)[k]
-                  : undefined
-              return oneLine(typeof v === 'string' ? v : v === undefined ? '?' : asText(v))
-            }
-            p.resolve(
-              E.left({
+          p.resolve(
+            pipe(
+              msg.answer,
+              E.mapLeft((f): QmpError => ({
                 _tag: 'CommandFailed',
                 command: p.command,
-                message: `${p.command}: ${field('class')}: ${field('desc')}`,
-              }),
-            )
-          } else p.resolve(E.right('return' in msg ? msg.return : undefined))
+                message: `${p.command}: ${f.class}: ${f.desc}`,
+              })),
+            ),
+          )
         }
       })
     })
-
-/**
- * A peer's JSON value as text: as JSON, or, when that overflows the stack (a value nested
- * 100,000 deep), as `showValue`'s bounded rendering, so no answer can throw in the socket's
- * data handler (which left the command unanswered and crashed the process).
- */
-const asText = (v: unknown): string => {
-  try {
-    return JSON.stringify(v) ?? '?'
-  } catch {
-    return showValue(v)
-  }
-}
-
-/** A peer's text as part of one line: line breaks become spaces, and it is cut at 200 characters. */
-const oneLine = (text: string): string => {
-  const flat = flattenLines(text)
-  return flat.length > 200 ? flat.slice(0, 200) + '…' : flat
-}
 
 /** Runs an HMP command through `human-monitor-command` and returns its text. */
 export const hmp =

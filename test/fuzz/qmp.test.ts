@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { connect, hmp } from '../../src/node/qmp.js'
+import { readMessage } from '../../src/node/qmp-message.js'
 import { runAsync } from '../../src/cli/main.js'
 import type { Io } from '../../src/cli/io.js'
 
@@ -117,6 +118,56 @@ const options = {
 }
 
 describe('QMP under fuzzing', () => {
+  it('readMessage: any line a peer sends is read, within a bound, to bounded one-line texts', () => {
+    const t0 = performance.now()
+    let n = 0
+    const member = fc.oneof(
+      fc.json({ maxDepth: 4 }),
+      fc.string({ unit: 'binary', maxLength: 40 }).map((x) => JSON.stringify(x)),
+      fc.constantFrom(
+        deepJson(100_000),
+        `[${'1,'.repeat(100_000)}1]`,
+        JSON.stringify('x\n'.repeat(50_000)),
+        '{"class": null, "desc": {"a": [1, 2]}}',
+        '{"class": "GenericError", "desc": "a\\r\\nb"}',
+      ),
+    )
+    const errorObject = fc
+      .tuple(member, member)
+      .map(([c, d]) => `{"error": {"class": ${c}, "desc": ${d}}, "id": "r-1"}`)
+    const line = fc.oneof(
+      errorObject,
+      fc
+        .tuple(
+          fc.subarray(['QMP', 'event', 'error', 'return', 'id', 'class']),
+          fc.array(member, { minLength: 6, maxLength: 6 }),
+        )
+        .map(
+          ([keys, vals]) => `{${keys.map((k, i) => `"${k}": ${vals[i] ?? 'null'}`).join(', ')}}`,
+        ),
+      member,
+      fc.string({ unit: 'binary', maxLength: 200 }),
+    )
+    fc.assert(
+      fc.property(line, (l) => {
+        n++
+        const t = performance.now()
+        const m = readMessage(l)
+        expect(performance.now() - t).toBeLessThan(2000)
+        if (m._tag === 'NotJson') oneLine(m.message)
+        if (m._tag === 'Object' && E.isLeft(m.answer)) {
+          oneLine(m.answer.left.class)
+          oneLine(m.answer.left.desc)
+          expect(m.answer.left.desc.length).toBeLessThanOrEqual(201)
+        }
+      }),
+      { ...options, numRuns: RUNS * 10 },
+    )
+    console.log(
+      `fuzz qmp readMessage: ${n} inputs in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+    )
+  })
+
   it('a peer error whose desc is nested 100,000 deep is a one-line CommandFailed (found by this fuzzer: RangeError in the data handler, the command never answered)', async () => {
     script = {
       greeting: '{"QMP": {"version": {}, "capabilities": []}}\r\n',
