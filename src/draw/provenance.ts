@@ -34,6 +34,79 @@ export interface Provenance {
   readonly aliases: ReadonlyArray<AliasStep>
 }
 
+/**
+ * A container's enabled subregions sorted by their start in it, with each prefix's
+ * furthest end, so the ones covering an offset are found by binary search instead of
+ * trying every subregion (a container of 10,000 ranges made a scene of it quadratic).
+ */
+interface SubIndex {
+  readonly of: Region
+  readonly starts: ReadonlyArray<bigint>
+  readonly ends: ReadonlyArray<bigint>
+  readonly furthest: ReadonlyArray<bigint>
+  /** Position of each sorted entry in the container's list order. */
+  readonly order: ReadonlyArray<number>
+}
+
+/** Below this many subregions a plain scan is as quick as the index. */
+const INDEX_FROM = 16
+
+const indexes = new WeakMap<ReadonlyMap<RegionId, Region>, Map<RegionId, SubIndex>>()
+
+const indexOf = (t: Topology, mr: Region): SubIndex => {
+  let byId = indexes.get(t.regions)
+  if (byId === undefined) {
+    byId = new Map()
+    indexes.set(t.regions, byId)
+  }
+  const have = byId.get(mr.id)
+  if (have !== undefined && have.of === mr) return have
+  const entries: Array<{ start: bigint; end: bigint; order: number }> = []
+  mr.subregions.forEach((id, order) => {
+    const c = t.regions.get(id)
+    if (c !== undefined && c.enabled) entries.push({ start: c.addr, end: c.addr + c.size, order })
+  })
+  entries.sort((x, y) => (x.start < y.start ? -1 : x.start > y.start ? 1 : x.order - y.order))
+  const furthest: bigint[] = []
+  let far = -1n
+  for (const e of entries) {
+    if (e.end > far) far = e.end
+    furthest.push(far)
+  }
+  const index: SubIndex = {
+    of: mr,
+    starts: entries.map((e) => e.start),
+    ends: entries.map((e) => e.end),
+    furthest,
+    order: entries.map((e) => e.order),
+  }
+  byId.set(mr.id, index)
+  return index
+}
+
+/**
+ * The subregions of `mr` that may claim offset `rel` of it, in list order (the order QEMU's
+ * render tries them): all of them for a small container, else those whose span covers
+ * `rel`.
+ */
+const candidates = (t: Topology, mr: Region, rel: bigint): ReadonlyArray<RegionId> => {
+  if (mr.subregions.length < INDEX_FROM) return mr.subregions
+  const ix = indexOf(t, mr)
+  // last entry starting at or before rel
+  let lo = 0
+  let hi = ix.starts.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if ((ix.starts[mid] ?? 0n) <= rel) lo = mid + 1
+    else hi = mid
+  }
+  const found: number[] = []
+  for (let j = lo - 1; j >= 0 && (ix.furthest[j] ?? -1n) > rel; j--)
+    if ((ix.ends[j] ?? 0n) > rel) found.push(ix.order[j] ?? 0)
+  found.sort((x, y) => x - y)
+  return found.map((o) => mr.subregions[o] as RegionId)
+}
+
 const resolve = (
   t: Topology,
   id: RegionId,
@@ -65,7 +138,7 @@ const resolve = (
       ? undefined
       : { ...inner, aliases: [{ alias: mr, target }, ...inner.aliases] }
   }
-  for (const sub of mr.subregions) {
+  for (const sub of candidates(t, mr, addr - b)) {
     const found = resolve(t, sub, b, start, end, addr, seen)
     if (found !== undefined) return found
   }
