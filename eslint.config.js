@@ -15,11 +15,22 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
+          paths: [
+            {
+              name: 'fp-ts',
+              message:
+                "the root barrel loads every fp-ts module: import 'fp-ts/lib/Either.js' and the like",
+            },
+            {
+              name: 'io-ts',
+              message:
+                "import 'io-ts/lib/index.js' (io-ts has no exports map), like fp-ts's modules",
+            },
+          ],
           patterns: [
             {
               regex: '^(fp-ts|io-ts)/(?!lib/)',
-              message:
-                'fp-ts/io-ts have no exports map: import from the package root or fp-ts/lib/*.js',
+              message: 'fp-ts/io-ts have no exports map: import fp-ts/lib/*.js or io-ts/lib/*.js',
             },
           ],
         },

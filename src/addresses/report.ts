@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type * as t from 'io-ts'
+import type * as t from 'io-ts/lib/index.js'
 
 const pathOf = (e: t.ValidationError): string =>
   e.context

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import * as t from 'io-ts'
+import * as t from 'io-ts/lib/index.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { toHex } from '../addresses/hex.js'

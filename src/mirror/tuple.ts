@@ -5,7 +5,7 @@
  *
  * @module
  */
-import * as t from 'io-ts'
+import * as t from 'io-ts/lib/index.js'
 import * as O from 'fp-ts/lib/Option.js'
 import type { Gpa, MirrorGpa, RamAddr } from '../addresses/kinds.js'
 import { GpaFromHex, MirrorGpaFromHex, SizeFromHex } from '../addresses/codec.js'

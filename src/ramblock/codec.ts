@@ -6,7 +6,7 @@
  *
  * @module
  */
-import * as t from 'io-ts'
+import * as t from 'io-ts/lib/index.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { HvaFromHex, PageSizeCodec, RamAddrFromHex, SizeFromHex } from '../addresses/codec.js'
 import type { RAMBlock } from './ramblock.js'

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import * as t from 'io-ts'
+import * as t from 'io-ts/lib/index.js'
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { pipe } from 'fp-ts/lib/function.js'

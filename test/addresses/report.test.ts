@@ -3,7 +3,7 @@
 // print the value, they print what JSON.stringify prints, cut at 40 characters.
 import { describe, expect, it } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
-import * as t from 'io-ts'
+import * as t from 'io-ts/lib/index.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { reportErrors, showValue } from '../../src/addresses/report.js'
 import { RamAddrFromHex } from '../../src/addresses/codec.js'

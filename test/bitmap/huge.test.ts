@@ -3,7 +3,8 @@
 // the bitmap checked against a flat model (one bit per page in a plain Uint32Array, 128 MiB,
 // updated bit by bit with code that shares nothing with the library). Not timed.
 import { describe, expect, it } from 'vitest'
-import { either as E, option as O } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import { PageIndex } from '../../src/addresses/kinds.js'
 import * as bitmap from '../../src/bitmap/index.js'
 import type { PageBitmap } from '../../src/bitmap/index.js'

@@ -2,7 +2,8 @@
 // measured structurally with retainedBytes (distinct nodes, leaf handles and slabs), never
 // from the process heap, and nothing here asserts on time.
 import { describe, expect, it } from 'vitest'
-import { either as E, option as O } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { PageIndex } from '../../src/addresses/kinds.js'
 import * as bitmap from '../../src/bitmap/index.js'

@@ -4,7 +4,8 @@
 // hold exactly the pages it held when it was made.
 import { describe, expect, it } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
-import { either as E, option as O } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { PageIndex } from '../../src/addresses/kinds.js'
 import * as bitmap from '../../src/bitmap/index.js'

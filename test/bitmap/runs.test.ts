@@ -8,7 +8,8 @@
 // JavaScript fallback.
 import { afterEach, describe, expect } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
-import { either as E, option as O } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import { PageIndex } from '../../src/addresses/kinds.js'
 import * as bitmap from '../../src/bitmap/index.js'
 import type { PageBitmap } from '../../src/bitmap/index.js'

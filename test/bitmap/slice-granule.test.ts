@@ -2,7 +2,7 @@
 // (host pages to target pages, huge-page granules) against a Set<number> model.
 import { describe, expect, it } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { PageIndex } from '../../src/addresses/kinds.js'
 import * as bitmap from '../../src/bitmap/index.js'

@@ -5,7 +5,7 @@
 // byte for byte; a view of another state is refused with one line naming its line.
 import { describe, expect, it } from 'vitest'
 import { join } from 'node:path'
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { run } from '../../src/cli/main.js'
 import { nodeIo, type Io } from '../../src/cli/io.js'
 import { linesByAddressSpace, parse as parseFlat } from '../../src/qemu/mtree-flat.js'

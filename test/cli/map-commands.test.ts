@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { linesByAddressSpace, parse as parseFlat } from '../../src/qemu/mtree-flat.js'
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { ROOT, fixture, scenarios } from '../helpers.js'
 
 const BIN = join(ROOT, 'bin', 'ramaddr')

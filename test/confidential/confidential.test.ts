@@ -4,7 +4,7 @@
 // page classes against a page-by-page reference.
 import { describe, expect, it } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { mtree, page, translate, ramblock } from '../../src/index.js'
 import * as confidential from '../../src/confidential/index.js'

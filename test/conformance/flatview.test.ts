@@ -9,7 +9,8 @@
 //  (c) every gpa2hva probe translates to the region QEMU named and to a ram_addr_t such
 //      that HVA - ram_addr_t is constant within each RAMBlock.
 import { describe, expect, it } from 'vitest'
-import { either as E, option as O } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as mtree from '../../src/qemu/mtree.js'
 import * as mtreeFlat from '../../src/qemu/mtree-flat.js'

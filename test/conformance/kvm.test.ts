@@ -6,7 +6,7 @@
 //  (ii) for every step, starting from QEMU's table before it, the calls the model makes
 //       for the view change equal the recorded ones, slot ids included.
 import { describe, expect, it } from 'vitest'
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import * as mtree from '../../src/qemu/mtree.js'
 import { parse as parseRamblock } from '../../src/qemu/info-ramblock.js'
 import * as translate from '../../src/translate/address-map.js'

@@ -3,7 +3,7 @@
 // creation order (ascending offset: no block was ever freed), reproduces every offset and
 // QEMU's list order.
 import { describe, expect, it } from 'vitest'
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { format, parse, parseDump } from '../../src/qemu/info-ramblock.js'
 import { splitLines } from '../../src/addresses/text-error.js'

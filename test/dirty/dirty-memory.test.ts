@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { PageIndex, RamAddr, Size } from '../../src/addresses/kinds.js'
 import * as memory from '../../src/dirty/dirty-memory.js'
 

@@ -7,7 +7,7 @@
 // ring modes. The machine is the recorded QEMU 7.2 Q35 (VGA + virtio-net, BARs mapped).
 import { describe, expect } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { Q35_MTREE_D, Q35_RAMBLOCK } from '../../src/machines/q35-recorded.js'
 import * as mtree from '../../src/qemu/mtree.js'
 import { parse as parseRamblock } from '../../src/qemu/info-ramblock.js'

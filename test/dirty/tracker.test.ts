@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { Q35_MTREE_D, Q35_RAMBLOCK } from '../../src/machines/q35-recorded.js'
 import * as mtree from '../../src/qemu/mtree.js'
 import { parse as parseRamblock } from '../../src/qemu/info-ramblock.js'

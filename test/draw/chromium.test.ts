@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { run } from '../../src/cli/main.js'
 import type { Io } from '../../src/cli/io.js'

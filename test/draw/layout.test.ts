@@ -3,7 +3,7 @@
 // their boxes, links end on their boxes, the legend below everything.
 import { describe, expect } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import {
   CHAR_WIDTH,
   LINE_HEIGHT,

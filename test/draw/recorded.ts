@@ -1,5 +1,5 @@
 // Recorded QEMU states as address maps and as QEMU's own text, for the picture tests.
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { parse as parseRamblock } from '../../src/qemu/info-ramblock.js'
 import { parse as parseMtree } from '../../src/qemu/mtree-parse.js'
 import { make, type AddressMap } from '../../src/translate/address-map.js'

@@ -2,7 +2,8 @@
 // `info mtree -f` (ranges, types, offsets within regions) and `info ramblock` (block
 // offsets), and the alias lines of `info mtree`.
 import { describe, expect, it } from 'vitest'
-import { either as E, option as O } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import { make } from '../../src/translate/address-map.js'
 import { setAddress } from '../../src/region/topology.js'
 import { resolveRef } from '../../src/region/region-ref.js'

@@ -3,7 +3,8 @@
 // children in list order, first hit wins, then the terminating parent itself).
 import { describe, expect } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
-import { either as E, option as O } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import { render } from '../../src/flatview/render.js'
 import { canMerge } from '../../src/flatview/flat-range.js'
 import { lookup, ofRoot } from '../../src/flatview/flatview.js'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { PageIndex } from '../../src/addresses/kinds.js'
 import * as kernel from '../../src/kvm/kernel-dirty.js'
 import type { KernelDirty } from '../../src/kvm/kernel-dirty.js'

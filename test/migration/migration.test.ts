@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
-import { either as E, option as O } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import { PageIndex, RamAddr, Size } from '../../src/addresses/kinds.js'
 import * as mig from '../../src/migration/migration-bitmap.js'
 import { estimate } from '../../src/migration/convergence.js'

@@ -1,6 +1,6 @@
 // The model's first precopy pass for a recording's source, as (idstr, offset) pairs: the
 // RAM list of its `info ramblock`, the blocks the stream lists as migratable.
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import * as mig from '../../src/migration/migration-bitmap.js'
 import { parse as parseRamblock } from '../../src/qemu/info-ramblock.js'
 import { writtenPieces, type Recording } from './written-pages.js'

@@ -3,7 +3,7 @@
 // moves, in every logging mode; rounds stop at the threshold or the round limit.
 import { describe, expect } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { Gpa, mtree, ramblock, topology } from '../../src/index.js'
 import * as dirty from '../../src/dirty/index.js'

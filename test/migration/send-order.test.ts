@@ -8,7 +8,7 @@
 //   block (migration_bitmap_find_dirty), up to used_length.
 import { describe, expect } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { RamAddr, Size } from '../../src/addresses/kinds.js'
 import * as mig from '../../src/migration/migration-bitmap.js'
 import * as memory from '../../src/dirty/dirty-memory.js'

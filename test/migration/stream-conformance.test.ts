@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { parse as parseRamblock } from '../../src/qemu/info-ramblock.js'
 import { FIXTURES } from '../helpers.js'
 import { checkWrittenPages, inferPasses, loadRecording } from './written-pages.js'

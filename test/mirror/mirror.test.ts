@@ -4,7 +4,8 @@
 // by page through the translation layer, an independent path from the planner's).
 import { describe, expect, it } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
-import { either as E, option as O } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import { mtree, infoRamblock, translate, topology } from '../../src/index.js'
 import * as mirror from '../../src/mirror/index.js'
 import * as confidential from '../../src/confidential/index.js'

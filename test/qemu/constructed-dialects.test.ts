@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import * as mtree from '../../src/qemu/mtree.js'
 import * as mtreeFlat from '../../src/qemu/mtree-flat.js'
 import * as infoRamblock from '../../src/qemu/info-ramblock.js'

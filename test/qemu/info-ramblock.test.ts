@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { HEADER, format, parse } from '../../src/qemu/info-ramblock.js'
 import { formatG3, parsePowerOfTwoSize, sizeToStr } from '../../src/qemu/size-to-str.js'
-import { option as O } from 'fp-ts'
+import * as O from 'fp-ts/lib/Option.js'
 import { fixture, scenarios } from '../helpers.js'
 
 const q35 = scenarios().find((s) => s.recording === 'qemu-7.2' && s.name === 'q35-512m-vga-net')

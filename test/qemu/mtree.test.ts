@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import * as mtree from '../../src/qemu/mtree.js'
 import { TYPE_DIALECT } from '../../src/qemu/mtree-parse.js'
 import * as mtreeFlat from '../../src/qemu/mtree-flat.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as topology from '../../src/region/index.js'
 import { render } from '../../src/flatview/render.js'

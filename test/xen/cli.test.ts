@@ -1,7 +1,7 @@
 // `ramaddr xen encode|decode` run in-process through cli.run with a fake Io, and the
 // byte layout of what it writes checked against the spec's tables by hand.
 import { describe, expect, it } from 'vitest'
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { run } from '../../src/cli/main.js'
 import type { Io } from '../../src/cli/io.js'
 

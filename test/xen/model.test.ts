@@ -3,7 +3,8 @@
 // xen/arch/x86/mm/altp2m.c, mem_access.c), and the altp2m operations' semantics on
 // small hand-worked cases.
 import { describe, expect, it } from 'vitest'
-import { either as E, option as O } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { Gfn } from '../../src/addresses/kinds.js'
 import * as access from '../../src/xen/access.js'

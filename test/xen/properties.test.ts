@@ -4,7 +4,8 @@
 // every host gfn and the holes around it, not the library's own equivalence.
 import { describe, expect } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
-import { either as E, option as O } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
+import * as O from 'fp-ts/lib/Option.js'
 import { Gfn } from '../../src/addresses/kinds.js'
 import * as arb from '../../src/arbitraries/xen.js'
 import * as hostP2m from '../../src/xen/host-p2m.js'

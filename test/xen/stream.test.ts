@@ -1,7 +1,7 @@
 // Stream details built byte by byte from the spec's tables (libxc-migration-stream.pandoc):
 // byte order, page data, reserved page types, and which records a restore accepts.
 import { describe, expect, it } from 'vitest'
-import { either as E } from 'fp-ts'
+import * as E from 'fp-ts/lib/Either.js'
 import { decode } from '../../src/xen/decode.js'
 import { encode } from '../../src/xen/encode.js'
 import { restore } from '../../src/xen/migrate.js'
