@@ -11,6 +11,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
+import { pipe } from 'fp-ts/lib/function.js'
 import type { Hva, RamAddr, Size } from '../addresses/kinds.js'
 import { PAGE_4K, type PageSize } from '../addresses/page.js'
 import { TWO_64 } from '../addresses/u64.js'
@@ -244,11 +245,34 @@ const parseRowTail = (
   })
 }
 
+/**
+ * A row whose columns a paste has moved (spaces collapsed by a mail client or a web page,
+ * leading spaces stripped, tabs), laid out again as QEMU prints it: the same tokens (name,
+ * page size, three `0x` + 16-digit fields, and HVA and RO in the `hva-ro` dialect) with
+ * QEMU's widths. None when the tokens are not all there: a digit lost or a field cut is
+ * never guessed at.
+ */
+const realign = (line: string, dialect: RamblockDialect): O.Option<string> => {
+  const m =
+    /^\s*(\S.*?)\s+(\d+(?:\.\d+)?)\s*([KMGTPE]iB|B)\s+(0x[0-9a-f]{16})\s+(0x[0-9a-f]{16})\s+(0x[0-9a-f]{16})(?:\s+(0x[0-9a-f]{16}|\?)\s+(ro|rw))?\s*$/.exec(
+      line,
+    )
+  if (m === null || (dialect === 'hva-ro') !== (m[7] !== undefined)) return O.none
+  const [, name = '', num = '', unit = '', offset = '', used = '', total = '', hva, ro] = m
+  const classic = `${name.padStart(24)} ${`${num} ${unit}`.padStart(8)}  ${offset} ${used} ${total}`
+  return O.some(
+    dialect === 'classic' ? classic : `${classic} ${(hva ?? '?').padStart(18)}  ${ro ?? ''}`,
+  )
+}
+
 /** A parsed `info ramblock`: the RAM list and the dialect it was printed in. */
 export interface RamblockDump {
   readonly list: RamList
   readonly dialect: RamblockDialect
 }
+
+/** A header line with any spacing (a paste may collapse or strip spaces, or use tabs). */
+const LOOSE_HEADER = /^\s*Block\s+Name\s+PSize\s+Offset\s+Used\s+Total(\s+HVA\s+RO)?\s*$/
 
 /** The dialect a header line announces, or where it stops matching any. */
 const readHeader = (
@@ -301,14 +325,18 @@ export const parseDump = (text: string): E.Either<TextError, RamblockDump> => {
   // a paste: a prompt or text before the header, a code block's indentation (the header
   // says how much), elisions and prompts among the rows; line numbers stay the text's
   const lines = raw.map(normalise)
-  const found = lines.findIndex((l) =>
-    /^ *Block Name +PSize +Offset +Used +Total( +HVA +RO)?$/.test(l),
-  )
+  const found = lines.findIndex((l) => LOOSE_HEADER.test(l))
   const h = found < 0 ? 0 : found
   const headerText = lines[h] ?? ''
   const want = headerText.endsWith(' RO') ? HEADER_HVA_RO : HEADER
   const shift = found >= 0 && headerText.length > want.length ? headerText.length - want.length : 0
-  const dialectE = readHeader(h + 1, dedent(headerText, shift), shift)
+  const exact = readHeader(h + 1, dedent(headerText, shift), shift)
+  // a header whose spacing a paste changed still names the columns
+  const loose = found < 0 ? undefined : LOOSE_HEADER.exec(headerText)
+  const dialectE: E.Either<TextError, RamblockDialect> =
+    E.isRight(exact) || loose === undefined || loose === null
+      ? exact
+      : E.right(loose[1] === undefined ? 'classic' : 'hva-ro')
   if (E.isLeft(dialectE)) return dialectE
   const dialect = dialectE.right
   const blocks: RAMBlock[] = []
@@ -323,7 +351,15 @@ export const parseDump = (text: string): E.Either<TextError, RamblockDump> => {
       if (next < 0) break
       return E.left(at(i + 1, 1, 'a RAMBlock row (the rows go on below)', l))
     }
-    const row = parseRow(i + 1, dedent(l, shift), dialect)
+    const strict = parseRow(i + 1, dedent(l, shift), dialect)
+    const row: E.Either<TextError, RAMBlock> = E.isRight(strict)
+      ? strict
+      : pipe(
+          realign(l, dialect),
+          O.map((r) => parseRow(i + 1, r, dialect)),
+          O.chain(O.fromPredicate(E.isRight)),
+          O.getOrElse((): E.Either<TextError, RAMBlock> => strict),
+        )
     if (E.isLeft(row)) return row
     const b = row.right
     if (byName.has(b.idstr))
