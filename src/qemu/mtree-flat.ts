@@ -199,6 +199,21 @@ const parseRangeLine = (lineNo: number, text: string): E.Either<TextError, FlatR
 }
 
 /**
+ * A line of a view block indented as QEMU indents it, whatever indentation a paste left
+ * (stripped, collapsed, tabs): `info mtree -f` is flat, so each line's depth follows from
+ * what it says (`FlatView #N` none, `AS …` and `Root memory region:` one space, range lines
+ * two). Other lines are left as they are.
+ */
+const reindent = (l: string): string => {
+  const t = l.replace(/^[ \t]+/, '')
+  if (RANGE_BODY.test(t) || t.startsWith('No rendered FlatView') || t === 'Dispatch')
+    return '  ' + t
+  if (t.startsWith('AS "') || t.startsWith('Root memory region: ')) return ' ' + t
+  return t.startsWith('FlatView #') || t.startsWith('address-space (flat view): ') ? t : l
+}
+const RANGE_BODY = /^[0-9a-f]{16}-[0-9a-f]{16} \(prio /
+
+/**
  * Parses `info mtree -f` text into its view blocks; errors give line and column.
  *
  * @example
@@ -214,7 +229,7 @@ export const parse = (text: string): E.Either<TextError, ReadonlyArray<FlatViewB
     /^(FlatView #[0-9]+|address-space \(flat view\): .*)$/.test(l),
   )
   // as pasted: no prompts, elisions or a code block's indentation; line numbers kept
-  const lines = raw.map((l) => dedent(normalise(l), indent))
+  const lines = raw.map((l) => reindent(dedent(normalise(l), indent)))
   const skip = (l: string): boolean => isPrompt(l) || isElision(l)
   const blocks: FlatViewBlock[] = []
   let i = 0

@@ -30,7 +30,6 @@ const DAMAGED = new Set([
   'ebiroll-stm32l1-rak811-mtree-8digit.txt', // a fork mixing 8- and 16-digit addresses on one line
   'qemu-commit-8a64609e-aarch64-kvm-mtree-f-elided.txt', // ranges with no FlatView header
   'qemu-devel-2019-05-ppc64-spapr-nvdimm-mtree-nbsp.txt', // two states in one paste, the second headerless
-  'qemu-devel-2020-02-arm-sx1-mtree-f-d-dispatch.txt', // AS lines indented one space more
   'qemu-devel-2021-03-arm-musicpal-mtree-wrapped-and-f.txt', // two states (before/after), headerless
   'qemu-devel-2022-12-ramblock-hva-before-after-columns-cut.txt', // columns cut away
   'qemu-devel-2023-01-aarch64-ramblock-64k-4k-wrapped.txt', // rows wrapped
@@ -65,6 +64,25 @@ describe('public dumps', () => {
         expect(E.isLeft(r) ? r.left.message : 'parsed').toBe('parsed')
       }
     })
+  it('an info mtree -f -d whose mail client indented every line one space more (format=flowed) reads as printed', () => {
+    const text = readFileSync(
+      join(DIR, 'qemu-devel-2020-02-arm-sx1-mtree-f-d-dispatch.txt'),
+      'utf8',
+    )
+    const v = mtreeFlat.parse(text)
+    if (E.isLeft(v)) throw new Error(v.left.message)
+    expect(v.right.map((b) => b.addressSpaces.map((a) => a.name))).toEqual([
+      ['memory', 'cpu-memory-0'],
+    ])
+    expect(v.right[0]?.ranges.map((r) => [r.start, r.region, r.type])).toEqual([
+      [0x0n, 'omap_sx1.flash0-1', 'romd'],
+      [0x2000000n, 'sx1.cs0', 'i/o'],
+      [0x4000000n, 'sx1.cs1', 'i/o'],
+      [0x8000000n, 'sx1.cs3', 'i/o'],
+      [0x10000000n, 'omap1.dram', 'ram'],
+      [0x20000000n, 'omap1.sram', 'ram'],
+    ])
+  })
   it('an info ramblock with HVA and RO columns from a bug report keeps its host addresses', () => {
     const text = readFileSync(join(DIR, 'qemu-devel-2024-06-peterx-x86-ramblock-hva.txt'), 'utf8')
     const d = infoRamblock.parseDump(text)

@@ -1,0 +1,60 @@
+// info mtree -f pasted with its indentation changed (stripped, collapsed with the other runs
+// of spaces as copying from a rendered page does, tabs, or one space more per line as a
+// format=flowed mail client stuffs it): the view is flat, so every recorded dump reads as
+// the text QEMU printed.
+import { describe, expect, it } from 'vitest'
+import { fc } from '@fast-check/vitest'
+import * as E from 'fp-ts/lib/Either.js'
+import { readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { parse } from '../../src/qemu/mtree-flat.js'
+import { FIXTURES } from '../helpers.js'
+
+const walk = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory()
+      ? walk(join(dir, d.name))
+      : d.name.endsWith('mtree-f.txt')
+        ? [join(dir, d.name)]
+        : [],
+  )
+const dumps = walk(FIXTURES)
+  .map((f) => readFileSync(f, 'utf8'))
+  .filter((t) => E.isRight(parse(t)))
+
+const mangle = (text: string, how: ReadonlyArray<number>): string =>
+  text
+    .split('\n')
+    .map((l, i) => {
+      switch ((how[i % how.length] ?? 0) % 5) {
+        case 0:
+          return l.replace(/ +/g, ' ')
+        case 1:
+          return l.replace(/^ +/, '')
+        case 2:
+          return l.replace(/^ +/, '\t')
+        case 3:
+          return l === '' ? l : ' ' + l
+        default:
+          return l
+      }
+    })
+    .join('\n')
+
+describe('info mtree -f with its indentation changed by a paste', () => {
+  it('has recorded dumps', () => {
+    expect(dumps.length).toBeGreaterThan(100)
+  })
+  it('every dump reads as the text QEMU printed', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...dumps),
+        fc.array(fc.nat(4), { minLength: 1, maxLength: 7 }),
+        (d, how) => {
+          expect(parse(mangle(d, how))).toEqual(parse(d))
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+})
