@@ -10,7 +10,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import type { Gpa, Hva, RamAddr } from '../addresses/kinds.js'
 import type { AddrRange } from '../addresses/range.js'
-import { lastStartAtOrBelow, ofRoot, type FlatView } from '../flatview/flatview.js'
+import { ofRoot, type FlatView } from '../flatview/flatview.js'
 import type { RenderOptions } from '../flatview/render.js'
 import type { RAMBlock } from '../ramblock/ramblock.js'
 import type { RamList } from '../ramblock/ram-list.js'
@@ -236,8 +236,27 @@ export const ramAddrOfGpa =
 
 /** Index of the range holding `gpa`, or -1: one binary search, no allocation. */
 const rangeIndex = (starts: BigUint64Array, lasts: BigUint64Array, gpa: bigint): number => {
-  const i = lastStartAtOrBelow(starts, gpa)
+  const i = lastStartAtOrBelowFixed(starts, gpa)
   return i < 0 || gpa > (lasts[i] as bigint) ? -1 : i
+}
+
+/**
+ * The last index whose start is at or below `addr`, or -1 (as `lastStartAtOrBelow`), by a
+ * search whose step count depends only on the length: the window halves each step and
+ * only its base moves, so the loop's own branch is always predicted and the one
+ * data-dependent branch picks the base. Measured 1.15-1.3x the textbook `lo`/`hi` loop
+ * under V8 (Node 20) on the recorded Q35 and on a 10,897-range view.
+ */
+const lastStartAtOrBelowFixed = (starts: BigUint64Array, addr: bigint): number => {
+  let len = starts.length
+  if (len === 0) return -1
+  let base = 0
+  while (len > 1) {
+    const half = len >>> 1
+    if ((starts[base + half - 1] as bigint) <= addr) base += half
+    len -= half
+  }
+  return (starts[base] as bigint) <= addr ? base : base - 1
 }
 
 /**
@@ -262,7 +281,9 @@ export interface BatchTranslation {
 
 /**
  * Translates many GPAs at once into typed arrays, allocating nothing per address: for
- * bulk work such as turning a GPA-keyed dirty log into `ram_addr_t` pages.
+ * bulk work such as turning a GPA-keyed dirty log into `ram_addr_t` pages. The
+ * `ram_addr_t` is `block.offset + offset_within_region` modulo 2^64, as QEMU's `uint64_t`
+ * arithmetic gives it; unmapped entries are 0 with `mapped` 0.
  *
  * @example
  * import { translate, mtree, infoRamblock } from 'ramaddr'
@@ -281,117 +302,64 @@ export const ramAddrsOfGpas =
   (map: AddressMap): BatchTranslation => {
     const ramAddrs = new BigUint64Array(gpas.length)
     const mapped = new Uint8Array(gpas.length)
-    if (LITTLE_ENDIAN) {
-      batchByHalves(halvesOf(map), gpas, ramAddrs, mapped)
-      return { ramAddrs, mapped }
-    }
-    const { starts } = map.view
-    const { lasts, ramDelta } = map
-    for (let k = 0; k < gpas.length; k++) {
-      const gpa = gpas[k] as bigint
-      const i = rangeIndex(starts, lasts, gpa)
-      const delta = i < 0 ? undefined : ramDelta[i]
-      if (delta === undefined) continue
-      ramAddrs[k] = gpa + delta
-      mapped[k] = 1
-    }
+    const packed = packedOf(map)
+    for (let from = 0; from < gpas.length; from += CHUNK)
+      batchChunk(packed, gpas, ramAddrs, mapped, from, Math.min(gpas.length, from + CHUNK))
     return { ramAddrs, mapped }
   }
 
-/** Whether a 64-bit word's low half comes first in memory (x86, Arm as Node runs them). */
-const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1
+/**
+ * GPAs per call of {@link batchChunk}. In chunks the loop function is called hundreds of
+ * times in the first batch and V8 compiles it as a whole function, rather than entering
+ * one long loop's optimised code mid-loop (on-stack replacement): 1.1-1.2x faster in the
+ * steady state (bench/run.mjs).
+ */
+const CHUNK = 1024
 
 /**
- * The RAM ranges of a view as 32-bit halves, so the batch path compares and adds with
- * numbers and never makes a bigint per address: per range its start, last byte and
- * `ram_addr_t - GPA` (mod 2^64), each as high and low words, and whether RAM backs it.
+ * A map's ranges packed for the batch: starts and last bytes (the view's and the map's
+ * typed arrays), `ram_addr_t - GPA` modulo 2^64 (so one 64-bit add, wrapping as QEMU's
+ * does, gives the `ram_addr_t`), and whether RAM backs each range.
  */
-interface Halves {
-  readonly startHi: Uint32Array
-  readonly startLo: Uint32Array
-  readonly lastHi: Uint32Array
-  readonly lastLo: Uint32Array
-  readonly deltaHi: Uint32Array
-  readonly deltaLo: Uint32Array
+interface Packed {
+  readonly starts: BigUint64Array
+  readonly lasts: BigUint64Array
+  readonly deltas: BigUint64Array
   readonly ram: Uint8Array
-  /** Starts and last bytes as doubles (rounded above 2^53, which keeps their order). */
-  readonly startF: Float64Array
-  readonly lastF: Float64Array
 }
 
 /** Built once per map, on its first batch (a map is immutable). */
-const halvesCache = new WeakMap<AddressMap, Halves>()
+const packedCache = new WeakMap<AddressMap, Packed>()
 
-const halvesOf = (map: AddressMap): Halves => {
-  const cached = halvesCache.get(map)
+const packedOf = (map: AddressMap): Packed => {
+  const cached = packedCache.get(map)
   if (cached !== undefined) return cached
-  const n = map.view.starts.length
-  const split = (at: (i: number) => bigint): [Uint32Array, Uint32Array] => {
-    const hi = new Uint32Array(n)
-    const lo = new Uint32Array(n)
-    for (let i = 0; i < n; i++) {
-      const v = BigInt.asUintN(64, at(i))
-      hi[i] = Number(v >> 32n)
-      lo[i] = Number(v & 0xffffffffn)
-    }
-    return [hi, lo]
+  const packed = {
+    starts: map.view.starts,
+    lasts: map.lasts,
+    deltas: BigUint64Array.from(map.ramDelta, (d) => BigInt.asUintN(64, d ?? 0n)),
+    ram: Uint8Array.from(map.ramDelta, (d) => (d === undefined ? 0 : 1)),
   }
-  const [startHi, startLo] = split((i) => map.view.starts[i] as bigint)
-  const [lastHi, lastLo] = split((i) => map.lasts[i] as bigint)
-  const [deltaHi, deltaLo] = split((i) => map.ramDelta[i] ?? 0n)
-  const ram = Uint8Array.from(map.ramDelta, (d) => (d === undefined ? 0 : 1))
-  const startF = Float64Array.from(map.view.starts, Number)
-  const lastF = Float64Array.from(map.lasts, Number)
-  const h = { startHi, startLo, lastHi, lastLo, deltaHi, deltaLo, ram, startF, lastF }
-  halvesCache.set(map, h)
-  return h
+  packedCache.set(map, packed)
+  return packed
 }
 
-/**
- * The batch loop on 32-bit halves (little-endian words): a binary search on (high, low)
- * pairs, the bounds check, and a 64-bit add with carry, all in numbers.
- */
-const batchByHalves = (
-  h: Halves,
+/** The batch loop over `gpas[from, to)`: search, bounds check, one wrapping add. */
+const batchChunk = (
+  p: Packed,
   gpas: BigUint64Array,
   ramAddrs: BigUint64Array,
   mapped: Uint8Array,
+  from: number,
+  to: number,
 ): void => {
-  const { startHi, startLo, lastHi, lastLo, deltaHi, deltaLo, ram, startF, lastF } = h
-  const input = new Uint32Array(gpas.buffer, gpas.byteOffset, gpas.length * 2)
-  const out = new Uint32Array(ramAddrs.buffer, ramAddrs.byteOffset, ramAddrs.length * 2)
-  const n = startHi.length
-  for (let k = 0; k < gpas.length; k++) {
-    const gl = input[2 * k] as number
-    const gh = input[2 * k + 1] as number
-    let lo = 0
-    let hi = n
-    let i: number
-    if (gh < 0x200000) {
-      // below 2^53 the address is exact as a double, and so is every start it can pass
-      const key = gh * 0x100000000 + gl
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1
-        if ((startF[mid] as number) <= key) lo = mid + 1
-        else hi = mid
-      }
-      i = lo - 1
-      if (i < 0 || ram[i] === 0 || key > (lastF[i] as number)) continue
-    } else {
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1
-        const sh = startHi[mid] as number
-        if (sh < gh || (sh === gh && (startLo[mid] as number) <= gl)) lo = mid + 1
-        else hi = mid
-      }
-      i = lo - 1
-      if (i < 0 || ram[i] === 0) continue
-      const lh = lastHi[i] as number
-      if (gh > lh || (gh === lh && gl > (lastLo[i] as number))) continue
-    }
-    const sum = gl + (deltaLo[i] as number)
-    out[2 * k] = sum >>> 0
-    out[2 * k + 1] = (gh + (deltaHi[i] as number) + (sum > 0xffffffff ? 1 : 0)) >>> 0
+  const { starts, lasts, deltas, ram } = p
+  for (let k = from; k < to; k++) {
+    const gpa = gpas[k] as bigint
+    const i = lastStartAtOrBelowFixed(starts, gpa)
+    if (i < 0 || ram[i] === 0 || gpa > (lasts[i] as bigint)) continue
+    // a BigUint64Array store keeps the sum modulo 2^64
+    ramAddrs[k] = gpa + (deltas[i] as bigint)
     mapped[k] = 1
   }
 }

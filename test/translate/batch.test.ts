@@ -1,8 +1,8 @@
-// ramAddrsOfGpas (the batch path, which searches on 32-bit halves and doubles rather than
-// bigints) against a model built from flatview.lookup and the RAMBlock offsets: on every
-// recorded memory view, and on random views whose RAM lies anywhere in the 64-bit space
-// (above 2^53 the batch takes its other search; a block below a high GPA makes the 64-bit
-// add wrap and carry).
+// ramAddrsOfGpas (the batch path, which searches the packed ranges in chunks with its own
+// search and adds modulo 2^64 by storing into a BigUint64Array) against a model built from
+// flatview.lookup and the RAMBlock offsets: on every recorded memory view, and on random
+// views whose RAM lies anywhere in the 64-bit space (many above 2^53 and 2^63; a block
+// below a high GPA makes the 64-bit add wrap).
 import { describe, expect, it } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
 import * as E from 'fp-ts/lib/Either.js'
@@ -63,6 +63,32 @@ describe('ramAddrsOfGpas agrees with the lookup model', () => {
       if (E.isLeft(m)) throw new Error(m.left.message)
       check(m.right.addressMap, edges(m.right.addressMap))
     })
+
+  // the batch runs in chunks of 1,024 GPAs: a batch of 3,001 crosses two chunk edges and
+  // ends inside a third, and every position must still get its own answer
+  it('a batch longer than one chunk, each position its own answer', () => {
+    const s = all.find((x) => x.recording === 'qemu-7.2' && x.name === 'q35-512m-vga-net')
+    if (s === undefined) throw new Error('no recorded Q35')
+    const n = s.states - 1
+    const m = fromDumps({
+      mtree: fixture(s, n, 'mtree-D.txt'),
+      flat: fixture(s, n, 'mtree-f.txt'),
+      ramblock: fixture(s, n, 'ramblock.txt'),
+    })
+    if (E.isLeft(m)) throw new Error(m.left.message)
+    // RAM at every position (so a position skipped or shifted shows), a range edge at every
+    // fifth
+    const map = m.right.addressMap
+    const ram = map.view.ranges.filter((_, i) => map.ramDelta[i] !== undefined)
+    const e = edges(map)
+    const gpas = Array.from({ length: 3001 }, (_, k) => {
+      if (k % 5 === 4) return e[k % e.length] as bigint
+      const r = ram[k % ram.length]
+      if (r === undefined) throw new Error('no RAM')
+      return r.start + ((BigInt(k) * 0x1234n) % (r.end - r.start))
+    })
+    check(map, gpas)
+  })
 
   // RAM regions at random page addresses of the whole 64-bit space (many above 2^53),
   // overlapping at random priorities
