@@ -3,8 +3,8 @@
  * pages to other code (a copy loop, a worker, a native binding), as roaring's
  * `toUint32Array` does. Cheaper than a callback per page (`reducePages`) or an object per
  * run (`runs`): the set pages are counted first (the popcount kernel), the array is
- * allocated once, and every leaf and run is read word by word with clear words skipped
- * eight at a time.
+ * allocated once, and every leaf and run is read word by word, a word's first set page
+ * written without a branch.
  *
  * @module
  */
@@ -53,8 +53,12 @@ const writePages = (
 }
 
 /**
- * Writes the set bits of `w[o .. o + n)` (`n` a multiple of 8), bit `b` of word `o + i`
- * as `base + 32 * i + b`, to `out` from `c`; clear words are skipped eight at a time.
+ * Writes the set bits of `w[o .. o + n)`, bit `b` of word `o + i` as `base + 32 * i + b`,
+ * to `out` from `c`. Each word's lowest set bit is written without a branch (to `out[c]`,
+ * and `c` moves on only if the word is not clear; a clear word's write is overwritten by
+ * the next set page), so the clear and one-page words of a sparse log cost no mispredicted
+ * branch; a word's further bits take a loop. `out` holds exactly the set pages, so `c`
+ * reaching its end means every one is written.
  */
 const listWords = (
   w: Uint32Array,
@@ -64,24 +68,15 @@ const listWords = (
   out: Float64Array | Uint32Array,
   c: number,
 ): number => {
-  for (let i = 0; i < n; i += 8) {
-    const j = o + i
-    if (
-      ((w[j] as number) |
-        (w[j + 1] as number) |
-        (w[j + 2] as number) |
-        (w[j + 3] as number) |
-        (w[j + 4] as number) |
-        (w[j + 5] as number) |
-        (w[j + 6] as number) |
-        (w[j + 7] as number)) ===
-      0
-    )
-      continue
-    for (let k = j; k < j + 8; k++) {
-      const b = base + (k - o) * 32 + 31
-      for (let x = w[k] as number; x !== 0; x &= x - 1) out[c++] = b - Math.clz32(x & -x)
-    }
+  const end = out.length
+  for (let k = o; k < o + n; k++) {
+    if (c === end) return c
+    const b = base + (k - o) * 32 + 31
+    let x = w[k] as number
+    out[c] = b - Math.clz32(x & -x)
+    // 1 when x is not 0 (the sign bit of x | -x)
+    c += (x | -x) >>> 31
+    for (x &= x - 1; x !== 0; x &= x - 1) out[c++] = b - Math.clz32(x & -x)
   }
   return c
 }

@@ -112,12 +112,12 @@ const POPCOUNT_MIN = 64
 const OR_MIN = 512
 
 /**
- * Copies `w[o .. o + n)` to word `at` of `m` and pads it with zero words to a multiple of
- * four (16 bytes); returns the byte address after the padded copy.
+ * Copies `w[o .. o + n)` (`n >= 1`) to word `at` of `m` and pads it with zero words to a
+ * multiple of 16 (64 bytes, a kernel's step); returns the byte address after the padded copy.
  */
 const fill = (m: Uint32Array, at: number, w: Uint32Array, o: number, n: number): number => {
   m.set(w.subarray(o, o + n), at)
-  const end = at + ((n + 3) & -4)
+  const end = at + ((n + 15) & -16)
   for (let i = at + n; i < end; i++) m[i] = 0
   return end * 4
 }
