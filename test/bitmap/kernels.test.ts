@@ -30,8 +30,9 @@ const MAX_WORDS = 80000
 /** The kernels' copy chunk, in words. */
 const CHUNK = 32768
 /**
- * Distances from a search's start where the kernels change how they read: the words read
- * in JS first (64), then copies of 1024 words doubling up to a chunk; each +-1.
+ * Distances from a search's start where an earlier WebAssembly search changed how it read
+ * (64 words in JS, then copies of 1024 words doubling up to a chunk), each +-1: the search is
+ * plain JavaScript now, and these stay as boundary cases of sizes a word loop unrolls over.
  */
 const EDGES = [0, 64, 1088, 3136, 7232, 15424, 31808, 64576].flatMap((e) => [e - 1, e, e + 1])
 
