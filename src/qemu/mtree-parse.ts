@@ -754,32 +754,56 @@ export const parseDump = (
     // QEMU's list order: descending priority; print order (by address) among equals
     const kids = n.children
     let order: RegionId[]
-    if (kids.every((c) => c.l.priority === (kids[0] as PNode).l.priority))
-      order = kids.map((c) => c.id)
-    else
+    let sameP = true
+    for (let i = 1; i < kids.length && sameP; i++)
+      sameP = (kids[i] as PNode).l.priority === (kids[0] as PNode).l.priority
+    if (sameP) {
+      order = []
+      for (let i = 0; i < kids.length; i++) order.push((kids[i] as PNode).id)
+    } else
       order = kids
         .map((c, i) => ({ id: c.id, i, prio: c.l.priority }))
         .sort((a, b) => b.prio - a.prio || a.i - b.i)
         .map((x) => x.id)
     const k = kindOf(n, knowledge)
-    // one object shape for every region (optional fields set after, not spread in)
-    const r: { -readonly [K in keyof Region]: Region[K] } = {
-      id: n.id,
-      name: n.l.name,
-      kind: k.kind,
-      size: n.size,
-      addr: n.rel,
-      priority: n.l.priority,
-      enabled: !n.l.disabled,
-      mayOverlap: n.l.priority !== 0,
-      readonly: k.readonly,
-      romd: k.romd,
-      nonvolatile: n.l.nonvolatile,
-      aliasOffset: n.l.alias?.offset ?? 0n,
-      dirtyLog: knowledge.vgaLogging.has(n.l.name) ? DIRTY_MEMORY_VGA : 0,
-      subregions: order,
-    }
-    if (n.parent !== undefined) r.container = n.parent.id
+    const l = n.l
+    // one object shape for every region, the container in the literal when there is one
+    // (a property added after would live outside the object, one more allocation each)
+    const r: { -readonly [K in keyof Region]: Region[K] } =
+      n.parent === undefined
+        ? {
+            id: n.id,
+            name: l.name,
+            kind: k.kind,
+            size: n.size,
+            addr: n.rel,
+            priority: l.priority,
+            enabled: !l.disabled,
+            mayOverlap: l.priority !== 0,
+            readonly: k.readonly,
+            romd: k.romd,
+            nonvolatile: l.nonvolatile,
+            aliasOffset: l.alias === undefined ? 0n : l.alias.offset,
+            dirtyLog: knowledge.vgaLogging.has(l.name) ? DIRTY_MEMORY_VGA : 0,
+            subregions: order,
+          }
+        : {
+            id: n.id,
+            name: l.name,
+            kind: k.kind,
+            size: n.size,
+            addr: n.rel,
+            priority: l.priority,
+            enabled: !l.disabled,
+            mayOverlap: l.priority !== 0,
+            readonly: k.readonly,
+            romd: k.romd,
+            nonvolatile: l.nonvolatile,
+            aliasOffset: l.alias === undefined ? 0n : l.alias.offset,
+            dirtyLog: knowledge.vgaLogging.has(l.name) ? DIRTY_MEMORY_VGA : 0,
+            subregions: order,
+            container: n.parent.id,
+          }
     if (n.synthetic) r.placeholder = true
     regions.set(n.id, r)
     if (n.l.alias !== undefined) aliasNodes.push(n)
