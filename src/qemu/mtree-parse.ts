@@ -761,7 +761,7 @@ export const parseDump = (
     })
     if (pending && !progress) break // cannot happen: a copy is strictly inside another tree
   }
-  const regions = new Map<RegionId, Region>()
+  const made: Region[] = []
   const aliasNodes: PNode[] = []
   for (const n of built) {
     // QEMU's list order: descending priority; print order (by address) among equals
@@ -819,7 +819,7 @@ export const parseDump = (
             container: n.parent.id,
           }
     if (n.synthetic) r.placeholder = true
-    regions.set(n.id, r)
+    made.push(r)
     if (n.l.alias !== undefined) aliasNodes.push(n)
     if (k.guess !== undefined)
       assumptions.push({
@@ -832,6 +832,10 @@ export const parseDump = (
         message: `line ${n.line}: ${n.l.name} read as ${k.kind === 'io' ? 'an I/O region' : 'a pure container'} (${k.guess === 'knowledge' ? 'a known fact of QEMU' : "the text cannot tell; give the same state's info mtree -f"})`,
       })
   }
+
+  // the map filled in one go once every region is made (cheaper than between them)
+  const regions = new Map<RegionId, Region>()
+  for (const r of made) regions.set(r.id, r)
 
   const addressSpaces: AddressSpace[] = []
   const sectionRoots: RegionId[] = []
