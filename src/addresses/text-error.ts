@@ -70,7 +70,12 @@ export const splitLines = (withBom: string): Lines => {
   const body = finalEol ? text.slice(0, text.endsWith('\r\n') ? -2 : -1) : text
   const lines = body.length === 0 && finalEol ? [''] : body.split('\n')
   return {
-    lines: text.length === 0 ? [] : lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l)),
+    lines:
+      text.length === 0
+        ? []
+        : text.indexOf('\r') < 0
+          ? lines
+          : lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l)),
     eol,
     finalEol,
   }

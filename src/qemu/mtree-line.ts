@@ -61,7 +61,6 @@ const DISABLED = ' [disabled]'
 /** The owner suffix of `info mtree -o` (`mtree_print_mr_owner`, QEMU 3.0 on). */
 export const OWNER =
   / (?:owner:\{(?:dev|obj) [a-z]+=[^}]*\}(?: parent:\{(?:dev|obj) [a-z]+=[^}]*\})?|parent:\{(?:dev|obj) [a-z]+=[^}]*\}|orphan)$/
-const TYPES: ReadonlyArray<TypeWord> = ['ramd', 'romd', 'ram', 'rom', 'i/o', 'container']
 
 const isHexDigit = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102)
 
@@ -95,6 +94,35 @@ const hexRun = (text: string, c: number): number => {
   return n
 }
 
+const failAt = (
+  lineNo: number,
+  c: number,
+  text: string,
+  expected: string,
+): E.Either<TextError, MtreeLine> => E.left(at(lineNo, c + 1, expected, text.slice(c)))
+
+/** The type word at `c` followed by `"): "`, if there is one (no allocation). */
+const typeWordAt = (text: string, c: number): TypeWord | undefined => {
+  const a = text.charCodeAt(c)
+  let word: TypeWord | undefined
+  if (a === 114 /* r */) {
+    const b = text.charCodeAt(c + 1)
+    const m = text.charCodeAt(c + 2)
+    if (m !== 109 /* m */ || (b !== 97 /* a */ && b !== 111) /* o */) return undefined
+    word =
+      text.charCodeAt(c + 3) === 100 /* d */ && text.startsWith('): ', c + 4)
+        ? b === 97
+          ? 'ramd'
+          : 'romd'
+        : b === 97
+          ? 'ram'
+          : 'rom'
+  } else if (a === 105 /* i */) word = 'i/o'
+  else if (a === 99 /* c */) word = 'container'
+  else return undefined
+  return text.startsWith(word, c) && text.startsWith('): ', c + word.length) ? word : undefined
+}
+
 /**
  * Parses a region line (without its line ending). `lineNo` is 1-based. The line may have
  * no indentation (a section root, as some dumps paste it); the caller checks levels.
@@ -114,36 +142,42 @@ const hexRun = (text: string, c: number): number => {
  * assert.equal(bad.left.message, 'line 7, column 43: expected a priority (a decimal integer), found "x, ram): pc.ram"')
  */
 export const parseLine = (lineNo: number, text: string): E.Either<TextError, MtreeLine> => {
+  // (no closure over `c`: this runs once per line of a dump, and a captured, mutated
+  // local would live in a heap context)
   let c = 0
-  const fail = (expected: string): E.Either<TextError, MtreeLine> =>
-    E.left(at(lineNo, c + 1, expected, text.slice(c)))
   let overflow = 0
-  while (text.startsWith(OVERFLOW, c)) {
-    c += OVERFLOW.length
-    overflow++
-  }
+  if (text.charCodeAt(0) === 91 /* [ */)
+    while (text.startsWith(OVERFLOW, c)) {
+      c += OVERFLOW.length
+      overflow++
+    }
   const indentStart = c
-  while (text[c] === ' ') c++
+  while (text.charCodeAt(c) === 32) c++
   const indent = c - indentStart
-  if (indent % 2 !== 0) return fail('an indentation of two spaces per level')
+  if (indent % 2 !== 0) return failAt(lineNo, c, text, 'an indentation of two spaces per level')
   const level = indent / 2
   const digits = hexRun(text, c)
   if (digits !== 16 && digits !== 8) {
     c += digits === 17 ? 16 : 0
-    return fail('a start address of 16 lowercase hex digits')
+    return failAt(lineNo, c, text, 'a start address of 16 lowercase hex digits')
   }
   const start = hexValue(text, c, digits)
   c += digits
-  if (text[c] !== '-') return fail('"-" between start and end')
+  if (text.charCodeAt(c) !== 45 /* - */) return failAt(lineNo, c, text, '"-" between start and end')
   c += 1
-  if (hexRun(text, c) !== digits) {
-    const run = hexRun(text, c)
-    c += run > digits ? digits : run
-    return fail(`an end address of ${digits} lowercase hex digits, as the start has`)
+  const endRun = hexRun(text, c)
+  if (endRun !== digits) {
+    c += endRun > digits ? digits : endRun
+    return failAt(
+      lineNo,
+      c,
+      text,
+      `an end address of ${digits} lowercase hex digits, as the start has`,
+    )
   }
   const end = hexValue(text, c, digits)
   c += digits
-  if (!text.startsWith(' (prio ', c)) return fail('" (prio "')
+  if (!text.startsWith(' (prio ', c)) return failAt(lineNo, c, text, '" (prio "')
   c += 7
   // -?[0-9]{1,10}, read from the character codes
   const negative = text.charCodeAt(c) === 45
@@ -155,17 +189,19 @@ export const parseLine = (lineNo: number, text: string): E.Either<TextError, Mtr
     magnitude = magnitude * 10 + (d - 48)
     p++
   }
-  if (p === (negative ? c + 1 : c)) return fail('a priority (a decimal integer)')
+  if (p === (negative ? c + 1 : c)) return failAt(lineNo, c, text, 'a priority (a decimal integer)')
   const priority = negative ? -magnitude : magnitude
-  if (priority < -(2 ** 31) || priority >= 2 ** 31) return fail('a priority that fits 32 bits')
+  if (priority < -(2 ** 31) || priority >= 2 ** 31)
+    return failAt(lineNo, c, text, 'a priority that fits 32 bits')
   c = p
-  if (!text.startsWith(', ', c)) return fail('", " after the priority')
+  if (text.charCodeAt(c) !== 44 /* , */ || text.charCodeAt(c + 1) !== 32)
+    return failAt(lineNo, c, text, '", " after the priority')
   c += 2
   let type: TypeWord
   let access: Access | undefined
-  const nonvolatile = text.startsWith('nv-', c)
+  const nonvolatile = text.charCodeAt(c) === 110 /* n */ && text.startsWith('nv-', c)
   if (nonvolatile) c += 3
-  const word = TYPES.find((t) => text.startsWith(t, c) && text.startsWith('): ', c + t.length))
+  const word = typeWordAt(text, c)
   if (word !== undefined) {
     type = word
     c += word.length + 3
@@ -173,11 +209,14 @@ export const parseLine = (lineNo: number, text: string): E.Either<TextError, Mtr
     const r = text[c]
     const w = text[c + 1]
     if (nonvolatile || (r !== 'R' && r !== '-') || (w !== 'W' && w !== '-'))
-      return fail('a type (ram, rom, romd, ramd or i/o) or access flags (RW, R-, -W, --) and "): "')
-    if (!text.startsWith('): ', c + 2)) {
-      c += 2
-      return fail('"): " after the access flags')
-    }
+      return failAt(
+        lineNo,
+        c,
+        text,
+        'a type (ram, rom, romd, ramd or i/o) or access flags (RW, R-, -W, --) and "): "',
+      )
+    if (!text.startsWith('): ', c + 2))
+      return failAt(lineNo, c + 2, text, '"): " after the access flags')
     access = { romd: r === 'R', writable: w === 'W' }
     // R- is a ROM (or a ROM device in romd mode); -W a ROM device in MMIO mode
     type = access.romd && !access.writable ? 'rom' : !access.romd ? 'romd' : 'i/o'
@@ -187,7 +226,8 @@ export const parseLine = (lineNo: number, text: string): E.Either<TextError, Mtr
   // info mtree -o (QEMU 3.0 on): " owner:{…}", " parent:{…}" or " orphan" ends the line
   const owner = rest.includes(':{') || rest.endsWith(' orphan') ? OWNER.exec(rest) : null
   if (owner !== null && owner.index > 0) rest = rest.slice(0, owner.index)
-  const disabled = rest.endsWith(DISABLED)
+  // (" [disabled]" ends in "]")
+  const disabled = rest.charCodeAt(rest.length - 1) === 93 && rest.endsWith(DISABLED)
   if (disabled) rest = rest.slice(0, -DISABLED.length)
   const nameColumn = c + 1
   // one object shape for every line (no spreads: this runs once per line of a dump)
@@ -205,8 +245,8 @@ export const parseLine = (lineNo: number, text: string): E.Either<TextError, Mtr
     overflow,
   }
   if (access !== undefined) line.access = access
-  if (!rest.startsWith('alias ')) {
-    if (rest.length === 0) return fail('a region name')
+  if (rest.charCodeAt(0) !== 97 /* a */ || !rest.startsWith('alias ')) {
+    if (rest.length === 0) return failAt(lineNo, c, text, 'a region name')
     return E.right(line)
   }
   // alias NAME @TARGET OFF-OFFEND
@@ -223,14 +263,17 @@ export const parseLine = (lineNo: number, text: string): E.Either<TextError, Mtr
     hexRun(offText, 0) !== digits ||
     hexRun(offEndText, 0) !== digits
   ) {
-    c = text.length - (disabled ? DISABLED.length : 0)
-    return fail(`the alias window "OFFSET-END" in ${digits}-digit hex at the end of an alias line`)
+    return failAt(
+      lineNo,
+      text.length - (disabled ? DISABLED.length : 0),
+      text,
+      `the alias window "OFFSET-END" in ${digits}-digit hex at the end of an alias line`,
+    )
   }
   const head = body.slice(0, sp)
   const at_ = head.indexOf(' @')
   if (at_ <= 0 || at_ + 2 >= head.length) {
-    c = nameColumn - 1 + 6
-    return fail('"alias NAME @TARGET"')
+    return failAt(lineNo, nameColumn - 1 + 6, text, '"alias NAME @TARGET"')
   }
   line.name = head.slice(0, at_)
   line.alias = {

@@ -140,7 +140,8 @@ interface PNode {
   readonly rel: bigint
   readonly size: bigint
   readonly synthetic: boolean
-  readonly children: PNode[]
+  /** {@link NO_CHILDREN} until the first child (most nodes are leaves). */
+  children: PNode[]
   readonly section: number
   readonly parent: PNode | undefined
   id: RegionId
@@ -177,6 +178,18 @@ const sizeOf = (l: MtreeLine, knowledge: RegionKnowledge): bigint => {
 
 const NO_ID = 0 as RegionId
 
+/** The children of every leaf node, never added to (see {@link adopt}). */
+const NO_CHILDREN: PNode[] = []
+
+/** Adds a child to a node (its own list made on the first). */
+const adopt = (parent: PNode, child: PNode): void => {
+  if (parent.children === NO_CHILDREN) parent.children = [child]
+  else parent.children.push(child)
+}
+
+/** The subregions of every region without any (frozen: nothing may add to it). */
+const NO_SUBREGIONS: ReadonlyArray<RegionId> = Object.freeze([])
+
 const synthetic = (
   line: number,
   section: number,
@@ -203,7 +216,7 @@ const synthetic = (
   rel: 0n,
   size,
   synthetic: true,
-  children: [],
+  children: NO_CHILDREN,
   section,
   parent,
   id: NO_ID,
@@ -318,7 +331,7 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
         parent.l.start,
         parent.size,
       )
-      parent.children.push(hidden)
+      adopt(parent, hidden)
       stack.push(hidden)
     }
     stack.length = level - 1
@@ -334,14 +347,14 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
             : wrap(l.start - parent.l.start),
       size: sizeOf(l, knowledge),
       synthetic: false,
-      children: [],
+      children: NO_CHILDREN,
       section: sectionNo,
       parent,
       id: NO_ID,
       same: undefined,
     }
     if (parent === undefined) current.root = node
-    else parent.children.push(node)
+    else adopt(parent, node)
     stack.push(node)
     return E.right(undefined)
   }
@@ -748,40 +761,65 @@ export const parseDump = (
     })
     if (pending && !progress) break // cannot happen: a copy is strictly inside another tree
   }
-  const regions = new Map<RegionId, Region>()
+  const made: Region[] = []
   const aliasNodes: PNode[] = []
   for (const n of built) {
     // QEMU's list order: descending priority; print order (by address) among equals
     const kids = n.children
     let order: RegionId[]
-    if (kids.every((c) => c.l.priority === (kids[0] as PNode).l.priority))
-      order = kids.map((c) => c.id)
-    else
+    let sameP = true
+    for (let i = 1; i < kids.length && sameP; i++)
+      sameP = (kids[i] as PNode).l.priority === (kids[0] as PNode).l.priority
+    if (kids.length === 0) order = NO_SUBREGIONS as RegionId[]
+    else if (sameP) {
+      order = []
+      for (let i = 0; i < kids.length; i++) order.push((kids[i] as PNode).id)
+    } else
       order = kids
         .map((c, i) => ({ id: c.id, i, prio: c.l.priority }))
         .sort((a, b) => b.prio - a.prio || a.i - b.i)
         .map((x) => x.id)
     const k = kindOf(n, knowledge)
-    // one object shape for every region (optional fields set after, not spread in)
-    const r: { -readonly [K in keyof Region]: Region[K] } = {
-      id: n.id,
-      name: n.l.name,
-      kind: k.kind,
-      size: n.size,
-      addr: n.rel,
-      priority: n.l.priority,
-      enabled: !n.l.disabled,
-      mayOverlap: n.l.priority !== 0,
-      readonly: k.readonly,
-      romd: k.romd,
-      nonvolatile: n.l.nonvolatile,
-      aliasOffset: n.l.alias?.offset ?? 0n,
-      dirtyLog: knowledge.vgaLogging.has(n.l.name) ? DIRTY_MEMORY_VGA : 0,
-      subregions: order,
-    }
-    if (n.parent !== undefined) r.container = n.parent.id
+    const l = n.l
+    // one object shape for every region, the container in the literal when there is one
+    // (a property added after would live outside the object, one more allocation each)
+    const r: { -readonly [K in keyof Region]: Region[K] } =
+      n.parent === undefined
+        ? {
+            id: n.id,
+            name: l.name,
+            kind: k.kind,
+            size: n.size,
+            addr: n.rel,
+            priority: l.priority,
+            enabled: !l.disabled,
+            mayOverlap: l.priority !== 0,
+            readonly: k.readonly,
+            romd: k.romd,
+            nonvolatile: l.nonvolatile,
+            aliasOffset: l.alias === undefined ? 0n : l.alias.offset,
+            dirtyLog: knowledge.vgaLogging.has(l.name) ? DIRTY_MEMORY_VGA : 0,
+            subregions: order,
+          }
+        : {
+            id: n.id,
+            name: l.name,
+            kind: k.kind,
+            size: n.size,
+            addr: n.rel,
+            priority: l.priority,
+            enabled: !l.disabled,
+            mayOverlap: l.priority !== 0,
+            readonly: k.readonly,
+            romd: k.romd,
+            nonvolatile: l.nonvolatile,
+            aliasOffset: l.alias === undefined ? 0n : l.alias.offset,
+            dirtyLog: knowledge.vgaLogging.has(l.name) ? DIRTY_MEMORY_VGA : 0,
+            subregions: order,
+            container: n.parent.id,
+          }
     if (n.synthetic) r.placeholder = true
-    regions.set(n.id, r)
+    made.push(r)
     if (n.l.alias !== undefined) aliasNodes.push(n)
     if (k.guess !== undefined)
       assumptions.push({
@@ -794,6 +832,10 @@ export const parseDump = (
         message: `line ${n.line}: ${n.l.name} read as ${k.kind === 'io' ? 'an I/O region' : 'a pure container'} (${k.guess === 'knowledge' ? 'a known fact of QEMU' : "the text cannot tell; give the same state's info mtree -f"})`,
       })
   }
+
+  // the map filled in one go once every region is made (cheaper than between them)
+  const regions = new Map<RegionId, Region>()
+  for (const r of made) regions.set(r.id, r)
 
   const addressSpaces: AddressSpace[] = []
   const sectionRoots: RegionId[] = []
@@ -950,12 +992,14 @@ const findAliasCycle = (
   regions: ReadonlyMap<RegionId, Region>,
   idLimit: number,
 ): RegionId | undefined => {
-  // ids are dense (1 .. idLimit - 1): the walk keeps its state in typed arrays
+  // ids are dense (1 .. idLimit - 1): the walk keeps its state in typed arrays, and the
+  // regions in an array by id (no map look-up per step)
   const state = new Uint8Array(idLimit) // 1: on the path, 2: done
   const pathId = new Int32Array(idLimit)
   const pathEdge = new Int32Array(idLimit)
-  const edgeCount = (r: Region): number =>
-    r.subregions.length + (r.aliasTarget === undefined ? 0 : 1)
+  const byId: Array<Region | undefined> = []
+  for (let id = 0; id < idLimit; id++) byId.push(undefined)
+  for (const r of regions.values()) if (r.id > 0 && r.id < idLimit) byId[r.id] = r
   for (const start of regions.values()) {
     if (state[start.id] !== 0) continue
     let depth = 0
@@ -963,23 +1007,23 @@ const findAliasCycle = (
     pathEdge[0] = 0
     state[start.id] = 1
     while (depth >= 0) {
-      const r = regions.get(pathId[depth] as RegionId) as Region
+      const r = byId[pathId[depth] as number] as Region
       const i = pathEdge[depth] as number
-      if (i >= edgeCount(r)) {
+      const subs = r.subregions
+      if (i >= subs.length + (r.aliasTarget === undefined ? 0 : 1)) {
         state[r.id] = 2
         depth--
         continue
       }
       pathEdge[depth] = i + 1
-      const to =
-        i < r.subregions.length ? (r.subregions[i] as RegionId) : (r.aliasTarget as RegionId)
-      if (to <= 0 || to >= idLimit || state[to] === 2 || !regions.has(to)) continue
+      const to = i < subs.length ? (subs[i] as RegionId) : (r.aliasTarget as RegionId)
+      if (to <= 0 || to >= idLimit || state[to] === 2 || byId[to] === undefined) continue
       if (state[to] === 1) {
         // the cycle is the path from `to` to the top; name its first alias (in id order)
         let best: RegionId | undefined
         for (let d = depth; d >= 0; d--) {
           const id = pathId[d] as RegionId
-          if (regions.get(id)?.kind === 'alias' && (best === undefined || id < best)) best = id
+          if (byId[id]?.kind === 'alias' && (best === undefined || id < best)) best = id
           if (id === to) break
         }
         return best
