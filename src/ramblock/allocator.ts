@@ -39,37 +39,28 @@ export interface Allocator {
   readonly place: (offset: bigint, max: bigint) => void
 }
 
+// The orders and searches, as fixed functions: the trees' optimised code never depends on
+// closures that die with an allocator.
+const less = (a: bigint, b: bigint): boolean => a < b
+const byAddress = (a: Entry, b: Entry): boolean =>
+  a.candidate !== b.candidate ? a.candidate < b.candidate : a.seq < b.seq
+const gapBelow = (e: Entry, size: bigint): boolean => e.gap < size
+const candidateAtMost = (e: Entry, addr: bigint): boolean => e.candidate <= addr
+
 /** An allocator for `blocks` (in list order, max lengths non-increasing), aligning to `align`. */
 export const allocator = (blocks: ReadonlyArray<Extent>, align: bigint): Allocator => {
-  const offsets = new OrderedSet<bigint>((a, b) => a < b)
+  const offsets = new OrderedSet<bigint>(less)
   for (const b of blocks) offsets.insert(b.offset)
   const byGap = new OrderedSet<Entry>(before)
-  const byCandidate = new OrderedSet<Entry>((a, b) =>
-    a.candidate !== b.candidate ? a.candidate < b.candidate : a.seq < b.seq,
-  )
+  const byCandidate = new OrderedSet<Entry>(byAddress)
   const alignLess1 = align - 1n
   let seq = 0
-  // the searches' keys, and their predicates made once (not a closure per search)
-  let key = 0n
-  let low = 0n
-  let at = 0n
-  const belowKey = (o: bigint): boolean => o < key
-  const gapBelowKey = (e: Entry): boolean => e.gap < key
-  const candidateAtMostLow = (e: Entry): boolean => e.candidate <= low
-  const candidateAtMostAt = (e: Entry): boolean => e.candidate <= at
-  const shrink = (e: Entry): void => {
-    const gap = at - e.candidate
-    if (gap === e.gap) return
-    byGap.delete(e)
-    e.gap = gap
-    byGap.insert(e)
-  }
+  const shrunk: Entry[] = []
   const addCandidate = (offset: bigint, max: bigint): void => {
     const candidate = ((offset + max + alignLess1) / align) * align
     const s = seq++
     if (candidate > U64_MAX) return
-    key = candidate
-    const next = offsets.firstNot(belowKey) ?? U64_MAX
+    const next = offsets.firstNot(less, candidate) ?? U64_MAX
     const e: Entry = { candidate, gap: next - candidate, max, seq: s }
     byGap.insert(e)
     byCandidate.insert(e)
@@ -79,16 +70,21 @@ export const allocator = (blocks: ReadonlyArray<Extent>, align: bigint): Allocat
     find: (size) => {
       if (size <= 0n) return undefined
       if (offsets.size === 0) return 0n
-      key = size
-      return byGap.firstNot(gapBelowKey)?.candidate
+      return byGap.firstNot(gapBelow, size)?.candidate
     },
     place: (offset, max) => {
-      key = offset
-      low = offsets.lastWhere(belowKey) ?? -1n
-      at = offset
+      const low = offsets.lastWhere(less, offset) ?? -1n
       offsets.insert(offset)
       // candidates in (low, offset] now end their gap at `offset`
-      byCandidate.forRun(candidateAtMostLow, candidateAtMostAt, shrink)
+      shrunk.length = 0
+      byCandidate.run(candidateAtMost, low, offset, shrunk)
+      for (const e of shrunk) {
+        const gap = offset - e.candidate
+        if (gap === e.gap) continue
+        byGap.delete(e)
+        e.gap = gap
+        byGap.insert(e)
+      }
       addCandidate(offset, max)
     },
   }

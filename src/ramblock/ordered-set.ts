@@ -21,7 +21,7 @@ export class OrderedSet<T> {
   private root: Node<T> | undefined = undefined
   private count = 0
   private seed = 0x2545f491
-  /** The walk's stack in {@link forRun}, kept between walks. */
+  /** The walk's stack in {@link run}, kept between walks. */
   private readonly stack: Array<Node<T>> = []
 
   constructor(private readonly before: (a: T, b: T) => boolean) {}
@@ -31,14 +31,14 @@ export class OrderedSet<T> {
     return this.count
   }
 
-  /** The next heap priority (xorshift32). */
+  /** The next heap priority (xorshift32, its top 30 bits: a small integer, never boxed). */
   private priority(): number {
     let x = this.seed
     x ^= x << 13
     x ^= x >>> 17
     x ^= x << 5
     this.seed = x >>> 0
-    return this.seed
+    return this.seed >>> 2
   }
 
   /** Adds `x` (which must not be in the set). */
@@ -99,14 +99,16 @@ export class OrderedSet<T> {
   }
 
   /**
-   * The first element for which `pred` is false, where `pred` holds for a prefix of the
-   * order (as `lowerBound` on an array); undefined when it holds for all.
+   * The first element `x` for which `below(x, key)` is false, where it holds for a prefix
+   * of the order (as `lowerBound` on an array); undefined when it holds for all. (A key
+   * and a fixed predicate rather than a closure per search: no allocation, and optimised
+   * code that does not depend on short-lived closures.)
    */
-  firstNot(pred: (x: T) => boolean): T | undefined {
+  firstNot<K>(below: (x: T, key: K) => boolean, key: K): T | undefined {
     let best: Node<T> | undefined
     let n = this.root
     while (n !== undefined)
-      if (pred(n.value)) n = n.right
+      if (below(n.value, key)) n = n.right
       else {
         best = n
         n = n.left
@@ -114,12 +116,12 @@ export class OrderedSet<T> {
     return best?.value
   }
 
-  /** The last element for which `pred` (holding for a prefix) is true; undefined when none. */
-  lastWhere(pred: (x: T) => boolean): T | undefined {
+  /** The last element `x` for which `below(x, key)` (holding for a prefix) is true; undefined when none. */
+  lastWhere<K>(below: (x: T, key: K) => boolean, key: K): T | undefined {
     let best: Node<T> | undefined
     let n = this.root
     while (n !== undefined)
-      if (pred(n.value)) {
+      if (below(n.value, key)) {
         best = n
         n = n.right
       } else n = n.left
@@ -127,22 +129,22 @@ export class OrderedSet<T> {
   }
 
   /**
-   * Calls `visit` on the elements from the first for which `pred` (holding for a prefix)
-   * is false, in order, for as long as `within` holds. `visit` must not change this set.
+   * Appends to `out`, in order, the elements from the first `x` for which `below(x, from)`
+   * (holding for a prefix) is false, for as long as `below(x, upTo)` holds.
    */
-  forRun(pred: (x: T) => boolean, within: (x: T) => boolean, visit: (x: T) => void): void {
+  run<K>(below: (x: T, key: K) => boolean, from: K, upTo: K, out: T[]): void {
     // the ancestors still to visit in order: the nodes whose left subtree the walk entered
     const stack = this.stack
     stack.length = 0
     let n = this.root
     while (n !== undefined)
-      if (pred(n.value)) n = n.right
+      if (below(n.value, from)) n = n.right
       else {
         stack.push(n)
         n = n.left
       }
-    for (let m = stack.pop(); m !== undefined && within(m.value); m = stack.pop()) {
-      visit(m.value)
+    for (let m = stack.pop(); m !== undefined && below(m.value, upTo); m = stack.pop()) {
+      out.push(m.value)
       for (let c = m.right; c !== undefined; c = c.left) stack.push(c)
     }
     stack.length = 0

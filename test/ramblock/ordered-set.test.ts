@@ -12,11 +12,14 @@ const step = fc.record({
   upTo: fc.integer({ min: 0, max: 40 }),
 })
 
+const less = (x: number, k: number): boolean => x < k
+const atMost = (x: number, k: number): boolean => x <= k
+
 describe('OrderedSet against a sorted array', () => {
   test.prop([fc.array(step, { minLength: 50, maxLength: 400 })], { numRuns: 200 })(
     'same elements and the same searches after every step',
     (steps) => {
-      const set = new OrderedSet<number>((a, b) => a < b)
+      const set = new OrderedSet<number>(less)
       let model: number[] = []
       for (const { insert, value, probe, upTo } of steps) {
         if (insert) {
@@ -29,22 +32,14 @@ describe('OrderedSet against a sorted array', () => {
           model = model.filter((x) => x !== value)
         }
         expect(set.size).toBe(model.length)
-        expect(set.firstNot((x) => x < probe)).toBe(model.find((x) => x >= probe))
-        expect(set.lastWhere((x) => x < probe)).toBe(model.filter((x) => x < probe).at(-1))
+        expect(set.firstNot(less, probe)).toBe(model.find((x) => x >= probe))
+        expect(set.lastWhere(less, probe)).toBe(model.filter((x) => x < probe).at(-1))
         const run: number[] = []
-        set.forRun(
-          (x) => x < probe,
-          (x) => x <= probe + upTo,
-          (x) => run.push(x),
-        )
+        set.run(atMost, probe - 1, probe + upTo, run)
         expect(run).toEqual(model.filter((x) => x >= probe && x <= probe + upTo))
       }
       const all: number[] = []
-      set.forRun(
-        () => false,
-        () => true,
-        (x) => all.push(x),
-      )
+      set.run(atMost, -Infinity, Infinity, all)
       expect(all).toEqual(model)
     },
   )
