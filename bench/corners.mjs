@@ -13,7 +13,7 @@
 //    same record headers, and its growth from 100,000 records.
 //
 // Growth figures come from bench/growth.mjs: batches of equal work (the smaller size run
-// 10 times), a full GC before each, sizes interleaved, best of 5-11; wall time, with CPU
+// 10 times), a GC and a warm-up run before each, sizes interleaved, best of 5-11; wall time, with CPU
 // time beside it (on a loaded machine a single long run waits for a core more often than
 // a short one, which inflated the ratios up to 2-4x).
 import { machines, Gpa } from '../dist/index.js'

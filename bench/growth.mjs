@@ -1,7 +1,11 @@
 // How a cost grows with size, measured so that machine load does not inflate the ratio:
 // - every size runs as a batch of the same total work (the smaller sizes repeated), so
 //   a batch of the small size is as long as one of the large and meets the same load;
-// - a full GC before each batch, so no batch pays for the garbage of the one before;
+// - a young-generation GC before each batch, so no batch pays for the garbage of the one
+//   before (a full GC instead leaves old-space sweeping behind that slowed the next
+//   few milliseconds 2-5x, which a short batch of the small size could not absorb), then
+//   one untimed run, so the batch times warm code (a GC can make V8 drop optimised code
+//   that embeds objects it freed);
 // - sizes interleaved round by round, and the best of `rounds` per size;
 // - wall time, and CPU time beside it (user + system of all threads, which time spent
 //   waiting for a core does not add to).
@@ -10,7 +14,7 @@ import { performance } from 'node:perf_hooks'
 import { runInNewContext } from 'node:vm'
 
 setFlagsFromString('--expose-gc')
-/** A full garbage collection. */
+/** A full garbage collection; `gc({ type: 'minor' })` collects the young generation only. */
 export const gc = runInNewContext('gc')
 
 const cpuMs = () => {
@@ -26,7 +30,8 @@ export const batches = (cases, rounds = 7) => {
   const best = cases.map(() => ({ wall: Infinity, cpu: Infinity }))
   for (let r = 0; r < rounds; r++)
     cases.forEach(({ fn, reps }, i) => {
-      gc()
+      gc({ type: 'minor' })
+      fn()
       const c0 = cpuMs()
       const w0 = performance.now()
       for (let k = 0; k < reps; k++) fn()

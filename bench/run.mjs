@@ -7,7 +7,7 @@
 //    translationOfGpa (the full answer) >= 0.67x, the batch at parity (>= 1.0x).
 // 2. Render: a synthetic 10k-region tree (goal <= 50 ms), and 1k / 10k / 100k-region
 //    trees (goal, issue 16: each 10x the regions costs <= 11x the time), timed as batches
-//    of equal work with a GC before each (bench/growth.mjs).
+//    of equal work with a GC and a warm-up run before each (bench/growth.mjs).
 import { readFileSync } from 'node:fs'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -196,7 +196,7 @@ const synthetic = (n) => {
 // --- 2. render
 // 1k, 10k and 100k regions: each 10x the regions should cost at most 11x the time (issue
 // 16; sorting alone would be about 13x, so the rest must be linear). Timed as batches of
-// equal work (100 renders of 1k, 10 of 10k, 1 of 100k), a full GC before each, the sizes
+// equal work (100 renders of 1k, 10 of 10k, 1 of 100k), a GC and a warm-up run before each, the sizes
 // interleaved, best of 9 (bench/growth.mjs): one 100k render alone is long enough to be
 // preempted on a loaded machine where a 1k one is not.
 const renderCase = (n) => {

@@ -111,8 +111,10 @@ const check = (
       message: `RAMBlock "${idstr}" already registered`,
     })
   const pageSize = spec.pageSize ?? list.hostPageSize
-  const used = alignUp(pageSize)(spec.usedLength)
-  const max = alignUp(pageSize)(spec.maxLength ?? spec.usedLength)
+  // alignUp(pageSize) of both, without a closure per block (addAll checks every spec)
+  const lowBits = pageSize - 1n
+  const used = (spec.usedLength + lowBits) & ~lowBits
+  const max = spec.maxLength === undefined ? used : (spec.maxLength + lowBits) & ~lowBits
   if (spec.usedLength <= 0n || max <= 0n)
     return E.left({
       _tag: 'ZeroSize',
