@@ -56,6 +56,16 @@ interface Place {
   readonly aliases: ReadonlySet<RegionId> | undefined
 }
 
+/** What the ranges a terminating region fills have in common (mutable, local to a render). */
+interface Pen {
+  region: RegionId
+  base: bigint
+  readonly: boolean
+  nonvolatile: boolean
+  romd: boolean
+  dirtyLog: number
+}
+
 /**
  * Work left on the stack: a region to render at a place (an alias target), the
  * subregions of a region still to render (one frame for all of them, advanced in list
@@ -99,6 +109,44 @@ export const render =
   (t: Topology): ReadonlyArray<FlatRange> => {
     const view = new SortedRanges()
     const stack: Task[] = []
+    // the region filling gaps, read by `make`: one function per render, not a closure per fill
+    const pen: Pen = {
+      region: root,
+      base: 0n,
+      readonly: false,
+      nonvolatile: false,
+      romd: false,
+      dirtyLog: 0,
+    }
+    const make = (start: bigint, end: bigint): FlatRange => ({
+      start,
+      end,
+      region: pen.region,
+      // most ranges start where their region does: no bigint made for the 0
+      offsetInRegion: start === pen.base ? 0n : start - pen.base,
+      readonly: pen.readonly,
+      nonvolatile: pen.nonvolatile,
+      romd: pen.romd,
+      dirtyLog: pen.dirtyLog,
+    })
+    /** The terminating `mr`, based at `base`, fills the parts of its clip window still empty. */
+    const fill = (
+      mr: Region,
+      base: bigint,
+      clipStart: bigint,
+      clipEnd: bigint,
+      readonly: boolean,
+      nonvolatile: boolean,
+    ): void => {
+      if (clipEnd <= clipStart) return
+      pen.region = mr.id
+      pen.base = base
+      pen.readonly = readonly
+      pen.nonvolatile = nonvolatile
+      pen.romd = mr.romd
+      pen.dirtyLog = dirtyLogMask(mr, options)
+      view.fill(clipStart, clipEnd, make)
+    }
     /** Renders one region at a place: pushes what it leaves to do. */
     const visit = (id: RegionId, at: Place): void => {
       const mr = t.regions.get(id)
@@ -132,6 +180,11 @@ export const render =
         })
         return
       }
+      // a leaf fills its window now: nothing it would push could render before the fill
+      if (mr.subregions.length === 0) {
+        if (terminates(mr)) fill(mr, base, clipStart, clipEnd, ro, nv)
+        return
+      }
       const here: Place = {
         base,
         clipStart,
@@ -141,8 +194,7 @@ export const render =
         aliases: at.aliases,
       }
       if (terminates(mr)) stack.push({ tag: 'fill', region: mr, at: here })
-      if (mr.subregions.length > 0)
-        stack.push({ tag: 'children', ids: mr.subregions, next: 0, at: here })
+      stack.push({ tag: 'children', ids: mr.subregions, next: 0, at: here })
     }
     visit(root, {
       base: 0n,
@@ -161,30 +213,13 @@ export const render =
         continue
       }
       stack.pop()
-      if (task.tag === 'fill') fillGaps(view, task.region, task.at, options)
-      else visit(task.id, task.at)
+      if (task.tag === 'fill') {
+        const { base, clipStart, clipEnd, readonly, nonvolatile } = task.at
+        fill(task.region, base, clipStart, clipEnd, readonly, nonvolatile)
+      } else visit(task.id, task.at)
     }
     return simplifyParts(view.parts())
   }
-
-const fillGaps = (view: SortedRanges, region: Region, at: Place, options: RenderOptions): void => {
-  if (at.clipEnd <= at.clipStart) return
-  const mask = dirtyLogMask(region, options)
-  const gaps = view.gaps(at.clipStart, at.clipEnd)
-  for (let g = 0; g < gaps.length; g += 2) {
-    const start = gaps[g] as bigint
-    view.insert({
-      start,
-      end: gaps[g + 1] as bigint,
-      region: region.id,
-      offsetInRegion: start - at.base,
-      readonly: at.readonly,
-      nonvolatile: at.nonvolatile,
-      romd: region.romd,
-      dirtyLog: mask,
-    })
-  }
-}
 
 /** QEMU `flatview_simplify`: merges each run of mergeable neighbours into its first range. */
 export const simplify = (ranges: ReadonlyArray<FlatRange>): FlatRange[] => simplifyParts([ranges])

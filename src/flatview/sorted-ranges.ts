@@ -8,7 +8,7 @@
  */
 import type { FlatRange } from './flat-range.js'
 
-const CHUNK = 256
+const CHUNK = 128
 
 /** A chunked, sorted list of disjoint ranges. */
 export class SortedRanges {
@@ -29,45 +29,52 @@ export class SortedRanges {
   }
 
   /**
-   * The parts of `[start, end)` that no range covers yet, in address order (the gaps a
-   * terminating region fills in `render_memory_region`), flat: `[start0, end0, start1,
-   * end1, …]` (no pair allocated per gap).
+   * Inserts `make(gapStart, gapEnd)` for each part of `[start, end)` that no range covers
+   * yet, in address order (the gaps a terminating region fills in
+   * `render_memory_region`). One walk from the window's start; no list of gaps is built.
    */
-  gaps(start: bigint, end: bigint): bigint[] {
-    const out: bigint[] = []
+  fill(start: bigint, end: bigint, make: (start: bigint, end: bigint) => FlatRange): void {
     let base = start
     let ci = this.chunkAfter(base)
     let i = firstEndingAfter(this.chunks[ci] as FlatRange[], base)
-    while (base < end && ci < this.chunks.length) {
+    while (base < end) {
       const chunk = this.chunks[ci] as FlatRange[]
-      if (i >= chunk.length) {
+      if (i >= chunk.length && ci + 1 < this.chunks.length) {
         ci++
         i = 0
         continue
       }
-      const r = chunk[i] as FlatRange
-      if (r.start >= end) break
-      if (base < r.start) out.push(base, r.start)
-      if (r.end > base) base = r.end
+      const r = chunk[i]
+      if (r === undefined || r.start >= end) {
+        this.insertAt(ci, i, make(base, end))
+        return
+      }
+      if (base < r.start) {
+        this.insertAt(ci, i, make(base, r.start))
+        base = r.end
+        // the insert may have split the chunk: find the range after `r` afresh
+        ci = this.chunkAfter(base)
+        i = firstEndingAfter(this.chunks[ci] as FlatRange[], base)
+        continue
+      }
+      // `r` covers `base`
+      base = r.end
       i++
     }
-    if (base < end) out.push(base, end)
-    return out
   }
 
-  /** Inserts a range that overlaps none already present. */
-  insert(r: FlatRange): void {
-    const ci = this.chunkAfter(r.start)
+  /** Inserts `r` at index `at` of chunk `ci` (its place in address order). */
+  private insertAt(ci: number, at: number, r: FlatRange): void {
     const chunk = this.chunks[ci] as FlatRange[]
-    const at = firstEndingAfter(chunk, r.start)
-    chunk.splice(at, 0, r)
-    if (chunk.length > CHUNK * 2)
-      this.chunks.splice(ci, 1, chunk.slice(0, CHUNK), chunk.slice(CHUNK))
-  }
-
-  /** All ranges in address order. */
-  toArray(): FlatRange[] {
-    return this.chunks.flat()
+    if (at === chunk.length) chunk.push(r)
+    else if (at === 0) chunk.unshift(r)
+    else chunk.splice(at, 0, r)
+    if (chunk.length >= CHUNK * 2) {
+      // split in place: the chunk keeps its first half, the second half follows it
+      const tail = chunk.slice(CHUNK)
+      chunk.length = CHUNK
+      this.chunks.splice(ci + 1, 0, tail)
+    }
   }
 
   /** The chunks themselves, in address order (read-only: a walk without a copy). */

@@ -1,7 +1,8 @@
 /**
  * `find_ram_offset` for many blocks at once: the same answers as {@link findRamOffset}
- * called before each add, in O(log n) per block plus a copy of pointers, where calling it
- * afresh costs a sort of every offset per block (10,000 blocks: seconds).
+ * called before each add, in O(log n) per block (expected: the orders are treaps, see
+ * {@link OrderedSet}), where calling it afresh costs a sort of every offset per block
+ * (10,000 blocks: seconds) and sorted arrays cost a shift of up to n entries per block.
  *
  * It keeps every block's candidate (its end rounded up to the alignment) with the gap
  * after it, ordered by (gap, list order); the best fit is the first entry whose gap holds
@@ -15,14 +16,14 @@
  */
 import { U64_MAX } from '../addresses/u64.js'
 import type { Extent } from './find-ram-offset.js'
-import { lowerBound } from './lower-bound.js'
+import { OrderedSet } from './ordered-set.js'
 
 interface Entry {
   readonly candidate: bigint
   gap: bigint
   /** Max length of the block the candidate follows (list order: larger first). */
   readonly max: bigint
-  /** Age in list order among equal max lengths (older first). */
+  /** Age in list order among equal max lengths (older first); unique. */
   readonly seq: number
 }
 
@@ -38,59 +39,51 @@ export interface Allocator {
   readonly place: (offset: bigint, max: bigint) => void
 }
 
+// The orders and searches, as fixed functions: the trees' optimised code never depends on
+// closures that die with an allocator.
+const less = (a: bigint, b: bigint): boolean => a < b
+const byAddress = (a: Entry, b: Entry): boolean =>
+  a.candidate !== b.candidate ? a.candidate < b.candidate : a.seq < b.seq
+const gapBelow = (e: Entry, size: bigint): boolean => e.gap < size
+const candidateAtMost = (e: Entry, addr: bigint): boolean => e.candidate <= addr
+
 /** An allocator for `blocks` (in list order, max lengths non-increasing), aligning to `align`. */
 export const allocator = (blocks: ReadonlyArray<Extent>, align: bigint): Allocator => {
-  const offsets = blocks.map((b) => b.offset).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-  const byGap: Entry[] = []
-  const byCandidate: Entry[] = []
+  const offsets = new OrderedSet<bigint>(less)
+  for (const b of blocks) offsets.insert(b.offset)
+  const byGap = new OrderedSet<Entry>(before)
+  const byCandidate = new OrderedSet<Entry>(byAddress)
+  const alignLess1 = align - 1n
   let seq = 0
-  const nextAtOrAbove = (c: bigint): bigint => offsets[lowerBound(offsets, (o) => o < c)] ?? U64_MAX
-  const insertEntry = (e: Entry): void => {
-    byGap.splice(
-      lowerBound(byGap, (x) => before(x, e)),
-      0,
-      e,
-    )
-  }
+  const shrunk: Entry[] = []
   const addCandidate = (offset: bigint, max: bigint): void => {
-    const candidate = ((offset + max + align - 1n) / align) * align
+    const candidate = ((offset + max + alignLess1) / align) * align
     const s = seq++
     if (candidate > U64_MAX) return
-    const e: Entry = { candidate, gap: nextAtOrAbove(candidate) - candidate, max, seq: s }
-    insertEntry(e)
-    byCandidate.splice(
-      lowerBound(byCandidate, (x) => x.candidate < candidate),
-      0,
-      e,
-    )
+    const next = offsets.firstNot(less, candidate) ?? U64_MAX
+    const e: Entry = { candidate, gap: next - candidate, max, seq: s }
+    byGap.insert(e)
+    byCandidate.insert(e)
   }
   for (const b of blocks) addCandidate(b.offset, b.maxLength)
   return {
     find: (size) => {
       if (size <= 0n) return undefined
-      if (offsets.length === 0) return 0n
-      const e = byGap[lowerBound(byGap, (x) => x.gap < size)]
-      return e?.candidate
+      if (offsets.size === 0) return 0n
+      return byGap.firstNot(gapBelow, size)?.candidate
     },
     place: (offset, max) => {
-      const at = lowerBound(offsets, (o) => o < offset)
-      const p = at === 0 ? -1n : (offsets[at - 1] as bigint)
-      offsets.splice(at, 0, offset)
-      // candidates in (p, offset] now end their gap at `offset`
-      for (
-        let k = lowerBound(byCandidate, (x) => x.candidate <= p);
-        k < byCandidate.length && (byCandidate[k] as Entry).candidate <= offset;
-        k++
-      ) {
-        const e = byCandidate[k] as Entry
+      const low = offsets.lastWhere(less, offset) ?? -1n
+      offsets.insert(offset)
+      // candidates in (low, offset] now end their gap at `offset`
+      shrunk.length = 0
+      byCandidate.run(candidateAtMost, low, offset, shrunk)
+      for (const e of shrunk) {
         const gap = offset - e.candidate
         if (gap === e.gap) continue
-        byGap.splice(
-          lowerBound(byGap, (x) => before(x, e)),
-          1,
-        )
+        byGap.delete(e)
         e.gap = gap
-        insertEntry(e)
+        byGap.insert(e)
       }
       addCandidate(offset, max)
     },

@@ -1,0 +1,60 @@
+// How a cost grows with size, measured so that machine load does not inflate the ratio:
+// - every size runs as a batch of the same total work (the smaller sizes repeated), so
+//   a batch of the small size is as long as one of the large and meets the same load;
+// - a young-generation GC before each batch, so no batch pays for the garbage of the one
+//   before (a full GC instead leaves old-space sweeping behind that slowed the next
+//   few milliseconds 2-5x, which a short batch of the small size could not absorb), then
+//   one untimed run, so the batch times warm code (a GC can make V8 drop optimised code
+//   that embeds objects it freed);
+// - sizes interleaved round by round, and the best of `rounds` per size;
+// - wall time, and CPU time beside it (user + system of all threads, which time spent
+//   waiting for a core does not add to).
+import { setFlagsFromString } from 'node:v8'
+import { performance } from 'node:perf_hooks'
+import { runInNewContext } from 'node:vm'
+
+setFlagsFromString('--expose-gc')
+/** A full garbage collection; `gc({ type: 'minor' })` collects the young generation only. */
+export const gc = runInNewContext('gc')
+
+const cpuMs = () => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1e3
+}
+
+/**
+ * Best per-run wall and CPU ms of each case, each case `{ fn, reps }` timed as `reps`
+ * runs of `fn` in one batch.
+ */
+export const batches = (cases, rounds = 7) => {
+  const best = cases.map(() => ({ wall: Infinity, cpu: Infinity }))
+  for (let r = 0; r < rounds; r++)
+    cases.forEach(({ fn, reps }, i) => {
+      gc({ type: 'minor' })
+      fn()
+      const c0 = cpuMs()
+      const w0 = performance.now()
+      for (let k = 0; k < reps; k++) fn()
+      const wall = (performance.now() - w0) / reps
+      const cpu = (cpuMs() - c0) / reps
+      const b = best[i]
+      b.wall = Math.min(b.wall, wall)
+      b.cpu = Math.min(b.cpu, cpu)
+    })
+  return best
+}
+
+/**
+ * Growth from `small` (size n) to `big` (size `factor` n): `{ wall, cpu, smallMs, bigMs }`,
+ * ratios of the best times of equal-work batches.
+ */
+export const growth = (big, small, factor = 10, rounds = 7) => {
+  const [s, b] = batches(
+    [
+      { fn: small, reps: factor },
+      { fn: big, reps: 1 },
+    ],
+    rounds,
+  )
+  return { wall: b.wall / s.wall, cpu: b.cpu / s.cpu, smallMs: s.wall, bigMs: b.wall }
+}
