@@ -79,6 +79,27 @@ const mutated: fc.Arbitrary<{ bytes: Uint8Array; truncated: boolean }> = stream.
 )
 
 describe('migration stream decoder under fuzzing', () => {
+  it('a section idstr holding a line break and control bytes stays one line in the error (found by this fuzzer at 21,256 inputs: "timer" mutated to hold a newline, the stream cut before its footer)', () => {
+    const s = STREAMS[0]!
+    const name = new TextEncoder().encode('timer')
+    let at = -1
+    // the section record: QEMU_VM_SECTION_FULL (4), a 4-byte id, the idstr's length, the idstr
+    for (let i = 6; i + name.length <= s.length && at < 0; i++)
+      if (s[i - 6] === 4 && s[i - 1] === name.length && name.every((b, k) => s[i + k] === b)) at = i
+    expect(at).toBeGreaterThan(0)
+    const bytes = s.slice(0, at + 40)
+    bytes[at + 1] = 0x0a
+    bytes[at + 2] = 0x85
+    const r = decode(bytes)
+    expect(E.isLeft(r)).toBe(true)
+    checkError(bytes, r)
+    if (E.isLeft(r)) {
+      const codes = [...r.left.message].map((c) => c.charCodeAt(0))
+      expect(codes.filter((c) => c < 0x20 || (c >= 0x7f && c <= 0x9f))).toEqual([])
+      expect(r.left.message).toContain('t\\x0a\\x85er')
+    }
+  })
+
   it('truncated and mutated streams: an error value with an offset, the same in any chunking', () => {
     fc.assert(
       fc.property(mutated, fc.integer({ min: 1, max: 70000 }), ({ bytes, truncated }, size) => {

@@ -151,10 +151,25 @@ export interface StreamError {
 }
 
 /** A {@link StreamError}. */
-export const streamError = (at: number, expected: string, found: string): StreamError => ({
-  _tag: 'StreamError',
-  at,
-  expected,
-  found,
-  message: `at byte ${at} (0x${at.toString(16)}): expected ${expected}, found ${found}`,
-})
+export const streamError = (at: number, expected: string, found: string): StreamError => {
+  const e = printable(expected)
+  const f = printable(found)
+  return {
+    _tag: 'StreamError',
+    at,
+    expected: e,
+    found: f,
+    message: `at byte ${at} (0x${at.toString(16)}): expected ${e}, found ${f}`,
+  }
+}
+
+/**
+ * Text from the stream (an idstr, a machine name) made fit for a one-line message: control
+ * characters (C0, DEL, C1) become `\xNN`, so a damaged or hostile name cannot break the line.
+ */
+const printable = (text: string): string =>
+  text.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u001f\u007f-\u009f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  )
