@@ -1,22 +1,15 @@
 // Every `@example` block in the sources is run against the built package, with Node's
 // strict assert in scope: a broken example fails the suite.
 import { describe, expect, it } from 'vitest'
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { ROOT, resolveRamaddrImports } from './helpers.js'
+import { ROOT, filesUnder, resolveRamaddrImports } from './helpers.js'
 
 const SRC = join(ROOT, 'src')
 const OUT = join(ROOT, 'node_modules', '.ramaddr-examples')
 
-const sources = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
-    d.isDirectory()
-      ? sources(join(dir, d.name))
-      : d.name.endsWith('.ts')
-        ? [join(dir, d.name)]
-        : [],
-  )
+const sources = (dir: string): string[] => filesUnder(dir, (n) => n.endsWith('.ts'))
 
 /** The @example blocks of a file: the comment lines after `@example` up to the next tag or the end. */
 const examples = (file: string): Array<{ line: number; code: string }> => {

@@ -7,6 +7,12 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 /** The recorded QEMU fixtures. */
 export const FIXTURES = join(ROOT, 'test', 'fixtures')
 
+/** Every file below `dir` (recursively) whose name `keep` accepts, as full paths. */
+export const filesUnder = (dir: string, keep: (name: string) => boolean): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? filesUnder(join(dir, d.name), keep) : keep(d.name) ? [join(dir, d.name)] : [],
+  )
+
 /** One recorded scenario: its folder and the number of states. */
 export interface Scenario {
   readonly recording: string // qemu-7.2 or qemu-7.2-kvm

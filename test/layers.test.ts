@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import { ROOT } from './helpers.js'
+import { ROOT, filesUnder } from './helpers.js'
 
 /** Each folder of src/ and its layer (DESIGN.md "Layers"; adapters, CLI and demo last). */
 const LAYER: Readonly<Record<string, number>> = {
@@ -28,10 +28,7 @@ const LAYER: Readonly<Record<string, number>> = {
 }
 
 const SRC = join(ROOT, 'src')
-const files = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
-    d.isDirectory() ? files(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : [],
-  )
+const files = (dir: string): string[] => filesUnder(dir, (n) => n.endsWith('.ts'))
 
 describe('layers', () => {
   it('every folder of src/ has a layer', () => {

@@ -5,20 +5,11 @@
 import { describe, expect, it } from 'vitest'
 import { fc } from '@fast-check/vitest'
 import * as E from 'fp-ts/lib/Either.js'
-import { readFileSync, readdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { parse } from '../../src/qemu/mtree-flat.js'
-import { FIXTURES } from '../helpers.js'
+import { FIXTURES, filesUnder } from '../helpers.js'
 
-const walk = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
-    d.isDirectory()
-      ? walk(join(dir, d.name))
-      : d.name.endsWith('mtree-f.txt')
-        ? [join(dir, d.name)]
-        : [],
-  )
-const dumps = walk(FIXTURES)
+const dumps = filesUnder(FIXTURES, (n) => n.endsWith('mtree-f.txt'))
   .map((f) => readFileSync(f, 'utf8'))
   .filter((t) => E.isRight(parse(t)))
 

@@ -5,20 +5,12 @@
 import { describe, expect, it } from 'vitest'
 import { fc } from '@fast-check/vitest'
 import * as E from 'fp-ts/lib/Either.js'
-import { readFileSync, readdirSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { relative } from 'node:path'
 import { parseDump } from '../../src/qemu/info-ramblock.js'
-import { FIXTURES } from '../helpers.js'
+import { FIXTURES, filesUnder } from '../helpers.js'
 
-const walk = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
-    d.isDirectory()
-      ? walk(join(dir, d.name))
-      : d.name.endsWith('ramblock.txt') || /ramblock.*\.txt$/.test(d.name)
-        ? [join(dir, d.name)]
-        : [],
-  )
-const dumps = walk(FIXTURES)
+const dumps = filesUnder(FIXTURES, (n) => /ramblock.*\.txt$/.test(n))
   .map((f) => ({ name: relative(FIXTURES, f), text: readFileSync(f, 'utf8') }))
   .filter((d) => E.isRight(parseDump(d.text)))
 
