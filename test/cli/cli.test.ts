@@ -19,9 +19,10 @@ describe('bin/ramaddr', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
     expect(ramaddr('--version')).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' })
   })
-  it('bin/ramaddr loads one bundled file, nothing else of dist/ or node_modules (a load hook lists what loads)', () => {
+  it('bin/ramaddr loads one bundled script, no module of dist/ or node_modules (load hooks list what loads)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ramaddr-hook-'))
     try {
+      // ES modules through a loader hook; CommonJS requires through Module._load
       const hook = join(dir, 'hook.mjs')
       writeFileSync(
         hook,
@@ -33,16 +34,26 @@ describe('bin/ramaddr', () => {
       const register = join(dir, 'register.mjs')
       writeFileSync(
         register,
-        `import { register } from 'node:module'\nregister(${JSON.stringify(pathToFileURL(hook).href)})\n`,
+        `import { register } from 'node:module'\nimport Module from 'node:module'\n` +
+          `const load = Module._load\n` +
+          `Module._load = function (request, ...rest) {\n` +
+          `  if (!request.startsWith('node:') && !Module.isBuiltin(request)) process.stderr.write('REQUIRED ' + request + '\\n')\n` +
+          `  return load.call(this, request, ...rest)\n}\n` +
+          `register(${JSON.stringify(pathToFileURL(hook).href)})\n`,
       )
       const root = pathToFileURL(ROOT).href + '/'
-      const loaded = (...args: string[]): string[] =>
-        spawnSync(process.execPath, ['--import', register, BIN, ...args], { encoding: 'utf8' })
-          .stderr.split('\n')
-          .filter((l) => l.startsWith('LOADED '))
-          .map((l) => l.slice('LOADED '.length))
+      const loaded = (...args: string[]): string[] => {
+        const r = spawnSync(process.execPath, ['--import', register, BIN, ...args], {
+          encoding: 'utf8',
+        })
+        expect(r.status, r.stderr).toBe(0)
+        return r.stderr
+          .split('\n')
+          .filter((l) => l.startsWith('LOADED ') || l.startsWith('REQUIRED '))
+          .map((l) => l.replace(/^LOADED /, ''))
           .filter((u) => u !== pathToFileURL(register).href)
           .map((u) => (u.startsWith(root) ? u.slice(root.length) : u))
+      }
       const q35 = join(ROOT, 'test', 'fixtures', 'qemu-7.2', 'q35-512m-vga-net')
       for (const args of [
         ['--help'],
@@ -55,10 +66,24 @@ describe('bin/ramaddr', () => {
           '0x0',
         ],
       ])
-        expect(loaded(...args), args.join(' ')).toEqual(['bin/ramaddr', 'dist/cli/ramaddr.mjs'])
+        expect(loaded(...args), args.join(' ')).toEqual(['bin/ramaddr'])
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
+  })
+  it('the code cache npm run build made for the bundled script is one this Node accepts', () => {
+    // V8 refuses a cache made from other source, another V8 or other flags (and then
+    // compiles as usual): a build that trained a different script than bin/ramaddr runs
+    // would leave a cache that is never used
+    const probe = [
+      "const { readFileSync } = require('node:fs')",
+      "const { Script } = require('node:vm')",
+      `const s = new Script(readFileSync(${JSON.stringify(join(ROOT, 'dist', 'cli', 'ramaddr.cjs'))}, 'utf8'), { cachedData: readFileSync(${JSON.stringify(join(ROOT, 'dist', 'cli', 'ramaddr.v8cache'))}) })`,
+      'process.stdout.write(String(s.cachedDataRejected))',
+    ].join('\n')
+    const r = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8' })
+    expect(r.stderr).toBe('')
+    expect(r.stdout).toBe('false')
   })
   it('prints help and exits 0', () => {
     const r = ramaddr('--help')

@@ -40,7 +40,7 @@ describe('npm pack contents', () => {
     const allowed = (p: string): boolean =>
       /^dist\/.+\.(js|d\.ts)$/.test(p) ||
       p === 'dist/cjs/package.json' ||
-      p === 'dist/cli/ramaddr.mjs' ||
+      p === 'dist/cli/ramaddr.cjs' ||
       p === 'bin/ramaddr' ||
       p === 'package.json' ||
       p === 'README.md' ||
