@@ -35,7 +35,13 @@ import { TWO_64 } from '../addresses/u64.js'
 import type { Region, RegionId, RegionKind } from '../region/region.js'
 import type { AddressSpace, Topology } from '../region/topology.js'
 import { QEMU, type RegionKnowledge } from './knowledge.js'
-import { parseLine, type MtreeLine, type TypeWord } from './mtree-line.js'
+import {
+  parseLine,
+  readPlainLine,
+  type Access,
+  type MtreeLine,
+  type TypeWord,
+} from './mtree-line.js'
 import { at, splitLines, type TextError } from '../addresses/text-error.js'
 import { DIRTY_MEMORY_VGA } from '../region/region.js'
 import { regionType } from './mtree-print.js'
@@ -132,10 +138,23 @@ export interface MtreeDump {
   readonly assumptions: ReadonlyArray<Assumption>
 }
 
-/** A printed node: a line and the lines under it. */
+/**
+ * A printed node: what its line says (the fields of {@link MtreeLine} the tree needs,
+ * copied in: one object per region, the parsed line left to the young generation) and
+ * the lines under it.
+ */
 interface PNode {
   readonly line: number
-  readonly l: MtreeLine
+  readonly name: string
+  /** Absolute start address (the parent's, for a placeholder). */
+  readonly start: bigint
+  readonly priority: number
+  readonly type: TypeWord
+  readonly nonvolatile: boolean
+  readonly disabled: boolean
+  readonly access: Access | undefined
+  readonly alias: MtreeLine['alias']
+  readonly nameColumn: number
   /** Address relative to the parent's start (the region's `addr`). */
   readonly rel: bigint
   readonly size: bigint
@@ -178,6 +197,9 @@ const sizeOf = (l: MtreeLine, knowledge: RegionKnowledge): bigint => {
 
 const NO_ID = 0 as RegionId
 
+/** What a step that succeeds answers (one value: the step runs once per line). */
+const DONE: E.Either<TextError, void> = E.right(undefined)
+
 /** The children of every leaf node, never added to (see {@link adopt}). */
 const NO_CHILDREN: PNode[] = []
 
@@ -194,25 +216,20 @@ const synthetic = (
   line: number,
   section: number,
   parent: PNode | undefined,
-  level: number,
   start: bigint,
   size: bigint,
   name = '',
 ): PNode => ({
   line,
-  l: {
-    level,
-    start,
-    end: wrap(start + size - 1n),
-    digits: 16,
-    priority: 0,
-    nonvolatile: false,
-    type: 'i/o',
-    name,
-    disabled: true,
-    nameColumn: 1,
-    overflow: 0,
-  },
+  name,
+  start,
+  priority: 0,
+  type: 'i/o',
+  nonvolatile: false,
+  disabled: true,
+  access: undefined,
+  alias: undefined,
+  nameColumn: 1,
   rel: 0n,
   size,
   synthetic: true,
@@ -235,6 +252,13 @@ interface Read {
   readonly rejoined: ReadonlyArray<number>
 }
 
+/** How many spaces `line` starts with. */
+const leadingSpaces = (line: string): number => {
+  let n = 0
+  while (line.charCodeAt(n) === 32) n++
+  return n
+}
+
 /** Splits the text into sections of printed trees. */
 const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextError, Read> => {
   const { lines } = splitLines(text)
@@ -254,7 +278,7 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
   let bareTargets = false
   /** A bare-headed address space with no tree: its root is disabled (2.0 to 2.3 skip it). */
   const closeEmpty = (s: Section, lineNo: number): void => {
-    s.root = synthetic(lineNo, sections.indexOf(s), undefined, 1, 0n, TWO_64)
+    s.root = synthetic(lineNo, sections.indexOf(s), undefined, 0n, TWO_64)
   }
   /** Places a parsed region line in the current section's tree. */
   const addNode = (l: MtreeLine, lineNo: number, text_: string): E.Either<TextError, void> => {
@@ -310,7 +334,6 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
         lineNo,
         sectionNo,
         undefined,
-        1,
         0n,
         TWO_64,
         current.kind === 'memory-region' ? (current.names[0] ?? '') : '',
@@ -323,28 +346,30 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
     // placeholders for disabled parents hidden without -D
     while (stack.length < level - 1) {
       const parent = stack[stack.length - 1] as PNode
-      const hidden = synthetic(
-        lineNo,
-        sectionNo,
-        parent,
-        stack.length + 1,
-        parent.l.start,
-        parent.size,
-      )
+      const hidden = synthetic(lineNo, sectionNo, parent, parent.start, parent.size)
       adopt(parent, hidden)
       stack.push(hidden)
     }
     stack.length = level - 1
     const parent = stack[stack.length - 1]
+    // (the same keys in the same order as a placeholder's: one object shape)
     const node: PNode = {
       line: lineNo,
-      l,
+      name: l.name,
+      start: l.start,
+      priority: l.priority,
+      type: l.type,
+      nonvolatile: l.nonvolatile,
+      disabled: l.disabled,
+      access: l.access,
+      alias: l.alias,
+      nameColumn: l.nameColumn,
       rel:
         parent === undefined
           ? l.start
-          : l.start >= parent.l.start
-            ? l.start - parent.l.start
-            : wrap(l.start - parent.l.start),
+          : l.start >= parent.start
+            ? l.start - parent.start
+            : wrap(l.start - parent.start),
       size: sizeOf(l, knowledge),
       synthetic: false,
       children: NO_CHILDREN,
@@ -356,7 +381,7 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
     if (parent === undefined) current.root = node
     else adopt(parent, node)
     stack.push(node)
-    return E.right(undefined)
+    return DONE
   }
   /**
    * A region line, or one a mail client wrapped: when a line does not parse and the next
@@ -384,11 +409,29 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
     skip.add(i + 1)
     return joined
   }
+  // (normalise changes no line of a text without a non-breaking space but its trailing
+  // blanks, which readPlainLine refuses)
+  const plain = text.indexOf('\u00a0') < 0
   for (let i = 0; i < lines.length; i++) {
-    if (skip.has(i)) continue
+    if (skip.size > 0 && skip.has(i)) continue
     const lineNo = i + 1
     const raw = lines[i] ?? ''
-    let text_ = dedent(normalise(raw), indent + (current === undefined ? 0 : current.extra))
+    const added = indent + (current === undefined ? 0 : current.extra)
+    // the commonest line, read in place: a plain region line of a tree under way
+    if (plain && current !== undefined && stack.length > 0) {
+      const from = added > 0 && leadingSpaces(raw) >= added ? added : 0
+      const l = readPlainLine(raw, from)
+      if (l !== undefined) {
+        // (addNode changes nothing before it fails: the error again, with the line's text)
+        const pushed = addNode(l, lineNo, '')
+        if (E.isLeft(pushed)) {
+          const again = addNode(l, lineNo, raw.slice(from))
+          return E.isLeft(again) ? again : pushed
+        }
+        continue
+      }
+    }
+    let text_ = dedent(normalise(raw), added)
     // the common case first: a region line of a tree already under way
     if (current !== undefined && stack.length > 0 && text_.startsWith('  ') && REGION.test(text_)) {
       const parsed = parseOrRejoin(i, text_)
@@ -537,6 +580,30 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
   })
 }
 
+/**
+ * The ids of a node's children in QEMU's list order: descending priority, print order
+ * (by address) among equals. A few distinct priorities (the common case) are taken in
+ * turn; more are sorted (a stable sort: print order stays among equals).
+ */
+const listOrder = (kids: ReadonlyArray<PNode>): RegionId[] => {
+  if (kids.length === 0) return NO_SUBREGIONS as RegionId[]
+  const prios: number[] = []
+  for (let i = 0; i < kids.length && prios.length <= 4; i++) {
+    const p = (kids[i] as PNode).priority
+    if (!prios.includes(p)) prios.push(p)
+  }
+  if (prios.length > 4)
+    return kids
+      .slice()
+      .sort((a, b) => b.priority - a.priority)
+      .map((c) => c.id)
+  if (prios.length === 1) return kids.map((c) => c.id)
+  prios.sort((a, b) => b - a)
+  const order: RegionId[] = []
+  for (const p of prios) for (const c of kids) if (c.priority === p) order.push(c.id)
+  return order
+}
+
 /** Every node of a subtree in pre-order (iterative). */
 const preorder = (root: PNode): PNode[] => {
   const out: PNode[] = []
@@ -550,18 +617,18 @@ const preorder = (root: PNode): PNode[] => {
 }
 
 const sameNode = (a: PNode, b: PNode): boolean =>
-  a.l.name === b.l.name &&
+  a.name === b.name &&
   a.rel === b.rel &&
   a.size === b.size &&
-  a.l.priority === b.l.priority &&
-  a.l.type === b.l.type &&
-  a.l.nonvolatile === b.l.nonvolatile &&
-  a.l.disabled === b.l.disabled &&
+  a.priority === b.priority &&
+  a.type === b.type &&
+  a.nonvolatile === b.nonvolatile &&
+  a.disabled === b.disabled &&
   a.synthetic === b.synthetic &&
-  a.l.access?.romd === b.l.access?.romd &&
-  a.l.access?.writable === b.l.access?.writable &&
-  a.l.alias?.target === b.l.alias?.target &&
-  a.l.alias?.offset === b.l.alias?.offset &&
+  a.access?.romd === b.access?.romd &&
+  a.access?.writable === b.access?.writable &&
+  a.alias?.target === b.alias?.target &&
+  a.alias?.offset === b.alias?.offset &&
   a.children.length === b.children.length
 
 /** Whether two printed subtrees show the same region (iterative). */
@@ -604,18 +671,18 @@ const K_CONTAINER_KNOWN: Kind = {
 const K_CONTAINER_GUESS: Kind = { kind: 'container', readonly: false, romd: true, guess: 'default' }
 
 const kindOf = (n: PNode, knowledge: RegionKnowledge): Kind => {
-  const access = n.l.access
-  if (n.l.alias !== undefined)
+  const access = n.access
+  if (n.alias !== undefined)
     return access !== undefined
       ? !access.writable && access.romd
         ? K_ALIAS_RO
         : K_ALIAS_RW
-      : knowledge.readonlyAliases.has(n.l.name)
+      : knowledge.readonlyAliases.has(n.name)
         ? K_ALIAS_RO
         : K_ALIAS_RW
   if (n.synthetic) return K_CONTAINER
   const hasChildren = n.children.length > 0
-  switch (n.l.type) {
+  switch (n.type) {
     case 'ram':
       return K_RAM
     case 'rom':
@@ -627,8 +694,8 @@ const kindOf = (n: PNode, knowledge: RegionKnowledge): Kind => {
     case 'container':
       return K_CONTAINER
     case 'i/o': {
-      if (hasChildren) return knowledge.terminatingIo.has(n.l.name) ? K_IO_KNOWN : K_CONTAINER_GUESS
-      if (knowledge.containers.has(n.l.name)) return K_CONTAINER_KNOWN
+      if (hasChildren) return knowledge.terminatingIo.has(n.name) ? K_IO_KNOWN : K_CONTAINER_GUESS
+      if (knowledge.containers.has(n.name)) return K_CONTAINER_KNOWN
       // before 2.9 a writable childless line may be RAM as well as I/O
       return access === undefined ? K_IO : K_IO_GUESS
     }
@@ -702,13 +769,13 @@ export const parseDump = (
   // root): only nodes named like some section root are candidates, keyed by what a
   // subtree compare would check first
   const orders = sections.map((s) => preorder(s.root as PNode))
-  const keyOf = (n: PNode): string => `${n.l.name}\u0000${n.size}\u0000${n.children.length}`
-  const rootNames = new Set(sections.map((s) => (s.root as PNode).l.name))
+  const keyOf = (n: PNode): string => `${n.name}\u0000${n.size}\u0000${n.children.length}`
+  const rootNames = new Set(sections.map((s) => (s.root as PNode).name))
   const byKey = new Map<string, PNode[]>()
   orders.forEach((order, si) => {
     for (const n of order)
       if (
-        rootNames.has(n.l.name) &&
+        rootNames.has(n.name) &&
         (n.parent !== undefined || sections[si]?.kind === 'address-space')
       ) {
         const k = keyOf(n)
@@ -765,22 +832,9 @@ export const parseDump = (
   const aliasNodes: PNode[] = []
   for (const n of built) {
     // QEMU's list order: descending priority; print order (by address) among equals
-    const kids = n.children
-    let order: RegionId[]
-    let sameP = true
-    for (let i = 1; i < kids.length && sameP; i++)
-      sameP = (kids[i] as PNode).l.priority === (kids[0] as PNode).l.priority
-    if (kids.length === 0) order = NO_SUBREGIONS as RegionId[]
-    else if (sameP) {
-      order = []
-      for (let i = 0; i < kids.length; i++) order.push((kids[i] as PNode).id)
-    } else
-      order = kids
-        .map((c, i) => ({ id: c.id, i, prio: c.l.priority }))
-        .sort((a, b) => b.prio - a.prio || a.i - b.i)
-        .map((x) => x.id)
+    const order = listOrder(n.children)
     const k = kindOf(n, knowledge)
-    const l = n.l
+    const l = n
     // one object shape for every region, the container in the literal when there is one
     // (a property added after would live outside the object, one more allocation each)
     const r: { -readonly [K in keyof Region]: Region[K] } =
@@ -820,16 +874,16 @@ export const parseDump = (
           }
     if (n.synthetic) r.placeholder = true
     made.push(r)
-    if (n.l.alias !== undefined) aliasNodes.push(n)
+    if (n.alias !== undefined) aliasNodes.push(n)
     if (k.guess !== undefined)
       assumptions.push({
         _tag: 'GuessedKind',
         region: n.id,
-        name: n.l.name,
+        name: n.name,
         kind: k.kind,
         basis: k.guess,
         line: n.line,
-        message: `line ${n.line}: ${n.l.name} read as ${k.kind === 'io' ? 'an I/O region' : 'a pure container'} (${k.guess === 'knowledge' ? 'a known fact of QEMU' : "the text cannot tell; give the same state's info mtree -f"})`,
+        message: `line ${n.line}: ${n.name} read as ${k.kind === 'io' ? 'an I/O region' : 'a pure container'} (${k.guess === 'knowledge' ? 'a known fact of QEMU' : "the text cannot tell; give the same state's info mtree -f"})`,
       })
   }
 
@@ -855,19 +909,19 @@ export const parseDump = (
   // an opaque region standing for what the dump left out
   const wanted = new Set(
     aliasNodes.flatMap((n) =>
-      n.l.alias === undefined || sectionByName.has(n.l.alias.target) ? [] : [n.l.alias.target],
+      n.alias === undefined || sectionByName.has(n.alias.target) ? [] : [n.alias.target],
     ),
   )
   const byName = new Map<string, PNode[]>()
   for (const n of built)
-    if (!n.synthetic && wanted.has(n.l.name)) {
-      const list = byName.get(n.l.name)
-      if (list === undefined) byName.set(n.l.name, [n])
+    if (!n.synthetic && wanted.has(n.name)) {
+      const list = byName.get(n.name)
+      if (list === undefined) byName.set(n.name, [n])
       else list.push(n)
     }
   const opaque = new Map<string, { id: RegionId; type: TypeWord; size: bigint }>()
   for (const n of aliasNodes) {
-    const alias = n.l.alias
+    const alias = n.alias
     if (alias === undefined) continue
     let target = sectionByName.get(alias.target)
     if (target === undefined) {
@@ -876,16 +930,16 @@ export const parseDump = (
       // not the alias itself or what holds it, nor another alias of that very name over
       // that very name (it points at the region we are looking for)
       const named = (byName.get(alias.target) ?? []).filter(
-        (c) => !ancestors.has(c) && c.l.alias?.target !== alias.target,
+        (c) => !ancestors.has(c) && c.alias?.target !== alias.target,
       )
-      const plain = named.filter((c) => c.l.alias === undefined)
+      const plain = named.filter((c) => c.alias === undefined)
       const some = plain.length > 0 ? plain : named
       // the alias line prints its target's type (QEMU 5.0 on): a candidate of another
       // type is not it
       const typed =
-        n.l.type === 'i/o' || n.l.access !== undefined
+        n.type === 'i/o' || n.access !== undefined
           ? some
-          : some.filter((c) => c.l.alias !== undefined || c.l.type === n.l.type)
+          : some.filter((c) => c.alias !== undefined || c.type === n.type)
       const pick = typed.length > 0 ? typed : some
       if (pick.length > 0) {
         target = (pick[0] as PNode).id
@@ -895,7 +949,7 @@ export const parseDump = (
             alias: n.id,
             name: alias.target,
             line: n.line,
-            message: `line ${n.line}: ${pick.length} regions are named ${alias.target}; alias ${n.l.name} taken to target the first (line ${(pick[0] as PNode).line})`,
+            message: `line ${n.line}: ${pick.length} regions are named ${alias.target}; alias ${n.name} taken to target the first (line ${(pick[0] as PNode).line})`,
           })
       }
     }
@@ -905,8 +959,8 @@ export const parseDump = (
       const seen = opaque.get(alias.target)
       if (seen === undefined) {
         const id = nextId++ as RegionId
-        opaque.set(alias.target, { id, type: n.l.type, size: end })
-        const k = opaqueKind(n.l.type)
+        opaque.set(alias.target, { id, type: n.type, size: end })
+        const k = opaqueKind(n.type)
         assumptions.push({
           _tag: 'OpaqueTarget',
           region: id,
@@ -950,9 +1004,9 @@ export const parseDump = (
         ? 'i/o'
         : regionType({ regions, addressSpaces, nextId }, r)
     }
-    const printsTarget = aliasNodes.some((n) => n.l.type !== 'i/o')
+    const printsTarget = aliasNodes.some((n) => n.type !== 'i/o')
     const printsOwn = aliasNodes.some(
-      (n) => n.l.type === 'i/o' && typeOf(regions.get(n.id)?.aliasTarget) !== 'i/o',
+      (n) => n.type === 'i/o' && typeOf(regions.get(n.id)?.aliasTarget) !== 'i/o',
     )
     if (printsOwn && !printsTarget) {
       dialect = { ...dialect, aliasType: 'own' }
@@ -973,9 +1027,9 @@ export const parseDump = (
       return E.left(
         at(
           n.line,
-          n.l.nameColumn,
-          `an alias whose target does not contain it (${n.l.name} loops)`,
-          n.l.name,
+          n.nameColumn,
+          `an alias whose target does not contain it (${n.name} loops)`,
+          n.name,
         ),
       )
   }
