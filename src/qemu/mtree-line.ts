@@ -286,10 +286,10 @@ export const parseLine = (lineNo: number, text: string): E.Either<TextError, Mtr
 }
 
 /**
- * Reads the common region line in place, from column `from + 1` of `text` (a line
- * without its ending): indented, type word, no `nv-`, owner suffix, ` [disabled]` or
+ * Reads the common region line in place, from `from` to `to` (the line's end, without its
+ * line ending) in `text`: indented, type word, no `nv-`, owner suffix, ` [disabled]` or
  * alias, a priority of at most 9 digits, nothing after the name. For such a line it
- * answers what {@link parseLine} answers for `text.slice(from)`; for any other line,
+ * answers what {@link parseLine} answers for `text.slice(from, to)`; for any other line,
  * `undefined` (no allocation, no error: the caller reads it with {@link parseLine}).
  * Parsers call it first, on every line of a dump, to skip slicing and re-checking.
  *
@@ -299,8 +299,11 @@ export const parseLine = (lineNo: number, text: string): E.Either<TextError, Mtr
  * assert.deepEqual(mtreeLine.readPlainLine(text, 2), (mtreeLine.parseLine(1, text.slice(2)) as { right: unknown }).right)
  * assert.equal(mtreeLine.readPlainLine(text + ' [disabled]', 2), undefined)
  */
-export const readPlainLine = (text: string, from: number): MtreeLine | undefined => {
-  const to = text.length
+export const readPlainLine = (
+  text: string,
+  from: number,
+  to = text.length,
+): MtreeLine | undefined => {
   const last = text.charCodeAt(to - 1)
   // trailing blanks, and " [disabled]"
   if (last === 32 || last === 9 || last === 13 || last === 93 /* ] */) return undefined
@@ -337,7 +340,7 @@ export const readPlainLine = (text: string, from: number): MtreeLine | undefined
   for (let i = n; i < to - 1; i++)
     if (text.charCodeAt(i) === 58 /* : */ && text.charCodeAt(i + 1) === 123 /* { */)
       return undefined
-  if (last === 110 /* n */ && text.endsWith(' orphan')) return undefined
+  if (last === 110 /* n */ && text.startsWith(' orphan', to - 7)) return undefined
   // the same keys in the same order as parseLine's line
   return {
     level: indent / 2,
@@ -347,7 +350,7 @@ export const readPlainLine = (text: string, from: number): MtreeLine | undefined
     priority: negative ? -magnitude : magnitude,
     nonvolatile: false,
     type,
-    name: text.slice(n),
+    name: text.slice(n, to),
     disabled: false,
     nameColumn: n - from + 1,
     overflow: 0,

@@ -42,7 +42,7 @@ import {
   type MtreeLine,
   type TypeWord,
 } from './mtree-line.js'
-import { at, splitLines, type TextError } from '../addresses/text-error.js'
+import { at, lineAt, lineEnd, lineIndex, type TextError } from '../addresses/text-error.js'
 import { DIRTY_MEMORY_VGA } from '../region/region.js'
 import { regionType } from './mtree-print.js'
 import { addedIndent, dedent, isElision, isPrompt, normalise } from './paste.js'
@@ -252,18 +252,26 @@ interface Read {
   readonly rejoined: ReadonlyArray<number>
 }
 
-/** How many spaces `line` starts with. */
-const leadingSpaces = (line: string): number => {
-  let n = 0
-  while (line.charCodeAt(n) === 32) n++
+/** Where the run of spaces at `from` in `text` ends. */
+const leadingSpaces = (text: string, from: number): number => {
+  let n = from
+  while (text.charCodeAt(n) === 32) n++
   return n
 }
 
 /** Splits the text into sections of printed trees. */
 const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextError, Read> => {
-  const { lines } = splitLines(text)
+  // the lines are read from the text where they are (most in place, by readPlainLine), not
+  // split into a string each that would all be kept until the last is read
+  const ix = lineIndex(text)
+  const { body, count } = ix
+  /** Line `k` (0-based), or '' past the end. */
+  const lineOf = (k: number): string => (k >= 0 && k < count ? lineAt(ix, k) : '')
+  function* everyLine(): Generator<string> {
+    for (let k = 0; k < count; k++) yield lineAt(ix, k)
+  }
   // a paste may indent every line (a code block); the first header says by how much
-  const indent = addedIndent(lines, (l) => /^(address-space|memory-region): ./.test(l))
+  const indent = addedIndent(everyLine(), (l) => /^(address-space|memory-region): ./.test(l))
   const sections: Section[] = []
   let current: Section | undefined
   let stack: PNode[] = []
@@ -393,8 +401,8 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
     // a wrapped alias line may end right after "alias", which reads as a region so named
     const cut =
       E.isLeft(parsed) || (parsed.right.name === 'alias' && parsed.right.alias === undefined)
-    if (!cut || i + 1 >= lines.length) return parsed
-    const next = normalise(lines[i + 1] ?? '')
+    if (!cut || i + 1 >= count) return parsed
+    const next = normalise(lineOf(i + 1))
     if (
       next === '' ||
       /^\s/.test(next) ||
@@ -412,25 +420,27 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
   // (normalise changes no line of a text without a non-breaking space but its trailing
   // blanks, which readPlainLine refuses)
   const plain = text.indexOf('\u00a0') < 0
-  for (let i = 0; i < lines.length; i++) {
+  for (let i = 0; i < count; i++) {
     if (skip.size > 0 && skip.has(i)) continue
     const lineNo = i + 1
-    const raw = lines[i] ?? ''
     const added = indent + (current === undefined ? 0 : current.extra)
     // the commonest line, read in place: a plain region line of a tree under way
     if (plain && current !== undefined && stack.length > 0) {
-      const from = added > 0 && leadingSpaces(raw) >= added ? added : 0
-      const l = readPlainLine(raw, from)
+      const start = ix.starts[i] as number
+      const end = lineEnd(ix, i)
+      const from = added > 0 && leadingSpaces(body, start) - start >= added ? start + added : start
+      const l = readPlainLine(body, from, end)
       if (l !== undefined) {
         // (addNode changes nothing before it fails: the error again, with the line's text)
         const pushed = addNode(l, lineNo, '')
         if (E.isLeft(pushed)) {
-          const again = addNode(l, lineNo, raw.slice(from))
+          const again = addNode(l, lineNo, body.slice(from, end))
           return E.isLeft(again) ? again : pushed
         }
         continue
       }
     }
+    const raw = lineAt(ix, i)
     let text_ = dedent(normalise(raw), added)
     // the common case first: a region line of a tree already under way
     if (current !== undefined && stack.length > 0 && text_.startsWith('  ') && REGION.test(text_)) {
@@ -472,7 +482,11 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
     }
     // QEMU 2.0 to 2.3: a bare name line heads each tree, "aliases" the alias targets
     if (!/^(\[DETECTED OVERFLOW!\] )* *[0-9a-f]{8,16}-/.test(text_)) {
-      const next = lines.slice(i + 1).find((x) => normalise(x) !== '' && !isPrompt(x))
+      let next: string | undefined
+      for (let k = i + 1; k < count && next === undefined; k++) {
+        const x = lineAt(ix, k)
+        if (normalise(x) !== '' && !isPrompt(x)) next = x
+      }
       const nextText = next === undefined ? '' : dedent(normalise(next), indent)
       if (
         bare ||
@@ -523,7 +537,7 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
     }
     // info mtree -f pasted along: its views are not part of the tree
     if (/^FlatView #[0-9]+$/.test(text_)) {
-      while (i + 1 < lines.length && normalise(lines[i + 1] ?? '') !== '') i++
+      while (i + 1 < count && normalise(lineOf(i + 1)) !== '') i++
       current = undefined
       stack = []
       continue
@@ -540,10 +554,10 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
     const pushed = addNode(parsed.right, lineNo, text_)
     if (E.isLeft(pushed)) return pushed
   }
-  if (bare && current !== undefined && current.root === undefined) closeEmpty(current, lines.length)
+  if (bare && current !== undefined && current.root === undefined) closeEmpty(current, count)
   if (current !== undefined && current.root === undefined)
     return E.left(
-      at(lines.length + 1, 1, `the region tree of ${current.kind} ${current.names[0] ?? ''}`, ''),
+      at(count + 1, 1, `the region tree of ${current.kind} ${current.names[0] ?? ''}`, ''),
     )
   // a header whose tree a non-region line cut off before it began
   const rootless = sections.find((x) => x.root === undefined)
@@ -553,7 +567,7 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
         rootless.line + 1,
         1,
         `the region tree of ${rootless.kind} ${rootless.names[0] ?? ''}`,
-        lines[rootless.line] ?? '',
+        lineOf(rootless.line),
       ),
     )
   if (sections.length === 0) {
@@ -563,7 +577,7 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
         first,
         1,
         '"address-space: NAME", "memory-region: NAME" or a region line',
-        lines[first - 1] ?? '',
+        lineOf(first - 1),
       ),
     )
   }
@@ -1019,8 +1033,15 @@ export const parseDump = (
   }
 
   // refuse alias cycles (rendering an alias must not lead back to it): one iterative
-  // depth-first walk over subregion and alias edges, O(regions)
-  const cycle = findAliasCycle(regions, nextId)
+  // depth-first walk over subregion and alias edges, O(regions), when the aliases alone
+  // do not already show there is none
+  const cycle = noAliasCycle(
+    regions,
+    aliasNodes.map((n) => n.id),
+    4 * regions.size + 64,
+  )
+    ? undefined
+    : findAliasCycle(regions, nextId)
   if (cycle !== undefined) {
     const n = built.find((b) => b.id === cycle)
     if (n !== undefined)
@@ -1039,6 +1060,57 @@ export const parseDump = (
     dialect,
     assumptions,
   })
+}
+
+/**
+ * Whether the subregion and alias edges of a parsed topology surely make no cycle, seen
+ * from its aliases alone; false when they may (or when that takes more than `budget`
+ * steps). Subregion edges alone are a forest (each region is printed under one
+ * container), so a cycle passes through aliases: alias A leads to alias B when B is in
+ * the subtree of A's target, which B's chain of containers says. No cycle among these
+ * alias-to-alias steps, no cycle at all. O(aliases x depth).
+ */
+const noAliasCycle = (
+  regions: ReadonlyMap<RegionId, Region>,
+  aliases: ReadonlyArray<RegionId>,
+  budget: number,
+): boolean => {
+  if (aliases.length === 0) return true
+  const byTarget = new Map<RegionId, number[]>()
+  aliases.forEach((id, k) => {
+    const target = regions.get(id)?.aliasTarget
+    if (target === undefined) return
+    const list = byTarget.get(target)
+    if (list === undefined) byTarget.set(target, [k])
+    else list.push(k)
+  })
+  const next: number[][] = aliases.map(() => [])
+  const into = new Int32Array(aliases.length)
+  let steps = 0
+  for (let b = 0; b < aliases.length; b++)
+    for (let x: RegionId | undefined = aliases[b]; x !== undefined; x = regions.get(x)?.container) {
+      const from = byTarget.get(x)
+      steps += 1 + (from === undefined ? 0 : from.length)
+      if (steps > budget) return false
+      if (from !== undefined)
+        for (const a of from) {
+          ;(next[a] as number[]).push(b)
+          into[b] = (into[b] as number) + 1
+        }
+    }
+  // peel the aliases nothing leads to; a cycle is what cannot be peeled
+  const free: number[] = []
+  for (let k = 0; k < aliases.length; k++) if (into[k] === 0) free.push(k)
+  let peeled = 0
+  while (free.length > 0) {
+    const a = free.pop() as number
+    peeled++
+    for (const b of next[a] as number[]) {
+      into[b] = (into[b] as number) - 1
+      if (into[b] === 0) free.push(b)
+    }
+  }
+  return peeled === aliases.length
 }
 
 /** An alias on a cycle of subregion and alias edges, if there is one. */
