@@ -295,8 +295,11 @@ export const parseLine = (lineNo: number, text: string): E.Either<TextError, Mtr
  *
  * @example
  * import * as mtreeLine from 'ramaddr/internal/qemu/mtree-line'
+ * import * as either from 'fp-ts/lib/Either.js'
  * const text = '      0000000000000000-00000000000fffff (prio 0, ram): pc.ram'
- * assert.deepEqual(mtreeLine.readPlainLine(text, 2), (mtreeLine.parseLine(1, text.slice(2)) as { right: unknown }).right)
+ * const line = mtreeLine.parseLine(1, text.slice(2))
+ * assert.ok(either.isRight(line))
+ * assert.deepEqual(mtreeLine.readPlainLine(text, 2), line.right)
  * assert.equal(mtreeLine.readPlainLine(text + ' [disabled]', 2), undefined)
  */
 export const readPlainLine = (
