@@ -80,3 +80,50 @@ export const splitLines = (withBom: string): Lines => {
     finalEol,
   }
 }
+
+/**
+ * The lines of monitor text as {@link splitLines} reads them, without a string per line:
+ * where each line starts in the text (for a parser that reads most lines in place, so a
+ * dump's lines are not all kept while it is read).
+ */
+export interface LineIndex {
+  /** The text without its byte-order mark and final line ending. */
+  readonly body: string
+  /** How many lines {@link splitLines} gives. */
+  readonly count: number
+  /** `starts[i]`: where line `i` (0-based) starts in `body`; `starts[count]` is one past the end. */
+  readonly starts: Int32Array
+}
+
+/**
+ * Indexes the lines of monitor text, as {@link splitLines} splits them.
+ *
+ * @example
+ * import * as textError from 'ramaddr/internal/addresses/text-error'
+ * const ix = textError.lineIndex('a\r\nbc\r\n')
+ * assert.equal(ix.count, 2)
+ * assert.equal(textError.lineAt(ix, 1), 'bc')
+ */
+export const lineIndex = (withBom: string): LineIndex => {
+  const text = withBom.charCodeAt(0) === 0xfeff ? withBom.slice(1) : withBom
+  const finalEol = text.endsWith('\n')
+  const body = finalEol ? text.slice(0, text.endsWith('\r\n') ? -2 : -1) : text
+  let count = text.length === 0 ? 0 : 1
+  if (count > 0) for (let p = body.indexOf('\n'); p >= 0; p = body.indexOf('\n', p + 1)) count++
+  const starts = new Int32Array(count + 1)
+  let k = 1
+  if (count > 0)
+    for (let p = body.indexOf('\n'); p >= 0; p = body.indexOf('\n', p + 1)) starts[k++] = p + 1
+  starts[count] = body.length + 1
+  return { body, count, starts }
+}
+
+/** Where line `i` of an index ends in its body (before its `\r`, if it has one). */
+export const lineEnd = (ix: LineIndex, i: number): number => {
+  const end = (ix.starts[i + 1] as number) - 1
+  return end > (ix.starts[i] as number) && ix.body.charCodeAt(end - 1) === 13 ? end - 1 : end
+}
+
+/** Line `i` of an index, as {@link splitLines} gives it. */
+export const lineAt = (ix: LineIndex, i: number): string =>
+  ix.body.slice(ix.starts[i] as number, lineEnd(ix, i))

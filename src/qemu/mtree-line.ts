@@ -284,3 +284,78 @@ export const parseLine = (lineNo: number, text: string): E.Either<TextError, Mtr
   line.nameColumn = nameColumn + 6
   return E.right(line)
 }
+
+/**
+ * Reads the common region line in place, from `from` to `to` (the line's end, without its
+ * line ending) in `text`: indented, type word, no `nv-`, owner suffix, ` [disabled]` or
+ * alias, a priority of at most 9 digits, nothing after the name. For such a line it
+ * answers what {@link parseLine} answers for `text.slice(from, to)`; for any other line,
+ * `undefined` (no allocation, no error: the caller reads it with {@link parseLine}).
+ * Parsers call it first, on every line of a dump, to skip slicing and re-checking.
+ *
+ * @example
+ * import * as mtreeLine from 'ramaddr/internal/qemu/mtree-line'
+ * import * as either from 'fp-ts/lib/Either.js'
+ * const text = '      0000000000000000-00000000000fffff (prio 0, ram): pc.ram'
+ * const line = mtreeLine.parseLine(1, text.slice(2))
+ * assert.ok(either.isRight(line))
+ * assert.deepEqual(mtreeLine.readPlainLine(text, 2), line.right)
+ * assert.equal(mtreeLine.readPlainLine(text + ' [disabled]', 2), undefined)
+ */
+export const readPlainLine = (
+  text: string,
+  from: number,
+  to = text.length,
+): MtreeLine | undefined => {
+  const last = text.charCodeAt(to - 1)
+  // trailing blanks, and " [disabled]"
+  if (last === 32 || last === 9 || last === 13 || last === 93 /* ] */) return undefined
+  let c = from
+  while (text.charCodeAt(c) === 32) c++
+  const indent = c - from
+  if (indent < 2 || indent % 2 !== 0 || c + 40 > to) return undefined
+  // START-END (prio : 16 + 1 + 16 + 7 characters
+  for (let i = c; i < c + 16; i++) if (!isHexDigit(text.charCodeAt(i))) return undefined
+  if (text.charCodeAt(c + 16) !== 45 /* - */) return undefined
+  for (let i = c + 17; i < c + 33; i++) if (!isHexDigit(text.charCodeAt(i))) return undefined
+  if (!text.startsWith(' (prio ', c + 33)) return undefined
+  const start = hexValue(text, c, 16)
+  const end = hexValue(text, c + 17, 16)
+  let p = c + 40
+  const negative = text.charCodeAt(p) === 45
+  if (negative) p++
+  const digitsFrom = p
+  let magnitude = 0
+  while (p - digitsFrom < 9) {
+    const d = text.charCodeAt(p)
+    if (d < 48 || d > 57) break
+    magnitude = magnitude * 10 + (d - 48)
+    p++
+  }
+  if (p === digitsFrom || text.charCodeAt(p) !== 44 /* , */ || text.charCodeAt(p + 1) !== 32)
+    return undefined
+  const type = typeWordAt(text, p + 2)
+  if (type === undefined) return undefined
+  const n = p + 2 + type.length + 3
+  // a name, not an alias's, with no owner suffix (":{", " orphan")
+  if (n >= to || (text.charCodeAt(n) === 97 /* a */ && text.startsWith('alias', n)))
+    return undefined
+  for (let i = n; i < to - 1; i++)
+    if (text.charCodeAt(i) === 58 /* : */ && text.charCodeAt(i + 1) === 123 /* { */)
+      return undefined
+  if (last === 110 /* n */ && text.startsWith(' orphan', to - 7)) return undefined
+  // the same keys in the same order as parseLine's line
+  return {
+    level: indent / 2,
+    start,
+    end,
+    digits: 16,
+    priority: negative ? -magnitude : magnitude,
+    nonvolatile: false,
+    type,
+    name: text.slice(n, to),
+    disabled: false,
+    nameColumn: n - from + 1,
+    overflow: 0,
+  }
+}

@@ -35,8 +35,14 @@ import { TWO_64 } from '../addresses/u64.js'
 import type { Region, RegionId, RegionKind } from '../region/region.js'
 import type { AddressSpace, Topology } from '../region/topology.js'
 import { QEMU, type RegionKnowledge } from './knowledge.js'
-import { parseLine, type MtreeLine, type TypeWord } from './mtree-line.js'
-import { at, splitLines, type TextError } from '../addresses/text-error.js'
+import {
+  parseLine,
+  readPlainLine,
+  type Access,
+  type MtreeLine,
+  type TypeWord,
+} from './mtree-line.js'
+import { at, lineAt, lineEnd, lineIndex, type TextError } from '../addresses/text-error.js'
 import { DIRTY_MEMORY_VGA } from '../region/region.js'
 import { regionType } from './mtree-print.js'
 import { addedIndent, dedent, isElision, isPrompt, normalise } from './paste.js'
@@ -132,10 +138,23 @@ export interface MtreeDump {
   readonly assumptions: ReadonlyArray<Assumption>
 }
 
-/** A printed node: a line and the lines under it. */
+/**
+ * A printed node: what its line says (the fields of {@link MtreeLine} the tree needs,
+ * copied in: one object per region, the parsed line left to the young generation) and
+ * the lines under it.
+ */
 interface PNode {
   readonly line: number
-  readonly l: MtreeLine
+  readonly name: string
+  /** Absolute start address (the parent's, for a placeholder). */
+  readonly start: bigint
+  readonly priority: number
+  readonly type: TypeWord
+  readonly nonvolatile: boolean
+  readonly disabled: boolean
+  readonly access: Access | undefined
+  readonly alias: MtreeLine['alias']
+  readonly nameColumn: number
   /** Address relative to the parent's start (the region's `addr`). */
   readonly rel: bigint
   readonly size: bigint
@@ -178,6 +197,9 @@ const sizeOf = (l: MtreeLine, knowledge: RegionKnowledge): bigint => {
 
 const NO_ID = 0 as RegionId
 
+/** What a step that succeeds answers (one value: the step runs once per line). */
+const DONE: E.Either<TextError, void> = E.right(undefined)
+
 /** The children of every leaf node, never added to (see {@link adopt}). */
 const NO_CHILDREN: PNode[] = []
 
@@ -194,25 +216,20 @@ const synthetic = (
   line: number,
   section: number,
   parent: PNode | undefined,
-  level: number,
   start: bigint,
   size: bigint,
   name = '',
 ): PNode => ({
   line,
-  l: {
-    level,
-    start,
-    end: wrap(start + size - 1n),
-    digits: 16,
-    priority: 0,
-    nonvolatile: false,
-    type: 'i/o',
-    name,
-    disabled: true,
-    nameColumn: 1,
-    overflow: 0,
-  },
+  name,
+  start,
+  priority: 0,
+  type: 'i/o',
+  nonvolatile: false,
+  disabled: true,
+  access: undefined,
+  alias: undefined,
+  nameColumn: 1,
   rel: 0n,
   size,
   synthetic: true,
@@ -235,11 +252,26 @@ interface Read {
   readonly rejoined: ReadonlyArray<number>
 }
 
+/** Where the run of spaces at `from` in `text` ends. */
+const leadingSpaces = (text: string, from: number): number => {
+  let n = from
+  while (text.charCodeAt(n) === 32) n++
+  return n
+}
+
 /** Splits the text into sections of printed trees. */
 const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextError, Read> => {
-  const { lines } = splitLines(text)
+  // the lines are read from the text where they are (most in place, by readPlainLine), not
+  // split into a string each that would all be kept until the last is read
+  const ix = lineIndex(text)
+  const { body, count } = ix
+  /** Line `k` (0-based), or '' past the end. */
+  const lineOf = (k: number): string => (k >= 0 && k < count ? lineAt(ix, k) : '')
+  function* everyLine(): Generator<string> {
+    for (let k = 0; k < count; k++) yield lineAt(ix, k)
+  }
   // a paste may indent every line (a code block); the first header says by how much
-  const indent = addedIndent(lines, (l) => /^(address-space|memory-region): ./.test(l))
+  const indent = addedIndent(everyLine(), (l) => /^(address-space|memory-region): ./.test(l))
   const sections: Section[] = []
   let current: Section | undefined
   let stack: PNode[] = []
@@ -254,7 +286,7 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
   let bareTargets = false
   /** A bare-headed address space with no tree: its root is disabled (2.0 to 2.3 skip it). */
   const closeEmpty = (s: Section, lineNo: number): void => {
-    s.root = synthetic(lineNo, sections.indexOf(s), undefined, 1, 0n, TWO_64)
+    s.root = synthetic(lineNo, sections.indexOf(s), undefined, 0n, TWO_64)
   }
   /** Places a parsed region line in the current section's tree. */
   const addNode = (l: MtreeLine, lineNo: number, text_: string): E.Either<TextError, void> => {
@@ -310,7 +342,6 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
         lineNo,
         sectionNo,
         undefined,
-        1,
         0n,
         TWO_64,
         current.kind === 'memory-region' ? (current.names[0] ?? '') : '',
@@ -323,28 +354,30 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
     // placeholders for disabled parents hidden without -D
     while (stack.length < level - 1) {
       const parent = stack[stack.length - 1] as PNode
-      const hidden = synthetic(
-        lineNo,
-        sectionNo,
-        parent,
-        stack.length + 1,
-        parent.l.start,
-        parent.size,
-      )
+      const hidden = synthetic(lineNo, sectionNo, parent, parent.start, parent.size)
       adopt(parent, hidden)
       stack.push(hidden)
     }
     stack.length = level - 1
     const parent = stack[stack.length - 1]
+    // (the same keys in the same order as a placeholder's: one object shape)
     const node: PNode = {
       line: lineNo,
-      l,
+      name: l.name,
+      start: l.start,
+      priority: l.priority,
+      type: l.type,
+      nonvolatile: l.nonvolatile,
+      disabled: l.disabled,
+      access: l.access,
+      alias: l.alias,
+      nameColumn: l.nameColumn,
       rel:
         parent === undefined
           ? l.start
-          : l.start >= parent.l.start
-            ? l.start - parent.l.start
-            : wrap(l.start - parent.l.start),
+          : l.start >= parent.start
+            ? l.start - parent.start
+            : wrap(l.start - parent.start),
       size: sizeOf(l, knowledge),
       synthetic: false,
       children: NO_CHILDREN,
@@ -356,7 +389,7 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
     if (parent === undefined) current.root = node
     else adopt(parent, node)
     stack.push(node)
-    return E.right(undefined)
+    return DONE
   }
   /**
    * A region line, or one a mail client wrapped: when a line does not parse and the next
@@ -368,8 +401,8 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
     // a wrapped alias line may end right after "alias", which reads as a region so named
     const cut =
       E.isLeft(parsed) || (parsed.right.name === 'alias' && parsed.right.alias === undefined)
-    if (!cut || i + 1 >= lines.length) return parsed
-    const next = normalise(lines[i + 1] ?? '')
+    if (!cut || i + 1 >= count) return parsed
+    const next = normalise(lineOf(i + 1))
     if (
       next === '' ||
       /^\s/.test(next) ||
@@ -384,11 +417,31 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
     skip.add(i + 1)
     return joined
   }
-  for (let i = 0; i < lines.length; i++) {
-    if (skip.has(i)) continue
+  // (normalise changes no line of a text without a non-breaking space but its trailing
+  // blanks, which readPlainLine refuses)
+  const plain = text.indexOf('\u00a0') < 0
+  for (let i = 0; i < count; i++) {
+    if (skip.size > 0 && skip.has(i)) continue
     const lineNo = i + 1
-    const raw = lines[i] ?? ''
-    let text_ = dedent(normalise(raw), indent + (current === undefined ? 0 : current.extra))
+    const added = indent + (current === undefined ? 0 : current.extra)
+    // the commonest line, read in place: a plain region line of a tree under way
+    if (plain && current !== undefined && stack.length > 0) {
+      const start = ix.starts[i] as number
+      const end = lineEnd(ix, i)
+      const from = added > 0 && leadingSpaces(body, start) - start >= added ? start + added : start
+      const l = readPlainLine(body, from, end)
+      if (l !== undefined) {
+        // (addNode changes nothing before it fails: the error again, with the line's text)
+        const pushed = addNode(l, lineNo, '')
+        if (E.isLeft(pushed)) {
+          const again = addNode(l, lineNo, body.slice(from, end))
+          return E.isLeft(again) ? again : pushed
+        }
+        continue
+      }
+    }
+    const raw = lineAt(ix, i)
+    let text_ = dedent(normalise(raw), added)
     // the common case first: a region line of a tree already under way
     if (current !== undefined && stack.length > 0 && text_.startsWith('  ') && REGION.test(text_)) {
       const parsed = parseOrRejoin(i, text_)
@@ -429,7 +482,11 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
     }
     // QEMU 2.0 to 2.3: a bare name line heads each tree, "aliases" the alias targets
     if (!/^(\[DETECTED OVERFLOW!\] )* *[0-9a-f]{8,16}-/.test(text_)) {
-      const next = lines.slice(i + 1).find((x) => normalise(x) !== '' && !isPrompt(x))
+      let next: string | undefined
+      for (let k = i + 1; k < count && next === undefined; k++) {
+        const x = lineAt(ix, k)
+        if (normalise(x) !== '' && !isPrompt(x)) next = x
+      }
       const nextText = next === undefined ? '' : dedent(normalise(next), indent)
       if (
         bare ||
@@ -480,7 +537,7 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
     }
     // info mtree -f pasted along: its views are not part of the tree
     if (/^FlatView #[0-9]+$/.test(text_)) {
-      while (i + 1 < lines.length && normalise(lines[i + 1] ?? '') !== '') i++
+      while (i + 1 < count && normalise(lineOf(i + 1)) !== '') i++
       current = undefined
       stack = []
       continue
@@ -497,10 +554,10 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
     const pushed = addNode(parsed.right, lineNo, text_)
     if (E.isLeft(pushed)) return pushed
   }
-  if (bare && current !== undefined && current.root === undefined) closeEmpty(current, lines.length)
+  if (bare && current !== undefined && current.root === undefined) closeEmpty(current, count)
   if (current !== undefined && current.root === undefined)
     return E.left(
-      at(lines.length + 1, 1, `the region tree of ${current.kind} ${current.names[0] ?? ''}`, ''),
+      at(count + 1, 1, `the region tree of ${current.kind} ${current.names[0] ?? ''}`, ''),
     )
   // a header whose tree a non-region line cut off before it began
   const rootless = sections.find((x) => x.root === undefined)
@@ -510,7 +567,7 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
         rootless.line + 1,
         1,
         `the region tree of ${rootless.kind} ${rootless.names[0] ?? ''}`,
-        lines[rootless.line] ?? '',
+        lineOf(rootless.line),
       ),
     )
   if (sections.length === 0) {
@@ -520,7 +577,7 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
         first,
         1,
         '"address-space: NAME", "memory-region: NAME" or a region line',
-        lines[first - 1] ?? '',
+        lineOf(first - 1),
       ),
     )
   }
@@ -537,6 +594,30 @@ const readSections = (text: string, knowledge: RegionKnowledge): E.Either<TextEr
   })
 }
 
+/**
+ * The ids of a node's children in QEMU's list order: descending priority, print order
+ * (by address) among equals. A few distinct priorities (the common case) are taken in
+ * turn; more are sorted (a stable sort: print order stays among equals).
+ */
+const listOrder = (kids: ReadonlyArray<PNode>): RegionId[] => {
+  if (kids.length === 0) return NO_SUBREGIONS as RegionId[]
+  const prios: number[] = []
+  for (let i = 0; i < kids.length && prios.length <= 4; i++) {
+    const p = (kids[i] as PNode).priority
+    if (!prios.includes(p)) prios.push(p)
+  }
+  if (prios.length > 4)
+    return kids
+      .slice()
+      .sort((a, b) => b.priority - a.priority)
+      .map((c) => c.id)
+  if (prios.length === 1) return kids.map((c) => c.id)
+  prios.sort((a, b) => b - a)
+  const order: RegionId[] = []
+  for (const p of prios) for (const c of kids) if (c.priority === p) order.push(c.id)
+  return order
+}
+
 /** Every node of a subtree in pre-order (iterative). */
 const preorder = (root: PNode): PNode[] => {
   const out: PNode[] = []
@@ -550,18 +631,18 @@ const preorder = (root: PNode): PNode[] => {
 }
 
 const sameNode = (a: PNode, b: PNode): boolean =>
-  a.l.name === b.l.name &&
+  a.name === b.name &&
   a.rel === b.rel &&
   a.size === b.size &&
-  a.l.priority === b.l.priority &&
-  a.l.type === b.l.type &&
-  a.l.nonvolatile === b.l.nonvolatile &&
-  a.l.disabled === b.l.disabled &&
+  a.priority === b.priority &&
+  a.type === b.type &&
+  a.nonvolatile === b.nonvolatile &&
+  a.disabled === b.disabled &&
   a.synthetic === b.synthetic &&
-  a.l.access?.romd === b.l.access?.romd &&
-  a.l.access?.writable === b.l.access?.writable &&
-  a.l.alias?.target === b.l.alias?.target &&
-  a.l.alias?.offset === b.l.alias?.offset &&
+  a.access?.romd === b.access?.romd &&
+  a.access?.writable === b.access?.writable &&
+  a.alias?.target === b.alias?.target &&
+  a.alias?.offset === b.alias?.offset &&
   a.children.length === b.children.length
 
 /** Whether two printed subtrees show the same region (iterative). */
@@ -604,18 +685,18 @@ const K_CONTAINER_KNOWN: Kind = {
 const K_CONTAINER_GUESS: Kind = { kind: 'container', readonly: false, romd: true, guess: 'default' }
 
 const kindOf = (n: PNode, knowledge: RegionKnowledge): Kind => {
-  const access = n.l.access
-  if (n.l.alias !== undefined)
+  const access = n.access
+  if (n.alias !== undefined)
     return access !== undefined
       ? !access.writable && access.romd
         ? K_ALIAS_RO
         : K_ALIAS_RW
-      : knowledge.readonlyAliases.has(n.l.name)
+      : knowledge.readonlyAliases.has(n.name)
         ? K_ALIAS_RO
         : K_ALIAS_RW
   if (n.synthetic) return K_CONTAINER
   const hasChildren = n.children.length > 0
-  switch (n.l.type) {
+  switch (n.type) {
     case 'ram':
       return K_RAM
     case 'rom':
@@ -627,8 +708,8 @@ const kindOf = (n: PNode, knowledge: RegionKnowledge): Kind => {
     case 'container':
       return K_CONTAINER
     case 'i/o': {
-      if (hasChildren) return knowledge.terminatingIo.has(n.l.name) ? K_IO_KNOWN : K_CONTAINER_GUESS
-      if (knowledge.containers.has(n.l.name)) return K_CONTAINER_KNOWN
+      if (hasChildren) return knowledge.terminatingIo.has(n.name) ? K_IO_KNOWN : K_CONTAINER_GUESS
+      if (knowledge.containers.has(n.name)) return K_CONTAINER_KNOWN
       // before 2.9 a writable childless line may be RAM as well as I/O
       return access === undefined ? K_IO : K_IO_GUESS
     }
@@ -702,13 +783,13 @@ export const parseDump = (
   // root): only nodes named like some section root are candidates, keyed by what a
   // subtree compare would check first
   const orders = sections.map((s) => preorder(s.root as PNode))
-  const keyOf = (n: PNode): string => `${n.l.name}\u0000${n.size}\u0000${n.children.length}`
-  const rootNames = new Set(sections.map((s) => (s.root as PNode).l.name))
+  const keyOf = (n: PNode): string => `${n.name}\u0000${n.size}\u0000${n.children.length}`
+  const rootNames = new Set(sections.map((s) => (s.root as PNode).name))
   const byKey = new Map<string, PNode[]>()
   orders.forEach((order, si) => {
     for (const n of order)
       if (
-        rootNames.has(n.l.name) &&
+        rootNames.has(n.name) &&
         (n.parent !== undefined || sections[si]?.kind === 'address-space')
       ) {
         const k = keyOf(n)
@@ -765,22 +846,9 @@ export const parseDump = (
   const aliasNodes: PNode[] = []
   for (const n of built) {
     // QEMU's list order: descending priority; print order (by address) among equals
-    const kids = n.children
-    let order: RegionId[]
-    let sameP = true
-    for (let i = 1; i < kids.length && sameP; i++)
-      sameP = (kids[i] as PNode).l.priority === (kids[0] as PNode).l.priority
-    if (kids.length === 0) order = NO_SUBREGIONS as RegionId[]
-    else if (sameP) {
-      order = []
-      for (let i = 0; i < kids.length; i++) order.push((kids[i] as PNode).id)
-    } else
-      order = kids
-        .map((c, i) => ({ id: c.id, i, prio: c.l.priority }))
-        .sort((a, b) => b.prio - a.prio || a.i - b.i)
-        .map((x) => x.id)
+    const order = listOrder(n.children)
     const k = kindOf(n, knowledge)
-    const l = n.l
+    const l = n
     // one object shape for every region, the container in the literal when there is one
     // (a property added after would live outside the object, one more allocation each)
     const r: { -readonly [K in keyof Region]: Region[K] } =
@@ -820,16 +888,16 @@ export const parseDump = (
           }
     if (n.synthetic) r.placeholder = true
     made.push(r)
-    if (n.l.alias !== undefined) aliasNodes.push(n)
+    if (n.alias !== undefined) aliasNodes.push(n)
     if (k.guess !== undefined)
       assumptions.push({
         _tag: 'GuessedKind',
         region: n.id,
-        name: n.l.name,
+        name: n.name,
         kind: k.kind,
         basis: k.guess,
         line: n.line,
-        message: `line ${n.line}: ${n.l.name} read as ${k.kind === 'io' ? 'an I/O region' : 'a pure container'} (${k.guess === 'knowledge' ? 'a known fact of QEMU' : "the text cannot tell; give the same state's info mtree -f"})`,
+        message: `line ${n.line}: ${n.name} read as ${k.kind === 'io' ? 'an I/O region' : 'a pure container'} (${k.guess === 'knowledge' ? 'a known fact of QEMU' : "the text cannot tell; give the same state's info mtree -f"})`,
       })
   }
 
@@ -855,19 +923,19 @@ export const parseDump = (
   // an opaque region standing for what the dump left out
   const wanted = new Set(
     aliasNodes.flatMap((n) =>
-      n.l.alias === undefined || sectionByName.has(n.l.alias.target) ? [] : [n.l.alias.target],
+      n.alias === undefined || sectionByName.has(n.alias.target) ? [] : [n.alias.target],
     ),
   )
   const byName = new Map<string, PNode[]>()
   for (const n of built)
-    if (!n.synthetic && wanted.has(n.l.name)) {
-      const list = byName.get(n.l.name)
-      if (list === undefined) byName.set(n.l.name, [n])
+    if (!n.synthetic && wanted.has(n.name)) {
+      const list = byName.get(n.name)
+      if (list === undefined) byName.set(n.name, [n])
       else list.push(n)
     }
   const opaque = new Map<string, { id: RegionId; type: TypeWord; size: bigint }>()
   for (const n of aliasNodes) {
-    const alias = n.l.alias
+    const alias = n.alias
     if (alias === undefined) continue
     let target = sectionByName.get(alias.target)
     if (target === undefined) {
@@ -876,16 +944,16 @@ export const parseDump = (
       // not the alias itself or what holds it, nor another alias of that very name over
       // that very name (it points at the region we are looking for)
       const named = (byName.get(alias.target) ?? []).filter(
-        (c) => !ancestors.has(c) && c.l.alias?.target !== alias.target,
+        (c) => !ancestors.has(c) && c.alias?.target !== alias.target,
       )
-      const plain = named.filter((c) => c.l.alias === undefined)
+      const plain = named.filter((c) => c.alias === undefined)
       const some = plain.length > 0 ? plain : named
       // the alias line prints its target's type (QEMU 5.0 on): a candidate of another
       // type is not it
       const typed =
-        n.l.type === 'i/o' || n.l.access !== undefined
+        n.type === 'i/o' || n.access !== undefined
           ? some
-          : some.filter((c) => c.l.alias !== undefined || c.l.type === n.l.type)
+          : some.filter((c) => c.alias !== undefined || c.type === n.type)
       const pick = typed.length > 0 ? typed : some
       if (pick.length > 0) {
         target = (pick[0] as PNode).id
@@ -895,7 +963,7 @@ export const parseDump = (
             alias: n.id,
             name: alias.target,
             line: n.line,
-            message: `line ${n.line}: ${pick.length} regions are named ${alias.target}; alias ${n.l.name} taken to target the first (line ${(pick[0] as PNode).line})`,
+            message: `line ${n.line}: ${pick.length} regions are named ${alias.target}; alias ${n.name} taken to target the first (line ${(pick[0] as PNode).line})`,
           })
       }
     }
@@ -905,8 +973,8 @@ export const parseDump = (
       const seen = opaque.get(alias.target)
       if (seen === undefined) {
         const id = nextId++ as RegionId
-        opaque.set(alias.target, { id, type: n.l.type, size: end })
-        const k = opaqueKind(n.l.type)
+        opaque.set(alias.target, { id, type: n.type, size: end })
+        const k = opaqueKind(n.type)
         assumptions.push({
           _tag: 'OpaqueTarget',
           region: id,
@@ -950,9 +1018,9 @@ export const parseDump = (
         ? 'i/o'
         : regionType({ regions, addressSpaces, nextId }, r)
     }
-    const printsTarget = aliasNodes.some((n) => n.l.type !== 'i/o')
+    const printsTarget = aliasNodes.some((n) => n.type !== 'i/o')
     const printsOwn = aliasNodes.some(
-      (n) => n.l.type === 'i/o' && typeOf(regions.get(n.id)?.aliasTarget) !== 'i/o',
+      (n) => n.type === 'i/o' && typeOf(regions.get(n.id)?.aliasTarget) !== 'i/o',
     )
     if (printsOwn && !printsTarget) {
       dialect = { ...dialect, aliasType: 'own' }
@@ -965,17 +1033,24 @@ export const parseDump = (
   }
 
   // refuse alias cycles (rendering an alias must not lead back to it): one iterative
-  // depth-first walk over subregion and alias edges, O(regions)
-  const cycle = findAliasCycle(regions, nextId)
+  // depth-first walk over subregion and alias edges, O(regions), when the aliases alone
+  // do not already show there is none
+  const cycle = noAliasCycle(
+    regions,
+    aliasNodes.map((n) => n.id),
+    4 * regions.size + 64,
+  )
+    ? undefined
+    : findAliasCycle(regions, nextId)
   if (cycle !== undefined) {
     const n = built.find((b) => b.id === cycle)
     if (n !== undefined)
       return E.left(
         at(
           n.line,
-          n.l.nameColumn,
-          `an alias whose target does not contain it (${n.l.name} loops)`,
-          n.l.name,
+          n.nameColumn,
+          `an alias whose target does not contain it (${n.name} loops)`,
+          n.name,
         ),
       )
   }
@@ -985,6 +1060,57 @@ export const parseDump = (
     dialect,
     assumptions,
   })
+}
+
+/**
+ * Whether the subregion and alias edges of a parsed topology surely make no cycle, seen
+ * from its aliases alone; false when they may (or when that takes more than `budget`
+ * steps). Subregion edges alone are a forest (each region is printed under one
+ * container), so a cycle passes through aliases: alias A leads to alias B when B is in
+ * the subtree of A's target, which B's chain of containers says. No cycle among these
+ * alias-to-alias steps, no cycle at all. O(aliases x depth).
+ */
+const noAliasCycle = (
+  regions: ReadonlyMap<RegionId, Region>,
+  aliases: ReadonlyArray<RegionId>,
+  budget: number,
+): boolean => {
+  if (aliases.length === 0) return true
+  const byTarget = new Map<RegionId, number[]>()
+  aliases.forEach((id, k) => {
+    const target = regions.get(id)?.aliasTarget
+    if (target === undefined) return
+    const list = byTarget.get(target)
+    if (list === undefined) byTarget.set(target, [k])
+    else list.push(k)
+  })
+  const next: number[][] = aliases.map(() => [])
+  const into = new Int32Array(aliases.length)
+  let steps = 0
+  for (let b = 0; b < aliases.length; b++)
+    for (let x: RegionId | undefined = aliases[b]; x !== undefined; x = regions.get(x)?.container) {
+      const from = byTarget.get(x)
+      steps += 1 + (from === undefined ? 0 : from.length)
+      if (steps > budget) return false
+      if (from !== undefined)
+        for (const a of from) {
+          ;(next[a] as number[]).push(b)
+          into[b] = (into[b] as number) + 1
+        }
+    }
+  // peel the aliases nothing leads to; a cycle is what cannot be peeled
+  const free: number[] = []
+  for (let k = 0; k < aliases.length; k++) if (into[k] === 0) free.push(k)
+  let peeled = 0
+  while (free.length > 0) {
+    const a = free.pop() as number
+    peeled++
+    for (const b of next[a] as number[]) {
+      into[b] = (into[b] as number) - 1
+      if (into[b] === 0) free.push(b)
+    }
+  }
+  return peeled === aliases.length
 }
 
 /** An alias on a cycle of subregion and alias edges, if there is one. */

@@ -33,10 +33,7 @@ export const normalise = (line: string): string => {
  * import * as paste from 'ramaddr/internal/qemu/paste'
  * assert.equal(paste.addedIndent(['    (qemu) info mtree', '    address-space: memory'], (l) => l.startsWith('address-space:')), 4)
  */
-export const addedIndent = (
-  lines: ReadonlyArray<string>,
-  anchor: (line: string) => boolean,
-): number => {
+export const addedIndent = (lines: Iterable<string>, anchor: (line: string) => boolean): number => {
   for (const raw of lines) {
     const l = normalise(raw)
     const body = l.trimStart()

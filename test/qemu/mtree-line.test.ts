@@ -5,7 +5,7 @@
 import { describe, expect } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
 import * as E from 'fp-ts/lib/Either.js'
-import { parseLine } from '../../src/qemu/mtree-line.js'
+import { parseLine, readPlainLine } from '../../src/qemu/mtree-line.js'
 
 const hex = (digits: number) =>
   fc
@@ -43,6 +43,100 @@ describe('parseLine reads the printed numbers exactly', () => {
       const got = parseLine(1, `  0000000000000000-0000000000000fff (prio ${p}, ram): r`)
       const fits = /^-?[0-9]{1,10}$/.test(p) && Math.abs(Number(p)) < 2 ** 31
       expect(E.isLeft(got)).toBe(!fits)
+    },
+  )
+})
+
+// readPlainLine is parseLine's shortcut for the commonest line: on any line, placed anywhere
+// in a longer text, it answers nothing or exactly what parseLine answers for that line.
+const pieces = fc.constantFrom(
+  '  ',
+  ' ',
+  '0000000000000000',
+  'ffffffffffffffff',
+  '00000000fffff000',
+  '0000ffff',
+  '-',
+  ' (prio ',
+  '0',
+  '-1',
+  '123456789',
+  '2147483647',
+  ', ',
+  'ram',
+  'rom',
+  'romd',
+  'ramd',
+  'i/o',
+  'container',
+  'RW',
+  'nv-',
+  '): ',
+  'pc.ram',
+  'alias',
+  'alias a @b 0000000000000000-0000000000000fff',
+  ' [disabled]',
+  ' owner:{dev id=net0}',
+  ' orphan',
+  ':{',
+  '\u00a0',
+  '\t',
+  '\r',
+  '[DETECTED OVERFLOW!] ',
+  'x',
+  ':',
+)
+const plainLine = fc.tuple(
+  fc.integer({ min: 1, max: 4 }),
+  hex(16),
+  hex(16),
+  fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+  fc.constantFrom('ram', 'rom', 'romd', 'ramd', 'i/o', 'container'),
+  fc.stringMatching(/^[a-z.:{}\-[\] ]{0,12}$/),
+)
+// what may follow the type word of a line that is almost plain
+const around = fc.tuple(
+  fc.constantFrom('', '', 'nv-', 'alias ', 'alias', ' '),
+  fc.constantFrom(
+    '',
+    '',
+    ' [disabled]',
+    ' owner:{dev id=net0}',
+    ' parent:{obj path=/machine}',
+    ' orphan',
+    ' ',
+    '\t',
+    '\u00a0',
+    ' @b 0000000000000000-0000000000000fff',
+  ),
+)
+
+describe('readPlainLine answers what parseLine answers, or nothing', () => {
+  test.prop([
+    fc.oneof(
+      fc.array(pieces, { maxLength: 14 }).map((p) => p.join('')),
+      fc
+        .tuple(plainLine, around)
+        .map(
+          ([[l, s, e, p, t, n], [pre, post]]) =>
+            `${'  '.repeat(l)}${s}-${e} (prio ${p}, ${pre === 'nv-' ? pre + t : t}): ${pre === 'nv-' ? '' : pre}${n}${post}`,
+        ),
+    ),
+    fc.string({ maxLength: 3 }),
+    fc.constantFrom('', '\n', '\r\n', 'x'),
+  ])('on random lines inside a text', (line, before, after) => {
+    const text = before + line + after
+    const got = readPlainLine(text, before.length, before.length + line.length)
+    if (got === undefined) return
+    const model = parseLine(1, line)
+    expect(model).toEqual(E.right(got))
+  })
+
+  test.prop([plainLine, fc.stringMatching(/^[a-z0-9._-]{0,12}$/)])(
+    'reads every plain line',
+    ([l, s, e, p, t], n) => {
+      const line = `${'  '.repeat(l)}${s}-${e} (prio ${p % 1e9}, ${t}): r${n}`
+      expect(readPlainLine(line, 0)).toEqual((parseLine(1, line) as { right: unknown }).right)
     },
   )
 })
