@@ -151,7 +151,8 @@ export const render =
     const visit = (id: RegionId, at: Place): void => {
       const mr = t.regions.get(id)
       if (mr === undefined || !mr.enabled) return
-      const base = at.base + mr.addr
+      // under a container at 0 (most of a real machine) the region's own bigint serves
+      const base = at.base === 0n ? mr.addr : at.base + mr.addr
       const end = base + mr.size
       // addrrange_intersects: r.start in clip, or clip.start in r
       const intersects =
@@ -224,11 +225,29 @@ export const render =
 /** QEMU `flatview_simplify`: merges each run of mergeable neighbours into its first range. */
 export const simplify = (ranges: ReadonlyArray<FlatRange>): FlatRange[] => simplifyParts([ranges])
 
+/** Most chunks one `concat` call takes as arguments (well under V8's argument limit). */
+const CONCAT_MAX = 4096
+
+/** Whether any two neighbours of the parts (taken as one list) can merge. */
+const anyMerge = (parts: ReadonlyArray<ReadonlyArray<FlatRange>>): boolean => {
+  let last: FlatRange | undefined
+  for (const part of parts)
+    for (const r of part) {
+      if (last !== undefined && canMergeAt(last, last.end, r)) return true
+      last = r
+    }
+  return false
+}
+
 /**
  * {@link simplify} over ranges held in consecutive parts (the render's chunks), in one
  * pass: a run is merged into one new range when it ends, not copied once per member.
+ * When nothing merges (one comparison pass finds out), the answer is the parts joined
+ * by one `concat`, which sizes it once instead of growing it by pushes (up to
+ * `CONCAT_MAX` chunks, about half a million ranges; beyond, the pushes).
  */
 const simplifyParts = (parts: ReadonlyArray<ReadonlyArray<FlatRange>>): FlatRange[] => {
+  if (parts.length <= CONCAT_MAX && !anyMerge(parts)) return ([] as FlatRange[]).concat(...parts)
   const out: FlatRange[] = []
   let last: FlatRange | undefined
   let lastEnd = 0n
