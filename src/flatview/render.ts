@@ -107,96 +107,21 @@ type Task =
 export const render =
   (root: RegionId, options: RenderOptions = {}) =>
   (t: Topology): ReadonlyArray<FlatRange> => {
-    const view = new SortedRanges()
-    const stack: Task[] = []
-    // the region filling gaps, read by `make`: one function per render, not a closure per fill
-    const pen: Pen = {
-      region: root,
-      base: 0n,
-      readonly: false,
-      nonvolatile: false,
-      romd: false,
-      dirtyLog: 0,
+    const r: Render = {
+      t,
+      options,
+      view: new SortedRanges(),
+      stack: [],
+      pen: {
+        region: root,
+        base: 0n,
+        readonly: false,
+        nonvolatile: false,
+        romd: false,
+        dirtyLog: 0,
+      },
     }
-    const make = (start: bigint, end: bigint): FlatRange => ({
-      start,
-      end,
-      region: pen.region,
-      // most ranges start where their region does: no bigint made for the 0
-      offsetInRegion: start === pen.base ? 0n : start - pen.base,
-      readonly: pen.readonly,
-      nonvolatile: pen.nonvolatile,
-      romd: pen.romd,
-      dirtyLog: pen.dirtyLog,
-    })
-    /** The terminating `mr`, based at `base`, fills the parts of its clip window still empty. */
-    const fill = (
-      mr: Region,
-      base: bigint,
-      clipStart: bigint,
-      clipEnd: bigint,
-      readonly: boolean,
-      nonvolatile: boolean,
-    ): void => {
-      if (clipEnd <= clipStart) return
-      pen.region = mr.id
-      pen.base = base
-      pen.readonly = readonly
-      pen.nonvolatile = nonvolatile
-      pen.romd = mr.romd
-      pen.dirtyLog = dirtyLogMask(mr, options)
-      view.fill(clipStart, clipEnd, make)
-    }
-    /** Renders one region at a place: pushes what it leaves to do. */
-    const visit = (id: RegionId, at: Place): void => {
-      const mr = t.regions.get(id)
-      if (mr === undefined || !mr.enabled) return
-      const base = at.base + mr.addr
-      const end = base + mr.size
-      // addrrange_intersects: r.start in clip, or clip.start in r
-      const intersects =
-        (base >= at.clipStart && base < at.clipEnd) || (at.clipStart >= base && at.clipStart < end)
-      if (!intersects) return
-      const ro = at.readonly || mr.readonly
-      const nv = at.nonvolatile || mr.nonvolatile
-      const clipStart = maxBig(base, at.clipStart)
-      const clipEnd = minBig(end, at.clipEnd)
-      if (mr.kind === 'alias') {
-        const target = mr.aliasTarget === undefined ? undefined : t.regions.get(mr.aliasTarget)
-        if (target === undefined || at.aliases?.has(mr.id) === true) return
-        const aliases = new Set(at.aliases ?? [])
-        aliases.add(mr.id)
-        stack.push({
-          tag: 'visit',
-          id: target.id,
-          at: {
-            base: base - target.addr - mr.aliasOffset,
-            clipStart,
-            clipEnd,
-            readonly: ro,
-            nonvolatile: nv,
-            aliases,
-          },
-        })
-        return
-      }
-      // a leaf fills its window now: nothing it would push could render before the fill
-      if (mr.subregions.length === 0) {
-        if (terminates(mr)) fill(mr, base, clipStart, clipEnd, ro, nv)
-        return
-      }
-      const here: Place = {
-        base,
-        clipStart,
-        clipEnd,
-        readonly: ro,
-        nonvolatile: nv,
-        aliases: at.aliases,
-      }
-      if (terminates(mr)) stack.push({ tag: 'fill', region: mr, at: here })
-      stack.push({ tag: 'children', ids: mr.subregions, next: 0, at: here })
-    }
-    visit(root, {
+    visit(r, root, {
       base: 0n,
       clipStart: 0n,
       clipEnd: TWO_64,
@@ -204,31 +129,150 @@ export const render =
       nonvolatile: false,
       aliases: undefined,
     })
+    const stack = r.stack
     while (stack.length > 0) {
       const task = stack[stack.length - 1] as Task
       if (task.tag === 'children') {
         // the next subregion renders (and everything it pushes) before the one after it
         if (task.next + 1 >= task.ids.length) stack.pop()
-        visit(task.ids[task.next++] as RegionId, task.at)
+        visit(r, task.ids[task.next++] as RegionId, task.at)
         continue
       }
       stack.pop()
       if (task.tag === 'fill') {
         const { base, clipStart, clipEnd, readonly, nonvolatile } = task.at
-        fill(task.region, base, clipStart, clipEnd, readonly, nonvolatile)
-      } else visit(task.id, task.at)
+        fill(r, task.region, base, clipStart, clipEnd, readonly, nonvolatile)
+      } else visit(r, task.id, task.at)
     }
-    return simplifyParts(view.parts())
+    return simplifyParts(r.view.parts())
   }
+
+/**
+ * The state of one render. The walk's steps are module functions taking it, not closures
+ * made per render: V8's optimised code for a closure embeds that render's objects, and
+ * after they die a full GC throws the code away ("weak objects"), so every render after a
+ * GC ran unoptimised code again (86 such deopts in one bench run).
+ */
+interface Render {
+  readonly t: Topology
+  readonly options: RenderOptions
+  readonly view: SortedRanges
+  readonly stack: Task[]
+  /** The region filling gaps, read by {@link makeRange}. */
+  readonly pen: Pen
+}
+
+/** A flat range of the pen's region over `[start, end)`. */
+const makeRange = (pen: Pen, start: bigint, end: bigint): FlatRange => ({
+  start,
+  end,
+  region: pen.region,
+  // most ranges start where their region does: no bigint made for the 0
+  offsetInRegion: start === pen.base ? 0n : start - pen.base,
+  readonly: pen.readonly,
+  nonvolatile: pen.nonvolatile,
+  romd: pen.romd,
+  dirtyLog: pen.dirtyLog,
+})
+
+/** The terminating `mr`, based at `base`, fills the parts of its clip window still empty. */
+const fill = (
+  r: Render,
+  mr: Region,
+  base: bigint,
+  clipStart: bigint,
+  clipEnd: bigint,
+  readonly: boolean,
+  nonvolatile: boolean,
+): void => {
+  if (clipEnd <= clipStart) return
+  const pen = r.pen
+  pen.region = mr.id
+  pen.base = base
+  pen.readonly = readonly
+  pen.nonvolatile = nonvolatile
+  pen.romd = mr.romd
+  pen.dirtyLog = dirtyLogMask(mr, r.options)
+  r.view.fill(clipStart, clipEnd, makeRange, pen)
+}
+
+/** Renders one region at a place: pushes what it leaves to do. */
+const visit = (r: Render, id: RegionId, at: Place): void => {
+  const mr = r.t.regions.get(id)
+  if (mr === undefined || !mr.enabled) return
+  // under a container at 0 (most of a real machine) the region's own bigint serves
+  const base = at.base === 0n ? mr.addr : at.base + mr.addr
+  const end = base + mr.size
+  // addrrange_intersects: r.start in clip, or clip.start in r
+  const intersects =
+    (base >= at.clipStart && base < at.clipEnd) || (at.clipStart >= base && at.clipStart < end)
+  if (!intersects) return
+  const ro = at.readonly || mr.readonly
+  const nv = at.nonvolatile || mr.nonvolatile
+  const clipStart = maxBig(base, at.clipStart)
+  const clipEnd = minBig(end, at.clipEnd)
+  if (mr.kind === 'alias') {
+    const target = mr.aliasTarget === undefined ? undefined : r.t.regions.get(mr.aliasTarget)
+    if (target === undefined || at.aliases?.has(mr.id) === true) return
+    const aliases = new Set(at.aliases ?? [])
+    aliases.add(mr.id)
+    r.stack.push({
+      tag: 'visit',
+      id: target.id,
+      at: {
+        base: base - target.addr - mr.aliasOffset,
+        clipStart,
+        clipEnd,
+        readonly: ro,
+        nonvolatile: nv,
+        aliases,
+      },
+    })
+    return
+  }
+  // a leaf fills its window now: nothing it would push could render before the fill
+  if (mr.subregions.length === 0) {
+    if (terminates(mr)) fill(r, mr, base, clipStart, clipEnd, ro, nv)
+    return
+  }
+  const here: Place = {
+    base,
+    clipStart,
+    clipEnd,
+    readonly: ro,
+    nonvolatile: nv,
+    aliases: at.aliases,
+  }
+  if (terminates(mr)) r.stack.push({ tag: 'fill', region: mr, at: here })
+  r.stack.push({ tag: 'children', ids: mr.subregions, next: 0, at: here })
+}
 
 /** QEMU `flatview_simplify`: merges each run of mergeable neighbours into its first range. */
 export const simplify = (ranges: ReadonlyArray<FlatRange>): FlatRange[] => simplifyParts([ranges])
 
+/** Most chunks one `concat` call takes as arguments (well under V8's argument limit). */
+const CONCAT_MAX = 4096
+
+/** Whether any two neighbours of the parts (taken as one list) can merge. */
+const anyMerge = (parts: ReadonlyArray<ReadonlyArray<FlatRange>>): boolean => {
+  let last: FlatRange | undefined
+  for (const part of parts)
+    for (const r of part) {
+      if (last !== undefined && canMergeAt(last, last.end, r)) return true
+      last = r
+    }
+  return false
+}
+
 /**
  * {@link simplify} over ranges held in consecutive parts (the render's chunks), in one
  * pass: a run is merged into one new range when it ends, not copied once per member.
+ * When nothing merges (one comparison pass finds out), the answer is the parts joined
+ * by one `concat`, which sizes it once instead of growing it by pushes (up to
+ * `CONCAT_MAX` chunks, about half a million ranges; beyond, the pushes).
  */
 const simplifyParts = (parts: ReadonlyArray<ReadonlyArray<FlatRange>>): FlatRange[] => {
+  if (parts.length <= CONCAT_MAX && !anyMerge(parts)) return ([] as FlatRange[]).concat(...parts)
   const out: FlatRange[] = []
   let last: FlatRange | undefined
   let lastEnd = 0n

@@ -12,6 +12,15 @@ const CHUNK = 128
 
 /** A chunked, sorted list of disjoint ranges. */
 export class SortedRanges {
+  /**
+   * One instance for the module's life. V8 holds the layout ("map") that the field below
+   * gives instances only weakly once no instance is left, and optimised code that uses it
+   * is thrown away when it dies: without this, each full GC after a render dropped the
+   * optimised code of these methods and of the render ("weak objects", 28 times each in
+   * one bench run), and the next renders ran unoptimised until V8 compiled them again.
+   */
+  static readonly layoutKeeper: SortedRanges = new SortedRanges()
+
   private chunks: FlatRange[][] = [[]]
 
   /** Index of the first chunk whose last range ends after `addr`. */
@@ -29,11 +38,17 @@ export class SortedRanges {
   }
 
   /**
-   * Inserts `make(gapStart, gapEnd)` for each part of `[start, end)` that no range covers
+   * Inserts `make(ctx, gapStart, gapEnd)` for each part of `[start, end)` that no range covers
    * yet, in address order (the gaps a terminating region fills in
    * `render_memory_region`). One walk from the window's start; no list of gaps is built.
+   * `make` and `ctx` apart, so that a caller passes a module function, not a fresh closure.
    */
-  fill(start: bigint, end: bigint, make: (start: bigint, end: bigint) => FlatRange): void {
+  fill<C>(
+    start: bigint,
+    end: bigint,
+    make: (ctx: C, start: bigint, end: bigint) => FlatRange,
+    ctx: C,
+  ): void {
     let base = start
     let ci = this.chunkAfter(base)
     let i = firstEndingAfter(this.chunks[ci] as FlatRange[], base)
@@ -46,11 +61,11 @@ export class SortedRanges {
       }
       const r = chunk[i]
       if (r === undefined || r.start >= end) {
-        this.insertAt(ci, i, make(base, end))
+        this.insertAt(ci, i, make(ctx, base, end))
         return
       }
       if (base < r.start) {
-        this.insertAt(ci, i, make(base, r.start))
+        this.insertAt(ci, i, make(ctx, base, r.start))
         base = r.end
         // the insert may have split the chunk: find the range after `r` afresh
         ci = this.chunkAfter(base)
