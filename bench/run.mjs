@@ -333,7 +333,8 @@ const synthetic = (n) => {
 
 // --- 2. render
 // 1k, 10k and 100k regions: each 10x the regions should cost at most 11x the time (issue
-// 16; sorting alone would be about 13x, so the rest must be linear). Timed as batches of
+// 16; render sorts nothing: each container's subregions are kept in priority order as they
+// are parsed, so the walk is linear). Timed as batches of
 // equal work (100 renders of 1k, 10 of 10k, 1 of 100k), a full GC, a pause for its
 // sweeping and a warm-up run before each, the sizes interleaved, best of 9
 // (settledBatches, bench/growth.mjs): one 100k render alone is long enough to be preempted
