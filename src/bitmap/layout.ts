@@ -293,27 +293,27 @@ export const newHeap = (): Heap => ({
   runs: { slab: new Uint32Array(0), next: 0, slabWords: 1 << 15 },
 })
 
-/** `n` clear words of `a`, from a new zero-filled slab when they do not fit in its slab. */
-const take = (a: Arena, n: number): { w: Uint32Array; o: number } => {
+/** The offset of `n` clear words of `a.slab`, from a new zero-filled slab when they do not fit. */
+const take = (a: Arena, n: number): number => {
   if (a.next + n > a.slab.length) {
     a.slab = new Uint32Array(Math.max(a.slabWords, n))
     a.next = 0
   }
   const o = a.next
   a.next = o + n
-  return { w: a.slab, o }
+  return o
 }
 
 /** A new all-clear leaf, to be written by the caller before the bitmap holding it is returned. */
 export const allocLeaf = (heap: Heap): Leaf => {
-  const { w, o } = take(heap.leaves, LEAF_WORDS)
-  return { tag: 'leaf', w, o }
+  const o = take(heap.leaves, LEAF_WORDS)
+  return { tag: 'leaf', w: heap.leaves.slab, o }
 }
 
 /** A new all-clear run of height `h`, to be written as for {@link allocLeaf}. */
 export const allocRun = (heap: Heap, h: number): Run => {
-  const { w, o } = take(heap.runs, WORDS[h] as number)
-  return { tag: 'run', w, o }
+  const o = take(heap.runs, WORDS[h] as number)
+  return { tag: 'run', w: heap.runs.slab, o }
 }
 
 /**

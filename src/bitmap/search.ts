@@ -16,7 +16,6 @@ import { setBitsOf } from './kernels.js'
 import {
   CLEAR,
   FANOUT,
-  LEAF_BITS,
   LEAF_WORDS,
   SPAN,
   WORDS,
@@ -27,7 +26,7 @@ import {
   type Node,
 } from './layout.js'
 import { checkRange } from './ranges.js'
-import { heightOf, leafAt, leafWords, nextClearIn, nextSetIn, rootOf, scanWords } from './tree.js'
+import { eachBlock, heightOf, nextOf, rootOf, scanWords } from './tree.js'
 
 const startAt = (from: number): number => (from <= 0 ? 0 : Math.ceil(from))
 
@@ -52,17 +51,8 @@ export const nextSet =
   (from: PageIndex) =>
   (bm: PageBitmap): O.Option<PageIndex> => {
     const f = startAt(from)
-    if (!(f < bm.pages)) return O.none
-    const h = heightOf(bm)
-    // Most searches end in the leaf they start in: look there first, then search the tree
-    // from the next leaf on.
-    const base = f - (f % LEAF_BITS)
-    const { w, o } = leafAt(rootOf(bm), h, base / LEAF_BITS)
-    const r = scanWords({ tag: 'leaf', w, o }, 0, f - base)
-    if (r >= 0) return O.some((base + r) as PageIndex)
-    const next = (Math.floor(f / LEAF_BITS) + 1) * LEAF_BITS
-    const t = next < bm.pages ? nextSetIn(rootOf(bm), h, 0, next) : -1
-    return t < 0 ? O.none : O.some(t as PageIndex)
+    const r = f < bm.pages ? nextOf(bm, f, false) : -1
+    return r < 0 ? O.none : O.some(r as PageIndex)
   }
 
 /**
@@ -330,7 +320,7 @@ export const nextClear =
   (bm: PageBitmap): O.Option<PageIndex> => {
     const f = startAt(from)
     if (!(f < bm.pages)) return O.none
-    const r = nextClearIn(rootOf(bm), heightOf(bm), 0, f)
+    const r = nextOf(bm, f, true)
     return r < 0 || r >= bm.pages ? O.none : O.some(r as PageIndex)
   }
 
@@ -352,7 +342,7 @@ export const testAny =
   (bm: PageBitmap): E.Either<PageRangeOutOfBounds, boolean> =>
     E.map((b: PageBitmap) => {
       if (start === end) return false
-      const r = nextSetIn(rootOf(b), heightOf(b), 0, start)
+      const r = nextOf(b, start, false)
       return r >= 0 && r < end
     })(checkRange(start, end, bm))
 
@@ -374,38 +364,21 @@ export const testAll =
   (bm: PageBitmap): E.Either<PageRangeOutOfBounds, boolean> =>
     E.map((b: PageBitmap) => {
       if (start === end) return true
-      const r = nextClearIn(rootOf(b), heightOf(b), 0, start)
+      const r = nextOf(b, start, true)
       return r < 0 || r >= end
     })(checkRange(start, end, bm))
 
-/**
- * Folds `f` over the set pages under `node` (height `h`, first page `base`) in increasing
- * order, from `acc` (internal: the loop behind {@link reducePages} and {@link toPages}).
- */
-const reduceNode = <B>(
-  node: Node,
-  h: number,
-  base: number,
-  acc: B,
-  f: (b: B, page: number) => B,
-): B => {
-  if (node.tag === 'clear') return acc
-  if (h > 0) {
-    const cs = span(h - 1)
-    for (let c = 0; c < FANOUT; c++)
-      acc = reduceNode(child(node, c, h), h - 1, base + c * cs, acc, f)
-    return acc
-  }
-  const { w, o } = leafWords(node)
-  for (let i = 0; i < LEAF_WORDS; i++) {
-    let x = w[o + i] as number
-    const wb = base + (i << 5) + 31
-    while (x !== 0) {
-      const t = x & -x
-      acc = f(acc, wb - Math.clz32(t))
-      x ^= t
-    }
-  }
+/** Folds `f` over the set pages of `bm` in increasing order, from `acc`. */
+const reduceSet = <B>(bm: PageBitmap, acc: B, f: (b: B, page: number) => B): B => {
+  eachBlock(rootOf(bm), heightOf(bm), 0, (x, k, base) => {
+    if (x.tag === 'full') for (let i = 0; i < span(k); i++) acc = f(acc, base + i)
+    else
+      for (let i = 0, n = WORDS[k] as number; i < n; i++) {
+        const wb = base + (i << 5) + 31
+        for (let v = x.w[x.o + i] as number; v !== 0; v &= v - 1)
+          acc = f(acc, wb - Math.clz32(v & -v))
+      }
+  })
   return acc
 }
 
@@ -424,7 +397,7 @@ export const reducePages =
   <B>(b: B, f: (b: B, page: PageIndex) => B) =>
   (bm: PageBitmap): B =>
     // the brand is type-only: the walk hands out plain numbers, each a page of `bm`
-    reduceNode(rootOf(bm), heightOf(bm), 0, b, f as (b: B, page: number) => B)
+    reduceSet(bm, b, f as (b: B, page: number) => B)
 
 /**
  * The set pages in increasing order (QEMU's `for_each_set_bit`). Builds one array entry per
@@ -439,7 +412,7 @@ export const reducePages =
  * assert.deepEqual(pipe(bm, either.map(bitmap.toPages)), either.right([63, 199]))
  */
 export const toPages = (bm: PageBitmap): ReadonlyArray<PageIndex> =>
-  reduceNode(rootOf(bm), heightOf(bm), 0, [] as number[], (out, p) => {
+  reduceSet(bm, [] as number[], (out, p) => {
     out.push(p)
     return out
   }) as PageIndex[]

@@ -43,8 +43,7 @@ import {
   heapOf,
   heightOf,
   leafAt,
-  nextClearIn,
-  nextSetIn,
+  nextOf,
   nodeAt,
   readWords,
   rootOf,
@@ -136,10 +135,10 @@ const view = (
   const s = span(k)
   if (lim <= 0) return CLEAR
   const hs = heightOf(src)
-  const set = nextSetIn(rootOf(src), hs, 0, p)
+  const set = nextOf(src, p, false)
   if (set < 0 || set >= p + lim) return CLEAR
   if (lim === s && width === FANOUT) {
-    const clear = nextClearIn(rootOf(src), hs, 0, p)
+    const clear = nextOf(src, p, true)
     if (clear < 0 || clear >= p + s) return FULL
     if (p % s === 0) return nodeAt(rootOf(src), hs, k, p)
   }

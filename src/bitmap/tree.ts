@@ -1,8 +1,6 @@
 /**
- * The recursive walks over a bitmap's tree that the public operations share (internal):
- * finding a leaf, filling a range, counting, searching for the next set or clear page,
- * reading words out and comparing trees. Each takes the node, its height and the first
- * page under it, matches on the node's tag, and uses the shared nodes as shortcuts.
+ * The recursive walks over a bitmap's tree that the public operations share (internal).
+ * Each takes the node, its height and the first page under it, and matches on the tag.
  *
  * @module
  */
@@ -30,6 +28,7 @@ import {
   popcount,
   span,
   type Heap,
+  type Full,
   type Kids,
   type Node,
   type Words,
@@ -167,22 +166,29 @@ export const fillNode = (
 const popRun = (x: Words, h: number): number =>
   h === 0 ? popWords(x.w, x.o) : popcountWords(x.w, x.o, WORDS[h] as number)
 
+/**
+ * Calls `f(x, h, base)` for every leaf, run and all-set node under `node` (height `h`, first
+ * page `base`), in increasing order: the walk behind counting and every visitor of set pages.
+ */
+export const eachBlock = (
+  node: Node,
+  h: number,
+  base: number,
+  f: (x: Words | Full, h: number, base: number) => void,
+): void => {
+  if (node.tag === 'clear') return
+  if (node.tag !== 'inner') return f(node, h, base)
+  const cs = span(h - 1)
+  for (let c = 0; c < FANOUT; c++) eachBlock(child(node, c, h), h - 1, base + c * cs, f)
+}
+
 /** Set pages under `node` (height `h`). */
 export const countNode = (node: Node, h: number): number => {
-  switch (node.tag) {
-    case 'clear':
-      return 0
-    case 'full':
-      return span(h)
-    case 'leaf':
-    case 'run':
-      return popRun(node, h)
-    case 'inner': {
-      let n = 0
-      for (let c = 0; c < FANOUT; c++) n += countNode(child(node, c, h), h - 1)
-      return n
-    }
-  }
+  let n = 0
+  eachBlock(node, h, 0, (x, k) => {
+    n += x.tag === 'full' ? span(k) : popRun(x, k)
+  })
+  return n
 }
 
 /** Set pages of `[start, end)` under `node` (height `h`, first page `base`). */
@@ -270,13 +276,9 @@ export const nextIn = (
   }
 }
 
-/** The first set page `>= from` under `node`, or -1 (see {@link nextIn}). */
-export const nextSetIn = (node: Node, h: number, base: number, from: number): number =>
-  nextIn(node, h, base, from, false)
-
-/** The first clear page `>= from` under `node`, or -1 (see {@link nextIn}). */
-export const nextClearIn = (node: Node, h: number, base: number, from: number): number =>
-  nextIn(node, h, base, from, true)
+/** The first set (`clear`: clear) page of `bm` at or after `from`, or -1 (see {@link nextIn}). */
+export const nextOf = (bm: PageBitmap, from: number, clear: boolean): number =>
+  nextIn(rootOf(bm), heightOf(bm), 0, from, clear)
 
 /**
  * Copies the bitmap's words `[lo, hi)` that lie under `node` (height `h`, its first word the
