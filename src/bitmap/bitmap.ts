@@ -44,7 +44,8 @@ import {
 import {
   equalNodes,
   fillNode,
-  getBit,
+  nodeAt,
+  testLeaf,
   heapOf,
   heightOf,
   leafWords,
@@ -112,7 +113,9 @@ export const full = (pages: number): E.Either<InvalidPageCount, PageBitmap> =>
 export const test =
   (page: PageIndex) =>
   (bm: PageBitmap): E.Either<PageOutOfRange, boolean> =>
-    E.map((p: number) => getBit(rootOf(bm), heightOf(bm), p))(checkPage(page, bm.pages))
+    E.map((p: number) => testLeaf(nodeAt(rootOf(bm), heightOf(bm), 0, p), p))(
+      checkPage(page, bm.pages),
+    )
 
 /**
  * `node` (height `k`) with `page` set to `value`: a new leaf and path, or `node` itself when

@@ -1,16 +1,12 @@
 /**
- * Set pages and runs out of a bitmap in one call, as typed arrays: for tools that hand
- * pages to other code (a copy loop, a worker, a native binding), as roaring's
- * `toUint32Array` does. Cheaper than a callback per page (`reducePages`) or an object per
- * run (`runs`): the set pages are counted first (the popcount kernel), the array is
- * allocated once, and every leaf and run is read word by word, a word's first set page
- * written without a branch.
+ * Set pages and runs out of a bitmap in one call, as typed arrays, for tools that hand pages
+ * to other code (roaring's `toUint32Array`): no callback per page, no object per run.
  *
  * @module
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { PageBitmap } from './bitmap.js'
-import type { ExportTooLarge } from './errors.js'
+import { allocExport, exportTooLarge, type ExportTooLarge } from './errors.js'
 import { WORDS, span } from './layout.js'
 import { forEachRun } from './runs.js'
 import { countNode, eachBlock, heightOf, rootOf } from './tree.js'
@@ -18,11 +14,8 @@ import { countNode, eachBlock, heightOf, rootOf } from './tree.js'
 /** The longest array exported: 2^32 entries (V8's typed-array limit is near it). */
 const MAX_ENTRIES = 2 ** 32
 
-const tooLarge = (bm: PageBitmap, why: string): ExportTooLarge => ({
-  _tag: 'ExportTooLarge',
-  pages: bm.pages,
-  message: `the set pages of a bitmap of ${bm.pages} pages cannot be exported as one array: ${why}`,
-})
+const tooLarge = (bm: PageBitmap, why: string): ExportTooLarge =>
+  exportTooLarge(bm.pages, 'the set pages', why)
 
 /**
  * Writes the set bits of `w[o .. o + n)`, bit `b` of word `o + i` as `base + 32 * i + b`,
@@ -70,19 +63,15 @@ const exportPages = <A extends Float64Array | Uint32Array>(
   const h = heightOf(bm)
   const n = countNode(root, h)
   if (n > MAX_ENTRIES) return E.left(tooLarge(bm, `${n} set pages, more than 2^32`))
-  let out: A
-  try {
-    out = make(n)
-  } catch (e) {
-    return E.left(tooLarge(bm, e instanceof Error ? e.message : String(e)))
-  }
-  let c = 0
-  eachBlock(root, h, 0, (x, k, base) => {
-    if (x.tag === 'leaf' || x.tag === 'run')
-      c = listWords(x.w, x.o, WORDS[k] as number, base, out, c)
-    else for (let i = 0, s = span(k); i < s; i++) out[c++] = base + i
-  })
-  return E.right(out)
+  return E.map((out: A) => {
+    let c = 0
+    eachBlock(root, h, 0, (x, k, base) => {
+      if (x.tag === 'leaf' || x.tag === 'run')
+        c = listWords(x.w, x.o, WORDS[k] as number, base, out, c)
+      else for (let i = 0, s = span(k); i < s; i++) out[c++] = base + i
+    })
+    return out
+  })(allocExport(bm.pages, 'the set pages', n, make))
 }
 
 /**

@@ -13,25 +13,23 @@ import {
   LEAF_WORDS,
   WORDS,
   allEqual,
-  bgOf,
   bitsMask,
-  canonInner,
   canonWords,
   child,
   childIndex,
   copyLeaf,
   ctz,
   heightFor,
-  kidsOf,
   newHeap,
   popWords,
   popcount,
   span,
   type Heap,
   type Full,
-  type Kids,
   type Node,
   type Words,
+  mapKids,
+  type Leaf,
 } from './layout.js'
 import { firstNonOnes, firstNonZero, popcountWords } from './kernels.js'
 
@@ -74,13 +72,15 @@ export const withRoot = (bm: PageBitmap, root: Node): PageBitmap =>
 /** The height of a bitmap's tree. */
 export const heightOf = (bm: PageBitmap): number => heightFor(bm.pages)
 
-/** 64 clear words and 64 set words: the words of the shared nodes (never written). */
-const ZERO_WORDS = new Uint32Array(LEAF_WORDS)
-const ONE_WORDS = new Uint32Array(LEAF_WORDS).fill(0xffffffff)
+/** The words of the shared nodes at height 0, as leaves (never written). */
+export const SHARED_LEAF = {
+  clear: { tag: 'leaf', w: new Uint32Array(LEAF_WORDS), o: 0 },
+  full: { tag: 'leaf', w: new Uint32Array(LEAF_WORDS).fill(0xffffffff), o: 0 },
+} as const
 
 /** The words of a height-0 node: a leaf's own, or the shared nodes' constant ones. */
-export const leafWords = (leaf: Node): { readonly w: Uint32Array; readonly o: number } =>
-  leaf.tag === 'leaf' ? leaf : { w: leaf.tag === 'full' ? ONE_WORDS : ZERO_WORDS, o: 0 }
+export const leafWords = (leaf: Node): Leaf =>
+  leaf.tag === 'leaf' ? leaf : SHARED_LEAF[leaf.tag === 'full' ? 'full' : 'clear']
 
 /** The node of height `k` holding `page` (a page under the root of height `h >= k`). */
 export const nodeAt = (root: Node, h: number, k: number, page: number): Node => {
@@ -90,15 +90,9 @@ export const nodeAt = (root: Node, h: number, k: number, page: number): Node => 
   return n
 }
 
-/** The words of the leaf holding pages `[li * 2048, (li + 1) * 2048)` (clear past the tree). */
-export const leafAt = (root: Node, h: number, li: number): { w: Uint32Array; o: number } => {
-  if (li < 0 || li * LEAF_BITS >= span(h)) return { w: ZERO_WORDS, o: 0 }
-  return leafWords(nodeAt(root, h, 0, li * LEAF_BITS))
-}
-
-/** Whether `page` (under the root) is set. */
-export const getBit = (root: Node, h: number, page: number): boolean => {
-  const { w, o } = leafAt(root, h, Math.floor(page / LEAF_BITS))
+/** Whether `page` is set in the height-0 node `leaf` holding it. */
+export const testLeaf = (leaf: Node, page: number): boolean => {
+  const { w, o } = leafWords(leaf)
   return (((w[o + ((page & (LEAF_BITS - 1)) >>> 5)] as number) >>> (page & 31)) & 1) === 1
 }
 
@@ -150,16 +144,9 @@ export const fillNode = (
   const cs = span(h - 1)
   const c0 = start <= base ? 0 : Math.floor((start - base) / cs)
   const c1 = Math.min(FANOUT, Math.ceil((end - base) / cs))
-  let out: Kids | undefined
-  for (let c = c0; c < c1; c++) {
-    const old = child(node, c, h)
-    const next = fillNode(heap, old, h - 1, base + c * cs, start, end, value)
-    if (next !== old) {
-      out ??= kidsOf(node, h)
-      out[c] = next
-    }
-  }
-  return out === undefined ? node : canonInner(out, bgOf(node))
+  return mapKids(node, h, c0, c1, (x, c) =>
+    fillNode(heap, x, h - 1, base + c * cs, start, end, value),
+  )
 }
 
 /** Set pages in the words of a leaf or run of height `h`. */
