@@ -363,10 +363,11 @@ export const bitsMask = (lo: number, hi: number): number =>
 /** Whether the host stores multi-byte integers little-endian (all Node platforms today). */
 export const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
 
-/** Sets pages `[a, b)` (relative, `0 <= a < b`) of the words from `w[o]` being built. */
-export const setBits = (w: Uint32Array, o: number, a: number, b: number): void => {
+/** Calls `f(i, m)` for each word `i` holding pages of `[a, b)` (`0 <= a`), `m` their mask. */
+export const eachMask = (a: number, b: number, f: (i: number, m: number) => void): void => {
+  if (a >= b) return
   const wl = a >>> 5
   const wh = (b - 1) >>> 5
   for (let i = wl; i <= wh; i++)
-    w[o + i] = (w[o + i] as number) | bitsMask(i === wl ? a & 31 : 0, i === wh ? b - (wh << 5) : 32)
+    f(i, bitsMask(i === wl ? a & 31 : 0, i === wh ? b - (wh << 5) : 32))
 }

@@ -27,11 +27,11 @@ import {
   ctz,
   heightFor,
   newHeap,
-  setBits,
   span,
   widthOf,
   WORDS,
   type Node,
+  eachMask,
 } from './layout.js'
 import { eachBlock, heightOf, rootOf, wrap } from './tree.js'
 
@@ -150,7 +150,9 @@ export const fromSortedRuns = (
       for (let j = i; j < n && (starts[j] as number) < end; j++) {
         const a = Math.max(starts[j] as number, base) - base
         const b = Math.min(ends[j] as number, end) - base
-        if (a < b) setBits(leaf.w, leaf.o, a, b)
+        eachMask(a, b, (k, m) => {
+          leaf.w[leaf.o + k] = (leaf.w[leaf.o + k] as number) | m
+        })
       }
       return canonWords(leaf, 0)
     }

@@ -32,6 +32,7 @@ import {
   type Heap,
   type Node,
   mapKids,
+  eachMask,
 } from './layout.js'
 import { checkRange } from './ranges.js'
 import { heapOf, heightOf, nextOf, nodeAt, readWords, rootOf, withRoot, wrap } from './tree.js'
@@ -180,13 +181,9 @@ export const setSlice =
         const hi = Math.min(end, base + s) - base
         readPages(cut, src, 0, base - offset, scratch, 0)
         const out = copyLeaf(heap, node)
-        for (let i = lo >>> 5; i <= (hi - 1) >>> 5; i++) {
-          const m = bitsMask(
-            i === lo >>> 5 ? lo & 31 : 0,
-            i === (hi - 1) >>> 5 ? hi - (i << 5) : 32,
-          )
+        eachMask(lo, hi, (i, m) => {
           out.w[out.o + i] = ((out.w[out.o + i] as number) & ~m) | ((scratch[i] as number) & m)
-        }
+        })
         return canonWords(out, 0)
       }
       const cs = span(k - 1)

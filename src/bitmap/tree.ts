@@ -13,7 +13,6 @@ import {
   LEAF_WORDS,
   WORDS,
   allEqual,
-  bitsMask,
   canonWords,
   child,
   childIndex,
@@ -30,6 +29,7 @@ import {
   type Words,
   mapKids,
   type Leaf,
+  eachMask,
 } from './layout.js'
 import { firstNonOnes, firstNonZero, popcountWords } from './kernels.js'
 
@@ -101,24 +101,18 @@ const fillLeaf = (heap: Heap, leaf: Node, lo: number, hi: number, value: boolean
   const a = Math.max(0, lo)
   const b = Math.min(LEAF_BITS, hi)
   if (a >= b) return leaf
-  const wl = a >>> 5
-  const wh = (b - 1) >>> 5
   const { w, o } = leafWords(leaf)
   let changed = false
-  for (let i = wl; i <= wh && !changed; i++) {
-    const m = bitsMask(i === wl ? a & 31 : 0, i === wh ? b - (wh << 5) : 32)
+  eachMask(a, b, (i, m) => {
     const cur = w[o + i] as number
-    changed = value ? (~cur & m) !== 0 : (cur & m) !== 0
-  }
+    changed ||= value ? (~cur & m) !== 0 : (cur & m) !== 0
+  })
   if (!changed) return leaf
   const out = copyLeaf(heap, leaf)
-  const ow = out.w
-  const oo = out.o
-  for (let i = wl; i <= wh; i++) {
-    const m = bitsMask(i === wl ? a & 31 : 0, i === wh ? b - (wh << 5) : 32)
-    const cur = ow[oo + i] as number
-    ow[oo + i] = value ? cur | m : cur & ~m
-  }
+  eachMask(a, b, (i, m) => {
+    const cur = out.w[out.o + i] as number
+    out.w[out.o + i] = value ? cur | m : cur & ~m
+  })
   return canonWords(out, 0)
 }
 
@@ -194,15 +188,10 @@ export const countRangeNode = (
   if (lo === base && hi === base + s) return countNode(node, h)
   if (h === 0) {
     const { w, o } = leafWords(node)
-    const a = lo - base
-    const b = hi - base
-    const wl = a >>> 5
-    const wh = (b - 1) >>> 5
     let n = 0
-    for (let i = wl; i <= wh; i++)
-      n += popcount(
-        (w[o + i] as number) & bitsMask(i === wl ? a & 31 : 0, i === wh ? b - (wh << 5) : 32),
-      )
+    eachMask(lo - base, hi - base, (i, m) => {
+      n += popcount((w[o + i] as number) & m)
+    })
     return n
   }
   const cs = span(h - 1)
