@@ -123,6 +123,9 @@ export const inner = (k: ArrayLike<Node | undefined>, bg: Run | Clear = CLEAR): 
   c7: k[7],
 })
 
+/** An inner node with every slot empty (read for its slots only). */
+const NO_KIDS: Inner = inner([])
+
 /** Slot `c` of an inner node (undefined: the background's part). */
 const slot = (n: Inner, c: number): Node | undefined => {
   switch (c) {
@@ -183,28 +186,30 @@ export const kidsOf = (node: Node, h: number): Kids => {
  * inner node and `x` is not shared.
  */
 export const withKid = (node: Node, h: number, c: number, x: Node): Node => {
-  if (node.tag !== 'inner' || isShared(x)) {
+  if ((node.tag !== 'inner' && node.tag !== 'run') || isShared(x)) {
     const k = kidsOf(node, h)
     k[c] = x
     return canonInner(k, bgOf(node))
   }
-  let bg = node.bg
+  // over a run: no slot filled yet, the run the background
+  const n = node.tag === 'inner' ? node : NO_KIDS
+  let bg = node.tag === 'inner' ? node.bg : node
   if (bg.tag === 'run') {
     let filled = true
-    for (let i = 0; i < FANOUT && filled; i++) filled = i === c || slot(node, i) !== undefined
+    for (let i = 0; i < FANOUT && filled; i++) filled = i === c || slot(n, i) !== undefined
     if (filled) bg = CLEAR
   }
   return {
     tag: 'inner',
     bg,
-    c0: c === 0 ? x : node.c0,
-    c1: c === 1 ? x : node.c1,
-    c2: c === 2 ? x : node.c2,
-    c3: c === 3 ? x : node.c3,
-    c4: c === 4 ? x : node.c4,
-    c5: c === 5 ? x : node.c5,
-    c6: c === 6 ? x : node.c6,
-    c7: c === 7 ? x : node.c7,
+    c0: c === 0 ? x : n.c0,
+    c1: c === 1 ? x : n.c1,
+    c2: c === 2 ? x : n.c2,
+    c3: c === 3 ? x : n.c3,
+    c4: c === 4 ? x : n.c4,
+    c5: c === 5 ? x : n.c5,
+    c6: c === 6 ? x : n.c6,
+    c7: c === 7 ? x : n.c7,
   }
 }
 
