@@ -20,7 +20,14 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { Eq as FpEq } from 'fp-ts/lib/Eq.js'
 import type { PageIndex } from '../addresses/kinds.js'
-import { checkPage, checkPages, type InvalidPageCount, type PageOutOfRange } from './errors.js'
+import {
+  checkPage,
+  checkPages,
+  isIndex,
+  pageOutOfRange,
+  type InvalidPageCount,
+  type PageOutOfRange,
+} from './errors.js'
 import {
   CLEAR,
   LEAF_BITS,
@@ -31,17 +38,18 @@ import {
   heightFor,
   newHeap,
   withKid,
+  type Heap,
   type Node,
 } from './layout.js'
 import {
   equalNodes,
   fillNode,
-  getBit,
+  nodeAt,
+  testLeaf,
   heapOf,
   heightOf,
   leafWords,
-  nextClearIn,
-  nextSetIn,
+  nextOf,
   rootOf,
   withRoot,
   wrap,
@@ -105,28 +113,36 @@ export const full = (pages: number): E.Either<InvalidPageCount, PageBitmap> =>
 export const test =
   (page: PageIndex) =>
   (bm: PageBitmap): E.Either<PageOutOfRange, boolean> =>
-    E.map((p: number) => getBit(rootOf(bm), heightOf(bm), p))(checkPage(page, bm.pages))
+    E.map((p: number) => testLeaf(nodeAt(rootOf(bm), heightOf(bm), 0, p), p))(
+      checkPage(page, bm.pages),
+    )
 
-/** `bm` with `page` (valid) set to `value`; `bm` itself when it already was. */
-const put = (bm: PageBitmap, page: number, value: boolean): PageBitmap => {
-  const h = heightOf(bm)
-  const path = new Array<Node>(h)
-  let node = rootOf(bm)
-  for (let k = h; k > 0; k--) {
-    path[k - 1] = node
-    node = child(node, childIndex(page, k), k)
+/**
+ * `node` (height `k`) with `page` set to `value`: a new leaf and path, or `node` itself when
+ * the page already was. One recursion per level, no path array.
+ */
+const putIn = (heap: Heap, node: Node, k: number, page: number, value: boolean): Node => {
+  if (k > 0) {
+    const c = childIndex(page, k)
+    const old = child(node, c, k)
+    const x = putIn(heap, old, k - 1, page, value)
+    return x === old ? node : withKid(node, k, c, x)
   }
   const wi = (page & (LEAF_BITS - 1)) >>> 5
   const bit = 1 << (page & 31)
   const { w, o } = leafWords(node)
-  const old = w[o + wi] as number
-  if (((old & bit) !== 0) === value) return bm
-  const out = copyLeaf(heapOf(bm), node)
-  out.w[out.o + wi] = value ? old | bit : old & ~bit
-  let up: Node = canonWords(out, 0)
-  for (let k = 1; k <= h; k++) up = withKid(path[k - 1] as Node, k, childIndex(page, k), up)
-  return withRoot(bm, up)
+  const cur = w[o + wi] as number
+  if (((cur & bit) !== 0) === value) return node
+  const out = copyLeaf(heap, node)
+  out.w[out.o + wi] = value ? cur | bit : cur & ~bit
+  return canonWords(out, 0)
 }
+
+/** `bm` with `page` set to `value`, or why `page` is not one of its pages. */
+const put = (page: number, bm: PageBitmap, value: boolean): E.Either<PageOutOfRange, PageBitmap> =>
+  isIndex(page, bm.pages - 1)
+    ? E.right(withRoot(bm, putIn(heapOf(bm), rootOf(bm), heightOf(bm), page, value)))
+    : E.left(pageOutOfRange(page, bm.pages))
 
 /**
  * `bm` with `page` set (QEMU `set_bit`, as `cpu_physical_memory_set_dirty_flag` marks one
@@ -149,7 +165,7 @@ const put = (bm: PageBitmap, page: number, value: boolean): PageBitmap => {
 export const set =
   (page: PageIndex) =>
   (bm: PageBitmap): E.Either<PageOutOfRange, PageBitmap> =>
-    E.map((p: number) => put(bm, p, true))(checkPage(page, bm.pages))
+    put(page, bm, true)
 
 /**
  * `bm` with `page` clear (QEMU `clear_bit`, as migration clears a page it is about to
@@ -165,15 +181,14 @@ export const set =
 export const clear =
   (page: PageIndex) =>
   (bm: PageBitmap): E.Either<PageOutOfRange, PageBitmap> =>
-    E.map((p: number) => put(bm, p, false))(checkPage(page, bm.pages))
+    put(page, bm, false)
 
 /** Whether no page is set (QEMU `bitmap_empty`). */
-export const isEmpty = (bm: PageBitmap): boolean =>
-  bm.pages === 0 || nextSetIn(rootOf(bm), heightOf(bm), 0, 0) < 0
+export const isEmpty = (bm: PageBitmap): boolean => bm.pages === 0 || nextOf(bm, 0, false) < 0
 
 /** Whether every page is set (QEMU `bitmap_full`). */
 export const isFull = (bm: PageBitmap): boolean => {
-  const r = bm.pages === 0 ? -1 : nextClearIn(rootOf(bm), heightOf(bm), 0, 0)
+  const r = bm.pages === 0 ? -1 : nextOf(bm, 0, true)
   return r < 0 || r >= bm.pages
 }
 

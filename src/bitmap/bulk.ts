@@ -1,64 +1,30 @@
 /**
- * Set pages and runs out of a bitmap in one call, as typed arrays: for tools that hand
- * pages to other code (a copy loop, a worker, a native binding), as roaring's
- * `toUint32Array` does. Cheaper than a callback per page (`reducePages`) or an object per
- * run (`runs`): the set pages are counted first (the popcount kernel), the array is
- * allocated once, and every leaf and run is read word by word, a word's first set page
- * written without a branch.
+ * Set pages and runs out of a bitmap in one call, as typed arrays, for tools that hand pages
+ * to other code (roaring's `toUint32Array`): no callback per page, no object per run.
  *
  * @module
  */
 import * as E from 'fp-ts/lib/Either.js'
 import type { PageBitmap } from './bitmap.js'
-import type { ExportTooLarge } from './errors.js'
-import { FANOUT, WORDS, child, span, type Node } from './layout.js'
+import { allocExport, exportTooLarge, type ExportTooLarge } from './errors.js'
+import { WORDS, span } from './layout.js'
 import { forEachRun } from './runs.js'
-import { countNode, heightOf, rootOf } from './tree.js'
+import { countNode, eachBlock, heightOf, rootOf } from './tree.js'
 
 /** The longest array exported: 2^32 entries (V8's typed-array limit is near it). */
 const MAX_ENTRIES = 2 ** 32
 
-const tooLarge = (bm: PageBitmap, why: string): ExportTooLarge => ({
-  _tag: 'ExportTooLarge',
-  pages: bm.pages,
-  message: `the set pages of a bitmap of ${bm.pages} pages cannot be exported as one array: ${why}`,
-})
-
-/** Writes the set pages under `node` (height `h`, first page `base`) to `out` from `c`. */
-const writePages = (
-  node: Node,
-  h: number,
-  base: number,
-  out: Float64Array | Uint32Array,
-  c: number,
-): number => {
-  switch (node.tag) {
-    case 'clear':
-      return c
-    case 'full': {
-      const s = span(h)
-      for (let i = 0; i < s; i++) out[c + i] = base + i
-      return c + s
-    }
-    case 'inner': {
-      const cs = span(h - 1)
-      for (let k = 0; k < FANOUT; k++)
-        c = writePages(child(node, k, h), h - 1, base + k * cs, out, c)
-      return c
-    }
-    case 'leaf':
-    case 'run':
-      return listWords(node.w, node.o, WORDS[h] as number, base, out, c)
-  }
-}
+const tooLarge = (bm: PageBitmap, why: string): ExportTooLarge =>
+  exportTooLarge(bm.pages, 'the set pages', why)
 
 /**
  * Writes the set bits of `w[o .. o + n)`, bit `b` of word `o + i` as `base + 32 * i + b`,
- * to `out` from `c`. Each word's lowest set bit is written without a branch (to `out[c]`,
- * and `c` moves on only if the word is not clear; a clear word's write is overwritten by
- * the next set page), so the clear and one-page words of a sparse log cost no mispredicted
- * branch; a word's further bits take a loop. `out` holds exactly the set pages, so `c`
- * reaching its end means every one is written.
+ * to `out` from `c`. An all-set word (a dense run of a log) is 32 consecutive pages, written
+ * without a bit search. Otherwise a word's lowest set bit is written without a branch (to
+ * `out[c]`, and `c` moves on only if the word is not clear; a clear word's write is
+ * overwritten by the next set page), so the clear and one-page words of a sparse log cost
+ * no mispredicted branch; a word's further bits take a loop. `out` holds exactly the set
+ * pages, so `c` reaching its end means every one is written.
  */
 const listWords = (
   w: Uint32Array,
@@ -69,14 +35,21 @@ const listWords = (
   c: number,
 ): number => {
   const end = out.length
-  for (let k = o; k < o + n; k++) {
+  for (let k = 0; k < n; k++) {
     if (c === end) return c
-    const b = base + (k - o) * 32 + 31
-    let x = w[k] as number
-    out[c] = b - Math.clz32(x & -x)
+    let x = (w[o + k] as number) | 0
+    // offsets in the run as small integers; the base is added on each store
+    const b = (k << 5) + 31
+    if (x === -1) {
+      const s = base + (k << 5)
+      for (let j = 0; j < 32; j++) out[c + j] = s + j
+      c += 32
+      continue
+    }
+    out[c] = base + (b - Math.clz32(x & -x))
     // 1 when x is not 0 (the sign bit of x | -x)
     c += (x | -x) >>> 31
-    for (x &= x - 1; x !== 0; x &= x - 1) out[c++] = b - Math.clz32(x & -x)
+    for (x &= x - 1; x !== 0; x &= x - 1) out[c++] = base + (b - Math.clz32(x & -x))
   }
   return c
 }
@@ -90,14 +63,15 @@ const exportPages = <A extends Float64Array | Uint32Array>(
   const h = heightOf(bm)
   const n = countNode(root, h)
   if (n > MAX_ENTRIES) return E.left(tooLarge(bm, `${n} set pages, more than 2^32`))
-  let out: A
-  try {
-    out = make(n)
-  } catch (e) {
-    return E.left(tooLarge(bm, e instanceof Error ? e.message : String(e)))
-  }
-  writePages(root, h, 0, out, 0)
-  return E.right(out)
+  return E.map((out: A) => {
+    let c = 0
+    eachBlock(root, h, 0, (x, k, base) => {
+      if (x.tag === 'leaf' || x.tag === 'run')
+        c = listWords(x.w, x.o, WORDS[k] as number, base, out, c)
+      else for (let i = 0, s = span(k); i < s; i++) out[c++] = base + i
+    })
+    return out
+  })(allocExport(bm.pages, 'the set pages', n, make))
 }
 
 /**

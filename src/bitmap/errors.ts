@@ -129,3 +129,24 @@ export const invalidRatio = (ratio: number, what: string): InvalidRatio => ({
   ratio,
   message: `${what} ${ratio} is not a positive integer keeping the bitmap within 2^52 pages`,
 })
+
+/** The error for `what` of a bitmap of `pages` pages that does not fit in one array. */
+export const exportTooLarge = (pages: number, what: string, why: string): ExportTooLarge => ({
+  _tag: 'ExportTooLarge',
+  pages,
+  message: `${what} of a bitmap of ${pages} pages cannot be exported as one array: ${why}`,
+})
+
+/** `make(n)`, or the error for `what` when the array cannot be allocated. */
+export const allocExport = <A>(
+  pages: number,
+  what: string,
+  n: number,
+  make: (n: number) => A,
+): E.Either<ExportTooLarge, A> => {
+  try {
+    return E.right(make(n))
+  } catch (e) {
+    return E.left(exportTooLarge(pages, what, e instanceof Error ? e.message : String(e)))
+  }
+}

@@ -1,22 +1,10 @@
 /**
- * The engine behind folding little-endian word bitmaps into a bitmap (internal): ORs a
- * stretch of 32-bit source words, read in place, into the tree, with no temporary object
- * per leaf. Leaves the source fills from all clear are laid out in consecutive slab slots
- * and filled with one `TypedArray.prototype.set` per run; all-clear and all-set stretches
- * of the source become the shared leaves after a scan that stops at the first word that
- * differs, so a random leaf is found mixed at once and an all-clear stretch costs one read
- * per word. A leaf the source adds nothing to is kept (found at the first word that adds
- * a page), so folding the same log twice returns the same bitmap.
- *
- * A stretch of 4096 words (131072 pages, height {@link RUN_HEIGHT}) or 32768 words (the
- * height above) that the source covers whole becomes a run (see layout.ts): copied in with
- * one `TypedArray.prototype.set` into an all-clear stretch, or ORed into a run by the
- * `orWords` kernel, so the fold of a mixed log costs an object per 16 to 128 KiB, not one
- * per 256 bytes. A run costs its words however few pages it holds: never more than a flat
- * bitmap of the same pages (QEMU's own layout).
- *
- * A fold's state (the leaves waiting for their words) lives in a {@link Fold} made for the
- * call, so two folds never share anything but the heap.
+ * Folding little-endian words into a bitmap's tree (internal): the source is read in place
+ * and ORed in with no object per leaf. Leaves filled from all clear are queued while they lie
+ * one after another, then copied with one `TypedArray.prototype.set`; a stretch of 4096 or
+ * 32768 words the source covers whole becomes a run, copied or ORed (`orWords`) in one step.
+ * A node the source adds nothing to is kept, so folding the same log twice returns the same
+ * bitmap.
  *
  * @module
  */
@@ -30,16 +18,12 @@ import {
   WORDS,
   allocLeaf,
   allocRun,
-  bgOf,
-  canonInner,
   canonWords,
-  child,
-  kidsOf,
   release,
   type Heap,
-  type Kids,
   type Leaf,
   type Node,
+  mapKids,
 } from './layout.js'
 import { leafWords } from './tree.js'
 
@@ -198,16 +182,7 @@ class Fold {
     const cw = WORDS[h - 1] as number
     const c0 = Math.max(0, Math.floor((lo - first) / cw))
     const c1 = Math.min(FANOUT, Math.ceil((hi - first) / cw))
-    let out: Kids | undefined
-    for (let c = c0; c < c1; c++) {
-      const old = child(node, c, h)
-      const next = this.node(old, h - 1, first + c * cw)
-      if (next !== old) {
-        out ??= kidsOf(node, h)
-        out[c] = next
-      }
-    }
-    return out === undefined ? node : canonInner(out, bgOf(node))
+    return mapKids(node, h, c0, c1, (x, c) => this.node(x, h - 1, first + c * cw))
   }
 }
 

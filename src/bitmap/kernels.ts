@@ -1,19 +1,10 @@
 /**
- * Word kernels over ranges of `Uint32Array`s (internal): counting, scanning, listing set
- * bits, shifting and combining little-endian 32-bit bitmap words (page `p` of a range is
- * bit `p % 32` of word `p / 32`).
- *
- * Two of them run in WebAssembly for long ranges, the two that beat a JavaScript loop by
- * 1.5x or more in the same run (bench/bitmap.mjs, "kernels"): counting (`i64.popcnt`, 4-5x)
- * and OR with the "adds a bit" test in the same pass (SIMD, ~1.6x). Their source is
- * src/bitmap/kernels.wat, compiled with wabt into kernels.wasm.ts (tools/build-kernels.mjs).
- * The module is compiled on first use (with SIMD if the host validates it, else the scalar
- * build); the caller's words are copied into its memory with `TypedArray.prototype.set`,
- * 128 KiB at a time. Every other kernel is a JavaScript loop, which matched or beat the
- * WebAssembly versions once their copies were counted; so are short ranges, hosts without
- * WebAssembly, and {@link forceJs}, with identical results.
- *
- * Offsets and lengths are in 32-bit words and may be any integers (odd ones too).
+ * Word kernels over ranges of `Uint32Array`s (internal), page `p` of a range being bit
+ * `p % 32` of word `p / 32`. Counting and OR run in WebAssembly for long ranges (the two that
+ * beat a JavaScript loop by 1.5x; source kernels.wat, compiled by wabt into kernels.wasm.ts),
+ * compiled on first use, the caller's words copied into its memory 128 KiB at a time. The
+ * rest, short ranges, hosts without WebAssembly and {@link forceJs} use JavaScript loops with
+ * the same results. Offsets and lengths are in words and may be any integers.
  *
  * @module
  */

@@ -1,39 +1,10 @@
 /**
- * How a page bitmap is stored (internal to the bitmap module): a persistent radix tree of
- * one node type, a union told apart by its `tag` (docs/bitmap.md draws it).
- *
- * - `leaf` (height 0): 2048 pages as 64 32-bit words `w[o .. o + 64)` of a slab. Page `p`
- *   of the leaf is bit `p % 32` of word `p / 32`: QEMU's `unsigned long` bitmap layout
- *   (include/qemu/bitops.h `BIT_WORD`/`BIT_MASK`) cut to 32 bits, byte for byte the
- *   little-endian 64-bit words of `KVM_GET_DIRTY_LOG` on a little-endian host.
- * - `inner` (height `h >= 1`): eight children of height `h - 1`, so `2048 * 8^h` pages. A
- *   child slot may be empty: it then reads as the matching eighth of the node's `bg`
- *   (background), which is the all-clear node, or a run the node was split from. A root
- *   leaves the slots past the bitmap's end empty; a one-page update inside a run copies
- *   the path as inner nodes over the run, so the run's other parts cost no object.
- * - `run` (height `h >= 1`): the words of all the node's leaves laid out one after another,
- *   `span(h) / 32` words from `w[o]`. A fold writes a mixed stretch of a dirty log as runs,
- *   so bulk work (the fold itself, counting, searching, combining) goes 16 KiB or more at a
- *   time rather than a leaf and an object per 256 bytes.
- * - `clear` and `full`: one shared node each, of any height, for a subtree with no page
- *   (every page) set, so an empty or full bitmap of any size costs nothing.
- *
- * Operations keep the tree canonical: a leaf, inner node or run whose pages are all clear
- * (all set) is the shared node. The parts of a run (its leaves, or an inner node's
- * background parts) need not be: a run may hold all-clear leaves.
- *
- * A one-page update copies one leaf and the inner nodes on the path to it, and shares
- * everything else with the old bitmap.
- *
- * Words come from a {@link Heap}: slabs of 64 KiB (leaves) and 128 KiB (runs) allocated
- * zero-filled (`new Uint32Array`) and handed out by a bump pointer. Nothing ever hands out
- * or gives back a word that is not clear, so no slab can hold memory the process used
- * before, whatever an operation forgets. A bitmap carries the heap it was built from, and
- * its updates take their words from it; a slot is written only by the operation that took
- * it, before the bitmap holding it is returned. Slabs save the ~190 bytes every typed
- * array costs in V8 and the microsecond each allocation takes: a one-page update retains
- * about 1 KiB (a 256-byte leaf and six path nodes of ~100 bytes). A slab is freed when no
- * node in it is referenced any more; `retainedBytes` counts slabs whole.
+ * How a page bitmap is stored (internal): a persistent radix tree of fan-out 8 over leaves of
+ * 2048 pages, one node type told apart by its `tag` (docs/bitmap.md draws it and says why each
+ * shape exists). A leaf's words are QEMU's `unsigned long` bitmap layout cut to 32 bits (page
+ * `p` is bit `p % 32` of word `p / 32`), byte for byte KVM's little-endian dirty log. Words
+ * come from a {@link Heap} of zero-filled slabs, so no slab can hold memory the process used
+ * before; a slot is written only by the operation that took it, before its bitmap escapes.
  *
  * @module
  */
@@ -152,6 +123,9 @@ export const inner = (k: ArrayLike<Node | undefined>, bg: Run | Clear = CLEAR): 
   c7: k[7],
 })
 
+/** An inner node with every slot empty (read for its slots only). */
+const NO_KIDS: Inner = inner([])
+
 /** Slot `c` of an inner node (undefined: the background's part). */
 const slot = (n: Inner, c: number): Node | undefined => {
   switch (c) {
@@ -212,29 +186,51 @@ export const kidsOf = (node: Node, h: number): Kids => {
  * inner node and `x` is not shared.
  */
 export const withKid = (node: Node, h: number, c: number, x: Node): Node => {
-  if (node.tag !== 'inner' || isShared(x)) {
+  if ((node.tag !== 'inner' && node.tag !== 'run') || isShared(x)) {
     const k = kidsOf(node, h)
     k[c] = x
     return canonInner(k, bgOf(node))
   }
-  let bg = node.bg
+  // over a run: no slot filled yet, the run the background
+  const n = node.tag === 'inner' ? node : NO_KIDS
+  let bg = node.tag === 'inner' ? node.bg : node
   if (bg.tag === 'run') {
     let filled = true
-    for (let i = 0; i < FANOUT && filled; i++) filled = i === c || slot(node, i) !== undefined
+    for (let i = 0; i < FANOUT && filled; i++) filled = i === c || slot(n, i) !== undefined
     if (filled) bg = CLEAR
   }
   return {
     tag: 'inner',
     bg,
-    c0: c === 0 ? x : node.c0,
-    c1: c === 1 ? x : node.c1,
-    c2: c === 2 ? x : node.c2,
-    c3: c === 3 ? x : node.c3,
-    c4: c === 4 ? x : node.c4,
-    c5: c === 5 ? x : node.c5,
-    c6: c === 6 ? x : node.c6,
-    c7: c === 7 ? x : node.c7,
+    c0: c === 0 ? x : n.c0,
+    c1: c === 1 ? x : n.c1,
+    c2: c === 2 ? x : n.c2,
+    c3: c === 3 ? x : n.c3,
+    c4: c === 4 ? x : n.c4,
+    c5: c === 5 ? x : n.c5,
+    c6: c === 6 ? x : n.c6,
+    c7: c === 7 ? x : n.c7,
   }
+}
+
+/**
+ * `node` (height `h >= 1`) with each child `c` of `[c0, c1)` replaced by `f(child, c)`:
+ * `node` itself when none changes, else a canonical copy (the path copy of a range update).
+ */
+export const mapKids = (
+  node: Node,
+  h: number,
+  c0: number,
+  c1: number,
+  f: (x: Node, c: number) => Node,
+): Node => {
+  let out: Kids | undefined
+  for (let c = c0; c < c1; c++) {
+    const old = child(node, c, h)
+    const next = f(old, c)
+    if (next !== old) (out ??= kidsOf(node, h))[c] = next
+  }
+  return out === undefined ? node : canonInner(out, bgOf(node))
 }
 
 /** The background a copy of `node` made by {@link kidsOf} keeps. */
@@ -293,27 +289,27 @@ export const newHeap = (): Heap => ({
   runs: { slab: new Uint32Array(0), next: 0, slabWords: 1 << 15 },
 })
 
-/** `n` clear words of `a`, from a new zero-filled slab when they do not fit in its slab. */
-const take = (a: Arena, n: number): { w: Uint32Array; o: number } => {
+/** The offset of `n` clear words of `a.slab`, from a new zero-filled slab when they do not fit. */
+const take = (a: Arena, n: number): number => {
   if (a.next + n > a.slab.length) {
     a.slab = new Uint32Array(Math.max(a.slabWords, n))
     a.next = 0
   }
   const o = a.next
   a.next = o + n
-  return { w: a.slab, o }
+  return o
 }
 
 /** A new all-clear leaf, to be written by the caller before the bitmap holding it is returned. */
 export const allocLeaf = (heap: Heap): Leaf => {
-  const { w, o } = take(heap.leaves, LEAF_WORDS)
-  return { tag: 'leaf', w, o }
+  const o = take(heap.leaves, LEAF_WORDS)
+  return { tag: 'leaf', w: heap.leaves.slab, o }
 }
 
 /** A new all-clear run of height `h`, to be written as for {@link allocLeaf}. */
 export const allocRun = (heap: Heap, h: number): Run => {
-  const { w, o } = take(heap.runs, WORDS[h] as number)
-  return { tag: 'run', w, o }
+  const o = take(heap.runs, WORDS[h] as number)
+  return { tag: 'run', w: heap.runs.slab, o }
 }
 
 /**
@@ -372,10 +368,11 @@ export const bitsMask = (lo: number, hi: number): number =>
 /** Whether the host stores multi-byte integers little-endian (all Node platforms today). */
 export const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
 
-/** Sets pages `[a, b)` (relative, `0 <= a < b`) of the words from `w[o]` being built. */
-export const setBits = (w: Uint32Array, o: number, a: number, b: number): void => {
+/** Calls `f(i, m)` for each word `i` holding pages of `[a, b)` (`0 <= a`), `m` their mask. */
+export const eachMask = (a: number, b: number, f: (i: number, m: number) => void): void => {
+  if (a >= b) return
   const wl = a >>> 5
   const wh = (b - 1) >>> 5
   for (let i = wl; i <= wh; i++)
-    w[o + i] = (w[o + i] as number) | bitsMask(i === wl ? a & 31 : 0, i === wh ? b - (wh << 5) : 32)
+    f(i, bitsMask(i === wl ? a & 31 : 0, i === wh ? b - (wh << 5) : 32))
 }

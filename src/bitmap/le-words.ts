@@ -18,6 +18,8 @@ import {
   rangeOutOfBounds,
   type BitmapError,
   type BitmapTooShort,
+  allocExport,
+  exportTooLarge,
   type ExportTooLarge,
   type InvalidPageCount,
 } from './errors.js'
@@ -225,22 +227,13 @@ const MAX_EXPORT_PAGES = 2 ** 35
 
 /** The bitmap as little-endian 32-bit words, two per 64-bit word (so whole 64-bit words). */
 const exportU32 = (bm: PageBitmap): E.Either<ExportTooLarge, Uint32Array> => {
-  const tooLarge = (why: string): E.Either<ExportTooLarge, Uint32Array> =>
-    E.left({
-      _tag: 'ExportTooLarge',
-      pages: bm.pages,
-      message: `a bitmap of ${bm.pages} pages cannot be exported as one array: ${why}`,
-    })
-  if (bm.pages > MAX_EXPORT_PAGES) return tooLarge('more than 2^35 pages')
+  if (bm.pages > MAX_EXPORT_PAGES)
+    return E.left(exportTooLarge(bm.pages, 'the words', 'more than 2^35 pages'))
   const total = Math.ceil(bm.pages / 64) * 2
-  let out: Uint32Array
-  try {
-    out = new Uint32Array(total)
-  } catch (e) {
-    return tooLarge(e instanceof Error ? e.message : String(e))
-  }
-  readWords(rootOf(bm), heightOf(bm), 0, 0, total, out, 0)
-  return E.right(out)
+  return E.map((out: Uint32Array) => {
+    readWords(rootOf(bm), heightOf(bm), 0, 0, total, out, 0)
+    return out
+  })(allocExport(bm.pages, 'the words', total, (n) => new Uint32Array(n)))
 }
 
 /**

@@ -21,20 +21,19 @@ import {
   CLEAR,
   FANOUT,
   FULL,
-  LEAF_WORDS,
   allocLeaf,
   canonInner,
   canonWords,
-  child,
   ctz,
   heightFor,
   newHeap,
-  setBits,
   span,
   widthOf,
+  WORDS,
   type Node,
+  eachMask,
 } from './layout.js'
-import { heightOf, leafWords, rootOf, wrap } from './tree.js'
+import { eachBlock, heightOf, rootOf, wrap } from './tree.js'
 
 /**
  * A run of set pages `[start, end)`, `start < end`: two page positions (`end` one past the
@@ -45,56 +44,39 @@ export interface PageRun {
   readonly end: PageIndex
 }
 
-/**
- * Calls `f(start, end)` for every maximal run of set pages under `node` (height `h`, first
- * page `base`) that ends under it, in increasing order. `open` is where a run still open
- * from the left began (-1 if none); returns the same for the right.
- */
-const runsIn = (
-  node: Node,
-  h: number,
-  base: number,
-  open: number,
-  f: (start: number, end: number) => void,
-): number => {
-  if (node.tag === 'clear') {
-    if (open >= 0) f(open, base)
-    return -1
-  }
-  if (node.tag === 'full') return open >= 0 ? open : base
-  if (h > 0) {
-    const cs = span(h - 1)
-    for (let c = 0; c < FANOUT; c++) open = runsIn(child(node, c, h), h - 1, base + c * cs, open, f)
-    return open
-  }
-  const { w, o } = leafWords(node)
-  for (let i = 0; i < LEAF_WORDS; i++) {
-    const x = w[o + i] as number
-    if (open < 0 ? x === 0 : x === 0xffffffff) continue
-    const wb = base + (i << 5)
-    let pos = 0
-    for (;;) {
-      if (open < 0) {
-        const s = x & (-1 << pos)
-        if (s === 0) break
-        pos = ctz(s)
-        open = wb + pos
-      } else {
-        const z = ~x & (-1 << pos)
-        if (z === 0) break
-        pos = ctz(z)
-        f(open, wb + pos)
-        open = -1
-      }
-    }
-  }
-  return open
-}
-
 /** Calls `f(start, end)` for every maximal run of set pages, in increasing order (internal). */
 export const forEachRun = (bm: PageBitmap, f: (start: number, end: number) => void): void => {
-  const open = runsIn(rootOf(bm), heightOf(bm), 0, -1, f)
-  if (open >= 0) f(open, bm.pages)
+  // `open`: where a run still open began (-1 if none); `last`: the end of the last block seen
+  let open = -1
+  let last = 0
+  eachBlock(rootOf(bm), heightOf(bm), 0, (x, k, base) => {
+    if (open >= 0 && base !== last) {
+      f(open, last)
+      open = -1
+    }
+    last = base + span(k)
+    if (x.tag === 'full') {
+      if (open < 0) open = base
+      return
+    }
+    const { w, o } = x
+    for (let i = 0, n = WORDS[k] as number; i < n; i++) {
+      const v = w[o + i] as number
+      if (open < 0 ? v === 0 : v === 0xffffffff) continue
+      const wb = base + (i << 5)
+      for (let pos = 0; ;) {
+        const z = (open < 0 ? v : ~v) & (-1 << pos)
+        if (z === 0) break
+        pos = ctz(z)
+        if (open < 0) open = wb + pos
+        else {
+          f(open, wb + pos)
+          open = -1
+        }
+      }
+    }
+  })
+  if (open >= 0) f(open, Math.min(last, bm.pages))
 }
 
 /**
@@ -168,7 +150,9 @@ export const fromSortedRuns = (
       for (let j = i; j < n && (starts[j] as number) < end; j++) {
         const a = Math.max(starts[j] as number, base) - base
         const b = Math.min(ends[j] as number, end) - base
-        if (a < b) setBits(leaf.w, leaf.o, a, b)
+        eachMask(a, b, (k, m) => {
+          leaf.w[leaf.o + k] = (leaf.w[leaf.o + k] as number) | m
+        })
       }
       return canonWords(leaf, 0)
     }

@@ -16,8 +16,6 @@ import { setBitsOf } from './kernels.js'
 import {
   CLEAR,
   FANOUT,
-  LEAF_BITS,
-  LEAF_WORDS,
   SPAN,
   WORDS,
   child,
@@ -25,9 +23,10 @@ import {
   ctz,
   span,
   type Node,
+  type Words,
 } from './layout.js'
 import { checkRange } from './ranges.js'
-import { heightOf, leafAt, leafWords, nextClearIn, nextSetIn, rootOf, scanWords } from './tree.js'
+import { eachBlock, heightOf, nextOf, rootOf, scanWords } from './tree.js'
 
 const startAt = (from: number): number => (from <= 0 ? 0 : Math.ceil(from))
 
@@ -52,55 +51,80 @@ export const nextSet =
   (from: PageIndex) =>
   (bm: PageBitmap): O.Option<PageIndex> => {
     const f = startAt(from)
-    if (!(f < bm.pages)) return O.none
-    const h = heightOf(bm)
-    // Most searches end in the leaf they start in: look there first, then search the tree
-    // from the next leaf on.
-    const base = f - (f % LEAF_BITS)
-    const { w, o } = leafAt(rootOf(bm), h, base / LEAF_BITS)
-    const r = scanWords({ tag: 'leaf', w, o }, 0, f - base)
-    if (r >= 0) return O.some((base + r) as PageIndex)
-    const next = (Math.floor(f / LEAF_BITS) + 1) * LEAF_BITS
-    const t = next < bm.pages ? nextSetIn(rootOf(bm), h, 0, next) : -1
-    return t < 0 ? O.none : O.some(t as PageIndex)
+    const r = f < bm.pages ? nextOf(bm, f, false) : -1
+    return r < 0 ? O.none : O.some(r as PageIndex)
   }
 
 /**
- * A position in a bitmap's tree kept between calls (internal to {@link setPageFinder}): the
- * nodes on the path from the root down to one run of words (a leaf, or a run of leaves a
- * fold wrote) and the child taken at each height, so that moving on to the next run with a
- * set page climbs only as far as it must.
+ * A finder of set pages in `bm`: `find(from)` is the first set page at or after `from`, or
+ * `bm.pages` when there is none — QEMU's `find_next_bit(addr, size, offset)`, which returns
+ * `size` when no bit is found, as `migration_bitmap_find_dirty` calls it once per page it
+ * sends. Answers as {@link nextSet} does, without an `Option` per call; the finder keeps its
+ * place in the tree, so a walk in increasing order costs a step to the next leaf or run with
+ * a set page rather than a search from the root, and within a run one list entry per call
+ * (the set pages of 1024 words at a time, listed in one pass). Calls may come in any order;
+ * `bm` is never changed. Holds up to 128 KiB for the list while it lives.
+ *
+ * @example
+ * import { bitmap, PageIndex } from 'ramaddr'
+ * import * as either from 'fp-ts/lib/Either.js'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * const p = PageIndex.unsafe
+ * const bm = pipe(bitmap.empty(2 ** 28), either.chain(bitmap.setRange(p(10), p(13))), either.chain(bitmap.set(p(2 ** 27))))
+ * assert.ok(either.isRight(bm))
+ * const find = bitmap.setPageFinder(bm.right)
+ * const sent = []
+ * for (let at = find(p(0)); at < bm.right.pages; at = find(p(at + 1))) sent.push(at)
+ * assert.deepEqual(sent, [10, 11, 12, 2 ** 27])
+ * assert.equal(find(p(2 ** 27 + 1)), 2 ** 28) // none: the page count, as find_next_bit
  */
-class Path {
-  /** `nodes[k]`: the node of height `k` on the path (`nodes[h]` the root). */
+export const setPageFinder = (bm: PageBitmap): ((from: PageIndex) => PageIndex) => {
+  const finder = new Finder(rootOf(bm), heightOf(bm), bm.pages)
+  return (from) => finder.find(from) as PageIndex
+}
+
+/** Words of a run a finder lists at a time (32768 pages), and the shift of its pages. */
+const WINDOW_WORDS = 1024
+const WINDOW_SHIFT = 15
+const WINDOW_PAGES = 1 << WINDOW_SHIFT
+
+/** The state behind {@link setPageFinder}. */
+class Finder {
+  /** The node of height `k` on the path to the current block, the child taken, its first page. */
   readonly nodes: Node[]
-  /** `at[k]`: the child of `nodes[k]` the path takes (`k >= 1`). */
   readonly at: Int32Array
-  /** `bases[k]`: the first page under `nodes[k]`. */
   readonly bases: Float64Array
-  /** The node at the end of the path (not inner), its height, its words, its first page. */
+  /** The current block (the path's end: a leaf, run or shared node), its height, its pages. */
   run: Node = CLEAR
   height = 0
-  words: number = LEAF_WORDS
   base = 0
+  end = 0
+  /** The window of a run listed (-1: none), its set pages (offsets), how many, the next one. */
+  win = -1
+  list = new Int32Array(0)
+  count = 0
+  next = 0
 
   constructor(
     readonly root: Node,
     readonly h: number,
+    readonly pages: number,
   ) {
     this.nodes = new Array<Node>(h + 1).fill(root)
     this.at = new Int32Array(h + 1)
     this.bases = new Float64Array(h + 1)
+    this.seek(0)
   }
 
-  private land(n: Node, k: number, base: number): void {
+  land(n: Node, k: number, base: number): void {
     this.run = n
     this.height = k
-    this.words = WORDS[k] as number
     this.base = base
+    this.end = base + span(k)
+    this.win = -1
   }
 
-  /** Follows the path to the run holding `page` (a page under the root). */
+  /** Follows the path to the block holding `page`. */
   seek(page: number): void {
     const { nodes, at, bases } = this
     let n = this.root
@@ -117,30 +141,27 @@ class Path {
     this.land(n, k, base)
   }
 
-  /**
-   * Moves to the first leaf, run or all-set node after the current one that may have a set
-   * page; false, the path unchanged, when there is none.
-   */
+  /** Moves to the next block that is not all clear; false, unchanged, when there is none. */
   advance(): boolean {
-    const { nodes, at, bases, h } = this
-    for (let k = this.height + 1; k <= h; k++) {
+    const { nodes, at, bases } = this
+    for (let k = this.height + 1; k <= this.h; k++) {
       const node = nodes[k] as Node
       for (let c = (at[k] as number) + 1; c < FANOUT; c++) {
         let n = child(node, c, k)
         if (n.tag === 'clear') continue
         at[k] = c
         let base = (bases[k] as number) + c * (SPAN[k - 1] as number)
-        // down to the first run: the leftmost child that is not all clear
+        // down the leftmost children that are not all clear
         let j = k - 1
         for (; j > 0 && n.tag === 'inner'; j--) {
           nodes[j] = n
           bases[j] = base
           let d = 0
-          let next = child(n, 0, j)
-          while (d < FANOUT - 1 && next.tag === 'clear') next = child(n, ++d, j)
+          let x = child(n, 0, j)
+          while (d < FANOUT - 1 && x.tag === 'clear') x = child(n, ++d, j)
           at[j] = d
           base += d * (SPAN[j - 1] as number)
-          n = next
+          n = x
         }
         this.land(n, j, base)
         return true
@@ -148,102 +169,21 @@ class Path {
     }
     return false
   }
-}
 
-/**
- * A finder of set pages in `bm`: `find(from)` is the first set page at or after `from`, or
- * `bm.pages` when there is none — QEMU's `find_next_bit(addr, size, offset)`, which returns
- * `size` when no bit is found, as `migration_bitmap_find_dirty` calls it once per page it
- * sends (the page count as a `PageIndex`: one past the last page, a valid range end).
- * Answers as {@link nextSet} does, but
- * without an `Option` per call, and the finder keeps its place in the tree, so a walk in
- * increasing order costs, per run of words with set pages, a step to the next such run
- * rather than a search from the root, and within a run one list entry per call: the set
- * pages of 1024 words at a time, listed by a WebAssembly kernel that skips clear 64-byte
- * blocks with one test (a leaf's words are scanned in JS). Calls may come in any order (one
- * that goes back, or far ahead, binary-searches the list); `bm` is never changed. Holds up
- * to 128 KiB for the list while it lives.
- *
- * @example
- * import { bitmap, PageIndex } from 'ramaddr'
- * import * as either from 'fp-ts/lib/Either.js'
- * import { pipe } from 'fp-ts/lib/function.js'
- * const p = PageIndex.unsafe
- * const bm = pipe(bitmap.empty(2 ** 28), either.chain(bitmap.setRange(p(10), p(13))), either.chain(bitmap.set(p(2 ** 27))))
- * assert.ok(either.isRight(bm))
- * const find = bitmap.setPageFinder(bm.right)
- * const sent = []
- * for (let at = find(p(0)); at < bm.right.pages; at = find(p(at + 1))) sent.push(at)
- * assert.deepEqual(sent, [10, 11, 12, 2 ** 27])
- * assert.equal(find(p(2 ** 27 + 1)), 2 ** 28) // none: the page count, as find_next_bit
- */
-export const setPageFinder = (bm: PageBitmap): ((from: PageIndex) => PageIndex) => {
-  const finder = new Finder(bm)
-  return (from) => finder.find(from) as PageIndex
-}
-
-/** Words of a run a finder lists at a time: 32768 pages. */
-const WINDOW_WORDS = 1024
-/** Pages of such a window, and its shift. */
-const WINDOW_PAGES = WINDOW_WORDS * 32
-const WINDOW_SHIFT = 15
-
-/** The state behind {@link setPageFinder}: a {@link Path} and its current run in fields. */
-class Finder {
-  readonly pages: number
-  readonly path: Path
-  w: Uint32Array = new Uint32Array(0)
-  o = 0
-  words: number = LEAF_WORDS
-  base = 0
-  end = 0
-  /**
-   * For a run longer than a leaf: the window of it (1024 words) whose set pages are
-   * listed (-1: none yet), the list (offsets in the window, `count` of them, written by
-   * the `setBitsOf` kernel in one pass), and the next entry a walk in order takes.
-   */
-  win = -1
-  list = new Int32Array(0)
-  count = 0
-  at = 0
-
-  constructor(bm: PageBitmap) {
-    this.pages = bm.pages
-    this.path = new Path(rootOf(bm), heightOf(bm))
-    this.path.seek(0)
-    this.sync()
-  }
-
-  /** Takes the path's run as the current one. */
-  sync(): void {
-    const path = this.path
-    const run = path.run
-    if (run.tag === 'leaf' || run.tag === 'run') {
-      this.w = run.w
-      this.o = run.o
-    }
-    this.words = path.words
-    this.base = path.base
-    this.end = path.base + path.words * 32
-    this.win = -1
-  }
-
-  /** Lists the set pages of window `k` of the current run. */
-  load(k: number): void {
+  /** Lists the set pages of window `k` of the current run `x`. */
+  load(x: Words, k: number): void {
     const first = k * WINDOW_WORDS
-    const n = Math.min(WINDOW_WORDS, this.words - first)
-    // room for every page of the window; allocated on the first window listed
+    const n = Math.min(WINDOW_WORDS, (WORDS[this.height] as number) - first)
     if (this.list.length < 32 * n) this.list = new Int32Array(32 * n)
-    this.count = setBitsOf(this.w, this.o + first, n, this.list)
+    this.count = setBitsOf(x.w, x.o + first, n, this.list)
     this.win = k
-    this.at = 0
+    this.next = 0
   }
 
   /** The first listed page at or after `r` (an offset in the window), or -1. */
   listed(r: number): number {
-    const list = this.list
-    const count = this.count
-    let k = this.at
+    const { list, count } = this
+    let k = this.next
     // a walk in order: the entry after the last answer; else a binary search
     if (!(k < count && (list[k] as number) >= r && (k === 0 || (list[k - 1] as number) < r))) {
       let lo = 0
@@ -255,56 +195,38 @@ class Finder {
       }
       k = lo
     }
-    if (k >= count) {
-      this.at = count
-      return -1
-    }
-    this.at = k + 1
-    return list[k] as number
+    this.next = k < count ? k + 1 : count
+    return k < count ? (list[k] as number) : -1
   }
 
   find(from: number): number {
     const pages = this.pages
-    let f = from <= 0 ? 0 : Math.ceil(from)
+    let f = startAt(from)
     if (!(f < pages)) return pages
-    if (f < this.base || f >= this.end) {
-      this.path.seek(f)
-      this.sync()
-    }
+    if (f < this.base || f >= this.end) this.seek(f)
     for (;;) {
       const r = f - this.base
-      const run = this.path.run
-      let i: number
-      if (run.tag === 'full') i = r
-      else if (run.tag !== 'leaf' && run.tag !== 'run') i = -1
-      else if (this.words === LEAF_WORDS) i = scanWords(run, 0, r)
-      else {
+      const x = this.run
+      let i = -1
+      if (x.tag === 'full') i = r
+      else if (x.tag === 'leaf') i = scanWords(x, 0, r)
+      else if (x.tag === 'run') {
         const k = r >>> WINDOW_SHIFT
-        i = -1
         if (k !== this.win) {
           // the word the search starts in first: a lone search need not list a window
-          const x = (this.w[this.o + (r >>> 5)] as number) & (-1 << (r & 31))
-          if (x !== 0) i = (r & ~31) + ctz(x)
-          else this.load(k)
+          const v = (x.w[x.o + (r >>> 5)] as number) & (-1 << (r & 31))
+          if (v !== 0) i = (r & ~31) + ctz(v)
+          else this.load(x, k)
         }
-        if (i < 0) {
-          for (let j = k; ;) {
-            const got = this.listed(j === k ? r & (WINDOW_PAGES - 1) : 0)
-            if (got >= 0) {
-              i = j * WINDOW_PAGES + got
-              break
-            }
-            if (++j * WINDOW_WORDS >= this.words) break
-            this.load(j)
-          }
+        for (let j = k; i < 0;) {
+          const got = this.listed(j === k ? r & (WINDOW_PAGES - 1) : 0)
+          if (got >= 0) i = j * WINDOW_PAGES + got
+          else if (++j * WINDOW_WORDS >= (WORDS[this.height] as number)) break
+          else this.load(x, j)
         }
       }
-      if (i >= 0) {
-        const p = this.base + i
-        return p < pages ? p : pages
-      }
-      if (!this.path.advance()) return pages
-      this.sync()
+      if (i >= 0) return this.base + i < pages ? this.base + i : pages
+      if (!this.advance()) return pages
       f = this.base
     }
   }
@@ -330,7 +252,7 @@ export const nextClear =
   (bm: PageBitmap): O.Option<PageIndex> => {
     const f = startAt(from)
     if (!(f < bm.pages)) return O.none
-    const r = nextClearIn(rootOf(bm), heightOf(bm), 0, f)
+    const r = nextOf(bm, f, true)
     return r < 0 || r >= bm.pages ? O.none : O.some(r as PageIndex)
   }
 
@@ -352,7 +274,7 @@ export const testAny =
   (bm: PageBitmap): E.Either<PageRangeOutOfBounds, boolean> =>
     E.map((b: PageBitmap) => {
       if (start === end) return false
-      const r = nextSetIn(rootOf(b), heightOf(b), 0, start)
+      const r = nextOf(b, start, false)
       return r >= 0 && r < end
     })(checkRange(start, end, bm))
 
@@ -374,38 +296,21 @@ export const testAll =
   (bm: PageBitmap): E.Either<PageRangeOutOfBounds, boolean> =>
     E.map((b: PageBitmap) => {
       if (start === end) return true
-      const r = nextClearIn(rootOf(b), heightOf(b), 0, start)
+      const r = nextOf(b, start, true)
       return r < 0 || r >= end
     })(checkRange(start, end, bm))
 
-/**
- * Folds `f` over the set pages under `node` (height `h`, first page `base`) in increasing
- * order, from `acc` (internal: the loop behind {@link reducePages} and {@link toPages}).
- */
-const reduceNode = <B>(
-  node: Node,
-  h: number,
-  base: number,
-  acc: B,
-  f: (b: B, page: number) => B,
-): B => {
-  if (node.tag === 'clear') return acc
-  if (h > 0) {
-    const cs = span(h - 1)
-    for (let c = 0; c < FANOUT; c++)
-      acc = reduceNode(child(node, c, h), h - 1, base + c * cs, acc, f)
-    return acc
-  }
-  const { w, o } = leafWords(node)
-  for (let i = 0; i < LEAF_WORDS; i++) {
-    let x = w[o + i] as number
-    const wb = base + (i << 5) + 31
-    while (x !== 0) {
-      const t = x & -x
-      acc = f(acc, wb - Math.clz32(t))
-      x ^= t
-    }
-  }
+/** Folds `f` over the set pages of `bm` in increasing order, from `acc`. */
+const reduceSet = <B>(bm: PageBitmap, acc: B, f: (b: B, page: number) => B): B => {
+  eachBlock(rootOf(bm), heightOf(bm), 0, (x, k, base) => {
+    if (x.tag === 'full') for (let i = 0; i < span(k); i++) acc = f(acc, base + i)
+    else
+      for (let i = 0, n = WORDS[k] as number; i < n; i++) {
+        const wb = base + (i << 5) + 31
+        for (let v = x.w[x.o + i] as number; v !== 0; v &= v - 1)
+          acc = f(acc, wb - Math.clz32(v & -v))
+      }
+  })
   return acc
 }
 
@@ -424,7 +329,7 @@ export const reducePages =
   <B>(b: B, f: (b: B, page: PageIndex) => B) =>
   (bm: PageBitmap): B =>
     // the brand is type-only: the walk hands out plain numbers, each a page of `bm`
-    reduceNode(rootOf(bm), heightOf(bm), 0, b, f as (b: B, page: number) => B)
+    reduceSet(bm, b, f as (b: B, page: number) => B)
 
 /**
  * The set pages in increasing order (QEMU's `for_each_set_bit`). Builds one array entry per
@@ -439,7 +344,7 @@ export const reducePages =
  * assert.deepEqual(pipe(bm, either.map(bitmap.toPages)), either.right([63, 199]))
  */
 export const toPages = (bm: PageBitmap): ReadonlyArray<PageIndex> =>
-  reduceNode(rootOf(bm), heightOf(bm), 0, [] as number[], (out, p) => {
+  reduceSet(bm, [] as number[], (out, p) => {
     out.push(p)
     return out
   }) as PageIndex[]

@@ -15,7 +15,6 @@ import {
   CLEAR,
   FANOUT,
   FULL,
-  LEAF_WORDS,
   WORDS,
   allocLeaf,
   allocRun,
@@ -29,7 +28,7 @@ import {
   type Words,
 } from './layout.js'
 import { addsBits, andNotWords, andWords, meetsBits, orWords } from './kernels.js'
-import { heapOf, heightOf, rootOf, withRoot } from './tree.js'
+import { SHARED_LEAF, heapOf, heightOf, rootOf, withRoot } from './tree.js'
 
 interface Op {
   /** The answer when it needs no look at words (a shared node, or inputs that are one), else undefined. */
@@ -95,12 +94,7 @@ const differenceOp: Op = {
   words: subtractWords,
 }
 
-/** The words of `x` of height 0 when it is shared, so leaves combine with one path. */
-const SHARED_LEAF = {
-  clear: { tag: 'leaf', w: new Uint32Array(LEAF_WORDS), o: 0 },
-  full: { tag: 'leaf', w: new Uint32Array(LEAF_WORDS).fill(0xffffffff), o: 0 },
-} as const
-
+/** `x` as words: a leaf or run, or the words of a shared node at height 0. */
 const asWords = (x: Node, h: number): Words | undefined =>
   x.tag === 'leaf' || x.tag === 'run' ? x : h === 0 && isShared(x) ? SHARED_LEAF[x.tag] : undefined
 

@@ -17,67 +17,25 @@ import {
   CLEAR,
   FANOUT,
   FULL,
-  LEAF_BITS,
   LEAF_WORDS,
   RUN_HEIGHT,
   WORDS,
   allocLeaf,
   allocRun,
-  bgOf,
   bitsMask,
   canonInner,
   canonWords,
-  child,
   copyLeaf,
   heightFor,
-  kidsOf,
   span,
   widthOf,
   type Heap,
-  type Kids,
-  type Leaf,
   type Node,
+  mapKids,
+  eachMask,
 } from './layout.js'
 import { checkRange } from './ranges.js'
-import {
-  heapOf,
-  heightOf,
-  leafAt,
-  nextClearIn,
-  nextSetIn,
-  nodeAt,
-  readWords,
-  rootOf,
-  withRoot,
-  wrap,
-} from './tree.js'
-
-/** Writes pages `[p, p + 2048)` of `src` (pages outside it read clear) to `ow[oo ..]`. */
-const readBits = (src: PageBitmap, p: number, ow: Uint32Array, oo: number): void => {
-  const h = heightOf(src)
-  const q = Math.floor(p / LEAF_BITS)
-  const r = p - q * LEAF_BITS
-  const a = leafAt(rootOf(src), h, q)
-  const b = leafAt(rootOf(src), h, r === 0 ? -1 : q + 1)
-  const ws = r >>> 5
-  const sh = r & 31
-  const word = (i: number): number =>
-    i < LEAF_WORDS
-      ? (a.w[a.o + i] as number)
-      : i < 2 * LEAF_WORDS
-        ? (b.w[b.o + i - LEAF_WORDS] as number)
-        : 0
-  for (let k = 0; k < LEAF_WORDS; k++)
-    ow[oo + k] = sh === 0 ? word(ws + k) : (word(ws + k) >>> sh) | (word(ws + k + 1) << (32 - sh))
-}
-
-/** Clears pages `[from, 2048)` of a leaf being built. */
-const clearFrom = (leaf: Leaf, from: number): void => {
-  for (let i = from >>> 5; i < LEAF_WORDS; i++) {
-    const lo = i === from >>> 5 ? from & 31 : 0
-    leaf.w[leaf.o + i] = (leaf.w[leaf.o + i] as number) & ~bitsMask(lo, 32)
-  }
-}
+import { heapOf, heightOf, nextOf, nodeAt, readWords, rootOf, withRoot, wrap } from './tree.js'
 
 /** What one slice or setSlice works with: the heap, and scratch for a run's source words. */
 interface Cut {
@@ -90,29 +48,33 @@ const cutOf = (heap: Heap): Cut => ({
   t: new Uint32Array((WORDS[RUN_HEIGHT] as number) + 1),
 })
 
-/**
- * A run of height `k` (`1 <= k <= RUN_HEIGHT`) whose pages `[0, lim)` are `src`'s pages
- * `[p, p + lim)`, the rest clear, or the shared node when that is all clear or all set: the
- * source's words read in one walk, then moved down `p % 32` bits four words per
- * instruction (the `shl` kernel by `32 - p % 32`, reading each next word).
- */
-const runOf = (cut: Cut, src: PageBitmap, k: number, p: number, lim: number): Node => {
-  const { heap, t } = cut
+/** Writes `src`'s pages `[p, p + span(k))` (pages outside it read clear) as words to `w[o ..]`. */
+const readPages = (cut: Cut, src: PageBitmap, k: number, p: number, w: Uint32Array, o: number) => {
+  const { t } = cut
   const words = WORDS[k] as number
-  const s = p % 32
+  const s = ((p % 32) + 32) % 32
   const g = (p - s) / 32
   t.fill(0, 0, words + 1)
   readWords(rootOf(src), heightOf(src), 0, g, g + words + 1, t, 0)
-  const run = allocRun(heap, k)
-  const { w, o } = run
   if (s === 0) w.set(t.subarray(0, words), o)
   else shiftWords(w, o, t, 1, words + 1, 32 - s)
+}
+
+/**
+ * A leaf or run of height `k <= RUN_HEIGHT` whose pages `[0, lim)` are `src`'s pages
+ * `[p, p + lim)`, the rest clear (or the shared node): the source's words read in one walk.
+ */
+const runOf = (cut: Cut, src: PageBitmap, k: number, p: number, lim: number): Node => {
+  const x = k === 0 ? allocLeaf(cut.heap) : allocRun(cut.heap, k)
+  const { w, o } = x
+  const words = WORDS[k] as number
+  readPages(cut, src, k, p, w, o)
   if (lim < words * 32) {
     const last = lim >>> 5
     if ((lim & 31) !== 0) w[o + last] = (w[o + last] as number) & bitsMask(0, lim & 31)
     w.fill(0, o + last + ((lim & 31) !== 0 ? 1 : 0), o + words)
   }
-  return canonWords(run, k, heap)
+  return canonWords(x, k, cut.heap)
 }
 
 /** Whether `src` keeps the stretch of height `k` holding page `p` as a run of words. */
@@ -136,26 +98,18 @@ const view = (
   const s = span(k)
   if (lim <= 0) return CLEAR
   const hs = heightOf(src)
-  const set = nextSetIn(rootOf(src), hs, 0, p)
+  const set = nextOf(src, p, false)
   if (set < 0 || set >= p + lim) return CLEAR
   if (lim === s && width === FANOUT) {
-    const clear = nextClearIn(rootOf(src), hs, 0, p)
+    const clear = nextOf(src, p, true)
     if (clear < 0 || clear >= p + s) return FULL
     if (p % s === 0) return nodeAt(rootOf(src), hs, k, p)
   }
   if (
-    k >= 1 &&
-    k <= RUN_HEIGHT &&
-    width === FANOUT &&
-    (inRun(src, k, p) || inRun(src, k, p + lim - 1))
+    k === 0 ||
+    (k <= RUN_HEIGHT && width === FANOUT && (inRun(src, k, p) || inRun(src, k, p + lim - 1)))
   )
     return runOf(cut, src, k, p, lim)
-  if (k === 0) {
-    const out = allocLeaf(cut.heap)
-    readBits(src, p, out.w, out.o)
-    if (lim < LEAF_BITS) clearFrom(out, lim)
-    return canonWords(out, 0)
-  }
   const cs = span(k - 1)
   const out = new Array<Node>(width)
   for (let c = 0; c < width; c++)
@@ -225,30 +179,17 @@ export const setSlice =
       if (k === 0) {
         const lo = Math.max(offset, base) - base
         const hi = Math.min(end, base + s) - base
-        readBits(src, base - offset, scratch, 0)
+        readPages(cut, src, 0, base - offset, scratch, 0)
         const out = copyLeaf(heap, node)
-        for (let i = lo >>> 5; i <= (hi - 1) >>> 5; i++) {
-          const m = bitsMask(
-            i === lo >>> 5 ? lo & 31 : 0,
-            i === (hi - 1) >>> 5 ? hi - (i << 5) : 32,
-          )
+        eachMask(lo, hi, (i, m) => {
           out.w[out.o + i] = ((out.w[out.o + i] as number) & ~m) | ((scratch[i] as number) & m)
-        }
+        })
         return canonWords(out, 0)
       }
       const cs = span(k - 1)
       const c0 = offset <= base ? 0 : Math.floor((offset - base) / cs)
       const c1 = Math.min(FANOUT, Math.ceil((end - base) / cs))
-      let out: Kids | undefined
-      for (let c = c0; c < c1; c++) {
-        const old = child(node, c, k)
-        const next = go(old, k - 1, base + c * cs)
-        if (next !== old) {
-          out ??= kidsOf(node, k)
-          out[c] = next
-        }
-      }
-      return out === undefined ? node : canonInner(out, bgOf(node))
+      return mapKids(node, k, c0, c1, (x, c) => go(x, k - 1, base + c * cs))
     }
     if (n === 0) return E.right(bm)
     return E.right(withRoot(bm, go(rootOf(bm), heightOf(bm), 0)))

@@ -35,7 +35,7 @@ import {
   type Node,
   type Run,
 } from './layout.js'
-import { fillNode, heapOf, heightOf, leafWords, rootOf, withRoot } from './tree.js'
+import { fillNode, heapOf, heightOf, rootOf, testLeaf, withRoot } from './tree.js'
 
 /**
  * An inner node the batch copied and changes in place: its slots (an empty one is the
@@ -118,10 +118,7 @@ export const withMutations =
       for (let k = h; k > 0; k--) x = slotChild(x, childIndex(page, k), k)
       return x as Node
     }
-    const getBit = (page: number): boolean => {
-      const { w, o } = leafWords(leafOf(page))
-      return (((w[o + ((page & (LEAF_BITS - 1)) >>> 5)] as number) >>> (page & 31)) & 1) === 1
-    }
+    const getBit = (page: number): boolean => testLeaf(leafOf(page), page)
 
     const put = (page: number, value: boolean): void => {
       if (!live()) return

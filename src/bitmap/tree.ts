@@ -1,8 +1,6 @@
 /**
- * The recursive walks over a bitmap's tree that the public operations share (internal):
- * finding a leaf, filling a range, counting, searching for the next set or clear page,
- * reading words out and comparing trees. Each takes the node, its height and the first
- * page under it, matches on the node's tag, and uses the shared nodes as shortcuts.
+ * The recursive walks over a bitmap's tree that the public operations share (internal).
+ * Each takes the node, its height and the first page under it, and matches on the tag.
  *
  * @module
  */
@@ -15,24 +13,23 @@ import {
   LEAF_WORDS,
   WORDS,
   allEqual,
-  bgOf,
-  bitsMask,
-  canonInner,
   canonWords,
   child,
   childIndex,
   copyLeaf,
   ctz,
   heightFor,
-  kidsOf,
   newHeap,
   popWords,
   popcount,
   span,
   type Heap,
-  type Kids,
+  type Full,
   type Node,
   type Words,
+  mapKids,
+  type Leaf,
+  eachMask,
 } from './layout.js'
 import { firstNonOnes, firstNonZero, popcountWords } from './kernels.js'
 
@@ -75,13 +72,15 @@ export const withRoot = (bm: PageBitmap, root: Node): PageBitmap =>
 /** The height of a bitmap's tree. */
 export const heightOf = (bm: PageBitmap): number => heightFor(bm.pages)
 
-/** 64 clear words and 64 set words: the words of the shared nodes (never written). */
-const ZERO_WORDS = new Uint32Array(LEAF_WORDS)
-const ONE_WORDS = new Uint32Array(LEAF_WORDS).fill(0xffffffff)
+/** The words of the shared nodes at height 0, as leaves (never written). */
+export const SHARED_LEAF = {
+  clear: { tag: 'leaf', w: new Uint32Array(LEAF_WORDS), o: 0 },
+  full: { tag: 'leaf', w: new Uint32Array(LEAF_WORDS).fill(0xffffffff), o: 0 },
+} as const
 
 /** The words of a height-0 node: a leaf's own, or the shared nodes' constant ones. */
-export const leafWords = (leaf: Node): { readonly w: Uint32Array; readonly o: number } =>
-  leaf.tag === 'leaf' ? leaf : { w: leaf.tag === 'full' ? ONE_WORDS : ZERO_WORDS, o: 0 }
+export const leafWords = (leaf: Node): Leaf =>
+  leaf.tag === 'leaf' ? leaf : SHARED_LEAF[leaf.tag === 'full' ? 'full' : 'clear']
 
 /** The node of height `k` holding `page` (a page under the root of height `h >= k`). */
 export const nodeAt = (root: Node, h: number, k: number, page: number): Node => {
@@ -91,15 +90,9 @@ export const nodeAt = (root: Node, h: number, k: number, page: number): Node => 
   return n
 }
 
-/** The words of the leaf holding pages `[li * 2048, (li + 1) * 2048)` (clear past the tree). */
-export const leafAt = (root: Node, h: number, li: number): { w: Uint32Array; o: number } => {
-  if (li < 0 || li * LEAF_BITS >= span(h)) return { w: ZERO_WORDS, o: 0 }
-  return leafWords(nodeAt(root, h, 0, li * LEAF_BITS))
-}
-
-/** Whether `page` (under the root) is set. */
-export const getBit = (root: Node, h: number, page: number): boolean => {
-  const { w, o } = leafAt(root, h, Math.floor(page / LEAF_BITS))
+/** Whether `page` is set in the height-0 node `leaf` holding it. */
+export const testLeaf = (leaf: Node, page: number): boolean => {
+  const { w, o } = leafWords(leaf)
   return (((w[o + ((page & (LEAF_BITS - 1)) >>> 5)] as number) >>> (page & 31)) & 1) === 1
 }
 
@@ -108,24 +101,18 @@ const fillLeaf = (heap: Heap, leaf: Node, lo: number, hi: number, value: boolean
   const a = Math.max(0, lo)
   const b = Math.min(LEAF_BITS, hi)
   if (a >= b) return leaf
-  const wl = a >>> 5
-  const wh = (b - 1) >>> 5
   const { w, o } = leafWords(leaf)
   let changed = false
-  for (let i = wl; i <= wh && !changed; i++) {
-    const m = bitsMask(i === wl ? a & 31 : 0, i === wh ? b - (wh << 5) : 32)
+  eachMask(a, b, (i, m) => {
     const cur = w[o + i] as number
-    changed = value ? (~cur & m) !== 0 : (cur & m) !== 0
-  }
+    changed ||= value ? (~cur & m) !== 0 : (cur & m) !== 0
+  })
   if (!changed) return leaf
   const out = copyLeaf(heap, leaf)
-  const ow = out.w
-  const oo = out.o
-  for (let i = wl; i <= wh; i++) {
-    const m = bitsMask(i === wl ? a & 31 : 0, i === wh ? b - (wh << 5) : 32)
-    const cur = ow[oo + i] as number
-    ow[oo + i] = value ? cur | m : cur & ~m
-  }
+  eachMask(a, b, (i, m) => {
+    const cur = out.w[out.o + i] as number
+    out.w[out.o + i] = value ? cur | m : cur & ~m
+  })
   return canonWords(out, 0)
 }
 
@@ -151,38 +138,38 @@ export const fillNode = (
   const cs = span(h - 1)
   const c0 = start <= base ? 0 : Math.floor((start - base) / cs)
   const c1 = Math.min(FANOUT, Math.ceil((end - base) / cs))
-  let out: Kids | undefined
-  for (let c = c0; c < c1; c++) {
-    const old = child(node, c, h)
-    const next = fillNode(heap, old, h - 1, base + c * cs, start, end, value)
-    if (next !== old) {
-      out ??= kidsOf(node, h)
-      out[c] = next
-    }
-  }
-  return out === undefined ? node : canonInner(out, bgOf(node))
+  return mapKids(node, h, c0, c1, (x, c) =>
+    fillNode(heap, x, h - 1, base + c * cs, start, end, value),
+  )
 }
 
 /** Set pages in the words of a leaf or run of height `h`. */
 const popRun = (x: Words, h: number): number =>
   h === 0 ? popWords(x.w, x.o) : popcountWords(x.w, x.o, WORDS[h] as number)
 
+/**
+ * Calls `f(x, h, base)` for every leaf, run and all-set node under `node` (height `h`, first
+ * page `base`), in increasing order: the walk behind counting and every visitor of set pages.
+ */
+export const eachBlock = (
+  node: Node,
+  h: number,
+  base: number,
+  f: (x: Words | Full, h: number, base: number) => void,
+): void => {
+  if (node.tag === 'clear') return
+  if (node.tag !== 'inner') return f(node, h, base)
+  const cs = span(h - 1)
+  for (let c = 0; c < FANOUT; c++) eachBlock(child(node, c, h), h - 1, base + c * cs, f)
+}
+
 /** Set pages under `node` (height `h`). */
 export const countNode = (node: Node, h: number): number => {
-  switch (node.tag) {
-    case 'clear':
-      return 0
-    case 'full':
-      return span(h)
-    case 'leaf':
-    case 'run':
-      return popRun(node, h)
-    case 'inner': {
-      let n = 0
-      for (let c = 0; c < FANOUT; c++) n += countNode(child(node, c, h), h - 1)
-      return n
-    }
-  }
+  let n = 0
+  eachBlock(node, h, 0, (x, k) => {
+    n += x.tag === 'full' ? span(k) : popRun(x, k)
+  })
+  return n
 }
 
 /** Set pages of `[start, end)` under `node` (height `h`, first page `base`). */
@@ -201,15 +188,10 @@ export const countRangeNode = (
   if (lo === base && hi === base + s) return countNode(node, h)
   if (h === 0) {
     const { w, o } = leafWords(node)
-    const a = lo - base
-    const b = hi - base
-    const wl = a >>> 5
-    const wh = (b - 1) >>> 5
     let n = 0
-    for (let i = wl; i <= wh; i++)
-      n += popcount(
-        (w[o + i] as number) & bitsMask(i === wl ? a & 31 : 0, i === wh ? b - (wh << 5) : 32),
-      )
+    eachMask(lo - base, hi - base, (i, m) => {
+      n += popcount((w[o + i] as number) & m)
+    })
     return n
   }
   const cs = span(h - 1)
@@ -270,13 +252,9 @@ export const nextIn = (
   }
 }
 
-/** The first set page `>= from` under `node`, or -1 (see {@link nextIn}). */
-export const nextSetIn = (node: Node, h: number, base: number, from: number): number =>
-  nextIn(node, h, base, from, false)
-
-/** The first clear page `>= from` under `node`, or -1 (see {@link nextIn}). */
-export const nextClearIn = (node: Node, h: number, base: number, from: number): number =>
-  nextIn(node, h, base, from, true)
+/** The first set (`clear`: clear) page of `bm` at or after `from`, or -1 (see {@link nextIn}). */
+export const nextOf = (bm: PageBitmap, from: number, clear: boolean): number =>
+  nextIn(rootOf(bm), heightOf(bm), 0, from, clear)
 
 /**
  * Copies the bitmap's words `[lo, hi)` that lie under `node` (height `h`, its first word the
