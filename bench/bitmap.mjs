@@ -546,6 +546,10 @@ const t0 = now()
   const pages = Array.from({ length: UPDATES }, () => pageOf(rnd))
   const times = new Float64Array(UPDATES)
   const versions = new Array(UPDATES)
+  // untimed warm-up, as the lookups get: 2,000 updates of other pages, versions dropped, so
+  // the median is of warm code (the first few hundred calls run in V8's interpreter and
+  // baseline tiers, 2-3x slower; a tool updating pages in a loop leaves them at once)
+  for (let i = 0, w = folded; i < 2_000; i++) w = must(bitmap.set(pageOf(rnd))(w))
   let bm = folded
   for (let i = 0; i < UPDATES; i++) {
     const page = pages[i]
@@ -555,13 +559,14 @@ const t0 = now()
     bm = must(next)
     versions[i] = bm
   }
+  const mean = times.reduce((a, b) => a + b, 0) / UPDATES
   times.sort()
   const median = times[UPDATES >> 1]
   const p99 = times[Math.floor(UPDATES * 0.99)]
   const extra = bitmap.retainedBytes([folded, ...versions]) - bitmap.retainedBytes([folded])
   console.log(`one-page updates of the 2^28-page bitmap (${UPDATES}, each kept):`)
   console.log(
-    `  set(page): median ${median.toFixed(2)} us, p99 ${p99.toFixed(2)} us (goal <= 2 us) ${verdict(median <= 2)}`,
+    `  set(page): median ${median.toFixed(2)} us, p99 ${p99.toFixed(2)} us, mean ${mean.toFixed(2)} us with the collections the kept versions cause (goal <= 2 us median) ${verdict(median <= 2)}`,
   )
   console.log(
     `  retained beyond the original: ${(extra / 2 ** 20).toFixed(2)} MiB, ${(extra / UPDATES).toFixed(0)} B per version (goal <= 1.1 KiB per version) ${verdict(extra / UPDATES <= 1.1 * 1024)}`,
