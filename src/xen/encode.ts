@@ -246,6 +246,21 @@ const layout = (plan: StreamPlan): E.Either<StreamError, { items: Item[]; length
 }
 
 /**
+ * Writes the PAGE_DATA entries of pfns `p` .. `p + m - 1` (type XALLOC) at byte `o` of
+ * `dv`. A plain function, not inline in the generator: V8 optimises the loop in a
+ * generator with its variables held in the generator's context (`o` and `dv` are shared
+ * with the chunk-switching closures): a 64 GiB guest encoded in 200-290 ms with the loop
+ * inline, 90-160 ms with it here.
+ */
+const writePfns = (dv: DataView, o: number, p: number, m: number): void => {
+  for (let j = 0; j < m; j++, p++, o += 8) {
+    const lo = p >>> 0
+    dv.setUint32(o, lo, true)
+    dv.setUint32(o + 4, XALLOC_HI + (p - lo) / TWO_32, true)
+  }
+}
+
+/**
  * The writer: fills chunks of `size` bytes (a multiple of 8, at least 16; the last one
  * just long enough) and yields each as it fills. `length` is the stream's length.
  */
@@ -330,11 +345,9 @@ function* write(
             end = p + (r?.count ?? 0)
           }
           const m = Math.min(k, end - p)
-          for (let j = 0; j < m; j++, p++, o += 8) {
-            const lo = p >>> 0
-            dv.setUint32(o, lo, true)
-            dv.setUint32(o + 4, XALLOC_HI + (p - lo) / TWO_32, true)
-          }
+          writePfns(dv, o, p, m)
+          o += 8 * m
+          p += m
           k -= m
         }
         if (o === cap) yield next()
