@@ -30,19 +30,21 @@ const cpuMs = () => {
 export const batches = (cases, rounds = 7) => {
   const best = cases.map(() => ({ wall: Infinity, cpu: Infinity }))
   for (let r = 0; r < rounds; r++)
-    cases.forEach(({ fn, reps }, i) => {
+    cases.forEach((c, i) => {
       gc({ type: 'minor' })
-      fn()
-      const c0 = cpuMs()
-      const w0 = performance.now()
-      for (let k = 0; k < reps; k++) fn()
-      const wall = (performance.now() - w0) / reps
-      const cpu = (cpuMs() - c0) / reps
-      const b = best[i]
-      b.wall = Math.min(b.wall, wall)
-      b.cpu = Math.min(b.cpu, cpu)
+      timeBatch(c, best[i])
     })
   return best
+}
+
+/** One untimed run of `fn`, then `reps` timed runs; keeps the best per-run times in `b`. */
+const timeBatch = ({ fn, reps }, b) => {
+  fn()
+  const c0 = cpuMs()
+  const w0 = performance.now()
+  for (let k = 0; k < reps; k++) fn()
+  b.wall = Math.min(b.wall, (performance.now() - w0) / reps)
+  b.cpu = Math.min(b.cpu, (cpuMs() - c0) / reps)
 }
 
 /**
@@ -56,18 +58,10 @@ export const batches = (cases, rounds = 7) => {
 export const settledBatches = async (cases, rounds = 7, pause = 30) => {
   const best = cases.map(() => ({ wall: Infinity, cpu: Infinity }))
   for (let r = 0; r < rounds; r++)
-    for (const [i, { fn, reps }] of cases.entries()) {
+    for (const [i, c] of cases.entries()) {
       gc()
       await sleep(pause) // the event loop idles: the sweeper threads finish
-      fn()
-      const c0 = cpuMs()
-      const w0 = performance.now()
-      for (let k = 0; k < reps; k++) fn()
-      const wall = (performance.now() - w0) / reps
-      const cpu = (cpuMs() - c0) / reps
-      const b = best[i]
-      b.wall = Math.min(b.wall, wall)
-      b.cpu = Math.min(b.cpu, cpu)
+      timeBatch(c, best[i])
     }
   return best
 }
