@@ -55,6 +55,18 @@ export interface Lines {
 }
 
 /**
+ * Monitor text without its byte-order mark (`text`), whether it ends with a line ending,
+ * and `body`, the text without that final ending: what {@link splitLines} and
+ * {@link lineIndex} both split.
+ */
+const bodyOf = (withBom: string): { text: string; finalEol: boolean; body: string } => {
+  // a UTF-8 byte-order mark (an editor's, on Windows) is not part of the first line
+  const text = withBom.charCodeAt(0) === 0xfeff ? withBom.slice(1) : withBom
+  const finalEol = text.endsWith('\n')
+  return { text, finalEol, body: finalEol ? text.slice(0, text.endsWith('\r\n') ? -2 : -1) : text }
+}
+
+/**
  * Splits monitor text into lines, accepting `\r\n` and `\n` endings and a leading UTF-8
  * byte-order mark (dropped).
  *
@@ -63,11 +75,8 @@ export interface Lines {
  * assert.deepEqual(textError.splitLines('a\r\nb\r\n'), { lines: ['a', 'b'], eol: '\r\n', finalEol: true })
  */
 export const splitLines = (withBom: string): Lines => {
-  // a UTF-8 byte-order mark (an editor's, on Windows) is not part of the first line
-  const text = withBom.charCodeAt(0) === 0xfeff ? withBom.slice(1) : withBom
+  const { text, finalEol, body } = bodyOf(withBom)
   const eol = /\r\n/.test(text) || !/\n/.test(text) ? '\r\n' : '\n'
-  const finalEol = text.endsWith('\n')
-  const body = finalEol ? text.slice(0, text.endsWith('\r\n') ? -2 : -1) : text
   const lines = body.length === 0 && finalEol ? [''] : body.split('\n')
   return {
     lines:
@@ -105,9 +114,7 @@ export interface LineIndex {
  * assert.equal(textError.lineAt(ix, 1), 'bc')
  */
 export const lineIndex = (withBom: string): LineIndex => {
-  const text = withBom.charCodeAt(0) === 0xfeff ? withBom.slice(1) : withBom
-  const finalEol = text.endsWith('\n')
-  const body = finalEol ? text.slice(0, text.endsWith('\r\n') ? -2 : -1) : text
+  const { text, body } = bodyOf(withBom)
   let count = text.length === 0 ? 0 : 1
   if (count > 0) for (let p = body.indexOf('\n'); p >= 0; p = body.indexOf('\n', p + 1)) count++
   const starts = new Int32Array(count + 1)

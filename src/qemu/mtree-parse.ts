@@ -848,41 +848,41 @@ export const parseDump = (
     // QEMU's list order: descending priority; print order (by address) among equals
     const order = listOrder(n.children)
     const k = kindOf(n, knowledge)
-    const l = n
-    // one object shape for every region, the container in the literal when there is one
-    // (a property added after would live outside the object, one more allocation each)
+    // the container in the literal when there is one (a property added after would live
+    // outside the object, one more allocation each): every region below a root has one
+    // object shape, the few roots another
     const r: { -readonly [K in keyof Region]: Region[K] } =
       n.parent === undefined
         ? {
             id: n.id,
-            name: l.name,
+            name: n.name,
             kind: k.kind,
             size: n.size,
             addr: n.rel,
-            priority: l.priority,
-            enabled: !l.disabled,
-            mayOverlap: l.priority !== 0,
+            priority: n.priority,
+            enabled: !n.disabled,
+            mayOverlap: n.priority !== 0,
             readonly: k.readonly,
             romd: k.romd,
-            nonvolatile: l.nonvolatile,
-            aliasOffset: l.alias === undefined ? 0n : l.alias.offset,
-            dirtyLog: knowledge.vgaLogging.has(l.name) ? DIRTY_MEMORY_VGA : 0,
+            nonvolatile: n.nonvolatile,
+            aliasOffset: n.alias === undefined ? 0n : n.alias.offset,
+            dirtyLog: knowledge.vgaLogging.has(n.name) ? DIRTY_MEMORY_VGA : 0,
             subregions: order,
           }
         : {
             id: n.id,
-            name: l.name,
+            name: n.name,
             kind: k.kind,
             size: n.size,
             addr: n.rel,
-            priority: l.priority,
-            enabled: !l.disabled,
-            mayOverlap: l.priority !== 0,
+            priority: n.priority,
+            enabled: !n.disabled,
+            mayOverlap: n.priority !== 0,
             readonly: k.readonly,
             romd: k.romd,
-            nonvolatile: l.nonvolatile,
-            aliasOffset: l.alias === undefined ? 0n : l.alias.offset,
-            dirtyLog: knowledge.vgaLogging.has(l.name) ? DIRTY_MEMORY_VGA : 0,
+            nonvolatile: n.nonvolatile,
+            aliasOffset: n.alias === undefined ? 0n : n.alias.offset,
+            dirtyLog: knowledge.vgaLogging.has(n.name) ? DIRTY_MEMORY_VGA : 0,
             subregions: order,
             container: n.parent.id,
           }
