@@ -13,6 +13,7 @@ import { Q35 } from '../../src/machines/q35.js'
 import { readDumps } from '../../src/node/read.js'
 import { translationOfGpa } from '../../src/translate/address-map.js'
 import { fixture, scenarios } from '../helpers.js'
+import { recordedMachine } from '../recorded-machine.js'
 
 const RECORDINGS = [
   'qemu-7.2',
@@ -39,15 +40,10 @@ describe('machines.fromDumps on recorded states', () => {
   for (const s of all)
     for (const n of [0, s.states - 1])
       it(`${s.recording}/${s.name} state ${n}`, () => {
-        const m = fromDumps({
-          mtree: fixture(s, n, 'mtree-D.txt'),
-          flat: fixture(s, n, 'mtree-f.txt'),
-          ramblock: fixture(s, n, 'ramblock.txt'),
-        })
-        if (E.isLeft(m)) throw new Error(m.left.message)
-        expect(m.right.assumptions).toEqual([])
-        expect(m.right.accel).toBe(s.recording.endsWith('-kvm') ? 'kvm' : 'tcg')
-        const map = m.right.addressMap
+        const m = recordedMachine(s, n)
+        expect(m.assumptions).toEqual([])
+        expect(m.accel).toBe(s.recording.endsWith('-kvm') ? 'kvm' : 'tcg')
+        const map = m.addressMap
         expect(map).toBeDefined()
         if (map === undefined) return
         const probes = JSON.parse(fixture(s, n, 'probes.json')) as Array<{

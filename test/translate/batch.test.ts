@@ -9,11 +9,11 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { Gpa } from '../../src/addresses/kinds.js'
 import { lookup } from '../../src/flatview/flatview.js'
-import { fromDumps } from '../../src/qemu/machine.js'
 import { fromRegions } from '../../src/region/topology.js'
 import { addAll, empty } from '../../src/ramblock/ram-list.js'
 import { make, ramAddrsOfGpas, type AddressMap } from '../../src/translate/address-map.js'
-import { fixture, scenarios } from '../helpers.js'
+import { scenarios } from '../helpers.js'
+import { recordedMachine } from '../recorded-machine.js'
 
 const TWO_64 = 1n << 64n
 
@@ -54,14 +54,8 @@ describe('ramAddrsOfGpas agrees with the lookup model', () => {
   it('there are recordings', () => expect(all.length).toBeGreaterThan(5))
   for (const s of all)
     it(`${s.recording}/${s.name}, last state`, () => {
-      const n = s.states - 1
-      const m = fromDumps({
-        mtree: fixture(s, n, 'mtree-D.txt'),
-        flat: fixture(s, n, 'mtree-f.txt'),
-        ramblock: fixture(s, n, 'ramblock.txt'),
-      })
-      if (E.isLeft(m)) throw new Error(m.left.message)
-      check(m.right.addressMap, edges(m.right.addressMap))
+      const map = recordedMachine(s, s.states - 1).addressMap
+      check(map, edges(map))
     })
 
   // the batch runs in chunks of 1,024 GPAs: a batch of 3,001 crosses two chunk edges and
@@ -69,16 +63,9 @@ describe('ramAddrsOfGpas agrees with the lookup model', () => {
   it('a batch longer than one chunk, each position its own answer', () => {
     const s = all.find((x) => x.recording === 'qemu-7.2' && x.name === 'q35-512m-vga-net')
     if (s === undefined) throw new Error('no recorded Q35')
-    const n = s.states - 1
-    const m = fromDumps({
-      mtree: fixture(s, n, 'mtree-D.txt'),
-      flat: fixture(s, n, 'mtree-f.txt'),
-      ramblock: fixture(s, n, 'ramblock.txt'),
-    })
-    if (E.isLeft(m)) throw new Error(m.left.message)
     // RAM at every position (so a position skipped or shifted shows), a range edge at every
     // fifth
-    const map = m.right.addressMap
+    const map = recordedMachine(s, s.states - 1).addressMap
     const ram = map.view.ranges.filter((_, i) => map.ramDelta[i] !== undefined)
     const e = edges(map)
     const gpas = Array.from({ length: 3001 }, (_, k) => {

@@ -2,17 +2,16 @@
 // point against a model of QEMU's rendering in test/flatview): at the first, a middle and
 // the last byte of every range of every recorded memory view, and just past each range.
 import { describe, expect, it } from 'vitest'
-import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { Gpa, type Hva } from '../../src/addresses/kinds.js'
 import { lookup } from '../../src/flatview/flatview.js'
-import { fromDumps } from '../../src/qemu/machine.js'
 import {
   translationOfGpa,
   type AddressMap,
   type Translation,
 } from '../../src/translate/address-map.js'
-import { fixture, scenarios } from '../helpers.js'
+import { scenarios } from '../helpers.js'
+import { recordedMachine } from '../recorded-machine.js'
 
 /** The answer QEMU's formula gives, from the view's section and the region's RAMBlock. */
 const model = (map: AddressMap, gpa: Gpa): Translation => {
@@ -43,14 +42,7 @@ describe('translationOfGpa agrees with the lookup model', () => {
   it('there are recordings', () => expect(all.length).toBeGreaterThan(5))
   for (const s of all)
     it(`${s.recording}/${s.name}, last state`, () => {
-      const n = s.states - 1
-      const m = fromDumps({
-        mtree: fixture(s, n, 'mtree-D.txt'),
-        flat: fixture(s, n, 'mtree-f.txt'),
-        ramblock: fixture(s, n, 'ramblock.txt'),
-      })
-      if (E.isLeft(m)) throw new Error(m.left.message)
-      const map = m.right.addressMap
+      const map = recordedMachine(s, s.states - 1).addressMap
       let ram = 0
       for (const r of map.view.ranges)
         for (const a of [r.start, r.start + (r.end - r.start) / 2n, r.end - 1n, r.end]) {
