@@ -13,6 +13,23 @@ export const filesUnder = (dir: string, keep: (name: string) => boolean): string
     d.isDirectory() ? filesUnder(join(dir, d.name), keep) : keep(d.name) ? [join(dir, d.name)] : [],
   )
 
+/**
+ * `text` with each line changed as a paste might: line `i` by `edits[how[i % how.length] %
+ * edits.length]` (so a property test picks the edits with an array of numbers).
+ */
+export const editLines = (
+  text: string,
+  how: ReadonlyArray<number>,
+  edits: ReadonlyArray<(line: string) => string>,
+): string =>
+  text
+    .split('\n')
+    .map((l, i) => {
+      const edit = edits[(how[i % how.length] ?? 0) % edits.length]
+      return edit === undefined ? l : edit(l)
+    })
+    .join('\n')
+
 /** One recorded scenario: its folder and the number of states. */
 export interface Scenario {
   readonly recording: string // qemu-7.2 or qemu-7.2-kvm

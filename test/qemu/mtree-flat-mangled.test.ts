@@ -7,30 +7,20 @@ import { fc } from '@fast-check/vitest'
 import * as E from 'fp-ts/lib/Either.js'
 import { readFileSync } from 'node:fs'
 import { parse } from '../../src/qemu/mtree-flat.js'
-import { FIXTURES, filesUnder } from '../helpers.js'
+import { FIXTURES, editLines, filesUnder } from '../helpers.js'
 
 const dumps = filesUnder(FIXTURES, (n) => n.endsWith('mtree-f.txt'))
   .map((f) => readFileSync(f, 'utf8'))
   .filter((t) => E.isRight(parse(t)))
 
 const mangle = (text: string, how: ReadonlyArray<number>): string =>
-  text
-    .split('\n')
-    .map((l, i) => {
-      switch ((how[i % how.length] ?? 0) % 5) {
-        case 0:
-          return l.replace(/ +/g, ' ')
-        case 1:
-          return l.replace(/^ +/, '')
-        case 2:
-          return l.replace(/^ +/, '\t')
-        case 3:
-          return l === '' ? l : ' ' + l
-        default:
-          return l
-      }
-    })
-    .join('\n')
+  editLines(text, how, [
+    (l) => l.replace(/ +/g, ' '),
+    (l) => l.replace(/^ +/, ''),
+    (l) => l.replace(/^ +/, '\t'),
+    (l) => (l === '' ? l : ' ' + l),
+    (l) => l,
+  ])
 
 describe('info mtree -f with its indentation changed by a paste', () => {
   it('has recorded dumps', () => {

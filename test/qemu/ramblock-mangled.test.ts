@@ -8,7 +8,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { readFileSync } from 'node:fs'
 import { relative } from 'node:path'
 import { parseDump } from '../../src/qemu/info-ramblock.js'
-import { FIXTURES, filesUnder } from '../helpers.js'
+import { FIXTURES, editLines, filesUnder } from '../helpers.js'
 
 const dumps = filesUnder(FIXTURES, (n) => /ramblock.*\.txt$/.test(n))
   .map((f) => ({ name: relative(FIXTURES, f), text: readFileSync(f, 'utf8') }))
@@ -16,21 +16,12 @@ const dumps = filesUnder(FIXTURES, (n) => /ramblock.*\.txt$/.test(n))
 
 /** Changes the spacing of each line as `how` picks: collapse, strip, tabs, or keep. */
 const mangle = (text: string, how: ReadonlyArray<number>): string =>
-  text
-    .split('\n')
-    .map((l, i) => {
-      switch ((how[i % how.length] ?? 0) % 4) {
-        case 0:
-          return l.replace(/ +/g, ' ')
-        case 1:
-          return l.replace(/^ +/, '').replace(/ {2,}/g, '  ')
-        case 2:
-          return l.replace(/ +/g, '\t')
-        default:
-          return l
-      }
-    })
-    .join('\n')
+  editLines(text, how, [
+    (l) => l.replace(/ +/g, ' '),
+    (l) => l.replace(/^ +/, '').replace(/ {2,}/g, '  '),
+    (l) => l.replace(/ +/g, '\t'),
+    (l) => l,
+  ])
 
 describe('info ramblock with its spacing changed by a paste', () => {
   it('has dumps to mangle (recorded and public, both dialects)', () => {
