@@ -16,6 +16,7 @@
 import * as O from 'fp-ts/lib/Option.js'
 import { terminates, type Region, type RegionId } from '../region/region.js'
 import type { Topology } from '../region/topology.js'
+import { lastStartAtOrBelow } from '../flatview/flatview.js'
 import { TWO_64 } from '../addresses/u64.js'
 
 /** One alias on the way: the alias region and the target it opens onto. */
@@ -41,7 +42,7 @@ export interface Provenance {
  */
 interface SubIndex {
   readonly of: Region
-  readonly starts: ReadonlyArray<bigint>
+  readonly starts: BigUint64Array
   readonly ends: ReadonlyArray<bigint>
   readonly furthest: ReadonlyArray<bigint>
   /** Position of each sorted entry in the container's list order. */
@@ -75,7 +76,7 @@ const indexOf = (t: Topology, mr: Region): SubIndex => {
   }
   const index: SubIndex = {
     of: mr,
-    starts: entries.map((e) => e.start),
+    starts: BigUint64Array.from(entries, (e) => e.start),
     ends: entries.map((e) => e.end),
     furthest,
     order: entries.map((e) => e.order),
@@ -92,16 +93,8 @@ const indexOf = (t: Topology, mr: Region): SubIndex => {
 const candidates = (t: Topology, mr: Region, rel: bigint): ReadonlyArray<RegionId> => {
   if (mr.subregions.length < INDEX_FROM) return mr.subregions
   const ix = indexOf(t, mr)
-  // last entry starting at or before rel
-  let lo = 0
-  let hi = ix.starts.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if ((ix.starts[mid] ?? 0n) <= rel) lo = mid + 1
-    else hi = mid
-  }
   const found: number[] = []
-  for (let j = lo - 1; j >= 0 && (ix.furthest[j] ?? -1n) > rel; j--)
+  for (let j = lastStartAtOrBelow(ix.starts, rel); j >= 0 && (ix.furthest[j] ?? -1n) > rel; j--)
     if ((ix.ends[j] ?? 0n) > rel) found.push(ix.order[j] ?? 0)
   found.sort((x, y) => x - y)
   return found.map((o) => mr.subregions[o] as RegionId)
