@@ -331,10 +331,10 @@ export const parseDump = (text: string): E.Either<TextError, RamblockDump> => {
   const want = headerText.endsWith(' RO') ? HEADER_HVA_RO : HEADER
   const shift = found >= 0 && headerText.length > want.length ? headerText.length - want.length : 0
   const exact = readHeader(h + 1, dedent(headerText, shift), shift)
-  // a header whose spacing a paste changed still names the columns
-  const loose = found < 0 ? undefined : LOOSE_HEADER.exec(headerText)
+  // a header whose spacing a paste changed still names the columns (no line matched: null)
+  const loose = LOOSE_HEADER.exec(headerText)
   const dialectE: E.Either<TextError, RamblockDialect> =
-    E.isRight(exact) || loose === undefined || loose === null
+    E.isRight(exact) || loose === null
       ? exact
       : E.right(loose[1] === undefined ? 'classic' : 'hva-ro')
   if (E.isLeft(dialectE)) return dialectE
