@@ -111,10 +111,9 @@ const check = (
       message: `RAMBlock "${idstr}" already registered`,
     })
   const pageSize = spec.pageSize ?? list.hostPageSize
-  // alignUp(pageSize) of both, without a closure per block (addAll checks every spec)
-  const lowBits = pageSize - 1n
-  const used = (spec.usedLength + lowBits) & ~lowBits
-  const max = spec.maxLength === undefined ? used : (spec.maxLength + lowBits) & ~lowBits
+  const align = alignUp(pageSize)
+  const used = align(spec.usedLength)
+  const max = spec.maxLength === undefined ? used : align(spec.maxLength)
   if (spec.usedLength <= 0n || max <= 0n)
     return E.left({
       _tag: 'ZeroSize',
