@@ -11,6 +11,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts/lib/index.js'
 import { errors, machines } from '../../src/index.js'
+import * as jsonText from '../../src/addresses/json-text.js'
 
 /** The three dumps of one machine state; an empty string is a dump not given. */
 export interface DumpTexts {
@@ -69,143 +70,19 @@ const DumpsJson = t.intersection([
 ])
 const ExportJson = t.union([LiveJson, DumpsJson])
 
-/** Line and column of a character offset in `text` (1-based). */
-export const lineColumn = (text: string, offset: number): { line: number; column: number } => {
-  const before = text.slice(0, Math.max(0, Math.min(offset, text.length)))
-  const lines = before.split('\n')
-  return { line: lines.length, column: (lines[lines.length - 1] ?? '').length + 1 }
-}
-
-const parses = (text: string): E.Either<string, unknown> => {
-  try {
-    return E.right(JSON.parse(text) as unknown)
-  } catch (e) {
-    return E.left(e instanceof Error ? e.message : String(e))
-  }
-}
-
-/**
- * The offset of the first character where `text` stops being JSON (RFC 8259), or its
- * length when it only ends too soon; -1 when it is JSON. Used to place the engine's error,
- * whose message does not always say where.
- */
-export const jsonErrorAt = (text: string): number => {
-  let i = 0
-  const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9'
-  const ws = (): void => {
-    while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++
-  }
-  const fail = (): never => {
-    throw i
-  }
-  const lit = (w: string): void => {
-    for (const c of w)
-      if (text[i] === c) i++
-      else fail()
-  }
-  const str = (): void => {
-    lit('"')
-    for (;;) {
-      const c = text[i]
-      if (c === undefined || c < ' ') fail()
-      else if (c === '"') {
-        i++
-        return
-      } else if (c === '\\') {
-        i++
-        const e = text[i]
-        if (e === 'u') {
-          i++
-          for (let k = 0; k < 4; k++)
-            if (/[0-9a-fA-F]/.test(text[i] ?? '')) i++
-            else fail()
-        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) i++
-        else fail()
-      } else i++
-    }
-  }
-  const digits = (): void => {
-    if (!isDigit(text[i])) fail()
-    while (isDigit(text[i])) i++
-  }
-  const num = (): void => {
-    if (text[i] === '-') i++
-    if (text[i] === '0') i++
-    else digits()
-    if (text[i] === '.') {
-      i++
-      digits()
-    }
-    if (text[i] === 'e' || text[i] === 'E') {
-      i++
-      if (text[i] === '+' || text[i] === '-') i++
-      digits()
-    }
-  }
-  const value = (): void => {
-    ws()
-    const c = text[i]
-    if (c === '{') {
-      i++
-      ws()
-      if (text[i] === '}') {
-        i++
-        return
-      }
-      for (;;) {
-        ws()
-        str()
-        ws()
-        lit(':')
-        value()
-        ws()
-        if (text[i] !== ',') return lit('}')
-        i++
-      }
-    } else if (c === '[') {
-      i++
-      ws()
-      if (text[i] === ']') {
-        i++
-        return
-      }
-      for (;;) {
-        value()
-        ws()
-        if (text[i] !== ',') return lit(']')
-        i++
-      }
-    } else if (c === '"') str()
-    else if (c === 't') lit('true')
-    else if (c === 'f') lit('false')
-    else if (c === 'n') lit('null')
-    else if (c === '-' || isDigit(c)) num()
-    else fail()
-  }
-  try {
-    value()
-    ws()
-    return i < text.length ? i : -1
-  } catch (at) {
-    return typeof at === 'number' ? at : 0
-  }
-}
-
 /**
  * Reads a JSON export into the three dumps. A syntax error is placed at its line and
  * column, a shape error names the io-ts path.
  */
 export const fromJson = (text: string): E.Either<Problem, DumpTexts> =>
   pipe(
-    parses(text),
-    E.mapLeft((message): Problem => {
-      const at = lineColumn(text, Math.max(0, jsonErrorAt(text)))
-      return {
-        dump: 'mtree',
-        message: `JSON export: line ${at.line}, column ${at.column}: ${message}`,
-        ...at,
-      }
-    }),
+    jsonText.parse(text),
+    E.mapLeft((e): Problem => ({
+      dump: 'mtree',
+      message: `JSON export: ${e.message}`,
+      line: e.line,
+      column: e.column,
+    })),
     E.chain((value) =>
       pipe(
         ExportJson.decode(value),

@@ -19,10 +19,17 @@ export interface TextError {
   readonly message: string
 }
 
+/**
+ * What was found, quoted: at most 24 characters, with characters a reader cannot see (a
+ * byte-order mark, other format characters, spaces other than U+0020, C1 controls) shown
+ * as `\uXXXX`, as JSON.stringify already shows C0 controls and lone surrogates.
+ */
 const excerpt = (s: string): string => {
   if (s.length === 0) return 'end of line'
   const cut = s.length > 24 ? s.slice(0, 24) + '…' : s
-  return JSON.stringify(cut)
+  return JSON.stringify(cut).replace(/(?! )[\p{Cc}\p{Cf}\p{Z}]/gu, (c) =>
+    c.replace(/[^]/g, (u) => '\\u' + u.charCodeAt(0).toString(16).padStart(4, '0')),
+  )
 }
 
 /**

@@ -18,6 +18,7 @@ import type { Violation } from '../mirror/violation.js'
 import { make, type AddressMap } from '../translate/address-map.js'
 import { lastOption, parseArgs, type Args } from './args.js'
 import { applyMoves } from './flatview-cmd.js'
+import * as jsonText from '../addresses/json-text.js'
 import { inputError, usageError, type Failure, type Io } from './io.js'
 import { loadRamList, loadTopology, parseAddressArg } from './load.js'
 
@@ -119,9 +120,9 @@ const schemeOf = (args: Args, io: Io): E.Either<Failure, Scheme> => {
       io.readFile(file),
       E.mapLeft(inputError),
       E.chain((text) =>
-        E.tryCatch(
-          (): unknown => JSON.parse(text),
-          (e) => inputError(`${file}: ${e instanceof Error ? e.message : String(e)}`),
+        pipe(
+          jsonText.parse(text),
+          E.mapLeft((e) => inputError(`${file}: not JSON: ${e.message}`)),
         ),
       ),
       E.chain((json) =>

@@ -13,6 +13,7 @@ import { encodeChunks } from '../xen/encode.js'
 import { plan } from '../xen/migrate.js'
 import { build, decodeScenario } from '../xen/scenario.js'
 import { recordTypeName, typeOf, type Stream, type StreamRecord } from '../xen/stream.js'
+import * as jsonText from '../addresses/json-text.js'
 import { parseArgs } from './args.js'
 import { inputError, usageError, type Failure, type Io } from './io.js'
 
@@ -148,9 +149,9 @@ const encodeCmd = (path: string, soft: boolean, io: Io): E.Either<Failure, strin
     io.readFile(path),
     E.mapLeft(inputError),
     E.chain((t) =>
-      E.tryCatch(
-        (): unknown => JSON.parse(t),
-        (e) => inputError(`${path}: not JSON: ${e instanceof Error ? e.message : String(e)}`),
+      pipe(
+        jsonText.parse(t),
+        E.mapLeft((e) => inputError(`${path}: not JSON: ${e.message}`)),
       ),
     ),
     E.chain((u) =>

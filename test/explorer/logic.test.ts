@@ -15,8 +15,6 @@ import {
   NO_DUMPS,
   classify,
   fromJson,
-  jsonErrorAt,
-  lineColumn,
   sortTexts,
   type DumpTexts,
 } from '../../explorer/src/dumps.js'
@@ -92,34 +90,12 @@ describe('explorer: dumps in', () => {
     expect(E.isLeft(fromJson('{"mtreeD": '))).toBe(true)
   })
 
-  const parsesOk = (s: string): boolean => {
-    try {
-      JSON.parse(s)
-      return true
-    } catch {
-      return false
-    }
-  }
-  test.prop([fc.jsonValue()])('jsonErrorAt: JSON is JSON; each prefix only ends too soon', (v) => {
-    const s = JSON.stringify(v, null, 1)
-    expect(jsonErrorAt(s)).toBe(-1)
-    for (let k = 0; k < s.length; k++) {
-      const at = jsonErrorAt(s.slice(0, k))
-      expect(at === -1 || at === k).toBe(true)
-    }
-  })
-  test.prop([
-    fc.array(fc.constantFrom(...'{}[],:"\\ 0123.e-+tfnul\n'.split('')), { maxLength: 20 }),
-  ])('jsonErrorAt agrees with JSON.parse on what is JSON', (cs) => {
-    const s = cs.join('')
-    expect(jsonErrorAt(s) === -1).toBe(parsesOk(s))
-  })
-
   it.each([
     ['{\n "a": }', 2, 7], // the } where a value belongs
     ['{"mtreeD": ', 1, 12], // ends too soon: at the end
     ['[1, 2,, 3]', 1, 7], // the second comma
     ['{"mtreeD": "x"}\n\n  x', 3, 3], // text after the value
+    ['\ufeff{\n "a": }', 2, 7], // a byte-order mark is not a column
   ])('a JSON syntax error in %j is placed at line %i, column %i', (text, line, column) => {
     const r = fromJson(text)
     expect(E.isLeft(r) && r.left).toMatchObject({ line, column })
@@ -127,23 +103,6 @@ describe('explorer: dumps in', () => {
       new RegExp(`^JSON export: line ${line}, column ${column}: `),
     )
   })
-
-  test.prop([fc.array(fc.constantFrom('a', 'b', '\n'), { maxLength: 60 }), fc.nat(70)])(
-    'lineColumn counts lines and columns as a reader does (1-based)',
-    (chars, at) => {
-      const s = chars.join('')
-      const off = Math.min(at, s.length)
-      let line = 1
-      let column = 1
-      for (const c of s.slice(0, off)) {
-        if (c === '\n') {
-          line++
-          column = 1
-        } else column++
-      }
-      expect(lineColumn(s, at)).toEqual({ line, column })
-    },
-  )
 
   it('a parse error names its box, line and column (the place a broken priority is)', () => {
     const lines = text('08', 'mtree-D').split('\n')
