@@ -51,7 +51,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { URL, fileURLToPath } from 'node:url'
 import * as bitmap from '../dist/bitmap/index.js'
-import { forceJs, orWords, popcountWords, usingWasm } from '../dist/bitmap/kernels.js'
+import { forceJs, listBits32, orWords, popcountWords, usingWasm } from '../dist/bitmap/kernels.js'
 
 /**
  * The peers measured beside ramaddr: roaring (CRoaring's Node binding, compiled by node-gyp)
@@ -458,6 +458,10 @@ const t0 = now()
   const flat2 = new Uint32Array(log2.buffer)
   kernelLine('orWords (a | b, and whether b adds a bit)', () =>
     orWords(orOut, 0, flat, 0, flat2, 0, words),
+  )
+  const listOut32 = new Uint32Array(listed)
+  kernelLine('listBits32 (every set bit as a page number)', () =>
+    listBits32(flat, 0, words, 0, listOut32, 0),
   )
 
   // --- peers: the same data in roaring and typedfastbitset

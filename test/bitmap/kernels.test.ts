@@ -387,6 +387,34 @@ describe.each([
     },
   )
 
+  test.prop([arbRange, fc.oneof(fc.constantFrom(0, -1), fc.nat(2 ** 24)), fc.nat(40)], RUNS)(
+    'listBits32 and listWords write every set bit of the range from base, in order, up to the end of out',
+    (r, base0, short) => {
+      mode()
+      const { w, o, n } = rangeOf(r)
+      // -1: the highest base whose pages fit in 32 bits (past 2^31, where an i32 wraps)
+      const base = base0 === -1 ? 2 ** 32 - 32 * n : base0
+      const want: number[] = []
+      for (let i = 0; i < n; i++) {
+        const x = w[o + i] as number
+        if (x !== 0) for (let b = 0; b < 32; b++) if ((x >>> b) & 1) want.push(base + 32 * i + b)
+      }
+      const pre = 3
+      // sized to the set bits, as the bulk export sizes it; then `short` entries too short
+      for (const len of [want.length, Math.max(0, want.length - short)]) {
+        const out = new Uint32Array(pre + len).fill(7)
+        const c = K.listBits32(w, o, n, base, out, pre)
+        if (len === want.length) expect(c).toBe(pre + len)
+        expect([...out.subarray(0, pre)]).toEqual([7, 7, 7])
+        expect(firstDiff(out.subarray(pre), Uint32Array.from(want.slice(0, len)))).toBe(-1)
+      }
+      // 64-bit page numbers from a base past 2^32
+      const far = new Float64Array(want.length)
+      expect(K.listWords(w, o, n, base + 2 ** 40, far, 0)).toBe(want.length)
+      expect(far.every((p, i) => p === (want[i] as number) + 2 ** 40)).toBe(true)
+    },
+  )
+
   test.prop([arbRange, fc.integer({ min: 1, max: 31 }), fc.nat(20)], RUNS)(
     'shiftWords moves words up s bits, each taking the top bits of the word before',
     (r, sh, at) => {
