@@ -4,8 +4,10 @@
  * in WebAssembly for long ranges (the three that beat a JavaScript loop by 1.5x; source
  * kernels.wat, compiled by wabt into kernels.wasm.ts),
  * compiled on first use, the caller's words copied into its memory 128 KiB at a time. The
- * rest, short ranges, hosts without WebAssembly and {@link forceJs} use JavaScript loops with
- * the same results. Offsets and lengths are in words and may be any integers.
+ * rest, short ranges and hosts without WebAssembly use JavaScript loops with the same
+ * results ({@link jsLoops} holds the three kernels' loops, for the bench to measure them
+ * against the kernels; tests reach the fallback everywhere by loading the modules where
+ * `WebAssembly` is undefined). Offsets and lengths are in words and may be any integers.
  *
  * @module
  */
@@ -78,12 +80,9 @@ const instantiate = (hex: string): Instance | null => {
 
 /**
  * The module's one piece of state: the instance (undefined until first needed, null when
- * WebAssembly is unavailable) and whether {@link forceJs} is on.
+ * WebAssembly is unavailable), set once.
  */
-const kernels: { instance: Instance | null | undefined; forced: boolean } = {
-  instance: undefined,
-  forced: false,
-}
+const kernels: { instance: Instance | null | undefined } = { instance: undefined }
 
 /** The instance, compiled on first use: with SIMD if the host takes it, else scalar. */
 const load = (): Instance | null => {
@@ -93,23 +92,14 @@ const load = (): Instance | null => {
 }
 
 /** The instance to use for a range of `n` words, or null for the JS loops. */
-const wasmFor = (n: number, threshold: number): Instance | null =>
-  n < threshold || kernels.forced ? null : load()
+const wasmFor = (n: number, threshold: number): Instance | null => (n < threshold ? null : load())
 
 /**
  * Whether the wasm kernels are in use (false: the JS fallback, because WebAssembly is
- * missing or rejected the module, or because {@link forceJs} is on). Compiles the module
- * on first call, as the first long range does.
+ * missing or rejected the module). Compiles the module on first call, as the first long
+ * range does.
  */
-export const usingWasm = (): boolean => !kernels.forced && load() !== null
-
-/**
- * Forces the JS fallback (true) or restores the default (false): the wasm kernels for long
- * ranges where WebAssembly works. For tests and benchmarks; results are the same either way.
- */
-export const forceJs = (on: boolean): void => {
-  kernels.forced = on
-}
+export const usingWasm = (): boolean => load() !== null
 
 /**
  * Ranges shorter than these (in words) use the JS loops: below them a wasm call and its
@@ -254,6 +244,16 @@ export type WordsOp = (
   n: number,
 ) => boolean
 
+/** {@link orWords} in JavaScript (the words before the first that adds a bit are copied). */
+const orLoop: WordsOp = (out, oo, a, ao, b, bo, n) => {
+  const first = anyAt(-1, a, ao, b, bo, 0, n)
+  if (first < 0) return false
+  // below `first`, b adds nothing: a | b = a
+  if (first > 0 && (out !== a || oo !== ao)) out.set(a.subarray(ao, ao + first), oo)
+  for (let i = first; i < n; i++) out[oo + i] = (a[ao + i] as number) | (b[bo + i] as number)
+  return true
+}
+
 /**
  * `out[oo + i] = a[ao + i] | b[bo + i]` for `i < n`, but only when `b` adds a bit to `a`:
  * returns false and writes nothing when it does not (so an unchanged run can be kept).
@@ -263,14 +263,7 @@ export type WordsOp = (
  */
 export const orWords: WordsOp = (out, oo, a, ao, b, bo, n) => {
   const k = wasmFor(n, OR_MIN)
-  if (k === null) {
-    const first = anyAt(-1, a, ao, b, bo, 0, n)
-    if (first < 0) return false
-    // below `first`, b adds nothing: a | b = a
-    if (first > 0 && (out !== a || oo !== ao)) out.set(a.subarray(ao, ao + first), oo)
-    for (let i = first; i < n; i++) out[oo + i] = (a[ao + i] as number) | (b[bo + i] as number)
-    return true
-  }
+  if (k === null) return orLoop(out, oo, a, ao, b, bo, n)
   const m = k.mem
   let adds = false
   for (let i = 0; i < n; i += CHUNK_WORDS) {
@@ -415,6 +408,25 @@ export const listBits32 = (
   }
   return c
 }
+
+/**
+ * The JavaScript loops of the three wasm kernels, whatever the host has: what
+ * {@link popcountWords}, {@link orWords} and {@link listBits32} run for short ranges and
+ * without WebAssembly, with the same results. For the bench, to measure each kernel against
+ * its loop in the same run (a kernel is kept only if it beats its loop by 1.5x).
+ */
+export const jsLoops = Object.freeze({
+  popcountWords: popcountRange,
+  orWords: orLoop,
+  listBits32: listWords as (
+    w: Uint32Array,
+    o: number,
+    n: number,
+    base: number,
+    out: Uint32Array,
+    c: number,
+  ) => number,
+})
 
 /**
  * `out[at + k] = (src[j + k] << s) | (src[j + k - 1] >>> (32 - s))` for `j + k < end`
