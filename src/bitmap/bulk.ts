@@ -7,6 +7,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { PageBitmap } from './bitmap.js'
 import { allocExport, exportTooLarge, type ExportTooLarge } from './errors.js'
+import { listBits32, listWords } from './kernels.js'
 import { WORDS, span } from './layout.js'
 import { forEachRun } from './runs.js'
 import { countNode, eachBlock, heightOf, rootOf } from './tree.js'
@@ -17,47 +18,11 @@ const MAX_ENTRIES = 2 ** 32
 const tooLarge = (bm: PageBitmap, why: string): ExportTooLarge =>
   exportTooLarge(bm.pages, 'the set pages', why)
 
-/**
- * Writes the set bits of `w[o .. o + n)`, bit `b` of word `o + i` as `base + 32 * i + b`,
- * to `out` from `c`. An all-set word (a dense run of a log) is 32 consecutive pages, written
- * without a bit search. Otherwise a word's lowest set bit is written without a branch (to
- * `out[c]`, and `c` moves on only if the word is not clear; a clear word's write is
- * overwritten by the next set page), so the clear and one-page words of a sparse log cost
- * no mispredicted branch; a word's further bits take a loop. `out` holds exactly the set
- * pages, so `c` reaching its end means every one is written.
- */
-const listWords = (
-  w: Uint32Array,
-  o: number,
-  n: number,
-  base: number,
-  out: Float64Array | Uint32Array,
-  c: number,
-): number => {
-  const end = out.length
-  for (let k = 0; k < n; k++) {
-    if (c === end) return c
-    let x = (w[o + k] as number) | 0
-    // offsets in the run as small integers; the base is added on each store
-    const b = (k << 5) + 31
-    if (x === -1) {
-      const s = base + (k << 5)
-      for (let j = 0; j < 32; j++) out[c + j] = s + j
-      c += 32
-      continue
-    }
-    out[c] = base + (b - Math.clz32(x & -x))
-    // 1 when x is not 0 (the sign bit of x | -x)
-    c += (x | -x) >>> 31
-    for (x &= x - 1; x !== 0; x &= x - 1) out[c++] = base + (b - Math.clz32(x & -x))
-  }
-  return c
-}
-
 /** The set pages of `bm` in a new array made by `make`, or why there are too many. */
 const exportPages = <A extends Float64Array | Uint32Array>(
   bm: PageBitmap,
   make: (n: number) => A,
+  list: (w: Uint32Array, o: number, n: number, base: number, out: A, c: number) => number,
 ): E.Either<ExportTooLarge, A> => {
   const root = rootOf(bm)
   const h = heightOf(bm)
@@ -66,8 +31,7 @@ const exportPages = <A extends Float64Array | Uint32Array>(
   return E.map((out: A) => {
     let c = 0
     eachBlock(root, h, 0, (x, k, base) => {
-      if (x.tag === 'leaf' || x.tag === 'run')
-        c = listWords(x.w, x.o, WORDS[k] as number, base, out, c)
+      if (x.tag === 'leaf' || x.tag === 'run') c = list(x.w, x.o, WORDS[k] as number, base, out, c)
       else for (let i = 0, s = span(k); i < s; i++) out[c++] = base + i
     })
     return out
@@ -90,7 +54,7 @@ const exportPages = <A extends Float64Array | Uint32Array>(
  * assert.deepEqual(pipe(pages, either.map((a) => [...a])), either.right([5, 2 ** 39]))
  */
 export const toPageArray = (bm: PageBitmap): E.Either<ExportTooLarge, Float64Array> =>
-  exportPages(bm, (n) => new Float64Array(n))
+  exportPages(bm, (n) => new Float64Array(n), listWords)
 
 /**
  * The set pages in increasing order as a `Uint32Array` (roaring's `toUint32Array`), for a
@@ -108,7 +72,7 @@ export const toPageArray = (bm: PageBitmap): E.Either<ExportTooLarge, Float64Arr
 export const toPageArray32 = (bm: PageBitmap): E.Either<ExportTooLarge, Uint32Array> =>
   bm.pages > 2 ** 32
     ? E.left(tooLarge(bm, 'pages past 2^32 do not fit in 32 bits'))
-    : exportPages(bm, (n) => new Uint32Array(n))
+    : exportPages(bm, (n) => new Uint32Array(n), listBits32)
 
 /**
  * The maximal runs of set pages in increasing order as two arrays, `starts[i]` and

@@ -1,10 +1,13 @@
 /**
  * Word kernels over ranges of `Uint32Array`s (internal), page `p` of a range being bit
- * `p % 32` of word `p / 32`. Counting and OR run in WebAssembly for long ranges (the two that
- * beat a JavaScript loop by 1.5x; source kernels.wat, compiled by wabt into kernels.wasm.ts),
+ * `p % 32` of word `p / 32`. Counting, OR and listing the set bits as 32-bit page numbers run
+ * in WebAssembly for long ranges (the three that beat a JavaScript loop by 1.5x; source
+ * kernels.wat, compiled by wabt into kernels.wasm.ts),
  * compiled on first use, the caller's words copied into its memory 128 KiB at a time. The
- * rest, short ranges, hosts without WebAssembly and {@link forceJs} use JavaScript loops with
- * the same results. Offsets and lengths are in words and may be any integers.
+ * rest, short ranges and hosts without WebAssembly use JavaScript loops with the same
+ * results ({@link jsLoops} holds the three kernels' loops, for the bench to measure them
+ * against the kernels; tests reach the fallback everywhere by loading the modules where
+ * `WebAssembly` is undefined). Offsets and lengths are in words and may be any integers.
  *
  * @module
  */
@@ -27,11 +30,15 @@ interface WasmApi {
 /** A kernel over the bytes `[p, end)` of area A (and B at the same offset). */
 type Kernel = (p: number, end: number) => number
 
+/** `list(p, end, base)`: writes the set bits of bytes `[p, end)` of A to area L, returns how many. */
+type ListKernel = (p: number, end: number, base: number) => number
+
 /** An instance's memory (as words) and kernels. */
 interface Instance {
   readonly mem: Uint32Array
   readonly popcnt: Kernel
   readonly or: Kernel
+  readonly list: ListKernel
 }
 
 /** The bytes of a hex string. */
@@ -52,9 +59,20 @@ const instantiate = (hex: string): Instance | null => {
     const memory = ex['memory'] as { readonly buffer: ArrayBuffer } | undefined
     const popcnt = ex['popcnt']
     const or = ex['or']
-    if (memory === undefined || typeof popcnt !== 'function' || typeof or !== 'function')
+    const list = ex['list']
+    if (
+      memory === undefined ||
+      typeof popcnt !== 'function' ||
+      typeof or !== 'function' ||
+      typeof list !== 'function'
+    )
       return null
-    return { mem: new Uint32Array(memory.buffer), popcnt: popcnt as Kernel, or: or as Kernel }
+    return {
+      mem: new Uint32Array(memory.buffer),
+      popcnt: popcnt as Kernel,
+      or: or as Kernel,
+      list: list as ListKernel,
+    }
   } catch {
     return null
   }
@@ -62,12 +80,9 @@ const instantiate = (hex: string): Instance | null => {
 
 /**
  * The module's one piece of state: the instance (undefined until first needed, null when
- * WebAssembly is unavailable) and whether {@link forceJs} is on.
+ * WebAssembly is unavailable), set once.
  */
-const kernels: { instance: Instance | null | undefined; forced: boolean } = {
-  instance: undefined,
-  forced: false,
-}
+const kernels: { instance: Instance | null | undefined } = { instance: undefined }
 
 /** The instance, compiled on first use: with SIMD if the host takes it, else scalar. */
 const load = (): Instance | null => {
@@ -77,23 +92,14 @@ const load = (): Instance | null => {
 }
 
 /** The instance to use for a range of `n` words, or null for the JS loops. */
-const wasmFor = (n: number, threshold: number): Instance | null =>
-  n < threshold || kernels.forced ? null : load()
+const wasmFor = (n: number, threshold: number): Instance | null => (n < threshold ? null : load())
 
 /**
  * Whether the wasm kernels are in use (false: the JS fallback, because WebAssembly is
- * missing or rejected the module, or because {@link forceJs} is on). Compiles the module
- * on first call, as the first long range does.
+ * missing or rejected the module). Compiles the module on first call, as the first long
+ * range does.
  */
-export const usingWasm = (): boolean => !kernels.forced && load() !== null
-
-/**
- * Forces the JS fallback (true) or restores the default (false): the wasm kernels for long
- * ranges where WebAssembly works. For tests and benchmarks; results are the same either way.
- */
-export const forceJs = (on: boolean): void => {
-  kernels.forced = on
-}
+export const usingWasm = (): boolean => load() !== null
 
 /**
  * Ranges shorter than these (in words) use the JS loops: below them a wasm call and its
@@ -101,6 +107,10 @@ export const forceJs = (on: boolean): void => {
  */
 const POPCOUNT_MIN = 64
 const OR_MIN = 512
+const LIST_MIN = 512
+
+/** Word address of the list kernel's output area L (after A and B). */
+const LIST_OUT = 2 * CHUNK_WORDS
 
 /**
  * Copies `w[o .. o + n)` (`n >= 1`) to word `at` of `m` and pads it with zero words to a
@@ -234,6 +244,16 @@ export type WordsOp = (
   n: number,
 ) => boolean
 
+/** {@link orWords} in JavaScript (the words before the first that adds a bit are copied). */
+const orLoop: WordsOp = (out, oo, a, ao, b, bo, n) => {
+  const first = anyAt(-1, a, ao, b, bo, 0, n)
+  if (first < 0) return false
+  // below `first`, b adds nothing: a | b = a
+  if (first > 0 && (out !== a || oo !== ao)) out.set(a.subarray(ao, ao + first), oo)
+  for (let i = first; i < n; i++) out[oo + i] = (a[ao + i] as number) | (b[bo + i] as number)
+  return true
+}
+
 /**
  * `out[oo + i] = a[ao + i] | b[bo + i]` for `i < n`, but only when `b` adds a bit to `a`:
  * returns false and writes nothing when it does not (so an unchanged run can be kept).
@@ -243,14 +263,7 @@ export type WordsOp = (
  */
 export const orWords: WordsOp = (out, oo, a, ao, b, bo, n) => {
   const k = wasmFor(n, OR_MIN)
-  if (k === null) {
-    const first = anyAt(-1, a, ao, b, bo, 0, n)
-    if (first < 0) return false
-    // below `first`, b adds nothing: a | b = a
-    if (first > 0 && (out !== a || oo !== ao)) out.set(a.subarray(ao, ao + first), oo)
-    for (let i = first; i < n; i++) out[oo + i] = (a[ao + i] as number) | (b[bo + i] as number)
-    return true
-  }
+  if (k === null) return orLoop(out, oo, a, ao, b, bo, n)
   const m = k.mem
   let adds = false
   for (let i = 0; i < n; i += CHUNK_WORDS) {
@@ -326,6 +339,94 @@ export const setBitsOf = (w: Uint32Array, o: number, n: number, out: Int32Array)
   }
   return c
 }
+
+/**
+ * Writes the set bits of `w[o .. o + n)`, bit `b` of word `o + k` as `base + 32 * k + b`, to
+ * `out` from index `c`, in increasing order, and returns the index after the last: `out`
+ * must hold exactly the set bits still to be written (a caller sizes it to the set bits it
+ * counted), so `c` reaching its end means every one is written; writes past the end of a
+ * typed array are dropped. An all-set word (a dense run of a log) is 32 consecutive pages,
+ * written without a bit search. Otherwise a word's lowest set bit is written without a
+ * branch (to `out[c]`, and `c` moves on only if the word is not clear; a clear word's write
+ * is overwritten by the next set page), so the clear and one-page words of a sparse log
+ * cost no mispredicted branch; a word's further bits take a loop. A JavaScript loop, for
+ * any `base` below 2^53 and either array type; {@link listBits32} runs the WebAssembly
+ * kernel for 32-bit page numbers.
+ */
+export const listWords = (
+  w: Uint32Array,
+  o: number,
+  n: number,
+  base: number,
+  out: Float64Array | Uint32Array,
+  c: number,
+): number => {
+  const end = out.length
+  for (let k = 0; k < n; k++) {
+    if (c === end) return c
+    let x = (w[o + k] as number) | 0
+    // offsets in the run as small integers; the base is added on each store
+    const b = (k << 5) + 31
+    if (x === -1) {
+      const s = base + (k << 5)
+      for (let j = 0; j < 32; j++) out[c + j] = s + j
+      c += 32
+      continue
+    }
+    out[c] = base + (b - Math.clz32(x & -x))
+    // 1 when x is not 0 (the sign bit of x | -x)
+    c += (x | -x) >>> 31
+    for (x &= x - 1; x !== 0; x &= x - 1) out[c++] = base + (b - Math.clz32(x & -x))
+  }
+  return c
+}
+
+/**
+ * {@link listWords} into a `Uint32Array`, for pages below 2^32 (`base + 32 * n <= 2^32`).
+ * Long ranges run in wasm, 128 KiB of words at a time: the words copied in, their set bits
+ * listed into the module's memory, the list copied out with one `TypedArray.prototype.set`
+ * (bench/bitmap.mjs, kernels: about 2x the JavaScript loop, which is itself at par with or
+ * ahead of a plain ctz loop, on a 2^28-page log of 1% random pages and dense runs).
+ */
+export const listBits32 = (
+  w: Uint32Array,
+  o: number,
+  n: number,
+  base: number,
+  out: Uint32Array,
+  c: number,
+): number => {
+  const k = base + 32 * n > 2 ** 32 ? null : wasmFor(n, LIST_MIN)
+  if (k === null) return listWords(w, o, n, base, out, c)
+  const m = k.mem
+  for (let i = 0; i < n && c < out.length; i += CHUNK_WORDS) {
+    const len = Math.min(CHUNK_WORDS, n - i)
+    const got = k.list(0, fill(m, 0, w, o + i, len), (base + 32 * i) | 0)
+    const take = Math.min(got, out.length - c)
+    out.set(m.subarray(LIST_OUT, LIST_OUT + take), c)
+    c += take
+  }
+  return c
+}
+
+/**
+ * The JavaScript loops of the three wasm kernels, whatever the host has: what
+ * {@link popcountWords}, {@link orWords} and {@link listBits32} run for short ranges and
+ * without WebAssembly, with the same results. For the bench, to measure each kernel against
+ * its loop in the same run (a kernel is kept only if it beats its loop by 1.5x).
+ */
+export const jsLoops = Object.freeze({
+  popcountWords: popcountRange,
+  orWords: orLoop,
+  listBits32: listWords as (
+    w: Uint32Array,
+    o: number,
+    n: number,
+    base: number,
+    out: Uint32Array,
+    c: number,
+  ) => number,
+})
 
 /**
  * `out[at + k] = (src[j + k] << s) | (src[j + k - 1] >>> (32 - s))` for `j + k < end`

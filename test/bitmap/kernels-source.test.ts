@@ -24,13 +24,14 @@ it('kernels.wasm.ts is regenerated from kernels.wat unchanged', () => {
   expect(r.status).toBe(0)
 })
 
-it('holds two valid builds exporting the memory and the two kernels', () => {
+it('holds two valid builds exporting the memory and the three kernels', () => {
   for (const hex of [SIMD_WASM, SCALAR_WASM]) {
     expect(wasm.validate(bytes(hex))).toBe(true)
     expect(wasm.Module.exports(new wasm.Module(bytes(hex))).map((e) => e.name)).toEqual([
       'memory',
       'popcnt',
       'or',
+      'list',
     ])
   }
   expect(SCALAR_WASM).not.toBe(SIMD_WASM)

@@ -1,26 +1,13 @@
 // The word kernels against naive per-word references, three ways: the wasm kernels (SIMD,
 // as Node has it), the scalar wasm kernels (a host that rejects the SIMD module) and the JS
-// fallback forced. Random word arrays up to 80k words (so ranges cross the 32768-word copy
-// chunks), built from runs of clear, set, sparse and random words; any offsets, odd and
-// zero lengths, searches from the edges, and outputs that are an input.
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+// fallback (the module loaded where WebAssembly is undefined). Random word arrays up to 80k
+// words (so ranges cross the 32768-word copy chunks), built from runs of clear, set, sparse
+// and random words; any offsets, odd and zero lengths, searches from the edges, and outputs
+// that are an input.
+import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
 import * as kernels from '../../src/bitmap/kernels.js'
-import {
-  addsBits,
-  meetsBits,
-  andNotWords,
-  andWords,
-  firstNonOnes,
-  firstNonZero,
-  forceJs,
-  orWords,
-  setBitsOf,
-  shiftWords,
-  popcountWords,
-  usingWasm,
-  type WordsOp,
-} from '../../src/bitmap/kernels.js'
+import { jsLoops, usingWasm, type WordsOp } from '../../src/bitmap/kernels.js'
 
 type Kernels = typeof kernels
 
@@ -316,31 +303,42 @@ const withoutSimd = async (): Promise<Kernels> => {
   }
 }
 
+/** The kernels module loaded where WebAssembly is undefined: every kernel its JS loop. */
+const withoutWasm = async (): Promise<Kernels> => {
+  vi.resetModules()
+  vi.stubGlobal('WebAssembly', undefined)
+  try {
+    const k = await import('../../src/bitmap/kernels.js')
+    // the instance is looked for (and found missing) once, here
+    expect(k.usingWasm()).toBe(false)
+    return k
+  } finally {
+    vi.unstubAllGlobals()
+    vi.resetModules()
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 
-afterEach(() => forceJs(false))
-
-it('uses wasm on this Node, and the JS fallback when forced', () => {
+it('uses wasm on this Node, and the JS fallback in a copy loaded without WebAssembly', async () => {
   expect(usingWasm()).toBe(true)
-  forceJs(true)
-  expect(usingWasm()).toBe(false)
-  forceJs(false)
+  const js = await withoutWasm()
+  expect(js.usingWasm()).toBe(false)
   expect(usingWasm()).toBe(true)
 })
 
 describe.each([
   ['wasm, SIMD', 'simd'],
   ['wasm, scalar', 'scalar'],
-  ['forced JS', 'js'],
+  ['JS fallback', 'js'],
 ] as const)('word kernels (%s)', (_, kind) => {
   let K: Kernels = kernels
   beforeAll(async () => {
     if (kind === 'scalar') K = await withoutSimd()
+    if (kind === 'js') K = await withoutWasm()
   })
-  const mode = (): void => forceJs(kind === 'js')
 
   test.prop([arbRange], RUNS)('popcountWords counts the set bits of the range', (r) => {
-    mode()
     const { w, o, n } = rangeOf(r)
     expect(K.popcountWords(w, o, n)).toBe(popRef(w, o, n))
   })
@@ -348,7 +346,6 @@ describe.each([
   test.prop([arbRange, arbFrom], RUNS)(
     'firstNonZero and firstNonOnes find the first word that is not clear / not set',
     (r, f) => {
-      mode()
       const { w, o, n } = rangeOf(r)
       const from = fromOf(f, n)
       expect(K.firstNonZero(w, o, n, from)).toBe(firstRef(w, o, n, from, 0))
@@ -371,7 +368,6 @@ describe.each([
   test.prop([arbRange], RUNS)(
     'setBitsOf lists every set bit of the range, in order, and writes nothing else',
     (r) => {
-      mode()
       const { w, o, n } = rangeOf(r)
       const want: number[] = []
       for (let i = 0; i < n; i++) {
@@ -387,10 +383,36 @@ describe.each([
     },
   )
 
+  test.prop([arbRange, fc.oneof(fc.constantFrom(0, -1), fc.nat(2 ** 24)), fc.nat(40)], RUNS)(
+    'listBits32 and listWords write every set bit of the range from base, in order, up to the end of out',
+    (r, base0, short) => {
+      const { w, o, n } = rangeOf(r)
+      // -1: the highest base whose pages fit in 32 bits (past 2^31, where an i32 wraps)
+      const base = base0 === -1 ? 2 ** 32 - 32 * n : base0
+      const want: number[] = []
+      for (let i = 0; i < n; i++) {
+        const x = w[o + i] as number
+        if (x !== 0) for (let b = 0; b < 32; b++) if ((x >>> b) & 1) want.push(base + 32 * i + b)
+      }
+      const pre = 3
+      // sized to the set bits, as the bulk export sizes it; then `short` entries too short
+      for (const len of [want.length, Math.max(0, want.length - short)]) {
+        const out = new Uint32Array(pre + len).fill(7)
+        const c = K.listBits32(w, o, n, base, out, pre)
+        if (len === want.length) expect(c).toBe(pre + len)
+        expect([...out.subarray(0, pre)]).toEqual([7, 7, 7])
+        expect(firstDiff(out.subarray(pre), Uint32Array.from(want.slice(0, len)))).toBe(-1)
+      }
+      // 64-bit page numbers from a base past 2^32
+      const far = new Float64Array(want.length)
+      expect(K.listWords(w, o, n, base + 2 ** 40, far, 0)).toBe(want.length)
+      expect(far.every((p, i) => p === (want[i] as number) + 2 ** 40)).toBe(true)
+    },
+  )
+
   test.prop([arbRange, fc.integer({ min: 1, max: 31 }), fc.nat(20)], RUNS)(
     'shiftWords moves words up s bits, each taking the top bits of the word before',
     (r, sh, at) => {
-      mode()
       const { w, o, n } = rangeOf(r)
       // words [j, end) of w, j >= 1
       const j = Math.max(1, o)
@@ -410,7 +432,6 @@ describe.each([
   test.prop([arbBinary, fc.option(fc.nat())], RUNS)(
     'meetsBits: whether a and b share a bit, also when only one word, anywhere, does',
     (g0, plant) => {
-      mode()
       const g = binaryOf(g0)
       expect(K.meetsBits(g.a, g.ao, g.b, g.bo, g.n)).toBe(meetsRef(g))
       // b made disjoint from a, then (maybe) given one bit of a back
@@ -431,13 +452,11 @@ describe.each([
   )
 
   test.prop([arbBinary], RUNS)('addsBits: whether b has a bit a lacks', (g0) => {
-    mode()
     const g = binaryOf(g0)
     expect(K.addsBits(g.a, g.ao, g.b, g.bo, g.n)).toBe(addsRef(g))
   })
 
   test.prop([arbBinary], RUNS)('orWords writes a | b only when b adds a bit', (g0) => {
-    mode()
     const g = binaryOf(g0)
     const adds = addsRef(g)
     checkBinary(g, K.orWords, (x, y) => x | y, adds, adds)
@@ -446,7 +465,6 @@ describe.each([
   test.prop([arbBinaryLate], RUNS)(
     'orWords writes a | b over many chunks when b adds a bit in a late one',
     (g0) => {
-      mode()
       const g = binaryOf(g0)
       const adds = addsRef(g)
       checkBinary(g, K.orWords, (x, y) => x | y, adds, adds)
@@ -454,7 +472,6 @@ describe.each([
   )
 
   test.prop([arbBinary], RUNS)('andWords writes a & b, and says whether any is non-zero', (g0) => {
-    mode()
     const g = binaryOf(g0)
     const want = expectedOut(g, (x, y) => x & y, true)
     let any = false
@@ -465,7 +482,6 @@ describe.each([
   test.prop([arbBinary], RUNS)(
     'andNotWords writes a & ~b, and says whether any is non-zero',
     (g0) => {
-      mode()
       const g = binaryOf(g0)
       const want = expectedOut(g, (x, y) => x & ~y, true)
       let any = false
@@ -476,37 +492,46 @@ describe.each([
 })
 
 describe('the JS fallback', () => {
+  let J: Kernels = kernels
+  beforeAll(async () => {
+    J = await withoutWasm()
+  })
+
   test.prop([arbRange, arbFrom, arbBinary], RUNS)(
-    'answers as the wasm kernels do on the same inputs',
+    'answers as the wasm kernels do on the same inputs (and so do the loops of jsLoops)',
     (r, f, g0) => {
       const { w, o, n } = rangeOf(r)
       const from = fromOf(f, n)
       const g = binaryOf(g0)
-      const all = (): { answers: unknown[]; outs: Uint32Array[] } => {
+      type Loops = Pick<Kernels, 'popcountWords' | 'orWords' | 'listBits32'>
+      const all = (k: Kernels, loops: Loops): { answers: unknown[]; outs: Uint32Array[] } => {
         const list = new Int32Array(32 * n + 1)
-        const listed = setBitsOf(w, o, n, list)
+        const listed = k.setBitsOf(w, o, n, list)
+        let count = 0
+        for (let i = 0; i < n; i++) count += popRef(w, o + i, 1)
+        const pages = new Uint32Array(count)
+        loops.listBits32(w, o, n, 0, pages, 0)
         const shifted = new Uint32Array(n)
-        if (o >= 1) shiftWords(shifted, 0, w, o, o + n, 1 + (from & 15))
-        const ops = [orWords, andWords, andNotWords].map((op) => runBinary(g, op))
+        if (o >= 1) k.shiftWords(shifted, 0, w, o, o + n, 1 + (from & 15))
+        const ops = [loops.orWords, k.andWords, k.andNotWords].map((op) => runBinary(g, op))
         return {
           answers: [
-            popcountWords(w, o, n),
-            firstNonZero(w, o, n, from),
-            firstNonOnes(w, o, n, from),
+            loops.popcountWords(w, o, n),
+            k.firstNonZero(w, o, n, from),
+            k.firstNonOnes(w, o, n, from),
             [...list.subarray(0, listed)],
-            addsBits(g.a, g.ao, g.b, g.bo, g.n),
-            meetsBits(g.a, g.ao, g.b, g.bo, g.n),
+            k.addsBits(g.a, g.ao, g.b, g.bo, g.n),
+            k.meetsBits(g.a, g.ao, g.b, g.bo, g.n),
             ...ops.map((r) => r.result),
           ],
-          outs: [...ops.map((r) => r.out), shifted],
+          outs: [...ops.map((r) => r.out), shifted, pages],
         }
       }
-      forceJs(false)
-      const wasm = all()
-      forceJs(true)
-      const js = all()
-      expect(js.answers).toEqual(wasm.answers)
-      js.outs.forEach((out, i) => expect(firstDiff(out, wasm.outs[i] as Uint32Array)).toBe(-1))
+      const wasm = all(kernels, kernels)
+      for (const js of [all(J, J), all(kernels, jsLoops)]) {
+        expect(js.answers).toEqual(wasm.answers)
+        js.outs.forEach((out, i) => expect(firstDiff(out, wasm.outs[i] as Uint32Array)).toBe(-1))
+      }
     },
   )
 

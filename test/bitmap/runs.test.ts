@@ -5,17 +5,21 @@
 // other folded bitmaps, slices put back elsewhere, and batches; after each step every way
 // of reading the bitmap agrees with the model, the tree is well formed, and the first
 // version still holds what it held. Run with the WebAssembly kernels and with their
-// JavaScript fallback.
-import { afterEach, describe, expect } from 'vitest'
+// JavaScript fallback (a copy of the library loaded where WebAssembly is undefined).
+import { afterEach, beforeAll, describe, expect, vi } from 'vitest'
 import { test, fc } from '@fast-check/vitest'
 import * as E from 'fp-ts/lib/Either.js'
 import * as O from 'fp-ts/lib/Option.js'
 import { PageIndex } from '../../src/addresses/kinds.js'
-import * as bitmap from '../../src/bitmap/index.js'
+import * as wasmBitmap from '../../src/bitmap/index.js'
 import type { PageBitmap } from '../../src/bitmap/index.js'
-import { forceJs, usingWasm } from '../../src/bitmap/kernels.js'
+import { usingWasm } from '../../src/bitmap/kernels.js'
 import { RUN_HEIGHT, span } from '../../src/bitmap/layout.js'
-import { checkTree } from './check-tree.js'
+import { checkTree as wasmCheckTree } from './check-tree.js'
+
+/** The library the steps run against: as imported, or a copy loaded without WebAssembly. */
+let bitmap: typeof wasmBitmap = wasmBitmap
+let checkTree: typeof wasmCheckTree = wasmCheckTree
 
 const right = <A>(e: E.Either<{ message: string }, A>): A => {
   if (E.isLeft(e)) throw new Error(e.left.message)
@@ -282,19 +286,40 @@ const run = ({ pages, seed, kinds, ops }: Scenario): void => {
 }
 
 describe('bitmaps with runs against a flat model', () => {
-  afterEach(() => forceJs(false))
+  let js: { bitmap: typeof wasmBitmap; checkTree: typeof wasmCheckTree } | undefined
+  beforeAll(async () => {
+    vi.resetModules()
+    vi.stubGlobal('WebAssembly', undefined)
+    try {
+      const k = await import('../../src/bitmap/kernels.js')
+      // the instance is looked for (and found missing) once, here
+      expect(k.usingWasm()).toBe(false)
+      js = {
+        bitmap: await import('../../src/bitmap/index.js'),
+        checkTree: (await import('./check-tree.js')).checkTree,
+      }
+    } finally {
+      vi.unstubAllGlobals()
+      vi.resetModules()
+    }
+  })
+  afterEach(() => {
+    bitmap = wasmBitmap
+    checkTree = wasmCheckTree
+  })
 
   test('the WebAssembly kernels are in use on this Node', () => {
     expect(usingWasm()).toBe(true)
   })
 
   test.prop([scenario], { numRuns: 60 })('with the WebAssembly kernels', (s) => {
-    forceJs(false)
     run(s)
   })
 
   test.prop([scenario], { numRuns: 60 })('with the JavaScript fallback', (s) => {
-    forceJs(true)
+    if (js === undefined) throw new Error('no copy of the library without WebAssembly')
+    bitmap = js.bitmap
+    checkTree = js.checkTree
     run(s)
   })
 })
