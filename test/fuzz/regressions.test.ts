@@ -118,3 +118,13 @@ describe('issue 16 reproducers', () => {
     }
   })
 })
+
+describe('command names', () => {
+  for (const name of ['valueOf', 'toString', 'constructor', '__proto__', 'hasOwnProperty'])
+    it(`${name} (an Object.prototype member) is an unknown command: exit 2, one line (was a TypeError)`, () => {
+      const r = cli(FILES, [name])
+      expect(r.code).toBe(2)
+      oneLine(r.stderr)
+      expect(r.stderr).toMatch(/unknown command/)
+    })
+})
