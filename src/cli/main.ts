@@ -78,7 +78,8 @@ export const run = (argv: ReadonlyArray<string>, io: Io): number => {
     io.stdout(VERSION + '\n')
     return EXIT_OK
   }
-  const command = COMMANDS[name]
+  // own keys only: a name like `valueOf` or `__proto__` is an unknown command, not Object.prototype's
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
   if (name === 'migstream') {
     io.stderr(`ramaddr migstream: reads its stream asynchronously: call runAsync\n`)
     return EXIT_USAGE

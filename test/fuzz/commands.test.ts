@@ -34,9 +34,12 @@ const FILES = {
 const cli = (files: Readonly<Record<string, string>>, argv: ReadonlyArray<string>) => {
   let stderr = ''
   const io: Io = {
-    readFile: (p) => (p in files ? E.right(files[p] ?? '') : E.left(`cannot read ${p}: ENOENT`)),
+    readFile: (p) =>
+      Object.hasOwn(files, p) ? E.right(files[p] ?? '') : E.left(`cannot read ${p}: ENOENT`),
     readBytes: (p) =>
-      p in files ? E.right(new TextEncoder().encode(files[p] ?? '')) : E.left(`cannot read ${p}`),
+      Object.hasOwn(files, p)
+        ? E.right(new TextEncoder().encode(files[p] ?? ''))
+        : E.left(`cannot read ${p}`),
     stdout: () => {},
     stdoutBytes: () => {},
     stderr: (t) => {

@@ -21,9 +21,12 @@ const cli = (files: Readonly<Record<string, string>>, argv: ReadonlyArray<string
   let stdout = ''
   let stderr = ''
   const io: Io = {
-    readFile: (p) => (p in files ? E.right(files[p] ?? '') : E.left(`cannot read ${p}: ENOENT`)),
+    readFile: (p) =>
+      Object.hasOwn(files, p) ? E.right(files[p] ?? '') : E.left(`cannot read ${p}: ENOENT`),
     readBytes: (p) =>
-      p in files ? E.right(new TextEncoder().encode(files[p] ?? '')) : E.left(`cannot read ${p}`),
+      Object.hasOwn(files, p)
+        ? E.right(new TextEncoder().encode(files[p] ?? ''))
+        : E.left(`cannot read ${p}`),
     stdout: (t) => {
       stdout += t
     },
@@ -114,4 +117,14 @@ describe('issue 16 reproducers', () => {
       expect(r.stderr).toContain('E: line 1, column 1')
     }
   })
+})
+
+describe('command names', () => {
+  for (const name of ['valueOf', 'toString', 'constructor', '__proto__', 'hasOwnProperty'])
+    it(`${name} (an Object.prototype member) is an unknown command: exit 2, one line (was a TypeError)`, () => {
+      const r = cli(FILES, [name])
+      expect(r.code).toBe(2)
+      oneLine(r.stderr)
+      expect(r.stderr).toMatch(/unknown command/)
+    })
 })
