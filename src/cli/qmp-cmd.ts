@@ -42,8 +42,9 @@ export const qmpCommand = async (
   }
   const virtual: Io = {
     ...io,
+    // own entries only: a path named like an Object.prototype member is a file
     readFile: (path) => {
-      const text = files[path]
+      const text = Object.hasOwn(files, path) ? files[path] : undefined
       return text === undefined ? io.readFile(path) : E.right(text)
     },
   }

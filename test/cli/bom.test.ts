@@ -32,9 +32,12 @@ const cli = (bom: boolean, argv: ReadonlyArray<string>) => {
   const out = { code: -1, stdout: '', stderr: '', bytes: [] as number[] }
   const text = (p: string) => (bom ? '\ufeff' : '') + (FILES[p] ?? '')
   const io: Io = {
-    readFile: (p) => (p in FILES ? E.right(text(p)) : E.left(`cannot read ${p}: ENOENT`)),
+    readFile: (p) =>
+      Object.hasOwn(FILES, p) ? E.right(text(p)) : E.left(`cannot read ${p}: ENOENT`),
     readBytes: (p) =>
-      p in FILES ? E.right(new TextEncoder().encode(text(p))) : E.left(`cannot read ${p}`),
+      Object.hasOwn(FILES, p)
+        ? E.right(new TextEncoder().encode(text(p)))
+        : E.left(`cannot read ${p}`),
     stdout: (t) => {
       out.stdout += t
     },
