@@ -382,20 +382,26 @@ export const listWords = (
 }
 
 /**
- * {@link listWords} into a `Uint32Array`, for pages below 2^32 (`base + 32 * n <= 2^32`).
- * Long ranges run in wasm, 128 KiB of words at a time: the words copied in, their set bits
- * listed into the module's memory, the list copied out with one `TypedArray.prototype.set`
- * (bench/bitmap.mjs, kernels: about 2x the JavaScript loop, which is itself at par with or
- * ahead of a plain ctz loop, on a 2^28-page log of 1% random pages and dense runs).
+ * Writes the set bits of `w[o .. o + n)` as page numbers from `base` to `out` from index
+ * `c`, and returns the index after the last written ({@link listBits32}).
  */
-export const listBits32 = (
+export type List32Op = (
   w: Uint32Array,
   o: number,
   n: number,
   base: number,
   out: Uint32Array,
   c: number,
-): number => {
+) => number
+
+/**
+ * {@link listWords} into a `Uint32Array`, for pages below 2^32 (`base + 32 * n <= 2^32`).
+ * Long ranges run in wasm, 128 KiB of words at a time: the words copied in, their set bits
+ * listed into the module's memory, the list copied out with one `TypedArray.prototype.set`
+ * (bench/bitmap.mjs, kernels: about 2x the JavaScript loop, which is itself at par with or
+ * ahead of a plain ctz loop, on a 2^28-page log of 1% random pages and dense runs).
+ */
+export const listBits32: List32Op = (w, o, n, base, out, c) => {
   const k = base + 32 * n > 2 ** 32 ? null : wasmFor(n, LIST_MIN)
   if (k === null) return listWords(w, o, n, base, out, c)
   const m = k.mem
@@ -418,14 +424,7 @@ export const listBits32 = (
 export const jsLoops = Object.freeze({
   popcountWords: popcountRange,
   orWords: orLoop,
-  listBits32: listWords as (
-    w: Uint32Array,
-    o: number,
-    n: number,
-    base: number,
-    out: Uint32Array,
-    c: number,
-  ) => number,
+  listBits32: listWords as List32Op,
 })
 
 /**
