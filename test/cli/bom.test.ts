@@ -1,14 +1,12 @@
 // Every CLI command that reads a text file takes it with a UTF-8 byte-order mark as it takes
 // it without one (the same exit status, stdout and stderr), monitor dumps and JSON alike,
 // and a JSON syntax error is placed at the same line and column either way (issue 16: "a
-// BOM is accepted (or named as a BOM)"). Run in-process through cli.run with an Io that
-// serves the recorded Q35 (QEMU 7.2, state 08).
+// BOM is accepted (or named as a BOM)"). Run in-process (runInMemory) on the recorded Q35
+// (QEMU 7.2, state 08).
 import { describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import * as E from 'fp-ts/lib/Either.js'
-import { run } from '../../src/cli/main.js'
-import type { Io } from '../../src/cli/io.js'
+import { runInMemory } from '../memory-cli.js'
 import { FIXTURES } from '../helpers.js'
 
 const q35 = join(FIXTURES, 'qemu-7.2', 'q35-512m-vga-net')
@@ -28,28 +26,13 @@ const FILES: Readonly<Record<string, string>> = {
   }),
 }
 
+/** The CLI on the files, each with a byte-order mark first or not: exit, stdout, stderr, bytes. */
 const cli = (bom: boolean, argv: ReadonlyArray<string>) => {
-  const out = { code: -1, stdout: '', stderr: '', bytes: [] as number[] }
-  const text = (p: string) => (bom ? '\ufeff' : '') + (FILES[p] ?? '')
-  const io: Io = {
-    readFile: (p) =>
-      Object.hasOwn(FILES, p) ? E.right(text(p)) : E.left(`cannot read ${p}: ENOENT`),
-    readBytes: (p) =>
-      Object.hasOwn(FILES, p)
-        ? E.right(new TextEncoder().encode(text(p)))
-        : E.left(`cannot read ${p}`),
-    stdout: (t) => {
-      out.stdout += t
-    },
-    stdoutBytes: (b) => {
-      out.bytes.push(...b)
-    },
-    stderr: (t) => {
-      out.stderr += t
-    },
-  }
-  out.code = run(argv, io)
-  return out
+  const files = Object.fromEntries(
+    Object.entries(FILES).map(([p, t]) => [p, (bom ? '\ufeff' : '') + t]),
+  )
+  const { code, stdout, stderr, bytes } = runInMemory(files, argv, true)
+  return { code, stdout, stderr, bytes }
 }
 
 const map = ['--mtree', 'tree.txt', '--ramblock', 'rb.txt']

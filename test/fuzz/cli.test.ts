@@ -6,9 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { fc } from '@fast-check/vitest'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import * as E from 'fp-ts/lib/Either.js'
-import { run } from '../../src/cli/main.js'
-import type { Io } from '../../src/cli/io.js'
+import { runInMemory } from '../memory-cli.js'
 import { FIXTURES } from '../helpers.js'
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 25)
@@ -40,27 +38,7 @@ const mutated = (text: string): fc.Arbitrary<string> => {
 }
 
 /** Runs the CLI in-process on in-memory files; exit status and what it wrote. */
-const cli = (files: Readonly<Record<string, string>>, argv: ReadonlyArray<string>) => {
-  let stdout = ''
-  let stderr = ''
-  const io: Io = {
-    readFile: (p) =>
-      Object.hasOwn(files, p) ? E.right(files[p] ?? '') : E.left(`cannot read ${p}: ENOENT`),
-    readBytes: (p) =>
-      Object.hasOwn(files, p)
-        ? E.right(new TextEncoder().encode(files[p] ?? ''))
-        : E.left(`cannot read ${p}`),
-    stdout: (t) => {
-      stdout += t
-    },
-    stdoutBytes: () => {},
-    stderr: (t) => {
-      stderr += t
-    },
-  }
-  const code = run(argv, io)
-  return { code, stdout, stderr }
-}
+const cli = runInMemory
 
 const contract = (r: { code: number; stderr: string }): void => {
   expect([0, 1]).toContain(r.code)

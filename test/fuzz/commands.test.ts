@@ -9,9 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { fc } from '@fast-check/vitest'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import * as E from 'fp-ts/lib/Either.js'
-import { run } from '../../src/cli/main.js'
-import type { Io } from '../../src/cli/io.js'
+import { runInMemory } from '../memory-cli.js'
 import { FIXTURES } from '../helpers.js'
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 25)
@@ -31,25 +29,7 @@ const FILES = {
   R: readFileSync(join(q35, '08-ramblock.txt'), 'utf8'),
 }
 
-const cli = (files: Readonly<Record<string, string>>, argv: ReadonlyArray<string>) => {
-  let stderr = ''
-  const io: Io = {
-    readFile: (p) =>
-      Object.hasOwn(files, p) ? E.right(files[p] ?? '') : E.left(`cannot read ${p}: ENOENT`),
-    readBytes: (p) =>
-      Object.hasOwn(files, p)
-        ? E.right(new TextEncoder().encode(files[p] ?? ''))
-        : E.left(`cannot read ${p}`),
-    stdout: () => {},
-    stdoutBytes: () => {},
-    stderr: (t) => {
-      stderr += t
-    },
-  }
-  const t0 = performance.now()
-  const code = run(argv, io)
-  return { code, stderr, ms: performance.now() - t0 }
-}
+const cli = runInMemory
 
 let count = 0
 const contract = (files: Readonly<Record<string, string>>, argv: ReadonlyArray<string>): void => {

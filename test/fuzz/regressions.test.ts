@@ -6,8 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
-import { run } from '../../src/cli/main.js'
-import type { Io } from '../../src/cli/io.js'
+import { runInMemory } from '../memory-cli.js'
 import { decodeScenario } from '../../src/xen/scenario.js'
 import { FIXTURES } from '../helpers.js'
 
@@ -17,26 +16,7 @@ const FILES = {
   R: readFileSync(join(q35, '08-ramblock.txt'), 'utf8'),
 }
 
-const cli = (files: Readonly<Record<string, string>>, argv: ReadonlyArray<string>) => {
-  let stdout = ''
-  let stderr = ''
-  const io: Io = {
-    readFile: (p) =>
-      Object.hasOwn(files, p) ? E.right(files[p] ?? '') : E.left(`cannot read ${p}: ENOENT`),
-    readBytes: (p) =>
-      Object.hasOwn(files, p)
-        ? E.right(new TextEncoder().encode(files[p] ?? ''))
-        : E.left(`cannot read ${p}`),
-    stdout: (t) => {
-      stdout += t
-    },
-    stdoutBytes: () => {},
-    stderr: (t) => {
-      stderr += t
-    },
-  }
-  return { code: run(argv, io), stdout, stderr }
-}
+const cli = runInMemory
 
 const oneLine = (stderr: string): void => {
   expect(stderr.endsWith('\n')).toBe(true)
