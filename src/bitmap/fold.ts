@@ -2,13 +2,14 @@
  * Folding little-endian words into a bitmap's tree (internal): the source is read in place
  * and ORed in with no object per leaf. Leaves filled from all clear are queued while they lie
  * one after another, then copied with one `TypedArray.prototype.set`; a stretch of 4096 or
- * 32768 words the source covers whole becomes a run, copied or ORed (`orWords`) in one step.
+ * 32768 words the source covers whole becomes a run of its own words, a `slice` of the source
+ * or the OR kernel's result (`orNew`), in one step.
  * A node the source adds nothing to is kept, so folding the same log twice returns the same
  * bitmap.
  *
  * @module
  */
-import { orWords } from './kernels.js'
+import { orNew } from './kernels.js'
 import {
   CLEAR,
   FANOUT,
@@ -17,9 +18,7 @@ import {
   RUN_HEIGHT,
   WORDS,
   allocLeaf,
-  allocRun,
   canonWords,
-  release,
   type Heap,
   type Leaf,
   type Node,
@@ -149,21 +148,16 @@ class Fold {
 
   /**
    * The all-clear node or run `old` of height `h` (first word `first`), which the source
-   * covers whole, with the source ORed in: a new run written with one
-   * `TypedArray.prototype.set` (from all clear) or one `orWords` call (into a run); `old`
-   * when the source adds nothing; a shared node when the result is all clear or all set.
+   * covers whole, with the source ORed in: a new run of its own words, a copy of the
+   * source's (from all clear) or made by `orNew` (into a run), each written once with no
+   * zero-fill first; `old` when the source adds nothing; a shared node when the result is
+   * all clear or all set.
    */
   run(old: Node, h: number, first: number): Node {
     const n = WORDS[h] as number
     const d = first - this.delta
-    const run = allocRun(this.heap, h)
-    if (old.tag === 'run') {
-      if (!orWords(run.w, run.o, old.w, old.o, this.a, d, n)) {
-        release(this.heap, run, h)
-        return old
-      }
-    } else run.w.set(this.a.subarray(d, d + n), run.o)
-    return canonWords(run, h, this.heap)
+    const w = old.tag === 'run' ? orNew(old.w, old.o, this.a, d, n) : this.a.slice(d, d + n)
+    return w === null ? old : canonWords({ tag: 'run', w, o: 0 }, h)
   }
 
   /** `node` (height `h`, first word `first`) with the source ORed in; `node` if unchanged. */

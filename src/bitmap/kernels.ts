@@ -281,6 +281,30 @@ export const orWords: WordsOp = (out, oo, a, ao, b, bo, n) => {
   return adds
 }
 
+/**
+ * `a[ao + i] | b[bo + i]` for `i < n` as a new array of `n` words, or null when `b` adds no
+ * bit to `a`. In wasm (`n` from 512 to 32768 words) the result is copied out of the module's
+ * memory with `slice`, which writes every word of the new array once: no zero-fill first,
+ * and no word of it that the OR did not write. Otherwise a new zero-filled array and
+ * {@link orWords}.
+ */
+export const orNew = (
+  a: Uint32Array,
+  ao: number,
+  b: Uint32Array,
+  bo: number,
+  n: number,
+): Uint32Array | null => {
+  const k = n > CHUNK_WORDS ? null : wasmFor(n, OR_MIN)
+  if (k === null) {
+    const out = new Uint32Array(n)
+    return orWords(out, 0, a, ao, b, bo, n) ? out : null
+  }
+  const end = fill(k.mem, 0, a, ao, n)
+  fill(k.mem, CHUNK_WORDS, b, bo, n)
+  return k.or(0, end) === 0 ? null : k.mem.slice(0, n)
+}
+
 /** `out = a & (b ^ flip)` over the range, and whether any result word is non-zero. */
 const andOp =
   (flip: number): WordsOp =>

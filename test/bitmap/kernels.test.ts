@@ -472,6 +472,30 @@ describe.each([
     },
   )
 
+  test.prop([arbBinary], RUNS)(
+    'orNew returns a new array of a | b when b adds a bit, else null, and writes no input',
+    (g0) => {
+      const g = binaryOf(g0)
+      const a = g.a.slice()
+      const b = g.b.slice()
+      const got = K.orNew(g.a, g.ao, g.b, g.bo, g.n)
+      if (!addsRef(g)) expect(got).toBeNull()
+      else {
+        if (got === null) throw new Error('null where b adds a bit')
+        const want = new Uint32Array(g.n)
+        for (let i = 0; i < g.n; i++)
+          want[i] = (g.a[g.ao + i] as number) | (g.b[g.bo + i] as number)
+        expect(got.length).toBe(g.n)
+        expect(firstDiff(got, want)).toBe(-1)
+        // its own memory: not a view of the kernels' memory or of an input
+        expect(got.byteOffset).toBe(0)
+        expect(got.buffer.byteLength).toBe(4 * g.n)
+      }
+      expect(firstDiff(g.a, a)).toBe(-1)
+      expect(firstDiff(g.b, b)).toBe(-1)
+    },
+  )
+
   test.prop([arbBinary], RUNS)('andWords writes a & b, and says whether any is non-zero', (g0) => {
     const g = binaryOf(g0)
     const want = expectedOut(g, (x, y) => x & y, true)
