@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { ctz, popcountRange } from './bits.js'
+import { popcountRange } from './bits.js'
 import { SCALAR_WASM, SIMD_WASM } from './kernels.wasm.js'
 
 /** Words of each of the module's two areas: 32768 (128 KiB); B starts after A. */
@@ -167,7 +167,7 @@ const firstNot = (w: Uint32Array, o: number, n: number, from: number, x: number)
 /**
  * The first index `i` in `[from, n)` with `w[o + i] !== 0`, or -1: the next word holding a
  * set page. A JavaScript loop testing eight words per branch. `from` below 0 counts as 0.
- * To find every set bit of a range, {@link setBitsOf} lists them in one pass.
+ * To find every set bit of a range, {@link listBits32} lists them in one pass.
  */
 export const firstNonZero = (w: Uint32Array, o: number, n: number, from: number): number =>
   firstNot(w, o, n, from, 0)
@@ -332,44 +332,13 @@ export const andWords: WordsOp = andOp(0)
 export const andNotWords: WordsOp = andOp(-1)
 
 /**
- * Writes to `out` (from index 0) the index of every set bit of `w[o .. o + n)`, bit `b` of
- * word `o + i` being index `32 * i + b`, in increasing order, and returns how many: every
- * set page of a stretch of words in one pass, for a finder that then answers a walk's
- * calls from the list. `out` must have room for all of them (`32 * n` always does). Clear
- * words are skipped eight at a time.
- */
-export const setBitsOf = (w: Uint32Array, o: number, n: number, out: Int32Array): number => {
-  let c = 0
-  for (let i = 0; i < n;) {
-    const j = o + i
-    if (
-      i + 8 <= n &&
-      ((w[j] as number) |
-        (w[j + 1] as number) |
-        (w[j + 2] as number) |
-        (w[j + 3] as number) |
-        (w[j + 4] as number) |
-        (w[j + 5] as number) |
-        (w[j + 6] as number) |
-        (w[j + 7] as number)) ===
-        0
-    ) {
-      i += 8
-      continue
-    }
-    const end = Math.min(n, i + 8)
-    for (; i < end; i++)
-      for (let x = w[o + i] as number; x !== 0; x &= x - 1) out[c++] = 32 * i + ctz(x)
-  }
-  return c
-}
-
-/**
  * Writes the set bits of `w[o .. o + n)`, bit `b` of word `o + k` as `base + 32 * k + b`, to
  * `out` from index `c`, in increasing order, and returns the index after the last: `out`
  * must hold exactly the set bits still to be written (a caller sizes it to the set bits it
  * counted), so `c` reaching its end means every one is written; writes past the end of a
- * typed array are dropped. An all-set word (a dense run of a log) is 32 consecutive pages,
+ * typed array are dropped. Eight clear words in a row (most of a sparse log, or of a finder's
+ * window of a mostly clear run) are skipped after one test of the eight ORed together. An
+ * all-set word (a dense run of a log) is 32 consecutive pages,
  * written without a bit search. Otherwise a word's lowest set bit is written without a
  * branch (to `out[c]`, and `c` moves on only if the word is not clear; a clear word's write
  * is overwritten by the next set page), so the clear and one-page words of a sparse log
@@ -386,21 +355,40 @@ export const listWords = (
   c: number,
 ): number => {
   const end = out.length
-  for (let k = 0; k < n; k++) {
-    if (c === end) return c
-    let x = (w[o + k] as number) | 0
-    // offsets in the run as small integers; the base is added on each store
-    const b = (k << 5) + 31
-    if (x === -1) {
-      const s = base + (k << 5)
-      for (let j = 0; j < 32; j++) out[c + j] = s + j
-      c += 32
+  for (let k = 0; k < n;) {
+    const stop = Math.min(n, k + 8)
+    const j = o + k
+    if (
+      stop - k === 8 &&
+      ((w[j] as number) |
+        (w[j + 1] as number) |
+        (w[j + 2] as number) |
+        (w[j + 3] as number) |
+        (w[j + 4] as number) |
+        (w[j + 5] as number) |
+        (w[j + 6] as number) |
+        (w[j + 7] as number)) ===
+        0
+    ) {
+      k = stop
       continue
     }
-    out[c] = base + (b - Math.clz32(x & -x))
-    // 1 when x is not 0 (the sign bit of x | -x)
-    c += (x | -x) >>> 31
-    for (x &= x - 1; x !== 0; x &= x - 1) out[c++] = base + (b - Math.clz32(x & -x))
+    for (; k < stop; k++) {
+      if (c === end) return c
+      let x = (w[o + k] as number) | 0
+      // offsets in the run as small integers; the base is added on each store
+      const b = (k << 5) + 31
+      if (x === -1) {
+        const s = base + (k << 5)
+        for (let i = 0; i < 32; i++) out[c + i] = s + i
+        c += 32
+        continue
+      }
+      out[c] = base + (b - Math.clz32(x & -x))
+      // 1 when x is not 0 (the sign bit of x | -x)
+      c += (x | -x) >>> 31
+      for (x &= x - 1; x !== 0; x &= x - 1) out[c++] = base + (b - Math.clz32(x & -x))
+    }
   }
   return c
 }

@@ -82,39 +82,56 @@
 
   ;; list(p, end, base): writes base + 8 * q + b (wrapping at 2^32) for each set bit b of the
   ;; eight bytes at each q in [p, end) of A, in increasing order, as i32s from byte 262144
-  ;; (L), and returns how many. Eight bytes a step, their lowest two set bits stored without
-  ;; a branch (the store is made whether or not there is a bit, and the output moves on only
-  ;; when there is: at 1% density most steps have none or one, and a branch on that would be
-  ;; mispredicted every few steps); a loop takes the rest. A JavaScript ctz loop does 4
-  ;; bytes a step with a branch per set bit.
+  ;; (L), and returns how many. A block of 64 bytes with no set bit (most of a sparse log, or
+  ;; of a finder's window of a mostly clear run) is skipped after one test of its eight words
+  ;; ORed together; four 16-byte SIMD lanes instead measured no faster. In a block with a
+  ;; bit, eight bytes a step, their lowest two set bits stored without a branch (the store is
+  ;; made whether or not there is a bit, and the output moves on only when there is: at 1%
+  ;; density most steps have none or one, and a branch on that would be mispredicted every
+  ;; few steps); a loop takes the rest. A JavaScript ctz loop does 4 bytes a step with a
+  ;; branch per set bit.
   (func (export "list") (param $p i32) (param $end i32) (param $base i32) (result i32)
     (local $x i64)
     (local $o i32)
     (local $b i32)
+    (local $q i32)
     (local.set $o (i32.const 262144))
-    (loop $next
-      (local.set $x (i64.load (local.get $p)))
-      (local.set $b (i32.add (local.get $base) (i32.shl (local.get $p) (i32.const 3))))
-      (i32.store (local.get $o) (i32.add (local.get $b) (i32.wrap_i64 (i64.ctz (local.get $x)))))
-      (local.set $o
-        (i32.add (local.get $o) (i32.shl (i64.ne (local.get $x) (i64.const 0)) (i32.const 2))))
-      (local.set $x (i64.and (local.get $x) (i64.sub (local.get $x) (i64.const 1))))
-      (i32.store (local.get $o) (i32.add (local.get $b) (i32.wrap_i64 (i64.ctz (local.get $x)))))
-      (local.set $o
-        (i32.add (local.get $o) (i32.shl (i64.ne (local.get $x) (i64.const 0)) (i32.const 2))))
-      (local.set $x (i64.and (local.get $x) (i64.sub (local.get $x) (i64.const 1))))
-      (if (i64.ne (local.get $x) (i64.const 0))
-        (then
-          (loop $more
-            (i32.store
-              (local.get $o)
-              (i32.add (local.get $b) (i32.wrap_i64 (i64.ctz (local.get $x)))))
-            (local.set $o (i32.add (local.get $o) (i32.const 4)))
-            (br_if $more
-              (i64.ne
-                (local.tee $x (i64.and (local.get $x) (i64.sub (local.get $x) (i64.const 1))))
-                (i64.const 0))))))
-      (br_if $next
-        (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 8))) (local.get $end))))
+    (loop $block
+      (local.set $q (i32.add (local.get $p) (i32.const 64)))
+      (if (i64.eqz
+            (i64.or
+              (i64.or
+                (i64.or (i64.load (local.get $p)) (i64.load offset=8 (local.get $p)))
+                (i64.or (i64.load offset=16 (local.get $p)) (i64.load offset=24 (local.get $p))))
+              (i64.or
+                (i64.or (i64.load offset=32 (local.get $p)) (i64.load offset=40 (local.get $p)))
+                (i64.or (i64.load offset=48 (local.get $p)) (i64.load offset=56 (local.get $p))))))
+        (then (local.set $p (local.get $q)))
+        (else
+          (loop $next
+            (local.set $x (i64.load (local.get $p)))
+            (local.set $b (i32.add (local.get $base) (i32.shl (local.get $p) (i32.const 3))))
+            (i32.store (local.get $o) (i32.add (local.get $b) (i32.wrap_i64 (i64.ctz (local.get $x)))))
+            (local.set $o
+              (i32.add (local.get $o) (i32.shl (i64.ne (local.get $x) (i64.const 0)) (i32.const 2))))
+            (local.set $x (i64.and (local.get $x) (i64.sub (local.get $x) (i64.const 1))))
+            (i32.store (local.get $o) (i32.add (local.get $b) (i32.wrap_i64 (i64.ctz (local.get $x)))))
+            (local.set $o
+              (i32.add (local.get $o) (i32.shl (i64.ne (local.get $x) (i64.const 0)) (i32.const 2))))
+            (local.set $x (i64.and (local.get $x) (i64.sub (local.get $x) (i64.const 1))))
+            (if (i64.ne (local.get $x) (i64.const 0))
+              (then
+                (loop $more
+                  (i32.store
+                    (local.get $o)
+                    (i32.add (local.get $b) (i32.wrap_i64 (i64.ctz (local.get $x)))))
+                  (local.set $o (i32.add (local.get $o) (i32.const 4)))
+                  (br_if $more
+                    (i64.ne
+                      (local.tee $x (i64.and (local.get $x) (i64.sub (local.get $x) (i64.const 1))))
+                      (i64.const 0))))))
+            (br_if $next
+              (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 8))) (local.get $q))))))
+      (br_if $block (i32.lt_u (local.get $p) (local.get $end))))
     (i32.shr_u (i32.sub (local.get $o) (i32.const 262144)) (i32.const 2)))
 )

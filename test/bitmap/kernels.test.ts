@@ -365,25 +365,6 @@ describe.each([
     },
   )
 
-  test.prop([arbRange], RUNS)(
-    'setBitsOf lists every set bit of the range, in order, and writes nothing else',
-    (r) => {
-      const { w, o, n } = rangeOf(r)
-      const want: number[] = []
-      for (let i = 0; i < n; i++) {
-        const x = w[o + i] as number
-        if (x !== 0) for (let b = 0; b < 32; b++) if ((x >>> b) & 1) want.push(32 * i + b)
-      }
-      const out = new Int32Array(want.length + 3).fill(-7)
-      const got = K.setBitsOf(w, o, n, out)
-      expect(got).toBe(want.length)
-      // compared as typed arrays: toEqual on a list of a million entries takes seconds
-      expect(firstDiff(new Uint32Array(out.buffer, 0, got), Uint32Array.from(want))).toBe(-1)
-      // nothing written past the list
-      expect(out.subarray(got).every((x) => x === -7)).toBe(true)
-    },
-  )
-
   test.prop([arbRange, fc.oneof(fc.constantFrom(0, -1), fc.nat(2 ** 24)), fc.nat(40)], RUNS)(
     'listBits32 and listWords write every set bit of the range from base, in order, up to the end of out',
     (r, base0, short) => {
@@ -530,8 +511,6 @@ describe('the JS fallback', () => {
       const g = binaryOf(g0)
       type Loops = Pick<Kernels, 'popcountWords' | 'orWords' | 'listBits32'>
       const all = (k: Kernels, loops: Loops): { answers: unknown[]; outs: Uint32Array[] } => {
-        const list = new Int32Array(32 * n + 1)
-        const listed = k.setBitsOf(w, o, n, list)
         const pages = new Uint32Array(popRef(w, o, n))
         loops.listBits32(w, o, n, 0, pages, 0)
         const shifted = new Uint32Array(n)
@@ -542,12 +521,11 @@ describe('the JS fallback', () => {
             loops.popcountWords(w, o, n),
             k.firstNonZero(w, o, n, from),
             k.firstNonOnes(w, o, n, from),
-            listed,
             k.addsBits(g.a, g.ao, g.b, g.bo, g.n),
             k.meetsBits(g.a, g.ao, g.b, g.bo, g.n),
             ...ops.map((r) => r.result),
           ],
-          outs: [...ops.map((r) => r.out), shifted, pages, new Uint32Array(list.buffer, 0, listed)],
+          outs: [...ops.map((r) => r.out), shifted, pages],
         }
       }
       const wasm = all(kernels, kernels)
@@ -567,9 +545,8 @@ describe('the JS fallback', () => {
       const w = build({ length: 70003, seed: 7, runs: 2000 })
       expect(k.popcountWords(w, 3, 70000)).toBe(popRef(w, 3, 70000))
       expect(k.firstNonOnes(w, 1, 70000, 5)).toBe(firstRef(w, 1, 70000, 5, 0xffffffff))
-      const list = new Int32Array(32 * 70000)
-      const listed = k.setBitsOf(w, 1, 70000, list)
-      expect(listed).toBe(popRef(w, 1, 70000))
+      const list = new Uint32Array(popRef(w, 1, 70000))
+      expect(k.listBits32(w, 1, 70000, 0, list, 0)).toBe(list.length)
       const first = firstRef(w, 1, 70000, 0, 0)
       const x = w[1 + first] as number
       expect(list[0]).toBe(32 * first + 31 - Math.clz32(x & -x))
