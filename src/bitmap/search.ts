@@ -62,8 +62,9 @@ export const nextSet =
  * sends. Answers as {@link nextSet} does, without an `Option` per call; the finder keeps its
  * place in the tree, so a walk in increasing order costs a step to the next leaf or run with
  * a set page rather than a search from the root, and within a run one list entry per call
- * (the set pages of 1024 words at a time, listed in one pass). Calls may come in any order;
- * `bm` is never changed. Holds up to 128 KiB for the list while it lives.
+ * (the set pages of 4096 words at a time, listed in one pass). Calls may come in any order;
+ * `bm` is never changed. Holds 64 KiB for the list while it lives, or 512 KiB once it has
+ * met 4096 words with more than 16384 set pages.
  *
  * @example
  * import { bitmap, PageIndex } from 'ramaddr'
@@ -91,6 +92,8 @@ export const setPageFinder = (bm: PageBitmap): ((from: PageIndex) => PageIndex) 
 const WINDOW_WORDS = 4096
 const WINDOW_SHIFT = 17
 const WINDOW_PAGES = 1 << WINDOW_SHIFT
+/** Entries of a finder's first list: a window with more set pages lists into a full-size one. */
+const LIST_FIRST = 16384
 
 /** The state behind {@link setPageFinder}. */
 class Finder {
@@ -174,12 +177,21 @@ class Finder {
     return false
   }
 
-  /** Lists the set pages of window `k` of the current run `x`. */
+  /**
+   * Lists the set pages of window `k` of the current run `x`: into a list of 16384 entries
+   * (64 KiB) first, and when that fills (`listWords` may count past its end), again into one
+   * with room for every page.
+   */
   load(x: Words, k: number): void {
     const first = k * WINDOW_WORDS
     const n = Math.min(WINDOW_WORDS, (WORDS[this.height] as number) - first)
-    if (this.list.length < 32 * n) this.list = new Uint32Array(32 * n)
-    this.count = listBits32(x.w, x.o + first, n, 0, this.list, 0)
+    if (this.list.length === 0) this.list = new Uint32Array(Math.min(LIST_FIRST, 32 * n))
+    let c = listBits32(x.w, x.o + first, n, 0, this.list, 0)
+    if (c >= this.list.length && this.list.length < 32 * n) {
+      this.list = new Uint32Array(32 * WINDOW_WORDS)
+      c = listBits32(x.w, x.o + first, n, 0, this.list, 0)
+    }
+    this.count = c
     this.win = k
     this.next = 0
   }
