@@ -333,13 +333,12 @@ export const andNotWords: WordsOp = andOp(-1)
 
 /**
  * Writes the set bits of `w[o .. o + n)`, bit `b` of word `o + k` as `base + 32 * k + b`, to
- * `out` from index `c`, in increasing order, and returns the index after the last: `out`
- * must hold exactly the set bits still to be written (a caller sizes it to the set bits it
- * counted), so `c` reaching its end means every one is written; writes past the end of a
- * typed array are dropped. Eight clear words in a row (most of a sparse log, or of a finder's
+ * `out` from index `c`, in increasing order, and returns the index after the last written:
+ * `out.length` when it fills, whether or not every set bit fitted (writes past the end of a
+ * typed array are dropped), so a caller that sized `out` to the set bits it counted knows
+ * every one is written. Eight clear words in a row (most of a sparse log, or of a finder's
  * window of a mostly clear run) are skipped after one test of the eight ORed together. An
- * all-set word (a dense run of a log) is 32 consecutive pages,
- * written without a bit search. Otherwise a word's lowest set bit is written without a
+ * all-set word (a dense run of a log) is 32 consecutive pages, written without a bit search. Otherwise a word's lowest set bit is written without a
  * branch (to `out[c]`, and `c` moves on only if the word is not clear; a clear word's write
  * is overwritten by the next set page), so the clear and one-page words of a sparse log
  * cost no mispredicted branch; a word's further bits take a loop. A JavaScript loop, for
@@ -374,7 +373,7 @@ export const listWords = (
       continue
     }
     for (; k < stop; k++) {
-      if (c === end) return c
+      if (c >= end) return end
       let x = (w[o + k] as number) | 0
       // offsets in the run as small integers; the base is added on each store
       const b = (k << 5) + 31
@@ -390,7 +389,7 @@ export const listWords = (
       for (x &= x - 1; x !== 0; x &= x - 1) out[c++] = base + (b - Math.clz32(x & -x))
     }
   }
-  return c
+  return Math.min(c, end)
 }
 
 /**

@@ -179,15 +179,14 @@ class Finder {
 
   /**
    * Lists the set pages of window `k` of the current run `x`: into a list of 16384 entries
-   * (64 KiB) first, and when that fills (`listWords` may count past its end), again into one
-   * with room for every page.
+   * (64 KiB) first, and when that fills, again into one with room for every page.
    */
   load(x: Words, k: number): void {
     const first = k * WINDOW_WORDS
     const n = Math.min(WINDOW_WORDS, (WORDS[this.height] as number) - first)
     if (this.list.length === 0) this.list = new Uint32Array(Math.min(LIST_FIRST, 32 * n))
     let c = listBits32(x.w, x.o + first, n, 0, this.list, 0)
-    if (c >= this.list.length && this.list.length < 32 * n) {
+    if (c === this.list.length && c < 32 * n) {
       this.list = new Uint32Array(32 * WINDOW_WORDS)
       c = listBits32(x.w, x.o + first, n, 0, this.list, 0)
     }
