@@ -148,10 +148,10 @@ class Fold {
 
   /**
    * The all-clear node or run `old` of height `h` (first word `first`), which the source
-   * covers whole, with the source ORed in: a new run of its own words, a copy of the
-   * source's (from all clear) or made by `orNew` (into a run), each written once with no
-   * zero-fill first; `old` when the source adds nothing; a shared node when the result is
-   * all clear or all set.
+   * covers whole, with the source ORed in: a new run in an array of its own, a `slice` of the
+   * source (from all clear) or made by `orNew` (into a run), with no heap slab to take from
+   * or give back to; `old` when the source adds nothing; a shared node when the result is all
+   * clear or all set.
    */
   run(old: Node, h: number, first: number): Node {
     const n = WORDS[h] as number

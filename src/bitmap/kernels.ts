@@ -284,9 +284,8 @@ export const orWords: WordsOp = (out, oo, a, ao, b, bo, n) => {
 /**
  * `a[ao + i] | b[bo + i]` for `i < n` as a new array of `n` words, or null when `b` adds no
  * bit to `a`. In wasm (`n` from 512 to 32768 words) the result is copied out of the module's
- * memory with `slice`, which writes every word of the new array once: no zero-fill first,
- * and no word of it that the OR did not write. Otherwise a new zero-filled array and
- * {@link orWords}.
+ * memory with `slice` (an array of its own, every word of it the OR's). Otherwise a new
+ * array and {@link orWords}.
  */
 export const orNew = (
   a: Uint32Array,
