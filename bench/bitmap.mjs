@@ -53,7 +53,14 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { URL, fileURLToPath } from 'node:url'
 import * as bitmap from '../dist/bitmap/index.js'
-import { jsLoops, listBits32, orWords, popcountWords, usingWasm } from '../dist/bitmap/kernels.js'
+import {
+  jsLoops,
+  listBits32,
+  orNew,
+  orWords,
+  popcountWords,
+  usingWasm,
+} from '../dist/bitmap/kernels.js'
 
 /** The CommonJS copy of the library, loaded without WebAssembly: the "JS fallback" lines. */
 const jsBitmap = (() => {
@@ -249,6 +256,42 @@ const t0 = now()
     baseline,
     bytes,
     0.3,
+  )
+  // What the new version's words cost with no tree at all (answer alone): the populated
+  // bitmap as one flat array, ORed with the log by the same WebAssembly kernel the fold uses,
+  // into an array that is already mapped (reused every round: no allocation, no fault), and
+  // into new zero-filled arrays of 128 KiB (the runs the fold keeps, made by the fold's own
+  // orNew), and into one new array (a copy of the old, as a kept version needs; 32 MiB is
+  // above glibc's largest mmap threshold, so every round maps fresh pages and faults each one
+  // in). The fold cannot beat the first line, and tracks the second.
+  const flatPopulated = new Uint32Array(must(bitmap.toLeWords(populated)).buffer)
+  const flatOut = new Uint32Array(flatPopulated.length)
+  line(
+    'answer alone: wasm OR into a mapped array',
+    paired(() => orWords(flatOut, 0, flatPopulated, 0, flat, 0, flat.length)),
+    baseline,
+    bytes,
+  )
+  line(
+    'answer alone: orNew per 128 KiB run',
+    paired(() => {
+      const runs = []
+      for (let i = 0; i < flat.length; i += 32768)
+        runs.push(orNew(flatPopulated, i, flat, i, 32768))
+      return runs
+    }),
+    baseline,
+    bytes,
+  )
+  line(
+    'answer alone: flat copy, then wasm OR',
+    paired(() => {
+      const out = flatPopulated.slice()
+      orWords(out, 0, out, 0, flat, 0, out.length)
+      return out
+    }, 5),
+    baseline,
+    bytes,
   )
   const jsPopulated = must(
     jsBitmap.foldLeBitmap({ words: log2, base: 0 })(must(jsBitmap.empty(PAGES))),
