@@ -24,13 +24,14 @@ came in (classic, or hva-ro with the HVA and RO columns of QEMU 8.0 on) or in th
 blocks in the given order on a fresh RAM list, as QEMU's find_ram_offset does, and
 print the table QEMU would. Sizes are hex (0x…) or decimal with K/M/G/T suffixes; they
 are read from the right, so NAME may contain colons (0000:00:02.0/vga.vram:16M).
-A block given MAX is resizeable, as fw_cfg ROM blobs are.
+A block given MAX is resizeable, as fw_cfg ROM blobs are. An empty NAME (:256M) is a
+memory backend's block that no device has named yet (QEMU prints its name blank).
 `
 
 /**
  * A `NAME:USED[:MAX]` allocation argument. The size fields are read from the right: the
  * last field is a size; the one before it is too when it parses as a size and the name
- * left over is not empty.
+ * left over is not empty. An empty name (`:256M`) is a block no device has named yet.
  *
  * @example
  * import * as cli from 'ramaddr/cli'
@@ -50,9 +51,8 @@ export const parseAllocation = (arg: string): E.Either<string, RAMBlockSpec> => 
     if (E.isRight(prev) && name.length > 0)
       return E.right({ idstr: name, usedLength: prev.right, maxLength: last.right })
   }
-  const name = parts.slice(0, -1).join(':')
-  if (name.length === 0) return E.left(`--allocate ${arg}: the block name is empty`)
-  return E.right({ idstr: name, usedLength: last.right })
+  // an empty NAME (`:256M`) is a block no device has named yet, as a memory backend's
+  return E.right({ idstr: parts.slice(0, -1).join(':'), usedLength: last.right })
 }
 
 const printList = (

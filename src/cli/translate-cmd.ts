@@ -98,7 +98,7 @@ export const translateCommand = (argv: ReadonlyArray<string>, io: Io): E.Either<
                       ? `${r.gpa}: unassigned`
                       : r.ramAddr === null
                         ? `${r.gpa}: ${r.region} @${r.offset} (MMIO, no RAM)`
-                        : `${r.gpa}: ${r.region} @${r.offset} -> ram_addr ${r.ramAddr} (${r.block})${r.hva === undefined ? '' : ` hva ${r.hva}`}`) +
+                        : `${r.gpa}: ${r.region} @${r.offset} -> ram_addr ${r.ramAddr} (${blockLabel(r.block ?? '')})${r.hva === undefined ? '' : ` hva ${r.hva}`}`) +
                     (r.assumed === true ? ` [assumed: ${r.region} is not in the dump]\n` : '\n'),
                 )
                 .join('')
@@ -108,6 +108,12 @@ export const translateCommand = (argv: ReadonlyArray<string>, io: Io): E.Either<
       ),
     ),
   )
+
+/**
+ * A block's name in text output: `<unnamed>` for a block no device has named yet (QEMU's
+ * `info ramblock` leaves its name blank; JSON output keeps the empty idstr).
+ */
+const blockLabel = (idstr: string): string => (idstr === '' ? '<unnamed>' : idstr)
 
 /** Runs `gpas`. */
 export const gpasCommand = (argv: ReadonlyArray<string>, io: Io): E.Either<Failure, string> =>
@@ -137,7 +143,7 @@ export const gpasCommand = (argv: ReadonlyArray<string>, io: Io): E.Either<Failu
                   return rows
                     .map(
                       (r) =>
-                        `${r.ramAddr}${r.block === null ? ' (no RAMBlock)' : ` (${r.block} @${r.offset})`}: ${r.gpas.length === 0 ? 'not mapped' : r.gpas.join(' ')}\n`,
+                        `${r.ramAddr}${r.block === null ? ' (no RAMBlock)' : ` (${blockLabel(r.block)} @${r.offset})`}: ${r.gpas.length === 0 ? 'not mapped' : r.gpas.join(' ')}\n`,
                     )
                     .join('')
                 }),

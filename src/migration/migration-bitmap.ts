@@ -74,7 +74,8 @@ const fail = (e: { readonly message: string; readonly _tag?: string }): Migratio
  * creation order; see the module comment). Pages are target pages of
  * `2^targetPageBits` bytes (default 12: 4 KiB). `migratable` says which blocks migrate
  * (QEMU: `qemu_ram_is_migratable`, set when a device registers its RAM with
- * `vmstate_register_ram`; default: all).
+ * `vmstate_register_ram`, which also names the block; default: every named block, so a
+ * memory backend's block that no device has registered, idstr `''`, is not sent).
  *
  * @example
  * import { ramblock } from 'ramaddr'
@@ -98,7 +99,7 @@ const fail = (e: { readonly message: string; readonly _tag?: string }): Migratio
  * assert.deepEqual(order.right.blocks.map((b) => b.idstr), ['/rom@etc/acpi/tables', 'pc.ram', 'pc.bios'])
  */
 export const start =
-  (targetPageBits = 12, migratable: (block: RAMBlock) => boolean = () => true) =>
+  (targetPageBits = 12, migratable: (block: RAMBlock) => boolean = (b) => b.idstr !== '') =>
   (list: RamList): E.Either<MigrationError, MigrationBitmap> => {
     const bits = BigInt(targetPageBits)
     const pageOf = indexOf((1n << bits) as PageSize)

@@ -146,8 +146,9 @@ const parseRow = (
     )
   const nameEnd = line.length - tail
   const nameField = line.slice(0, nameEnd)
+  // an all-blank name is a block no device has named yet (a memory backend's before
+  // `vmstate_register_ram`): QEMU prints its empty idstr as 24 spaces
   const idstr = nameField.replace(/^ +/, '')
-  if (idstr.length === 0) return E.left(at(lineNo, 1, 'a RAMBlock name', nameField))
   if (idstr.padStart(24) !== nameField)
     return E.left(at(lineNo, 1, 'the name right-aligned in 24 columns', nameField))
   return parseRowTail(lineNo, line, nameEnd, idstr, dialect)
@@ -254,7 +255,7 @@ const parseRowTail = (
  */
 const realign = (line: string, dialect: RamblockDialect): O.Option<string> => {
   const m =
-    /^\s*(\S.*?)\s+(\d+(?:\.\d+)?)\s*([KMGTPE]iB|B)\s+(0x[0-9a-f]{16})\s+(0x[0-9a-f]{16})\s+(0x[0-9a-f]{16})(?:\s+(0x[0-9a-f]{16}|\?)\s+(ro|rw))?\s*$/.exec(
+    /^\s*(?:(\S.*?)\s+)?(\d+(?:\.\d+)?)\s*([KMGTPE]iB|B)\s+(0x[0-9a-f]{16})\s+(0x[0-9a-f]{16})\s+(0x[0-9a-f]{16})(?:\s+(0x[0-9a-f]{16}|\?)\s+(ro|rw))?\s*$/.exec(
       line,
     )
   if (m === null || (dialect === 'hva-ro') !== (m[7] !== undefined)) return O.none
@@ -300,8 +301,10 @@ const readHeader = (
  * Parses `info ramblock` text of either dialect (told by its header) into a RAM list in
  * the printed (list) order, and says which dialect it was. Blocks whose used and total
  * lengths differ are marked resizeable; in the `hva-ro` dialect each block gets its host
- * address and its `RO` column as `flags.readonly`. Every malformed line, duplicate name
- * or overlapping block is a {@link TextError} with its line and column. Linear in the
+ * address and its `RO` column as `flags.readonly`. A blank name is a block no device has
+ * named yet (a memory backend's before a device registers it, `vmstate_register_ram`):
+ * its idstr is `''`, and several may be blank. Every malformed line, repeated name or
+ * overlapping block is a {@link TextError} with its line and column. Linear in the
  * number of rows, bar one sort for the overlap check.
  *
  * @example
@@ -362,7 +365,8 @@ export const parseDump = (text: string): E.Either<TextError, RamblockDump> => {
         )
     if (E.isLeft(row)) return row
     const b = row.right
-    if (byName.has(b.idstr))
+    // a name is unique (`qemu_ram_set_idstr` aborts on a repeat); the empty one is not
+    if (b.idstr !== '' && byName.has(b.idstr))
       return E.left(
         at(i + 1, 1, `a RAMBlock name not seen before (${b.idstr} is repeated)`, lines[i] ?? ''),
       )

@@ -38,3 +38,5 @@ export type RamListError =
       readonly message: string
     }
   | { readonly _tag: 'NoSuchBlock'; readonly idstr: string; readonly message: string }
+  | { readonly _tag: 'NoBlockAt'; readonly offset: bigint; readonly message: string }
+  | { readonly _tag: 'AlreadyNamed'; readonly idstr: string; readonly message: string }

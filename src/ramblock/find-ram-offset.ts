@@ -22,7 +22,7 @@ import type { RamAddr } from '../addresses/kinds.js'
 import { U64_MAX } from '../addresses/u64.js'
 import { lowerBound } from './lower-bound.js'
 
-/** What the allocator needs to know of a block. */
+/** What the allocator needs to know of a block (internal: the allocators' input). */
 export interface Extent {
   readonly offset: bigint
   readonly maxLength: bigint
@@ -45,7 +45,9 @@ export interface Extent {
  */
 export const findRamOffset =
   (align: bigint, size: bigint) =>
-  (blocks: ReadonlyArray<Extent>): O.Option<RamAddr> => {
+  (
+    blocks: ReadonlyArray<{ readonly offset: bigint; readonly maxLength: bigint }>,
+  ): O.Option<RamAddr> => {
     if (size <= 0n) return O.none
     if (blocks.length === 0) return O.some(0n as RamAddr)
     // offsets in ascending order, to find each candidate's following block by bisection

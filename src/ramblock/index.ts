@@ -1,7 +1,7 @@
 /**
  * RAMBlocks and QEMU's RAM list (`ram_list`): the block type, the list as a persistent
- * value edited as QEMU's `qemu_ram_alloc*`, `qemu_ram_resize` and `qemu_ram_free` do, the
- * offset allocator (`find_ram_offset`), and the JSON row codec.
+ * value edited as QEMU's `qemu_ram_alloc*`, `qemu_ram_resize`, `qemu_ram_free` and
+ * `qemu_ram_set_idstr` do, the offset allocator (`find_ram_offset`), and the JSON row codec.
  *
  * @category RAMBlocks
  * @module
@@ -14,6 +14,7 @@ export {
   byName,
   resize,
   remove,
+  setIdstr,
   lastRamPage,
   blockAt,
   byOffset,
@@ -21,6 +22,6 @@ export {
   type RAMBlockSpec,
   type BlockOffset,
 } from './ram-list.js'
-export { findRamOffset, type Extent } from './find-ram-offset.js'
+export { findRamOffset } from './find-ram-offset.js'
 export { RAMBlockRow, toJson } from './codec.js'
 export type { RamListError } from './errors.js'

@@ -39,6 +39,10 @@ export const empty = (
 
 /** What a new block needs: sizes are rounded up to the block's page size, as QEMU does. */
 export interface RAMBlockSpec {
+  /**
+   * The block's name; `''` for a block no device has named yet (a memory backend's, until
+   * a device registers it: see {@link setIdstr}).
+   */
   readonly idstr: string
   readonly usedLength: bigint
   /** Defaults to `usedLength`; giving it makes the block resizeable unless `flags` says. */
@@ -92,19 +96,20 @@ interface Checked {
   readonly pageSize: PageSize
 }
 
+const invalidIdstr = (idstr: string, min: number): RamListError => ({
+  _tag: 'InvalidIdstr',
+  idstr,
+  message: `RAMBlock idstr ${JSON.stringify(idstr)} must be ${min} to ${IDSTR_MAX} characters with no NUL`,
+})
+
 const check = (
   spec: RAMBlockSpec,
   list: RamList,
   taken: (idstr: string) => boolean,
 ): E.Either<RamListError, Checked> => {
   const { idstr } = spec
-  if (idstr.length === 0 || idstr.length > IDSTR_MAX || idstr.includes('\0'))
-    return E.left({
-      _tag: 'InvalidIdstr',
-      idstr,
-      message: `RAMBlock idstr ${JSON.stringify(idstr)} must be 1 to ${IDSTR_MAX} characters with no NUL`,
-    })
-  if (taken(idstr))
+  if (idstr.length > IDSTR_MAX || idstr.includes('\0')) return E.left(invalidIdstr(idstr, 0))
+  if (idstr !== '' && taken(idstr))
     return E.left({
       _tag: 'DuplicateIdstr',
       idstr,
@@ -200,7 +205,7 @@ export const addAll =
       const offset = max > TWO_64 ? undefined : alloc.find(max)
       if (offset === undefined) return E.left(exhausted(spec.idstr, max))
       alloc.place(offset, max)
-      names.add(spec.idstr)
+      if (spec.idstr !== '') names.add(spec.idstr)
       blocks.push(blockOf(spec, checked.right, offset))
     }
     // each new block goes before the first block with a smaller max length: a stable sort
@@ -221,7 +226,7 @@ const noSuchBlock = (idstr: string): RamListError => ({
 export const byName =
   (idstr: string) =>
   (list: RamList): O.Option<RAMBlock> =>
-    O.fromNullable(list.blocks.find((b) => b.idstr === idstr))
+    idstr === '' ? O.none : O.fromNullable(list.blocks.find((b) => b.idstr === idstr))
 
 /**
  * Changes a block's used length as `qemu_ram_resize` does: the new size is rounded up to
@@ -244,7 +249,7 @@ export const byName =
 export const resize =
   (idstr: string, newSize: Size) =>
   (list: RamList): E.Either<RamListError, RamList> => {
-    const block = list.blocks.find((b) => b.idstr === idstr)
+    const block = idstr === '' ? undefined : list.blocks.find((b) => b.idstr === idstr)
     if (block === undefined) return E.left(noSuchBlock(idstr))
     const size = alignUp(list.hostPageSize)(newSize)
     if (size === block.usedLength) return E.right(list)
@@ -270,16 +275,95 @@ export const resize =
     })
   }
 
+const noBlockAt = (offset: bigint): RamListError => ({
+  _tag: 'NoBlockAt',
+  offset,
+  message: `no RAMBlock starts at ram_addr_t 0x${offset.toString(16)}`,
+})
+
 /**
- * Removes a block (`qemu_ram_free`); its `ram_addr_t` range becomes a gap that later
- * allocations may reuse (except below the lowest remaining block).
+ * Removes a block (`qemu_ram_free`): the one named `block`, or, given a `ram_addr_t`, the
+ * one that starts there, named or not (how a memory backend's block goes when the backend
+ * is deleted with `object-del` before any device named it). Its range becomes a gap that
+ * later allocations may reuse: `find_ram_offset` takes the smallest gap that fits.
+ *
+ * @example
+ * import { ramblock, RamAddr } from 'ramaddr'
+ * import * as either from 'fp-ts/lib/Either.js'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * // QEMU 7.2, Q35: two backends added (object-add), the first deleted, a third added
+ * const list = pipe(
+ *   ramblock.empty(),
+ *   ramblock.addAll([{ idstr: 'pc.ram', usedLength: 0x20000000n }, { idstr: '', usedLength: 0x10000000n }, { idstr: '', usedLength: 0x4000000n }]),
+ *   either.chain(ramblock.remove(RamAddr.unsafe(0x20000000n))),
+ *   either.chain(ramblock.add({ idstr: '', usedLength: 0x2000000n })),
+ * )
+ * assert.ok(either.isRight(list))
+ * // the new block takes the smallest gap that fits: the deleted backend's
+ * assert.deepEqual(ramblock.byOffset(list.right).map((b) => b.offset), [0x0n, 0x20000000n, 0x30000000n])
  */
 export const remove =
-  (idstr: string) =>
-  (list: RamList): E.Either<RamListError, RamList> =>
-    list.blocks.some((b) => b.idstr === idstr)
-      ? E.right({ ...list, blocks: list.blocks.filter((b) => b.idstr !== idstr) })
-      : E.left(noSuchBlock(idstr))
+  (block: string | RamAddr) =>
+  (list: RamList): E.Either<RamListError, RamList> => {
+    const gone =
+      typeof block === 'string'
+        ? block === ''
+          ? undefined
+          : list.blocks.find((b) => b.idstr === block)
+        : list.blocks.find((b) => b.offset === block)
+    if (gone !== undefined)
+      return E.right({ ...list, blocks: list.blocks.filter((b) => b !== gone) })
+    return E.left(typeof block === 'string' ? noSuchBlock(block) : noBlockAt(block))
+  }
+
+/**
+ * Names the block that starts at `offset`, as `qemu_ram_set_idstr` does when a device
+ * registers a memory backend's RAM (`vmstate_register_ram`: `pc-dimm`, `nvdimm`,
+ * `ivshmem`, `virtio-mem`). `idstr` is the whole name: `<device path>/<region>` when the
+ * device has a path (`0000:00:04.0/shm0` for ivshmem), else the region's (`m3` for a
+ * `pc-dimm` over backend `m3`). The block must have no name yet (QEMU asserts it) and the
+ * name must be new (QEMU aborts: "RAMBlock ... already registered"). The block keeps its
+ * offset and its place in the list; a block created without a region name takes the new
+ * name's last component as its region's.
+ *
+ * @example
+ * import { ramblock, RamAddr } from 'ramaddr'
+ * import * as either from 'fp-ts/lib/Either.js'
+ * import { pipe } from 'fp-ts/lib/function.js'
+ * const list = pipe(
+ *   ramblock.empty(),
+ *   ramblock.addAll([{ idstr: 'pc.ram', usedLength: 0x20000000n }, { idstr: '', usedLength: 0x2000000n }]),
+ *   either.chain(ramblock.setIdstr(RamAddr.unsafe(0x20000000n), 'm3')),
+ * )
+ * assert.ok(either.isRight(list))
+ * assert.deepEqual(list.right.blocks.map((b) => [b.idstr, b.mr]), [['pc.ram', 'pc.ram'], ['m3', 'm3']])
+ */
+export const setIdstr =
+  (offset: RamAddr, idstr: string) =>
+  (list: RamList): E.Either<RamListError, RamList> => {
+    const block = list.blocks.find((b) => b.offset === offset)
+    if (block === undefined) return E.left(noBlockAt(offset))
+    if (block.idstr !== '')
+      return E.left({
+        _tag: 'AlreadyNamed',
+        idstr: block.idstr,
+        message: `RAMBlock at ram_addr_t 0x${offset.toString(16)} is already named "${block.idstr}"`,
+      })
+    if (idstr === '' || idstr.length > IDSTR_MAX || idstr.includes('\0'))
+      return E.left(invalidIdstr(idstr, 1))
+    if (list.blocks.some((b) => b.idstr === idstr))
+      return E.left({
+        _tag: 'DuplicateIdstr',
+        idstr,
+        message: `RAMBlock "${idstr}" already registered`,
+      })
+    const named: RAMBlock = {
+      ...block,
+      idstr,
+      mr: block.mr === '' ? regionNameOf(idstr) : block.mr,
+    }
+    return E.right({ ...list, blocks: list.blocks.map((b) => (b === block ? named : b)) })
+  }
 
 /**
  * One past the last target page any block reserves (QEMU 7.2 `last_ram_page`): the

@@ -32,12 +32,27 @@ const arbSpec = fc
     b === undefined ? { usedLength: a } : { usedLength: a < b ? a : b, maxLength: a < b ? b : a },
   )
 
+/**
+ * An edit of the list: a block added (unnamed, as a memory backend's, when `unnamed`), the
+ * `index`th block removed (by offset when it has no name), or the `index`th unnamed block
+ * named (a device registering a backend's RAM).
+ */
 type Op =
-  { kind: 'add'; usedLength: bigint; maxLength?: bigint } | { kind: 'remove'; index: number }
+  | { kind: 'add'; usedLength: bigint; maxLength?: bigint; unnamed: boolean }
+  | { kind: 'remove'; index: number }
+  | { kind: 'name'; index: number }
 const arbOps = fc.array(
   fc.oneof(
-    { weight: 3, arbitrary: arbSpec.map((s): Op => ({ kind: 'add', ...s })) },
+    {
+      weight: 3,
+      arbitrary: fc.tuple(arbSpec, fc.boolean()).map(([s, unnamed]): Op => ({
+        kind: 'add',
+        ...s,
+        unnamed: unnamed && s.maxLength === undefined,
+      })),
+    },
     { weight: 1, arbitrary: fc.nat(20).map((index): Op => ({ kind: 'remove', index })) },
+    { weight: 1, arbitrary: fc.nat(20).map((index): Op => ({ kind: 'name', index })) },
   ),
   { maxLength: 25 },
 )
@@ -48,20 +63,31 @@ const replay = (ops: ReadonlyArray<Op>): RamList => {
   for (const op of ops) {
     if (op.kind === 'add') {
       const r = ramList.add({
-        idstr: `b${n++}`,
+        idstr: op.unnamed ? '' : `b${n++}`,
         usedLength: op.usedLength,
         ...(op.maxLength === undefined ? {} : { maxLength: op.maxLength }),
       })(list)
       expect(E.isRight(r)).toBe(true)
       if (E.isRight(r)) list = r.right
-    } else if (list.blocks.length > 0) {
+    } else if (op.kind === 'remove' && list.blocks.length > 0) {
       const victim = list.blocks[op.index % list.blocks.length]
-      if (victim !== undefined)
-        list = pipe(
-          list,
-          ramList.remove(victim.idstr),
-          E.getOrElse(() => list),
+      if (victim !== undefined) {
+        const r = ramList.remove(victim.idstr === '' ? victim.offset : victim.idstr)(list)
+        expect(E.isRight(r) && r.right.blocks).toEqual(list.blocks.filter((b) => b !== victim))
+        if (E.isRight(r)) list = r.right
+      }
+    } else if (op.kind === 'name') {
+      const unnamed = list.blocks.filter((b) => b.idstr === '')
+      const block = unnamed[op.index % Math.max(1, unnamed.length)]
+      if (block !== undefined) {
+        const idstr = `b${n++}`
+        const r = ramList.setIdstr(block.offset, idstr)(list)
+        // only the name (and the region's, which it had none of) changes: same place, same order
+        expect(E.isRight(r) && r.right.blocks).toEqual(
+          list.blocks.map((b) => (b === block ? { ...b, idstr, mr: idstr } : b)),
         )
+        if (E.isRight(r)) list = r.right
+      }
     }
   }
   return list
@@ -69,10 +95,12 @@ const replay = (ops: ReadonlyArray<Op>): RamList => {
 
 describe('QEMU ram_addr_t allocator (properties)', () => {
   test.prop([arbOps], { numRuns: 1000 })(
-    'blocks never overlap, start on 256 KiB, list is in descending max length',
+    'blocks never overlap, start on 256 KiB, list is in descending max length, names are unique',
     (ops) => {
       const list = replay(ops)
       const blocks = list.blocks
+      const named = blocks.map((b) => b.idstr).filter((id) => id !== '')
+      expect(new Set(named).size).toBe(named.length)
       for (const [i, a] of blocks.entries()) {
         expect(a.offset % ALIGN).toBe(0n)
         expect(a.usedLength % KiB4).toBe(0n)
@@ -131,9 +159,10 @@ describe('QEMU ram_addr_t allocator (properties)', () => {
       if (victim === undefined) return
       const freed = pipe(
         list,
-        ramList.remove(victim.idstr),
+        ramList.remove(victim.offset),
         E.getOrElse(() => list),
       )
+      expect(freed.blocks).toHaveLength(list.blocks.length - 1)
       const again = ramList.add({ idstr: 'again', usedLength: victim.maxLength })(freed)
       expect(E.isRight(again)).toBe(true)
     },
@@ -175,7 +204,7 @@ describe('RAM list edits', () => {
       E.isLeft(r) ? r.left._tag : 'ok'
     expect(tag(ramList.add({ idstr: 'pc.ram', usedLength: 0x1000n })(base))).toBe('DuplicateIdstr')
     expect(tag(ramList.add({ idstr: 'z', usedLength: 0n })(base))).toBe('ZeroSize')
-    expect(tag(ramList.add({ idstr: '', usedLength: 1n })(base))).toBe('InvalidIdstr')
+    expect(tag(ramList.add({ idstr: 'a\0b', usedLength: 1n })(base))).toBe('InvalidIdstr')
     expect(tag(ramList.add({ idstr: 'x'.repeat(256), usedLength: 1n })(base))).toBe('InvalidIdstr')
     expect(tag(ramList.add({ idstr: 'u', usedLength: 0x3000n, maxLength: 0x2000n })(base))).toBe(
       'UsedExceedsMax',
@@ -189,6 +218,9 @@ describe('RAM list edits', () => {
     )
     expect(tag(ramList.resize('nope', Size.unsafe(0x1000n))(base))).toBe('NoSuchBlock')
     expect(tag(ramList.remove('nope')(base))).toBe('NoSuchBlock')
+    expect(tag(ramList.remove(RamAddr.unsafe(0x1000n))(base))).toBe('NoBlockAt')
+    expect(tag(ramList.setIdstr(RamAddr.unsafe(0x1000n), 'x')(base))).toBe('NoBlockAt')
+    expect(tag(ramList.setIdstr(RamAddr.unsafe(0n), 'x')(base))).toBe('AlreadyNamed')
     const e = ramList.resize('pc.ram', Size.unsafe(0x9000000n))(base)
     expect(E.isLeft(e) && e.left.message).toBe(
       'Size mismatch: pc.ram: 0x9000000 != 0x8000000 (block is not resizeable)',
