@@ -51,8 +51,13 @@ const withBackendSteps = scenarios().filter((s) => {
 })
 
 describe('RAMBlocks that come and go (object_add, object_del, device_add pc-dimm)', () => {
-  it('has such recordings from QEMU 7.2 and 10.0', () => {
-    expect(withBackendSteps.map((s) => s.recording).sort()).toEqual(['ramaddr-10.0', 'ramaddr-7.2'])
+  it('has such recordings: Q35 from QEMU 7.2 and 10.0, Arm virt from both', () => {
+    expect(withBackendSteps.map((s) => `${s.recording}/${s.name}`).sort()).toEqual([
+      'ramaddr-10.0/q35-memory-hotplug',
+      'ramaddr-7.2/q35-memory-hotplug',
+      'ramaddr-targets/10.0.13-aarch64-virt-memory-hotplug',
+      'ramaddr-targets/7.2.22-aarch64-virt-memory-hotplug',
+    ])
   })
   for (const s of withBackendSteps) {
     it(`${s.recording}/${s.name}: every state's info ramblock is the replayed list`, () => {
