@@ -31,9 +31,9 @@ const hex = (b: Uint8Array | undefined): string | undefined =>
   b === undefined ? undefined : Buffer.from(b).toString('hex')
 
 describe('decoder vs the recorder-side reader, on recorded QEMU streams', () => {
-  it('there are ten recordings, five per QEMU version', () => {
-    expect(RECORDINGS.filter((r) => r.startsWith('qemu-7.2/')).length).toBe(5)
-    expect(RECORDINGS.filter((r) => r.startsWith('qemu-10.0/')).length).toBe(5)
+  it('there are twelve recordings, six per QEMU version', () => {
+    expect(RECORDINGS.filter((r) => r.startsWith('qemu-7.2/')).length).toBe(6)
+    expect(RECORDINGS.filter((r) => r.startsWith('qemu-10.0/')).length).toBe(6)
   })
 
   for (const dir of RECORDINGS)
