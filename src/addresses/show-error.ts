@@ -17,8 +17,28 @@ export interface TaggedError {
 
 const MAX_CAUSES = 16
 
-/** `text` with its line breaks (and the blanks around them) as single spaces. */
-export const flattenLines = (text: string): string => text.replace(/\s*[\r\n]+\s*/g, ' ')
+const BLANK = /\s/
+
+/**
+ * `text` with its line breaks (and the blanks around them) as single spaces: each stretch
+ * of blanks holding a line break becomes one space. One pass over the text (a regex such as
+ * `\s*\n\s*` backtracks quadratically over a long run of blanks with no break after it).
+ */
+export const flattenLines = (text: string): string => {
+  const breaks = /[\r\n]/g
+  let out = ''
+  let from = 0
+  for (let m = breaks.exec(text); m !== null; m = breaks.exec(text)) {
+    let a = m.index
+    while (a > from && BLANK.test(text[a - 1] ?? '')) a--
+    let b = m.index + 1
+    while (b < text.length && BLANK.test(text[b] ?? '')) b++
+    out += text.slice(from, a) + ' '
+    from = b
+    breaks.lastIndex = b
+  }
+  return from === 0 && out === '' ? text : out + text.slice(from)
+}
 
 const messageOf = (e: unknown): string | undefined => {
   if (typeof e === 'string') return e

@@ -103,7 +103,9 @@ export const inViewOrder =
       const places = new Map<string, number[]>()
       b.addressSpaces.forEach((a, i) => {
         const k = asKey(a.name, a.root)
-        places.set(k, [...(places.get(k) ?? []), i])
+        const same = places.get(k)
+        if (same === undefined) places.set(k, [i])
+        else same.push(i)
       })
       const ranked = hit.v.addressSpaces.map((a, i) => {
         const free_ = places.get(asKey(a.name, asRootText(t, a.root)))

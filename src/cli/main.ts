@@ -7,6 +7,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { USAGE, VERSION } from './usage.js'
 import { EXIT_INPUT, EXIT_OK, EXIT_USAGE, type Failure, type Io } from './io.js'
+import { flattenLines } from '../addresses/show-error.js'
 import { RAMBLOCK_USAGE, ramblockCommand } from './ramblock-cmd.js'
 import { FLATVIEW_USAGE, flatviewCommand } from './flatview-cmd.js'
 import { GPAS_USAGE, TRANSLATE_USAGE, gpasCommand, translateCommand } from './translate-cmd.js'
@@ -102,7 +103,7 @@ const report = (name: string, usage: string, result: E.Either<Failure, string>, 
     return EXIT_OK
   }
   // one line, and a bounded one: a message quoting input never floods the terminal
-  const flat = result.left.message.replace(/\s*\n\s*/g, ' ')
+  const flat = flattenLines(result.left.message)
   const oneLine = flat.length > 1000 ? flat.slice(0, 1000) + '…' : flat
   if (result.left._tag === 'Usage') {
     io.stderr(`ramaddr ${name}: ${oneLine}\n${usage}`)

@@ -254,17 +254,39 @@ const parseRowTail = (
  * never guessed at.
  */
 const realign = (line: string, dialect: RamblockDialect): O.Option<string> => {
-  const m =
-    /^\s*(?:(\S.*?)\s+)?(\d+(?:\.\d+)?)\s*([KMGTPE]iB|B)\s+(0x[0-9a-f]{16})\s+(0x[0-9a-f]{16})\s+(0x[0-9a-f]{16})(?:\s+(0x[0-9a-f]{16}|\?)\s+(ro|rw))?\s*$/.exec(
-      line,
-    )
-  if (m === null || (dialect === 'hva-ro') !== (m[7] !== undefined)) return O.none
-  const [, name = '', num = '', unit = '', offset = '', used = '', total = '', hva, ro] = m
-  const classic = `${name.padStart(24)} ${`${num} ${unit}`.padStart(8)}  ${offset} ${used} ${total}`
-  return O.some(
-    dialect === 'classic' ? classic : `${classic} ${(hva ?? '?').padStart(18)}  ${ro ?? ''}`,
+  // the tokens, read from the right (a regex over the whole row backtracked quadratically on
+  // long runs of spaces); the name is what is left of the row before the page size
+  const toks = [...line.matchAll(/\S+/g)]
+  let k = toks.length
+  const next = (): string => (k > 0 ? ((toks[--k] as RegExpMatchArray)[0] ?? '') : '')
+  const ro = dialect === 'hva-ro' ? next() : 'rw'
+  const hva = dialect === 'hva-ro' ? next() : '?'
+  const total = next()
+  const used = next()
+  const offset = next()
+  if (
+    (ro !== 'ro' && ro !== 'rw') ||
+    (hva !== '?' && !HEX_FIELD.test(hva)) ||
+    ![total, used, offset].every((x) => HEX_FIELD.test(x))
   )
+    return O.none
+  const last = next()
+  const whole = /^(\d+(?:\.\d+)?)([KMGTPE]iB|B)$/.exec(last)
+  const unit = whole === null ? last : (whole[2] ?? '')
+  const num = whole === null ? next() : (whole[1] ?? '')
+  if (!/^(?:[KMGTPE]iB|B)$/.test(unit) || !/^\d+(?:\.\d+)?$/.test(num)) return O.none
+  const first = toks[0]?.index ?? 0
+  const nameEnd =
+    k === 0
+      ? first
+      : ((toks[k - 1] as RegExpMatchArray).index ?? 0) + (toks[k - 1]?.[0].length ?? 0)
+  const name = line.slice(first, nameEnd)
+  const classic = `${name.padStart(24)} ${`${num} ${unit}`.padStart(8)}  ${offset} ${used} ${total}`
+  return O.some(dialect === 'classic' ? classic : `${classic} ${hva.padStart(18)}  ${ro}`)
 }
+
+/** A `0x` and 16 lowercase hex digits, as QEMU prints each address column. */
+const HEX_FIELD = /^0x[0-9a-f]{16}$/
 
 /** A parsed `info ramblock`: the RAM list and the dialect it was printed in. */
 export interface RamblockDump {

@@ -42,7 +42,11 @@ export const terminatingNames =
     const byName = new Map<string, Region[]>()
     // aliases never show as ranges, so they neither prove nor disprove anything here
     for (const r of t.regions.values())
-      if (r.kind !== 'alias') byName.set(r.name, [...(byName.get(r.name) ?? []), r])
+      if (r.kind !== 'alias') {
+        const same = byName.get(r.name)
+        if (same === undefined) byName.set(r.name, [r])
+        else same.push(r)
+      }
     const out = new Set<string>()
     for (const name of shown) {
       const rs = byName.get(name) ?? []

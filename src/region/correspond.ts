@@ -18,7 +18,11 @@ import type { Topology } from './topology.js'
 export const pathKeys = (t: Topology): ReadonlyMap<RegionId, string> => {
   const keys = new Map<RegionId, string>()
   const groups = new Map<RegionId, string[]>()
-  for (const as of t.addressSpaces) groups.set(as.root, [...(groups.get(as.root) ?? []), as.name])
+  for (const as of t.addressSpaces) {
+    const same = groups.get(as.root)
+    if (same === undefined) groups.set(as.root, [as.name])
+    else same.push(as.name)
+  }
   const roots: Array<[RegionId, string]> = [...groups].map(([root, names]) => [
     root,
     `as:${[...names].sort().join(',')}`,

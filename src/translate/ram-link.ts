@@ -31,7 +31,11 @@ export const attachRamBlocks =
   (list: RamList) =>
   (t: Topology): E.Either<TranslateError, Topology> => {
     const byRegion = new Map<string, string[]>()
-    for (const b of list.blocks) byRegion.set(b.mr, [...(byRegion.get(b.mr) ?? []), b.idstr])
+    for (const b of list.blocks) {
+      const same = byRegion.get(b.mr)
+      if (same === undefined) byRegion.set(b.mr, [b.idstr])
+      else same.push(b.idstr)
+    }
     const regions = new Map(t.regions)
     for (const r of t.regions.values()) {
       if (!hasRamBlock(r) || r.placeholder === true || r.ramBlock !== undefined) continue

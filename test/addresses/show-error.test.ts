@@ -1,7 +1,7 @@
 // errors.showError: any value as one line, following `cause`, never throwing.
 import { describe, expect, it } from 'vitest'
 import { fc, test as fcTest } from '@fast-check/vitest'
-import { showError } from '../../src/addresses/show-error.js'
+import { flattenLines, showError } from '../../src/addresses/show-error.js'
 
 describe('showError', () => {
   it('joins the messages of a cause chain, outermost first', () => {
@@ -44,5 +44,26 @@ describe('showError', () => {
     let deep: unknown = []
     for (let i = 0; i < 100_000; i++) deep = [deep]
     expect(showError(deep).length).toBeLessThan(64)
+  })
+})
+
+describe('flattenLines', () => {
+  // the regex the one-pass loop replaced, as the model: fine on short text
+  const model = (t: string): string => t.replace(/\s*[\r\n]+\s*/g, ' ')
+  const blanky = fc.string({
+    unit: fc.constantFrom('a', 'b', ' ', '\t', '\n', '\r', '\u00a0', '\u2028', 'x'),
+    maxLength: 40,
+  })
+  fcTest.prop([blanky], { numRuns: 2000 })(
+    'turns each stretch of blanks holding a line break into one space, as the regex does',
+    (t) => {
+      expect(flattenLines(t)).toBe(model(t))
+    },
+  )
+  it('keeps a long run of blanks with no break after it (a line of a pasted dump)', () => {
+    const t = `a\n${' '.repeat(200_000)}b`
+    expect(flattenLines(t)).toBe('a b')
+    const u = `a${' '.repeat(200_000)}b\n`
+    expect(flattenLines(u)).toBe(`a${' '.repeat(200_000)}b `)
   })
 })
