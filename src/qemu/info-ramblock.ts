@@ -275,12 +275,12 @@ const realign = (line: string, dialect: RamblockDialect): O.Option<string> => {
   const unit = whole === null ? last : (whole[2] ?? '')
   const num = whole === null ? next() : (whole[1] ?? '')
   if (!/^(?:[KMGTPE]iB|B)$/.test(unit) || !/^\d+(?:\.\d+)?$/.test(num)) return O.none
-  const first = toks[0]?.index ?? 0
-  const nameEnd =
-    k === 0
-      ? first
-      : ((toks[k - 1] as RegExpMatchArray).index ?? 0) + (toks[k - 1]?.[0].length ?? 0)
-  const name = line.slice(first, nameEnd)
+  // the name: from the first token to the end of the last one left of the page size
+  const lastOfName = k > 0 ? toks[k - 1] : undefined
+  const name =
+    lastOfName === undefined
+      ? ''
+      : line.slice(toks[0]?.index ?? 0, (lastOfName.index ?? 0) + lastOfName[0].length)
   const classic = `${name.padStart(24)} ${`${num} ${unit}`.padStart(8)}  ${offset} ${used} ${total}`
   return O.some(dialect === 'classic' ? classic : `${classic} ${hva.padStart(18)}  ${ro}`)
 }

@@ -102,6 +102,16 @@ const invalidIdstr = (idstr: string, min: number): RamListError => ({
   message: `RAMBlock idstr ${JSON.stringify(idstr)} must be ${min} to ${IDSTR_MAX} characters with no NUL`,
 })
 
+const duplicateIdstr = (idstr: string): RamListError => ({
+  _tag: 'DuplicateIdstr',
+  idstr,
+  message: `RAMBlock "${idstr}" already registered`,
+})
+
+/** The block named `idstr`; none for `''`, which names no block (it may be any unnamed one). */
+const namedBlock = (list: RamList, idstr: string): RAMBlock | undefined =>
+  idstr === '' ? undefined : list.blocks.find((b) => b.idstr === idstr)
+
 const check = (
   spec: RAMBlockSpec,
   list: RamList,
@@ -109,12 +119,7 @@ const check = (
 ): E.Either<RamListError, Checked> => {
   const { idstr } = spec
   if (idstr.length > IDSTR_MAX || idstr.includes('\0')) return E.left(invalidIdstr(idstr, 0))
-  if (idstr !== '' && taken(idstr))
-    return E.left({
-      _tag: 'DuplicateIdstr',
-      idstr,
-      message: `RAMBlock "${idstr}" already registered`,
-    })
+  if (idstr !== '' && taken(idstr)) return E.left(duplicateIdstr(idstr))
   const pageSize = spec.pageSize ?? list.hostPageSize
   const align = alignUp(pageSize)
   const used = align(spec.usedLength)
@@ -162,7 +167,7 @@ const blockOf = (spec: RAMBlockSpec, c: Checked, offset: bigint): RAMBlock => ({
 const addOne =
   (spec: RAMBlockSpec) =>
   (list: RamList): E.Either<RamListError, RamList> => {
-    const checked = check(spec, list, (id) => list.blocks.some((b) => b.idstr === id))
+    const checked = check(spec, list, (id) => namedBlock(list, id) !== undefined)
     if (E.isLeft(checked)) return checked
     const { max } = checked.right
     const offset = max > TWO_64 ? O.none : findRamOffset(offsetAlignment(list), max)(list.blocks)
@@ -226,7 +231,7 @@ const noSuchBlock = (idstr: string): RamListError => ({
 export const byName =
   (idstr: string) =>
   (list: RamList): O.Option<RAMBlock> =>
-    idstr === '' ? O.none : O.fromNullable(list.blocks.find((b) => b.idstr === idstr))
+    O.fromNullable(namedBlock(list, idstr))
 
 /**
  * Changes a block's used length as `qemu_ram_resize` does: the new size is rounded up to
@@ -249,7 +254,7 @@ export const byName =
 export const resize =
   (idstr: string, newSize: Size) =>
   (list: RamList): E.Either<RamListError, RamList> => {
-    const block = idstr === '' ? undefined : list.blocks.find((b) => b.idstr === idstr)
+    const block = namedBlock(list, idstr)
     if (block === undefined) return E.left(noSuchBlock(idstr))
     const size = alignUp(list.hostPageSize)(newSize)
     if (size === block.usedLength) return E.right(list)
@@ -307,9 +312,7 @@ export const remove =
   (list: RamList): E.Either<RamListError, RamList> => {
     const gone =
       typeof block === 'string'
-        ? block === ''
-          ? undefined
-          : list.blocks.find((b) => b.idstr === block)
+        ? namedBlock(list, block)
         : list.blocks.find((b) => b.offset === block)
     if (gone !== undefined)
       return E.right({ ...list, blocks: list.blocks.filter((b) => b !== gone) })
@@ -351,12 +354,7 @@ export const setIdstr =
       })
     if (idstr === '' || idstr.length > IDSTR_MAX || idstr.includes('\0'))
       return E.left(invalidIdstr(idstr, 1))
-    if (list.blocks.some((b) => b.idstr === idstr))
-      return E.left({
-        _tag: 'DuplicateIdstr',
-        idstr,
-        message: `RAMBlock "${idstr}" already registered`,
-      })
+    if (namedBlock(list, idstr) !== undefined) return E.left(duplicateIdstr(idstr))
     const named: RAMBlock = {
       ...block,
       idstr,
